@@ -1,0 +1,123 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+/**
+ * The newest Node.js runtime that aws-cdk-lib 2.276 knows. Pinned (rather than
+ * the default "latest in the deployment Region") so that synthesized templates
+ * and snapshots do not change with the machine that synthesizes them, and so
+ * that cdk-nag's AwsSolutions-L1 (latest runtime) holds.
+ */
+const lambdaRuntime = awscdk.LambdaRuntime.NODEJS_24_X;
+
+/** Clients the Lambda handlers use. devDeps: esbuild bundles them into assets/. */
+const handlerDeps = [
+  '@aws-sdk/client-ec2@^3',
+  '@aws-sdk/client-ssm@^3',
+  '@aws-sdk/client-auto-scaling@^3',
+  '@aws-sdk/client-dynamodb@^3',
+  '@aws-lambda-powertools/logger@^2',
+  '@types/aws-lambda@^8',
+];
+
+const testDeps = [
+  'aws-sdk-client-mock@^4.1.0',
+  'aws-sdk-client-mock-jest@^4.1.0',
+  'cdk-nag@^3.0.2',
+  'asl-validator@^4.0.0',
+  'aws-local-stepfunctions@^3.0.0',
+  'aws-cdk@^2.1148.0',
+];
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ec2-reset-access',
+  description:
+    'AWS CDK constructs that regain access to EC2 Windows instances whose Administrator password or key pair is lost: ' +
+    'the EC2Rescue ResetAccess workflow (online and offline), an isolated rescue VPC, and Fleet Manager password reset.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'ec2', 'windows', 'ec2rescue', 'password-reset', 'ssm', 'step-functions'],
+  author: 'cdk-ec2-reset-access maintainers',
+  authorAddress: 'maintainers@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/ec2-reset-access/cdk-ec2-reset-access.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // Toolchain: see ../shared/reference/toolchain-notes.md.
+  cdkVersion: '2.276.0',
+  constructsVersion: '10.8.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  minNodeVersion: '20.16.0',
+
+  // CI is `.ci/run`; this repository has no GitHub workflows to generate.
+  github: false,
+  release: false,
+
+  publishToPypi: { distName: 'cdk-ec2-reset-access', module: 'cdk_ec2_reset_access' },
+  publishToMaven: {
+    mavenGroupId: 'io.github.ec2resetaccess',
+    mavenArtifactId: 'cdk-ec2-reset-access',
+    javaPackage: 'io.github.ec2resetaccess.cdk',
+  },
+  publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
+  publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
+
+  devDeps: [...handlerDeps, ...testDeps],
+
+  lambdaOptions: {
+    runtime: lambdaRuntime,
+    bundlingOptions: {
+      // Bundle the SDK clients instead of relying on the runtime's copy, so the
+      // handlers run the exact versions they were tested with.
+      externals: [],
+      watchTask: false,
+    },
+  },
+  // The offline-fix PowerShell script is a .ps1 file in src/, inlined into its handler as text.
+  bundlerOptions: { loaders: { '.ps1': 'text' } },
+
+  jestOptions: {
+    // `--ci`: a changed snapshot fails instead of being silently rewritten.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
+      setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+      testTimeout: 60_000,
+    },
+  },
+
+  tsconfigDev: { include: ['../sample/**/*.ts'] },
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'sample', 'build-tools', '.projenrc.ts'] },
+
+  gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
+});
+project.addPackageIgnore('/sample/');
+project.addPackageIgnore('/cdk.json');
+project.addPackageIgnore('/.ci/');
+
+// The sample stack, deployable from the repository root with `npx cdk deploy`.
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx ts-node --transpile-only sample/app.ts',
+    notices: false,
+    context: {
+      // The CLI would otherwise send usage data; CI and most users synthesize offline.
+      'cli-telemetry': false,
+    },
+  },
+});
+
+// Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
+for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) {
+  const [step] = task.steps;
+  if (step?.exec && !step.exec.includes('--minify')) {
+    task.reset(`${step.exec} --minify --keep-names`);
+  }
+}
+
+// Bundles are gitignored: build them before the tests so a clean clone passes.
+// Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
+const testTask = project.tasks.tryFind('test')!;
+testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+testTask.prependSpawn(project.bundler.bundleTask);
+
+project.synth();
