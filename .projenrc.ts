@@ -106,6 +106,16 @@ new JsonFile(project, 'cdk.json', {
   },
 });
 
+// The sample is not library source (jsii compiles only src/): it gets a tsconfig of its own so
+// eslint's project service and editors type-check it.
+new JsonFile(project, 'sample/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { rootDir: '..', noEmit: true },
+    include: ['**/*.ts', '../src/**/*.ts'],
+  },
+});
+
 // Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
 for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) {
   const [step] = task.steps;
