@@ -50,7 +50,7 @@ export class InvalidPreferencesRequest extends Error {
  * document, the problem and how to fix it.
  */
 export function parsePreferences(content: string, documentName: string = PREFERENCES_DOCUMENT_NAME): SessionPreferences {
-  const fix = `Fix it in the Systems Manager console (Session Manager > Preferences > Edit) or delete it ` +
+  const fix = 'Fix it in the Systems Manager console (Session Manager > Preferences > Edit) or delete it ' +
     `(aws ssm delete-document --name ${documentName}), then deploy again. The document was not changed.`;
   let parsed: unknown;
   try {

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest'; // matcher types (the matchers are loaded by the jest setup)
 import {
   createHandler,
   CustomResourceResponse,
