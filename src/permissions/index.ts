@@ -1,1 +1,2 @@
 export * from './rescue-password-policy';
+export * from './session-manager-encryption';
