@@ -195,14 +195,7 @@ export class RescueVpc extends Construct {
   /** The id of the S3 prefix list the helper may reach (a token when looked up at deploy time). */
   public readonly s3PrefixListId: string;
 
-  /**
-   * `arn:<partition>:s3:::<bucket>/*` for each AWS-owned bucket SSM needs in this
-   * stack's Region. The S3 endpoint policy allows `s3:GetObject` on these and nothing
-   * else; a helper instance role needs the same (see `grantSsmBucketRead`). In an
-   * environment-agnostic stack the Distributor bucket, whose name differs in af-south-1
-   * and eu-south-1, is chosen by a CloudFormation condition on `AWS::Region`.
-   */
-  public readonly ssmBucketObjectArns: string[];
+  private bucketArns?: string[];
 
   constructor(scope: Construct, id: string, props: RescueVpcProps = {}) {
     super(scope, id);
@@ -242,7 +235,6 @@ export class RescueVpc extends Construct {
     this.availabilityZones = this.subnets.map(subnet => subnet.availabilityZone);
     this.subnetIdsByAvailabilityZone = Stack.of(this).toJsonString(
       Object.fromEntries(this.subnets.map(subnet => [subnet.availabilityZone, subnet.subnetId])));
-    this.ssmBucketObjectArns = this.bucketObjectArns();
 
     if (createEndpoints) {
       const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
@@ -295,9 +287,26 @@ export class RescueVpc extends Construct {
       description: 'Rescue helper instances: no inbound; HTTPS to the Systems Manager endpoints and the S3 prefix list only',
       allowAllOutbound: false,
     });
+    // Both rules become AWS::EC2::SecurityGroupEgress resources (a security group peer and a deploy-time prefix
+    // list cannot be inlined), so CDK drops its inline "disallow all" placeholder; adding an egress rule
+    // resource removes the allow-all rule EC2 gives a new group (aws-cdk #987/#998). Tests pin this shape.
     this.helperSecurityGroup.addEgressRule(this.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to the Systems Manager endpoints');
     this.helperSecurityGroup.addEgressRule(ec2.Peer.prefixList(this.s3PrefixListId), ec2.Port.tcp(443),
       'HTTPS to S3 through the gateway endpoint (AWS-owned SSM buckets)');
+  }
+
+  /**
+   * `arn:<partition>:s3:::<bucket>/*` for each AWS-owned bucket SSM needs in this
+   * stack's Region. The S3 endpoint policy allows `s3:GetObject` on these and nothing
+   * else; a helper instance role needs the same (see `grantSsmBucketRead`). In an
+   * environment-agnostic stack the Distributor bucket, whose name differs in af-south-1
+   * and eu-south-1, is chosen by a CloudFormation condition on `AWS::Region`.
+   */
+  public get ssmBucketObjectArns(): string[] {
+    // Built on first use: an environment-agnostic stack gets its CloudFormation condition only
+    // when something (the S3 endpoint, a grant) refers to it; an unused condition is a template warning.
+    this.bucketArns ??= this.bucketObjectArns();
+    return [...this.bucketArns];
   }
 
   /**

@@ -466,6 +466,24 @@ describe('RescueVpc', () => {
       template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
     });
 
+    test('an environment-agnostic stack without endpoints or grants gets no unused bucket-name condition', () => {
+      // GIVEN
+      const agnostic = new Stack(new App(), 'Agnostic');
+      const vpc = new ec2.Vpc(agnostic, 'Vpc', {
+        natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      });
+
+      // WHEN
+      new RescueVpc(agnostic, 'Rescue', {
+        existingVpc: vpc,
+        createEndpoints: false,
+        existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(agnostic, 'Endpoints', 'sg-0123456789abcdef0'),
+      });
+
+      // THEN
+      expect(Template.fromStack(agnostic).toJSON().Conditions).toBeUndefined();
+    });
+
     test('refuses creation props together with existingVpc, naming them', () => {
       expect(() => new RescueVpc(stack, 'Rescue', {
         existingVpc: existing, availabilityZones: ['eu-west-1a'], flowLogRetention: logs.RetentionDays.ONE_DAY,
