@@ -1,0 +1,134 @@
+/**
+ * The monthly cost of a RescueVpc while no reset runs, computed from the template it
+ * synthesizes rather than from what we believe it creates.
+ *
+ *   npx ts-node --transpile-only build-tools/idle-cost.ts
+ *
+ * Prints one line per configuration. The price table below is the only place prices
+ * live; update it (with its date and sources) when AWS changes them.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { EndpointPlacement, RescueVpc, RescueVpcProps } from '../src';
+
+/** Hours in the month AWS bills by (365 × 24 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+/**
+ * On-demand prices in us-east-1, USD, checked 2025 (other Regions differ, mostly higher).
+ * Sources:
+ * - https://aws.amazon.com/privatelink/pricing/ (interface endpoints: per endpoint per AZ-hour, plus per GB processed)
+ * - https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("no additional charge" for gateway endpoints)
+ * - https://aws.amazon.com/cloudwatch/pricing/ (vended logs such as VPC flow logs: ingestion per GB; storage per GB-month)
+ * - https://aws.amazon.com/vpc/pricing/ (VPCs, subnets, route tables, security groups: no charge)
+ */
+export const PRICES_US_EAST_1 = {
+  region: 'us-east-1',
+  /** One interface endpoint ENI (one endpoint in one AZ), per hour. */
+  interfaceEndpointEniHour: 0.01,
+  /** Data processed by an interface endpoint, per GB (first PB). */
+  interfaceEndpointDataGb: 0.01,
+  /** S3 gateway endpoint, per hour and per GB. */
+  gatewayEndpoint: 0,
+  /** VPC flow log records delivered to CloudWatch Logs (vended logs, first 10 TB), per GB. */
+  flowLogIngestionGb: 0.5,
+  /** CloudWatch Logs storage, per GB-month. */
+  logStorageGbMonth: 0.03,
+} as const;
+
+/** A resource that is billed while nothing runs. */
+export interface IdleCharge {
+  readonly resource: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly monthlyUsd: number;
+}
+
+/**
+ * The charges a synthesized template incurs per month with no traffic: interface endpoint
+ * ENI-hours (one ENI per endpoint per subnet). Gateway endpoints, the VPC itself, security
+ * groups and the custom resources' Lambda functions cost nothing idle; flow logs and log
+ * storage cost per GB, and an idle VPC writes next to none (listed with quantity 0 so the
+ * assumption is visible).
+ */
+export function idleChargesOf(template: Template, prices = PRICES_US_EAST_1): IdleCharge[] {
+  const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint')) as any[];
+  const interfaceEnis = endpoints
+    .filter(e => e.Properties.VpcEndpointType === 'Interface')
+    .reduce((sum, e) => sum + (e.Properties.SubnetIds as unknown[]).length, 0);
+  const gateways = endpoints.filter(e => e.Properties.VpcEndpointType === 'Gateway').length;
+  const flowLogs = Object.keys(template.findResources('AWS::EC2::FlowLog')).length;
+  const charges: IdleCharge[] = [
+    {
+      resource: 'interface endpoint ENIs',
+      quantity: interfaceEnis * HOURS_PER_MONTH,
+      unit: 'ENI-hours',
+      monthlyUsd: interfaceEnis * HOURS_PER_MONTH * prices.interfaceEndpointEniHour,
+    },
+    { resource: 'gateway endpoints', quantity: gateways, unit: 'endpoints', monthlyUsd: gateways * prices.gatewayEndpoint },
+  ];
+  if (flowLogs > 0) {
+    charges.push({ resource: 'flow log ingestion (idle)', quantity: 0, unit: 'GB', monthlyUsd: 0 });
+  }
+  return charges;
+}
+
+/** The sum of `idleChargesOf`, in USD per month. */
+export function idleMonthlyUsd(template: Template, prices = PRICES_US_EAST_1): number {
+  return idleChargesOf(template, prices).reduce((sum, charge) => sum + charge.monthlyUsd, 0);
+}
+
+/** A configuration to price. */
+export interface Scenario {
+  readonly name: string;
+  /** Number of Availability Zones the stack's Region has (context for environment-aware stacks). */
+  readonly regionAzs?: number;
+  readonly props?: (stack: Stack) => RescueVpcProps;
+}
+
+/** Synthesizes a stack with one RescueVpc for a scenario and returns its template. */
+export function synthesizeScenario(scenario: Scenario): Template {
+  const region = PRICES_US_EAST_1.region;
+  const account = '123456789012';
+  const zones = scenario.regionAzs ? Array.from({ length: scenario.regionAzs }, (_, i) => `${region}${'abcdef'[i]}`) : undefined;
+  const app = new App(zones ? { context: { [`availability-zones:account=${account}:region=${region}`]: zones } } : {});
+  const stack = new Stack(app, 'IdleCost', zones ? { env: { account, region } } : {});
+  new RescueVpc(stack, 'RescueVpc', scenario.props?.(stack));
+  return Template.fromStack(stack);
+}
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'default, environment-agnostic stack (2 AZs, ONE_AZ)' },
+  { name: 'default, env-aware stack in a 6-AZ Region (ONE_AZ)', regionAzs: 6 },
+  { name: 'env-agnostic stack, EVERY_AZ (2 AZs)', props: () => ({ endpointPlacement: EndpointPlacement.EVERY_AZ }) },
+  { name: 'env-aware 6-AZ Region, EVERY_AZ', regionAzs: 6, props: () => ({ endpointPlacement: EndpointPlacement.EVERY_AZ }) },
+  {
+    name: 'existing VPC with existing endpoints (createEndpoints: false)',
+    props: stack => ({
+      existingVpc: new ec2.Vpc(stack, 'Existing', {
+        maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      }),
+      createEndpoints: false,
+      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Endpoints', 'sg-0123456789abcdef0'),
+      s3PrefixListId: 'pl-63a5400a',
+    }),
+  },
+];
+
+function main(): void {
+  const usd = (n: number) => `$${n.toFixed(2)}`;
+  console.log(`Idle monthly cost of RescueVpc (${PRICES_US_EAST_1.region} prices, ${HOURS_PER_MONTH} h/month):`);
+  for (const scenario of SCENARIOS) {
+    const template = synthesizeScenario(scenario);
+    const charges = idleChargesOf(template);
+    const detail = charges.filter(c => c.quantity > 0 && c.monthlyUsd > 0).map(c => `${c.quantity} ${c.unit}`).join(', ');
+    console.log(`  ${usd(idleMonthlyUsd(template)).padStart(8)}  ${scenario.name}${detail ? ` [${detail}]` : ''}`);
+  }
+  console.log(`Traffic adds $${PRICES_US_EAST_1.interfaceEndpointDataGb}/GB through interface endpoints and ` +
+    `$${PRICES_US_EAST_1.flowLogIngestionGb}/GB of flow log records; a reset moves a few MB.`);
+}
+
+if (require.main === module) {
+  main();
+}
