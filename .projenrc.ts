@@ -108,15 +108,17 @@ new JsonFile(project, 'cdk.json', {
   },
 });
 
-// The sample is not library source (jsii compiles only src/): it gets a tsconfig of its own so
-// eslint's project service and editors type-check it.
-new JsonFile(project, 'sample/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { rootDir: '..', noEmit: true },
-    include: ['**/*.ts', '../src/**/*.ts'],
-  },
-});
+// The sample and the build tools are not library source (jsii compiles only src/): each gets a
+// tsconfig of its own so eslint's project service and editors type-check them.
+for (const dir of ['sample', 'build-tools']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true },
+      include: ['**/*.ts', '../src/**/*.ts'],
+    },
+  });
+}
 
 // Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
 for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) {
