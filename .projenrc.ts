@@ -73,11 +73,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   // The offline-fix PowerShell script is a .ps1 file in src/, inlined into its handler as text.
-  bundlerOptions: { loaders: { '.ps1': 'text' } },
+  bundlerOptions: { loaders: { ps1: 'text' } },
 
   jestOptions: {
     // `--ci`: a changed snapshot fails instead of being silently rewritten.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // A run that finds no test is a broken run, not a green one.
+    passWithNoTests: false,
     jestConfig: {
       setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
@@ -119,8 +121,8 @@ new JsonFile(project, 'sample/tsconfig.json', {
 // Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
 for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) {
   const [step] = task.steps;
-  if (step?.exec && !step.exec.includes('--minify')) {
-    task.reset(`${step.exec} --minify --keep-names`);
+  if (step?.execArgs && !step.execArgs.includes('--minify')) {
+    task.reset([...step.execArgs, '--minify', '--keep-names'].join(' '));
   }
 }
 

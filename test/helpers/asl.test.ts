@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { stateMachineDefinition } from './asl';
@@ -28,6 +29,8 @@ describe('stateMachineDefinition', () => {
   });
 
   test('refuses a stack with no state machine', () => {
-    expect(() => stateMachineDefinition(new Stack(new App(), 'Empty'))).toThrow(/Expected exactly one state machine/);
+    const stack = new Stack(new App(), 'NoMachine');
+    new sns.Topic(stack, 'Topic');
+    expect(() => stateMachineDefinition(stack)).toThrow(/Expected exactly one state machine/);
   });
 });
