@@ -1,3 +1,4 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler-only module: esbuild bundles the SDK into the step assets; no construct imports it */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { ResetPlan, TAGS, WorkflowConfig } from './contracts';
 
 /**
@@ -26,7 +26,9 @@ export function helperTags(plan: ResetPlan, config: WorkflowConfig): { Key: stri
  * helper security group and instance profile, no public IP, IMDSv2 required, an encrypted
  * root, terminated (not stopped) if it shuts itself down, tagged as this execution's helper.
  */
-export function helperRunInstancesInput(plan: ResetPlan, config: WorkflowConfig, imageId: string, imageRootDeviceName: string): RunInstancesCommandInput {
+export function helperRunInstancesInput(
+  plan: ResetPlan, config: WorkflowConfig, imageId: string, imageRootDeviceName: string,
+): RunInstancesCommandInput {
   const tags = helperTags(plan, config);
   return {
     ImageId: imageId,

@@ -14,7 +14,9 @@ const logger = stepLogger('check-command');
  */
 export async function handler(event: CheckCommandEvent): Promise<PollResult> {
   const { plan, command } = event;
-  logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName, commandId: command.commandId, commandInstanceId: command.instanceId });
+  logger.appendKeys({
+    instanceId: plan.instanceId, executionName: plan.executionName, commandId: command.commandId, commandInstanceId: command.instanceId,
+  });
   let invocation;
   try {
     invocation = await ssm.send(new GetCommandInvocationCommand({ CommandId: command.commandId, InstanceId: command.instanceId }));

@@ -5,8 +5,8 @@ import { workflowConfig } from '../private/config';
 import { ERRORS, HelperResult, PlanEvent } from '../private/contracts';
 import { findHelpers } from '../private/describe';
 import { WorkflowError } from '../private/errors';
-import { helperRunInstancesInput } from '../private/helper-launch';
 import { chooseHelperImageParameter } from '../private/helper-image';
+import { helperRunInstancesInput } from '../private/helper-launch';
 import { stepLogger } from '../private/logger';
 
 const logger = stepLogger('launch-helper');

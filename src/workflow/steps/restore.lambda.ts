@@ -34,7 +34,7 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
   for (let pass = 0; pass < 10; pass++) {
     const action = nextRestoreAction(observed, plan, succeeded);
     logger.info('Decision', { action: action.kind, targetState: observed.target.state, attachment: observed.volume?.attachment, lifecycle: observed.autoScalingLifecycleState });
-    const imageId = observed.passwordEnabledImage ? { passwordEnabledImageId: observed.passwordEnabledImage.imageId } : {};
+    const imageId = observed.passwordEnabledImage?.imageId ? { passwordEnabledImageId: observed.passwordEnabledImage.imageId } : {};
     if (action.kind === 'done') {
       return { done: true, waitSeconds: 0, status: 'restored', ...imageId };
     }
