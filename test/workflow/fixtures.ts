@@ -1,3 +1,5 @@
+// Types of the aws-sdk-client-mock matchers (registered at run time by the jest setup).
+import 'aws-sdk-client-mock-jest';
 import { ResetPlan, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
 
 export const TARGET = 'i-0123456789abcdef0';

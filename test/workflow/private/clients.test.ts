@@ -23,7 +23,7 @@ describe('SDK clients', () => {
   test('every client of the steps uses the adaptive retry mode with 5 attempts', async () => {
     for (const client of [ec2, ssm, autoScaling, dynamodb]) {
       expect(await client.config.maxAttempts()).toBe(5);
-      expect((await client.config.retryStrategy()).mode).toBe('adaptive');
+      expect(((await client.config.retryStrategy()) as { mode?: string }).mode).toBe('adaptive');
     }
   });
 

@@ -125,7 +125,7 @@ describe('check-command handler', () => {
     });
 
     // WHEN
-    const error = await checkCommand(event).catch(e => e as Error);
+    const error = (await checkCommand(event).catch((e: unknown) => e)) as Error;
 
     // THEN
     expect(error).toMatchObject({ name: 'CommandFailed' });

@@ -21,7 +21,7 @@ function instance(overrides: Partial<Instance> = {}): Instance {
   return {
     InstanceId: TARGET,
     State: { Name: 'running' },
-    Platform: 'windows',
+    Platform: 'windows' as never, // what EC2 actually returns (the SDK's enum says "Windows")
     PlatformDetails: 'Windows',
     RootDeviceType: 'ebs',
     RootDeviceName: '/dev/sda1',

@@ -29,7 +29,7 @@ function given(s: State) {
   ec2.on(DescribeInstancesCommand).callsFake(input => input.Filters
     ? { Reservations: s.helperState ? [{ Instances: [{ InstanceId: HELPER, State: { Name: s.helperState } }] }] : [] }
     : { Reservations: [{ Instances: [{ InstanceId: TARGET, State: { Name: s.targetState }, BlockDeviceMappings: targetMappings }] }] });
-  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, ...s.volume }] });
+  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, ...s.volume } as never] });
   ec2.on(DescribeImagesCommand).resolves({ Images: s.image ? [{ ImageId: 'ami-post', Name: offlinePlan().passwordEnabledImageName, State: 'pending' }] : [] });
   ec2.on(CreateImageCommand).resolves({ ImageId: 'ami-post' });
   asg.on(DescribeAutoScalingInstancesCommand).resolves({
