@@ -71,7 +71,9 @@ describe('launch-helper handler', () => {
 describe('check-helper-ready handler', () => {
   const event = { plan: offlinePlan(), helper: { helperInstanceId: HELPER, helperImageId: 'ami-2019' } };
   const givenHelper = (state: string, launchedMinutesAgo = 2) => ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [{ Instances: [{ InstanceId: HELPER, State: { Name: state as never }, LaunchTime: new Date(Date.now() - launchedMinutesAgo * 60_000) }] }],
+    Reservations: [{
+      Instances: [{ InstanceId: HELPER, State: { Name: state as never }, LaunchTime: new Date(Date.now() - launchedMinutesAgo * 60_000) }],
+    }],
   });
 
   beforeEach(() => {

@@ -41,7 +41,8 @@ describe('acquire-lock handler', () => {
   test('a lock held by another execution fails with ResetInProgress naming it', async () => {
     // GIVEN
     ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({
-      message: 'The conditional request failed', $metadata: {},
+      message: 'The conditional request failed',
+      $metadata: {},
       Item: marshalLockItem({ instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, expiresAt: 1 }),
     }));
 
@@ -88,7 +89,8 @@ describe('load-journal handler', () => {
 
   test('a lock of another execution is not this execution\'s journal', async () => {
     // GIVEN
-    ddb.on(GetItemCommand).resolves({ Item: marshalLockItem({ instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, plan: offlinePlan(), expiresAt: 1 }) });
+    const foreign = marshalLockItem({ instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, plan: offlinePlan(), expiresAt: 1 });
+    ddb.on(GetItemCommand).resolves({ Item: foreign });
 
     // WHEN / THEN
     await expect(loadJournal({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }) })).resolves.toEqual({ found: false });

@@ -46,8 +46,15 @@ describe('I5: no password, plaintext or encrypted, leaves any step', () => {
     logs = captureLogs();
     const plan = offlinePlan({ passwordEnabledAmi: true });
     const target = {
-      InstanceId: TARGET, State: { Name: 'stopped' as const }, Platform: 'windows' as const, PlatformDetails: 'Windows', RootDeviceType: 'ebs' as const,
-      RootDeviceName: '/dev/sda1', InstanceType: 't3.large' as const, ImageId: 'ami-target', Placement: { AvailabilityZone: 'eu-west-1a' },
+      InstanceId: TARGET,
+      State: { Name: 'stopped' as const },
+      Platform: 'windows' as const,
+      PlatformDetails: 'Windows',
+      RootDeviceType: 'ebs' as const,
+      RootDeviceName: '/dev/sda1',
+      InstanceType: 't3.large' as const,
+      ImageId: 'ami-target',
+      Placement: { AvailabilityZone: 'eu-west-1a' },
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: false } }],
       LaunchTime: new Date(),
     };

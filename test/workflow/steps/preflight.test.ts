@@ -62,8 +62,14 @@ describe('preflight handler', () => {
 
     // THEN
     expect(plan).toMatchObject({
-      instanceId: TARGET, method: 'offline', originalState: 'running', helperSubnetId: 'subnet-aaaa',
-      rootVolumeId: ROOT_VOLUME, rootDeleteOnTermination: true, targetWindowsVersion: '2019', passwordEnabledAmi: true,
+      instanceId: TARGET,
+      method: 'offline',
+      originalState: 'running',
+      helperSubnetId: 'subnet-aaaa',
+      rootVolumeId: ROOT_VOLUME,
+      rootDeleteOnTermination: true,
+      targetWindowsVersion: '2019',
+      passwordEnabledAmi: true,
     });
     expect(ec2).toHaveReceivedCommandWith(DescribeInstanceAttributeCommand, { InstanceId: TARGET, Attribute: 'instanceInitiatedShutdownBehavior' });
     expect(ec2).toHaveReceivedCommandWith(DescribeInstanceTypesCommand, { InstanceTypes: ['t3.large'] });
@@ -163,7 +169,9 @@ describe('preflight handler', () => {
     // GIVEN
     givenInstance();
     ddb.on(GetItemCommand).resolves({
-      Item: marshalLockItem({ instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, plan: offlinePlan(), expiresAt: Math.floor(Date.now() / 1000) + 600 }),
+      Item: marshalLockItem({
+        instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, plan: offlinePlan(), expiresAt: Math.floor(Date.now() / 1000) + 600,
+      }),
     });
 
     // WHEN / THEN

@@ -10,11 +10,14 @@ const asg = mockClient(AutoScalingClient);
 
 function target(state: string, deleteOnTermination: boolean): Instance {
   return {
-    InstanceId: TARGET, State: { Name: state as never }, RootDeviceName: '/dev/sda1',
+    InstanceId: TARGET,
+    State: { Name: state as never },
+    RootDeviceName: '/dev/sda1',
     BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: deleteOnTermination } }],
   };
 }
-const givenTarget = (state: string, dot: boolean) => ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [target(state, dot)] }] });
+const givenTarget = (state: string, dot: boolean) =>
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [target(state, dot)] }] });
 
 describe('prepare-target handler', () => {
   beforeEach(() => {
@@ -108,7 +111,9 @@ describe('create-backup-image handler', () => {
     expect(result).toEqual({ imageId: 'ami-backup', imageName: plan.backupImageName });
     expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { Owners: ['self'], Filters: [{ Name: 'name', Values: [plan.backupImageName] }] });
     expect(ec2).toHaveReceivedCommandWith(CreateImageCommand, {
-      InstanceId: TARGET, Name: plan.backupImageName, NoReboot: true,
+      InstanceId: TARGET,
+      Name: plan.backupImageName,
+      NoReboot: true,
       TagSpecifications: [
         { ResourceType: 'image', Tags: expect.arrayContaining([{ Key: 'cdk-ec2-reset-access:role', Value: 'backup' }, { Key: 'cdk-ec2-reset-access:execution', Value: 'run-1' }]) },
         { ResourceType: 'snapshot', Tags: expect.arrayContaining([{ Key: 'cdk-ec2-reset-access:target', Value: TARGET }]) },

@@ -89,7 +89,9 @@ describe('restore handler converges from every intermediate state', () => {
       InstanceId: TARGET, BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true } }],
     });
     expect(ec2).toHaveReceivedCommandWith(CreateImageCommand, {
-      InstanceId: TARGET, Name: offlinePlan().passwordEnabledImageName, NoReboot: true,
+      InstanceId: TARGET,
+      Name: offlinePlan().passwordEnabledImageName,
+      NoReboot: true,
       TagSpecifications: [
         { ResourceType: 'image', Tags: expect.arrayContaining([{ Key: 'cdk-ec2-reset-access:role', Value: 'password-enabled' }]) },
         expect.objectContaining({ ResourceType: 'snapshot' }),
@@ -120,8 +122,10 @@ describe('restore handler converges from every intermediate state', () => {
     // THEN
     expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [HELPER] });
     expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
-      TableName: 'ResetLocks', Key: { instanceId: { S: TARGET } },
-      ConditionExpression: 'executionArn = :me', ExpressionAttributeValues: { ':me': { S: EXECUTION_ARN } },
+      TableName: 'ResetLocks',
+      Key: { instanceId: { S: TARGET } },
+      ConditionExpression: 'executionArn = :me',
+      ExpressionAttributeValues: { ':me': { S: EXECUTION_ARN } },
     });
 
     asg.reset();
