@@ -16,7 +16,8 @@ export const CLIENT_CONFIG = {
 
 // Created once per container (module scope), reused by every invocation. Tests replace
 // them with aws-sdk-client-mock: `mockClient(EC2Client)` stubs every instance.
-export const ec2 = new EC2Client(CLIENT_CONFIG);
-export const ssm = new SSMClient(CLIENT_CONFIG);
-export const autoScaling = new AutoScalingClient(CLIENT_CONFIG);
-export const dynamodb = new DynamoDBClient(CLIENT_CONFIG);
+// `@__PURE__` lets esbuild drop the clients (and their SDK packages) a step does not use.
+export const ec2 = /* @__PURE__ */ new EC2Client(CLIENT_CONFIG);
+export const ssm = /* @__PURE__ */ new SSMClient(CLIENT_CONFIG);
+export const autoScaling = /* @__PURE__ */ new AutoScalingClient(CLIENT_CONFIG);
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_CONFIG);
