@@ -233,6 +233,12 @@ export const ERRORS = {
   helperNotReady: 'HelperNotReady',
   commandFailed: 'CommandFailed',
   passwordNotGenerated: 'PasswordNotGenerated',
+  /** The backup image failed, so the root volume is not touched (I3). */
+  backupImageFailed: 'BackupImageFailed',
+  /** The root volume is attached somewhere the workflow did not put it; an operator must look. */
+  volumeAttachedElsewhere: 'VolumeAttachedElsewhere',
+  /** The root volume no longer exists. */
+  volumeNotFound: 'VolumeNotFound',
   // Transient: retried by the state machine.
   notYet: 'NotYet',
 } as const;

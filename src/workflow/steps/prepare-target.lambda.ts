@@ -1,6 +1,55 @@
+import { EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import { ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { autoScaling, ec2 } from '../private/clients';
 import { PlanEvent, PollResult } from '../private/contracts';
+import { deleteOnTerminationAt, describeAutoScaling, describeInstance } from '../private/describe';
+import { stepLogger } from '../private/logger';
+import { WAIT_SECONDS } from '../private/observations';
+import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
 
-// Skeleton: the contract is fixed, the implementation lands with the step handlers.
-export async function handler(_event: PlanEvent): Promise<PollResult> {
-  throw new Error('prepare-target: not implemented yet');
+const logger = stepLogger('prepare-target');
+
+/**
+ * Takes the target offline, one observed step at a time: Standby (when the workflow
+ * manages it), root DeleteOnTermination=false (so a termination while the root is on the
+ * helper cannot delete it), stop. Polled until the target is stopped.
+ */
+export async function handler(event: PlanEvent): Promise<PollResult> {
+  const { plan } = event;
+  logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName });
+  const instance = await describeInstance(plan.instanceId);
+  let observed: PrepareObservation = {
+    state: instance.State?.Name ?? 'unknown',
+    rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
+    ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
+  };
+
+  for (;;) {
+    const action = nextPrepareAction(observed, plan);
+    logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState });
+    switch (action.kind) {
+      case 'enter-standby':
+        await autoScaling.send(new EnterStandbyCommand({
+          AutoScalingGroupName: plan.autoScalingGroupName,
+          InstanceIds: [plan.instanceId],
+          // Otherwise the group launches a replacement for the instance in Standby.
+          ShouldDecrementDesiredCapacity: true,
+        }));
+        return { done: false, waitSeconds: WAIT_SECONDS.short, status: 'entering Standby' };
+      case 'keep-root-volume':
+        await ec2.send(new ModifyInstanceAttributeCommand({
+          InstanceId: plan.instanceId,
+          BlockDeviceMappings: [{ DeviceName: plan.rootDeviceName, Ebs: { DeleteOnTermination: false } }],
+        }));
+        observed = { ...observed, rootDeleteOnTermination: false };
+        continue;
+      case 'stop':
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [plan.instanceId] }));
+        return { done: false, waitSeconds: WAIT_SECONDS.instance, status: 'stopping the target' };
+      case 'wait':
+        return { done: false, waitSeconds: action.waitSeconds, status: `waiting: ${action.reason}` };
+      case 'done':
+        return { done: true, waitSeconds: 0, status: 'target stopped' };
+    }
+  }
 }

@@ -1,0 +1,23 @@
+/* eslint-disable import/no-extraneous-dependencies -- handler-only module: esbuild bundles the SDK into the step assets; no construct imports it */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+/**
+ * Retries belong to the SDK (exponential backoff with jitter, and a client-side rate
+ * limiter in `adaptive` mode that slows down when the service throttles), not to
+ * hand-written loops. What escapes these attempts is retried by the state machine.
+ */
+export const CLIENT_CONFIG = {
+  maxAttempts: 5,
+  retryMode: 'adaptive',
+} as const;
+
+// Created once per container (module scope), reused by every invocation. Tests replace
+// them with aws-sdk-client-mock: `mockClient(EC2Client)` stubs every instance.
+// `@__PURE__` lets esbuild drop the clients (and their SDK packages) a step does not use.
+export const ec2 = /* @__PURE__ */ new EC2Client(CLIENT_CONFIG);
+export const ssm = /* @__PURE__ */ new SSMClient(CLIENT_CONFIG);
+export const autoScaling = /* @__PURE__ */ new AutoScalingClient(CLIENT_CONFIG);
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_CONFIG);

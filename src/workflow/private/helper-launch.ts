@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { ResetPlan, TAGS, WorkflowConfig } from './contracts';
+
+/**
+ * RunInstances' idempotency token for this execution's helper (at most 64 ASCII
+ * characters): a retried launch returns the instance the first call started.
+ */
+export function helperClientToken(plan: Pick<ResetPlan, 'executionArn'>, config: Pick<WorkflowConfig, 'workflowId'>): string {
+  return `helper-${createHash('sha256').update(`${config.workflowId}\n${plan.executionArn}`).digest('hex').slice(0, 48)}`;
+}
+
+/** The tags of the helper instance and its volumes. */
+export function helperTags(plan: ResetPlan, config: WorkflowConfig): { Key: string; Value: string }[] {
+  return [
+    { Key: 'Name', Value: `reset-access-helper-${plan.instanceId}` },
+    { Key: TAGS.workflow, Value: config.workflowId },
+    { Key: TAGS.role, Value: 'helper' },
+    { Key: TAGS.target, Value: plan.instanceId },
+    { Key: TAGS.execution, Value: plan.executionName },
+  ];
+}
+
+/**
+ * The helper's RunInstances request: in the rescue subnet of the target's AZ, with the
+ * helper security group and instance profile, no public IP, IMDSv2 required, an encrypted
+ * root, terminated (not stopped) if it shuts itself down, tagged as this execution's helper.
+ */
+export function helperRunInstancesInput(
+  plan: ResetPlan, config: WorkflowConfig, imageId: string, imageRootDeviceName: string,
+): RunInstancesCommandInput {
+  const tags = helperTags(plan, config);
+  return {
+    ImageId: imageId,
+    InstanceType: config.helperInstanceType as RunInstancesCommandInput['InstanceType'],
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: helperClientToken(plan, config),
+    // SubnetId/SecurityGroupIds cannot be combined with NetworkInterfaces: the interface carries them.
+    NetworkInterfaces: [{
+      DeviceIndex: 0,
+      SubnetId: plan.helperSubnetId,
+      Groups: [config.helperSecurityGroupId],
+      AssociatePublicIpAddress: false,
+      DeleteOnTermination: true,
+    }],
+    IamInstanceProfile: { Arn: config.helperInstanceProfileArn },
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+    BlockDeviceMappings: [{
+      DeviceName: imageRootDeviceName,
+      Ebs: { Encrypted: true, DeleteOnTermination: true, VolumeType: 'gp3' },
+    }],
+    InstanceInitiatedShutdownBehavior: 'terminate',
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+}

@@ -1,0 +1,214 @@
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand,
+  DescribeVolumesCommand, EC2Client, Instance,
+} from '@aws-sdk/client-ec2';
+import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { marshalLockItem } from '../../../src/workflow/private/journal';
+import { handler } from '../../../src/workflow/steps/preflight.lambda';
+import { EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+
+const ec2 = mockClient(EC2Client);
+const ssm = mockClient(SSMClient);
+const asg = mockClient(AutoScalingClient);
+const ddb = mockClient(DynamoDBClient);
+
+const EVENT = { executionArn: EXECUTION_ARN, executionName: 'run-1', startTime: '2026-11-28T09:00:00.000Z' };
+
+function instance(overrides: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: TARGET,
+    State: { Name: 'running' },
+    Platform: 'windows' as never, // what EC2 actually returns (the SDK's enum says "Windows")
+    PlatformDetails: 'Windows',
+    RootDeviceType: 'ebs',
+    RootDeviceName: '/dev/sda1',
+    InstanceType: 't3.large',
+    ImageId: 'ami-target',
+    Placement: { AvailabilityZone: 'eu-west-1a' },
+    BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: true } }],
+    NetworkInterfaces: [{ Association: { IpOwnerId: '111122223333', PublicIp: '198.51.100.7' } }],
+    ...overrides,
+  };
+}
+
+function givenInstance(i: Instance = instance()) {
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [i] }] });
+  ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
+  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, Encrypted: false }] });
+  ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceType: 't3.large', InstanceStorageSupported: false }] });
+  ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-target', Name: 'Windows_Server-2019-English-Full-Base-2026.01.01' }] });
+  ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+  ddb.on(GetItemCommand).resolves({});
+}
+
+describe('preflight handler', () => {
+  beforeEach(() => {
+    ec2.reset(); ssm.reset(); asg.reset(); ddb.reset();
+    useConfig();
+    captureLogs();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('returns the offline plan of an eligible instance, from what it described', async () => {
+    // GIVEN
+    givenInstance();
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, passwordEnabledAmi: true } });
+
+    // THEN
+    expect(plan).toMatchObject({
+      instanceId: TARGET,
+      method: 'offline',
+      originalState: 'running',
+      helperSubnetId: 'subnet-aaaa',
+      rootVolumeId: ROOT_VOLUME,
+      rootDeleteOnTermination: true,
+      targetWindowsVersion: '2019',
+      passwordEnabledAmi: true,
+    });
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstanceAttributeCommand, { InstanceId: TARGET, Attribute: 'instanceInitiatedShutdownBehavior' });
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstanceTypesCommand, { InstanceTypes: ['t3.large'] });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'ResetLocks', Key: { instanceId: { S: TARGET } }, ConsistentRead: true });
+  });
+
+  test('an invalid input fails with InvalidInput before any AWS call', async () => {
+    // WHEN
+    const result = handler({ ...EVENT, request: { instanceId: 'i-nope' } });
+
+    // THEN
+    await expect(result).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  test('an unknown instance fails with InstanceNotFound', async () => {
+    // GIVEN
+    ec2.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound'));
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({
+      name: 'InstanceNotFound', message: expect.stringMatching(/check the instance id and the Region/),
+    });
+  });
+
+  test('an Amazon-owned public IPv4 needs public-ip-release; an Elastic IP does not', async () => {
+    // GIVEN
+    givenInstance(instance({
+      NetworkInterfaces: [
+        { Association: { IpOwnerId: 'amazon', PublicIp: '203.0.113.10' }, PrivateIpAddresses: [{ Association: { IpOwnerId: 'amazon', PublicIp: '203.0.113.10' } }] },
+        { Association: { IpOwnerId: '111122223333', PublicIp: '198.51.100.7' } },
+      ],
+    }));
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({
+      name: 'AcknowledgementRequired', message: expect.stringMatching(/203\.0\.113\.10 changes/),
+    });
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['public-ip-release'] } })).resolves.toMatchObject({ method: 'offline' });
+  });
+
+  test('an instance type with instance storage needs instance-store-data-loss', async () => {
+    // GIVEN
+    givenInstance();
+    ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceStorageSupported: true }] });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'AcknowledgementRequired' });
+  });
+
+  test('the shutdown behaviour is read from the instance attribute', async () => {
+    // GIVEN
+    givenInstance();
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'terminate' } });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'ShutdownBehaviorTerminate' });
+  });
+
+  test('a root encrypted with a key that is not allowed is refused, naming the key', async () => {
+    // GIVEN
+    givenInstance();
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/other';
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: key }] });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'EncryptedRootKeyNotAllowed', message: expect.stringContaining(key) });
+  });
+
+  test('an Auto Scaling member in Standby is found through DescribeAutoScalingInstances', async () => {
+    // GIVEN
+    givenInstance();
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'Standby' } as never] });
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET } });
+
+    // THEN
+    expect(plan).toMatchObject({ autoScalingGroupName: 'web-asg', manageStandby: false });
+  });
+
+  test('an SSM-managed Online Windows instance is reset online with auto', async () => {
+    // GIVEN
+    givenInstance();
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: TARGET, PingStatus: 'Online', PlatformType: 'Windows' }] });
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, method: 'auto' } });
+
+    // THEN
+    expect(plan.method).toBe('online');
+    expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, { Filters: [{ Key: 'InstanceIds', Values: [TARGET] }] });
+  });
+
+  test('a live lock of another execution fails with ResetInProgress', async () => {
+    // GIVEN
+    givenInstance();
+    ddb.on(GetItemCommand).resolves({
+      Item: marshalLockItem({
+        instanceId: TARGET, executionArn: OTHER_EXECUTION_ARN, plan: offlinePlan(), expiresAt: Math.floor(Date.now() / 1000) + 600,
+      }),
+    });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'ResetInProgress' });
+  });
+
+  test('a deregistered launch image leaves the Windows version unknown instead of failing', async () => {
+    // GIVEN
+    givenInstance();
+    ec2.on(DescribeImagesCommand).rejects(awsError('InvalidAMIID.NotFound'));
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET } });
+
+    // THEN
+    expect(plan).not.toHaveProperty('targetWindowsVersion');
+  });
+
+  test('a terminated instance fails without further lookups', async () => {
+    // GIVEN
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance({ State: { Name: 'terminated' } })] }] });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'InstanceStateUnsupported' });
+    expect(ec2).toHaveReceivedCommandTimes(DescribeVolumesCommand, 0);
+  });
+
+  test('a dry run returns the plan with dryRun set and changes nothing', async () => {
+    // GIVEN
+    givenInstance();
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, dryRun: true } });
+
+    // THEN
+    expect(plan.dryRun).toBe(true);
+    const sent = [...ec2.calls(), ...ssm.calls(), ...asg.calls(), ...ddb.calls()].map(c => c.args[0].constructor.name);
+    expect(sent.every(name => /^(Describe|Get)/.test(name))).toBe(true);
+  });
+});

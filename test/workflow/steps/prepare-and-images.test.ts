@@ -1,0 +1,152 @@
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Instance, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler as createBackupImage } from '../../../src/workflow/steps/create-backup-image.lambda';
+import { handler as prepareTarget } from '../../../src/workflow/steps/prepare-target.lambda';
+import { ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+
+const ec2 = mockClient(EC2Client);
+const asg = mockClient(AutoScalingClient);
+
+function target(state: string, deleteOnTermination: boolean): Instance {
+  return {
+    InstanceId: TARGET,
+    State: { Name: state as never },
+    RootDeviceName: '/dev/sda1',
+    BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: deleteOnTermination } }],
+  };
+}
+const givenTarget = (state: string, dot: boolean) =>
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [target(state, dot)] }] });
+
+describe('prepare-target handler', () => {
+  beforeEach(() => {
+    ec2.reset(); asg.reset();
+    useConfig();
+    captureLogs();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('a running target: keeps the root volume, then stops it, in one call', async () => {
+    // GIVEN
+    givenTarget('running', true);
+
+    // WHEN
+    const result = await prepareTarget({ plan: offlinePlan() });
+
+    // THEN
+    expect(ec2).toHaveReceivedNthSpecificCommandWith(1, ModifyInstanceAttributeCommand, {
+      InstanceId: TARGET, BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: false } }],
+    });
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [TARGET] });
+    expect(result).toEqual({ done: false, waitSeconds: 15, status: 'stopping the target' });
+  });
+
+  test('already stopped, root kept: done without any change', async () => {
+    // GIVEN
+    givenTarget('stopped', false);
+
+    // WHEN
+    const result = await prepareTarget({ plan: offlinePlan({ originalState: 'stopped' }) });
+
+    // THEN
+    expect(result.done).toBe(true);
+    expect(ec2).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+    expect(ec2).toHaveReceivedCommandTimes(ModifyInstanceAttributeCommand, 0);
+  });
+
+  test('stopping: waits', async () => {
+    givenTarget('stopping', false);
+    await expect(prepareTarget({ plan: offlinePlan() })).resolves.toMatchObject({ done: false, status: 'waiting: the instance is stopping' });
+    expect(ec2).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+  });
+
+  test('an Auto Scaling member goes into Standby first, decrementing the desired capacity', async () => {
+    // GIVEN
+    givenTarget('running', true);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+
+    // WHEN
+    const result = await prepareTarget({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }) });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandWith(EnterStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET], ShouldDecrementDesiredCapacity: true });
+    expect(ec2).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+    expect(result.done).toBe(false);
+  });
+
+  test('already in Standby: no second EnterStandby', async () => {
+    // GIVEN
+    givenTarget('stopped', false);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'Standby' } as never] });
+
+    // WHEN
+    const result = await prepareTarget({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }) });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(EnterStandbyCommand, 0);
+    expect(result.done).toBe(true);
+  });
+});
+
+describe('create-backup-image handler', () => {
+  const plan = offlinePlan();
+
+  beforeEach(() => {
+    ec2.reset();
+    useConfig();
+    captureLogs();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('requests the image of the stopped target, tagged, without rebooting', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    ec2.on(CreateImageCommand).resolves({ ImageId: 'ami-backup' });
+
+    // WHEN
+    const result = await createBackupImage({ plan });
+
+    // THEN
+    expect(result).toEqual({ imageId: 'ami-backup', imageName: plan.backupImageName });
+    expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { Owners: ['self'], Filters: [{ Name: 'name', Values: [plan.backupImageName] }] });
+    expect(ec2).toHaveReceivedCommandWith(CreateImageCommand, {
+      InstanceId: TARGET,
+      Name: plan.backupImageName,
+      NoReboot: true,
+      TagSpecifications: [
+        { ResourceType: 'image', Tags: expect.arrayContaining([{ Key: 'cdk-ec2-reset-access:role', Value: 'backup' }, { Key: 'cdk-ec2-reset-access:execution', Value: 'run-1' }]) },
+        { ResourceType: 'snapshot', Tags: expect.arrayContaining([{ Key: 'cdk-ec2-reset-access:target', Value: TARGET }]) },
+      ],
+    });
+  });
+
+  test('an image already requested is returned, not created again', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-backup', Name: plan.backupImageName, State: 'pending' }] });
+
+    // WHEN
+    const result = await createBackupImage({ plan });
+
+    // THEN
+    expect(result.imageId).toBe('ami-backup');
+    expect(ec2).toHaveReceivedCommandTimes(CreateImageCommand, 0);
+  });
+
+  test('InvalidAMIName.Duplicate (a racing retry) finds the image by name', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand)
+      .resolvesOnce({ Images: [] })
+      .resolves({ Images: [{ ImageId: 'ami-backup', Name: plan.backupImageName, State: 'pending' }] });
+    ec2.on(CreateImageCommand).rejects(awsError('InvalidAMIName.Duplicate'));
+
+    // WHEN / THEN
+    await expect(createBackupImage({ plan })).resolves.toEqual({ imageId: 'ami-backup', imageName: plan.backupImageName });
+  });
+
+  test('a duplicate not visible yet fails with NotYet, for the state machine to retry', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    ec2.on(CreateImageCommand).rejects(awsError('InvalidAMIName.Duplicate'));
+    await expect(createBackupImage({ plan })).rejects.toMatchObject({ name: 'NotYet' });
+  });
+});
