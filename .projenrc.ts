@@ -11,6 +11,7 @@ const lambdaRuntime = awscdk.LambdaRuntime.NODEJS_24_X;
 /** Clients the Lambda handlers use. devDeps: esbuild bundles them into assets/. */
 const handlerDeps = [
   '@aws-sdk/client-ec2@^3',
+  '@aws-sdk/client-kms@^3',
   '@aws-sdk/client-ssm@^3',
   '@aws-sdk/client-auto-scaling@^3',
   '@aws-sdk/client-dynamodb@^3',
@@ -84,6 +85,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
       testTimeout: 60_000,
+      // Step handlers import their PowerShell scripts as text (esbuild's text loader); jest does the same.
+      transform: { '^.+\\.ps1$': new javascript.Transform('<rootDir>/test/setup/text-transform.js') },
     },
   },
 
@@ -119,6 +122,11 @@ for (const dir of ['sample', 'build-tools']) {
     },
   });
 }
+
+// Modules only the handlers import: esbuild bundles their SDK devDeps into assets/.
+project.eslint?.allowDevDeps('src/**/private/clients.ts');
+project.eslint?.allowDevDeps('src/**/private/describe.ts');
+project.eslint?.allowDevDeps('src/**/private/logger.ts');
 
 // Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
 for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) {

@@ -1,7 +1,7 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler-only module: esbuild bundles the SDK into the step assets; no construct imports it */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
@@ -21,3 +21,4 @@ export const ec2 = /* @__PURE__ */ new EC2Client(CLIENT_CONFIG);
 export const ssm = /* @__PURE__ */ new SSMClient(CLIENT_CONFIG);
 export const autoScaling = /* @__PURE__ */ new AutoScalingClient(CLIENT_CONFIG);
 export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_CONFIG);
+export const kms = /* @__PURE__ */ new KMSClient(CLIENT_CONFIG);

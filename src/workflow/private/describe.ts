@@ -2,7 +2,6 @@
  * Read-only lookups shared by the steps. They turn SDK responses into the plain
  * observations the decision functions take; they decide nothing.
  */
-/* eslint-disable import/no-extraneous-dependencies -- handler-only module: esbuild bundles the SDK into the step assets; no construct imports it */
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, Instance } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from './clients';

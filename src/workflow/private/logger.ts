@@ -1,4 +1,3 @@
-/* eslint-disable import/no-extraneous-dependencies -- handler-only module: esbuild bundles the SDK into the step assets; no construct imports it */
 import { Logger } from '@aws-lambda-powertools/logger';
 
 /**

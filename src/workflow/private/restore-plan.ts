@@ -51,9 +51,18 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
+  let unrecoverable: WorkflowError | undefined;
   if (plan.method === 'offline') {
-    const next = nextOfflineRestoreAction(observed, plan, succeeded);
-    if (next) return next;
+    try {
+      const next = nextOfflineRestoreAction(observed, plan, succeeded);
+      if (next) return next;
+    } catch (err) {
+      // The target cannot be put back (terminated, volume gone or held elsewhere). Nothing billable
+      // may stay behind all the same (I2): the helpers go and the lock is released before the error
+      // is raised. A volume on a helper survives its termination (attached volumes are not deleted).
+      if (!(err instanceof WorkflowError)) throw err;
+      unrecoverable = err;
+    }
   }
 
   // 6. No helper left running (I2).
@@ -62,6 +71,7 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
 
   // 7. The lock released (I4).
   if (!observed.lockReleased) return { kind: 'release-lock' };
+  if (unrecoverable) throw unrecoverable;
   return { kind: 'done' };
 }
 

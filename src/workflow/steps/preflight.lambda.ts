@@ -1,7 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
-import { dynamodb, ec2, ssm } from '../private/clients';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { dynamodb, ec2, kms, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { PreflightEvent, ResetPlan } from '../private/contracts';
 import { describeAutoScaling, describeInstance } from '../private/describe';
@@ -86,14 +87,33 @@ async function shutdownBehaviorOf(instanceId: string): Promise<string | undefine
 async function rootVolumeOf(volumeId: string, deleteOnTermination: boolean): Promise<TargetFacts['rootVolume']> {
   const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
   const volume = out.Volumes?.[0];
-  // The key's manager (AWS or customer) needs kms:DescribeKey; without a KMS client in the
-  // bundle, a key is usable only when listed in allowedVolumeKeyArns (see the report).
+  const kmsKeyManager = volume?.Encrypted && volume.KmsKeyId ? await keyManagerOf(volume.KmsKeyId) : undefined;
   return {
     volumeId,
     deleteOnTermination,
     encrypted: volume?.Encrypted ?? false,
     ...(volume?.KmsKeyId ? { kmsKeyId: volume.KmsKeyId } : {}),
+    ...(kmsKeyManager ? { kmsKeyManager } : {}),
   };
+}
+
+/**
+ * `AWS` for AWS managed keys (aws/ebs), which EC2 may always use on the caller's behalf;
+ * `CUSTOMER` for customer managed keys, which must be among the allowed ones. A key whose
+ * policy does not let this account describe it is treated as unknown, so only an explicit
+ * allow-list entry admits it.
+ */
+async function keyManagerOf(keyId: string): Promise<string | undefined> {
+  try {
+    const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    return out.KeyMetadata?.KeyManager;
+  } catch (err) {
+    if (isAwsError(err, 'AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException')) {
+      logger.warn('Could not describe the root volume key; it must be an allowed key', { keyId, error: (err as Error).name });
+      return undefined;
+    }
+    throw err;
+  }
 }
 
 async function instanceStoreOf(instanceType: _InstanceType): Promise<boolean> {

@@ -18,6 +18,8 @@ const onHelper = (state = 'attached') => ({ state: 'in-use', attachment: { insta
 const onTarget = (state = 'attached', device = '/dev/sda1') => ({ state: 'in-use', attachment: { instanceId: TARGET, device, state } });
 const available = { state: 'available' };
 const helperRunning = [{ instanceId: HELPER, state: 'running' }];
+/** Helpers gone and lock released: what is left once an unrecoverable restore has cleaned up. */
+const CLEANED_UP = { helpers: [], lockReleased: true };
 
 describe('nextRestoreAction, one state at a time', () => {
   test.each<[string, Partial<RestoreObservation>, RestoreAction['kind'] | RegExp]>([
@@ -133,24 +135,37 @@ describe('nextRestoreAction, one state at a time', () => {
 
   describe('what an operator must look at', () => {
     test('the volume gone fails with VolumeNotFound naming the backup image', () => {
-      expect(() => nextRestoreAction(observed({ volume: undefined }), PLAN, false)).toThrow(expect.objectContaining({
+      expect(() => nextRestoreAction(observed({ ...CLEANED_UP, volume: undefined }), PLAN, false)).toThrow(expect.objectContaining({
         name: 'VolumeNotFound', message: expect.stringContaining(PLAN.backupImageName),
       }));
     });
 
     test('the volume on an instance that is not a helper of this reset fails with VolumeAttachedElsewhere', () => {
       const stranger = { state: 'in-use', attachment: { instanceId: 'i-0aaaaaaaaaaaaaaaa', device: 'xvdg', state: 'attached' } };
-      expect(() => nextRestoreAction(observed({ volume: stranger }), PLAN, false)).toThrow(expect.objectContaining({ name: 'VolumeAttachedElsewhere' }));
+      expect(() => nextRestoreAction(observed({ ...CLEANED_UP, volume: stranger }), PLAN, false)).toThrow(expect.objectContaining({ name: 'VolumeAttachedElsewhere' }));
     });
 
     test('the volume on the target at another device fails with VolumeAttachedElsewhere', () => {
-      expect(() => nextRestoreAction(observed({ volume: onTarget('attached', 'xvdf') }), PLAN, false)).toThrow(/at xvdf instead of \/dev\/sda1/);
+      expect(() => nextRestoreAction(observed({ ...CLEANED_UP, volume: onTarget('attached', 'xvdf') }), PLAN, false)).toThrow(/at xvdf instead of \/dev\/sda1/);
     });
 
     test('a terminated target fails with InstanceStateUnsupported naming the backup image', () => {
-      expect(() => nextRestoreAction(observed({ volume: available, target: { state: 'terminated' } }), PLAN, false)).toThrow(expect.objectContaining({
+      expect(() => nextRestoreAction(observed({ ...CLEANED_UP, volume: available, target: { state: 'terminated' } }), PLAN, false)).toThrow(expect.objectContaining({
         name: 'InstanceStateUnsupported', message: expect.stringContaining(PLAN.backupImageName),
       }));
+    });
+
+    test('a target that cannot be put back still gets its helpers terminated and its lock released before the error', () => {
+      // GIVEN the target was terminated while its root volume sat on a running helper
+      const gone = { target: { state: 'terminated' }, volume: onHelper() };
+
+      // WHEN / THEN: helpers first (I2), then the lock (I4), then the error
+      expect(nextRestoreAction(observed({ ...gone, helpers: helperRunning }), PLAN, false))
+        .toEqual({ kind: 'terminate-helpers', instanceIds: [HELPER] });
+      expect(nextRestoreAction(observed({ ...gone, helpers: [{ instanceId: HELPER, state: 'terminated' }] }), PLAN, false))
+        .toEqual({ kind: 'release-lock' });
+      expect(() => nextRestoreAction(observed({ ...gone, helpers: [{ instanceId: HELPER, state: 'terminated' }], lockReleased: true }), PLAN, false))
+        .toThrow(expect.objectContaining({ name: 'InstanceStateUnsupported' }));
     });
   });
 });

@@ -5,11 +5,6 @@ import { handler as checkCommand } from '../../../src/workflow/steps/check-comma
 import { handler as sendCommand } from '../../../src/workflow/steps/send-command.lambda';
 import { HELPER, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
-jest.mock('../../../src/workflow/private/offline-script', () => ({
-  OFFLINE_PASSWORD_FIX_SCRIPT: jest.requireActual<typeof import('fs')>('fs').readFileSync(
-    jest.requireActual<typeof import('path')>('path').join(__dirname, '../../../src/workflow/steps/offline-password-fix.ps1'), 'utf8'),
-}));
-
 const ssm = mockClient(SSMClient);
 const plan = offlinePlan();
 

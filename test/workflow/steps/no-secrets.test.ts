@@ -21,8 +21,6 @@ import * as restore from '../../../src/workflow/steps/restore.lambda';
 import * as sendCommand from '../../../src/workflow/steps/send-command.lambda';
 import { EXECUTION_ARN, HELPER, ROOT_VOLUME, TARGET, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
-jest.mock('../../../src/workflow/private/offline-script', () => ({ OFFLINE_PASSWORD_FIX_SCRIPT: 'Write-Output "offline fix"' }));
-
 const PASSWORD_DATA = 'c2VjcmV0LWVuY3J5cHRlZC1wYXNzd29yZC1ibG9i';
 const PLAINTEXT = 'Pl@inT3xt-Admin-Pass';
 

@@ -4,6 +4,7 @@ import {
   DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand,
   DescribeVolumesCommand, EC2Client, Instance,
 } from '@aws-sdk/client-ec2';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { marshalLockItem } from '../../../src/workflow/private/journal';
@@ -14,6 +15,7 @@ const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
 const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
+const kms = mockClient(KMSClient);
 
 const EVENT = { executionArn: EXECUTION_ARN, executionName: 'run-1', startTime: '2026-11-28T09:00:00.000Z' };
 
@@ -43,11 +45,12 @@ function givenInstance(i: Instance = instance()) {
   ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
   asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
   ddb.on(GetItemCommand).resolves({});
+  kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'customer-key', KeyManager: 'CUSTOMER' } });
 }
 
 describe('preflight handler', () => {
   beforeEach(() => {
-    ec2.reset(); ssm.reset(); asg.reset(); ddb.reset();
+    ec2.reset(); ssm.reset(); asg.reset(); ddb.reset(); kms.reset();
     useConfig();
     captureLogs();
   });
@@ -138,6 +141,33 @@ describe('preflight handler', () => {
 
     // WHEN / THEN
     await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'EncryptedRootKeyNotAllowed', message: expect.stringContaining(key) });
+  });
+
+  test('a root encrypted with the AWS managed key (aws/ebs) is accepted: DescribeKey says AWS manages it', async () => {
+    // GIVEN
+    givenInstance();
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/aws-ebs-default';
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: key }] });
+    kms.on(DescribeKeyCommand, { KeyId: key }).resolves({ KeyMetadata: { KeyId: 'aws-ebs-default', KeyManager: 'AWS' } });
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['public-ip-release'] } });
+
+    // THEN
+    expect(plan.method).toBe('offline');
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: key });
+  });
+
+  test('a customer key that cannot be described is refused unless it is allowed', async () => {
+    // GIVEN
+    givenInstance();
+    const key = 'arn:aws:kms:eu-west-1:444455556666:key/foreign';
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: key }] });
+    kms.on(DescribeKeyCommand).rejects(awsError('AccessDeniedException'));
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['public-ip-release'] } }))
+      .rejects.toMatchObject({ name: 'EncryptedRootKeyNotAllowed', message: expect.stringContaining(key) });
   });
 
   test('an Auto Scaling member in Standby is found through DescribeAutoScalingInstances', async () => {
