@@ -423,9 +423,24 @@ export class ResetWorkflow extends Construct {
    * Allows starting resets, and watching and stopping their executions (stopping one runs the restore).
    */
   public grantStartReset(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantStartExecution(grantee)
-      .combine(this.stateMachine.grantExecution(grantee, 'states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'))
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['states:ListExecutions'], resourceArns: [this.stateMachine.stateMachineArn] }));
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StartExecution', 'states:ListExecutions'],
+      resourceArns: [this.stateMachine.stateMachineArn],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+      resourceArns: [executions],
+    }));
+    acknowledgeOnGrantee(grantee, [executions],
+      'The wildcard is the execution name: the operator may watch and stop any execution of the reset state machine, and no other.');
+    return grant;
   }
 
   /**
@@ -442,17 +457,20 @@ export class ResetWorkflow extends Construct {
       resourceName: `${RESCUE_PASSWORD_PARAMETER_PREFIX.slice(1)}i-*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+    const statements = readPasswordStatements(this.policyContext, parameters);
     let grant: iam.Grant | undefined;
-    for (const statement of readPasswordStatements(this.policyContext, parameters)) {
-      const json = statement.toStatementJson();
+    for (const statement of statements) {
       const next = iam.Grant.addToPrincipal({
         grantee,
         actions: statement.actions,
         resourceArns: statement.resources,
-        conditions: json.Condition,
+        conditions: statement.toStatementJson().Condition,
       });
       grant = grant ? grant.combine(next) : next;
     }
+    acknowledgeOnGrantee(grantee, statements.flatMap(s => s.resources),
+      'The wildcards are instance ids: the password parameter /EC2Rescue/Passwords/i-* of any instance, and GetPasswordData of ' +
+        'instances the workflow may reset (the target tag condition applies), in this account and Region.');
     if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
     return grant!;
   }
@@ -476,6 +494,12 @@ export class ResetWorkflow extends Construct {
     for (const [reason, resources] of wildcards) acknowledgeWildcards(role, { resources: [...new Set(resources)] }, reason);
     return role;
   }
+}
+
+/** Acknowledges the wildcards of a grant on the grantee's own policy, when the grantee is a construct. */
+function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
+  const principal = grantee.grantPrincipal;
+  if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
 }
 
 function pascal(name: string): string {
