@@ -91,10 +91,12 @@ export class PasswordRetention extends Construct {
       'The wildcard is the instance id in /EC2Rescue/Passwords/i-*: the function deletes the expired password parameter of ' +
         'any instance, and only those, in this account and Region.');
 
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    logGroup.grantWrite(role);
     this.function = new DeleteExpiredPasswordsFunction(this, 'Function', {
       description: 'Deletes /EC2Rescue/Passwords/i-* parameters older than the retention',
       role,
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR }),
+      logGroup,
       environment: {
         [RETENTION_SECONDS_ENV]: this.retention.toSeconds().toString(),
         POWERTOOLS_SERVICE_NAME: 'password-retention',

@@ -324,15 +324,13 @@ export class ResetWorkflow extends Construct {
       [WORKFLOW_CONFIG_ENV]: stack.toJsonString(config),
       POWERTOOLS_SERVICE_NAME: 'reset-workflow',
     };
-    const options = (name: StepRoleName, description: string): lambda.FunctionOptions => ({
-      role: this.stepRole(name, description),
-      logGroup: new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: logRetention }),
-      environment,
-      timeout: Duration.minutes(1),
-      memorySize: 256,
-      tracing: lambda.Tracing.ACTIVE,
-      description,
-    });
+    const options = (name: StepRoleName, description: string): lambda.FunctionOptions => {
+      const role = this.stepRole(name, description);
+      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: logRetention });
+      // A role given to a function gets no log permissions from CDK: only its own log group.
+      logGroup.grantWrite(role);
+      return this.functionOptions(role, logGroup, environment, description);
+    };
     const fns: StepFunctions = {
       preflight: new PreflightFunction(this, 'Preflight', options('preflight', 'Reset workflow: validate the request and plan the reset')),
       acquireLock: new AcquireLockFunction(this, 'AcquireLock', options('acquireLock', 'Reset workflow: take the per-instance lock')),
@@ -473,6 +471,18 @@ export class ResetWorkflow extends Construct {
         'instances the workflow may reset (the target tag condition applies), in this account and Region.');
     if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
     return grant!;
+  }
+
+  private functionOptions(role: iam.IRole, logGroup: logs.ILogGroup, environment: Record<string, string>, description: string): lambda.FunctionOptions {
+    return {
+      role,
+      logGroup,
+      environment,
+      description,
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      tracing: lambda.Tracing.ACTIVE,
+    };
   }
 
   private stepRole(name: StepRoleName, description: string): iam.Role {

@@ -182,6 +182,13 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
         'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:TerminateInstances']);
+      // Each writes its own log group, and no other.
+      for (const [id, fn] of Object.entries(functions) as Array<[string, any]>) {
+        const prefix = id.replace(/[0-9A-F]{8}$/, '');
+        const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+        expect(allows(statementsOfFunctionRole(stack, prefix), 'logs:PutLogEvents'))
+          .toEqual([expect.objectContaining({ Resource: [`arn:aws:cloudformation:us-east-1:123456789012:AWS::Logs::LogGroup/${logGroupId}`] })]);
+      }
       // DynamoDB only on the lock table.
       for (const s of allows(iamStatements(stack), 'dynamodb:GetItem')) {
         expect(s.Resource).toEqual([expect.stringMatching(/^arn:aws:dynamodb:us-east-1:123456789012:table\/WorkflowLockTable/)]);
