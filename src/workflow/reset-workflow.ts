@@ -7,8 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { acknowledgeWildcards } from '../private/nag';
@@ -473,7 +473,9 @@ export class ResetWorkflow extends Construct {
     return grant!;
   }
 
-  private functionOptions(role: iam.IRole, logGroup: logs.ILogGroup, environment: Record<string, string>, description: string): lambda.FunctionOptions {
+  private functionOptions(
+    role: iam.IRole, logGroup: logs.ILogGroup, environment: Record<string, string>, description: string,
+  ): lambda.FunctionOptions {
     return {
       role,
       logGroup,
@@ -536,7 +538,8 @@ function validateHelperImageParameters(parameters: string[]): void {
     throw new Error('helperImageParameters is empty: list at least one /aws/service/ami-windows-latest/... parameter.');
   }
   for (const parameter of parameters) {
-    if (Token.isUnresolved(parameter) || !parameter.startsWith(HELPER_IMAGE_PARAMETER_PATH) || parameter.length <= HELPER_IMAGE_PARAMETER_PATH.length) {
+    const isPublicWindowsImage = parameter.startsWith(HELPER_IMAGE_PARAMETER_PATH) && parameter.length > HELPER_IMAGE_PARAMETER_PATH.length;
+    if (Token.isUnresolved(parameter) || !isPublicWindowsImage) {
       throw new Error(`helperImageParameters: "${parameter}" is not an AWS public Windows AMI parameter. Use names under ` +
         `${HELPER_IMAGE_PARAMETER_PATH}, e.g. ${DEFAULT_HELPER_IMAGE_PARAMETERS[0]}.`);
     }

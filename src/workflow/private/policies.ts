@@ -121,7 +121,9 @@ function volumeKeyStatements(c: PolicyContext): iam.PolicyStatement[] {
 }
 
 /** Detach/attach: the instance side is tag-scoped; the volume side cannot be (see the statement's reason). */
-function volumeMoveStatements(c: PolicyContext, sidPrefix: string, actions: string[], who: Array<typeof TARGET | typeof HELPER>): iam.PolicyStatement[] {
+function volumeMoveStatements(
+  c: PolicyContext, sidPrefix: string, actions: string[], who: Array<typeof TARGET | typeof HELPER>,
+): iam.PolicyStatement[] {
   const a = new Arns(c);
   const result: iam.PolicyStatement[] = [];
   if (who.includes(TARGET)) result.push(statement(`${sidPrefix}OnTargets`, actions, [a.instances], targetCondition(c)));
@@ -229,7 +231,7 @@ function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
   const run = ['ec2:RunInstances'];
   return [
     statement('LaunchHelperInstance', run, [a.instances], {
-      'StringEquals': {
+      StringEquals: {
         [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId,
         'ec2:InstanceType': c.helperInstanceType,
         'ec2:InstanceProfile': c.helperInstanceProfileArn,

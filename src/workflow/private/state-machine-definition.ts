@@ -334,11 +334,11 @@ export function buildResetDefinition(scope: Construct, fns: StepFunctions): sfn.
   const prepare = onFailure(new sfn.Parallel(scope, 'Prepare', {
     comment: 'Stop the target and take its backup image while the helper launches and gets EC2Rescue.',
     resultSelector: {
-      'request.$': `$[0].request`,
-      'plan.$': `$[0].plan`,
-      'lock.$': `$[0].lock`,
-      'backupImage.$': `$[0].backupImage`,
-      'helper.$': `$[1].helper`,
+      'request.$': '$[0].request',
+      'plan.$': '$[0].plan',
+      'lock.$': '$[0].lock',
+      'backupImage.$': '$[0].backupImage',
+      'helper.$': '$[1].helper',
     },
     resultPath: '$',
   }));
