@@ -1,11 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import { ENV, iamStatements } from './workflow-fixture';
 import { PasswordRetention } from '../../src';
 import { RETENTION_SECONDS_ENV } from '../../src/workflow/retention/expired-passwords';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
-import { ENV, iamStatements } from './workflow-fixture';
 
 describe('PasswordRetention', () => {
   let stack: Stack;

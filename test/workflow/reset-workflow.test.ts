@@ -3,13 +3,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { ENV, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
 import { ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { TAGS, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
 import { MUTATING_EC2_ACTIONS } from '../../src/workflow/private/policies';
 import { resolveCfnValue, stateMachineDefinition } from '../helpers/asl';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
-import { ENV, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
 
 const ARN = 'arn:aws:ec2:us-east-1:123456789012';
 const INSTANCES = `${ARN}:instance/*`;

@@ -1,9 +1,9 @@
 import validator from 'asl-validator';
 import { Stack } from 'aws-cdk-lib';
+import { workflowStack } from './workflow-fixture';
 import { ERRORS } from '../../src/workflow/private/contracts';
 import { POLL_BOUNDS, STATE_PATHS, TRANSIENT_ERRORS } from '../../src/workflow/private/state-machine-definition';
 import { stateMachineDefinition } from '../helpers/asl';
-import { workflowStack } from './workflow-fixture';
 
 type States = Record<string, any>;
 
