@@ -50,7 +50,7 @@ describe('ResetWorkflow', () => {
     test('"*" resources are granted only for reads and service-wide actions', () => {
       // GIVEN
       const allowedOnStar = [
-        /^ec2:Describe/, /^autoscaling:Describe/, /^ssm:DescribeInstanceInformation$/, /^ssm:GetCommandInvocation$/,
+        /^ec2:Describe/, /^autoscaling:Describe/, /^ssm:DescribeInstanceInformation$/, /^ssm:GetCommandInvocation$/, /^ssm:ListCommands$/,
         /^xray:/, /^logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/,
       ];
 
@@ -93,14 +93,14 @@ describe('ResetWorkflow', () => {
       }
     });
 
-    test('RunInstances is constrained to the helper subnets, security group, profile, type, IMDSv2 and Amazon images', () => {
+    test('RunInstances is constrained to the helper subnets, security group, profile, type, IMDSv2, encrypted volumes, no public IP and Amazon images', () => {
       // GIVEN
       const launch = allows(statementsOfFunctionRole(stack, 'WorkflowLaunchHelper'), 'ec2:RunInstances');
       const bySid = Object.fromEntries(launch.map(s => [s.Sid, s]));
 
       // THEN
-      expect(Object.keys(bySid).sort()).toEqual(['LaunchFromAmazonImages', 'LaunchHelperInstance', 'LaunchInHelperSubnets',
-        'LaunchVolumesAndInterfaces', 'LaunchWithHelperSecurityGroup']);
+      expect(Object.keys(bySid).sort()).toEqual(['LaunchEncryptedVolumes', 'LaunchFromAmazonImages', 'LaunchHelperInstance',
+        'LaunchInHelperSubnets', 'LaunchPrivateInterfaces', 'LaunchWithHelperSecurityGroup']);
       expect(bySid.LaunchHelperInstance.Resource).toEqual([INSTANCES]);
       expect(bySid.LaunchHelperInstance.Condition).toEqual({
         StringEquals: {
@@ -113,7 +113,10 @@ describe('ResetWorkflow', () => {
       expect(bySid.LaunchFromAmazonImages).toMatchObject({ Resource: ['arn:aws:ec2:us-east-1::image/*'], Condition: { StringEquals: { 'ec2:Owner': 'amazon' } } });
       expect(bySid.LaunchInHelperSubnets.Resource).toEqual([`${ARN}:subnet/subnet-aaaa`, `${ARN}:subnet/subnet-bbbb`]);
       expect(bySid.LaunchWithHelperSecurityGroup.Resource).toEqual([`${ARN}:security-group/sg-0123456789abcdef0`]);
-      expect(bySid.LaunchVolumesAndInterfaces.Resource).toEqual([`${ARN}:volume/*`, `${ARN}:network-interface/*`]);
+      expect(bySid.LaunchEncryptedVolumes).toMatchObject({ Resource: [`${ARN}:volume/*`], Condition: { Bool: { 'ec2:Encrypted': 'true' } } });
+      expect(bySid.LaunchPrivateInterfaces).toMatchObject({
+        Resource: [`${ARN}:network-interface/*`], Condition: { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } },
+      });
     });
 
     test('CreateTags only at creation (RunInstances, CreateImage)', () => {
@@ -178,7 +181,11 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowCheckCommand')).toEqual(['ssm:GetCommandInvocation']);
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
-        'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
+        'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ssm:DescribeInstanceInformation']);
+      expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
+      expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
+        'iam:PassRole', 'ssm:GetParameter', 'ssm:GetParameters']);
       expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
         'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:TerminateInstances']);

@@ -58,8 +58,8 @@ export const MUTATING_EC2_ACTIONS = [
  * know) whether the instance is a target. None returns a secret.
  */
 export const UNSCOPED_READ_ACTIONS = [
-  'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
-  'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation',
+  'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
+  'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
 ] as const;
 
 const TARGET = 'target';
@@ -142,9 +142,7 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'preflight':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
-          'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
-        // Whether a root's key is AWS managed or customer managed: metadata only, any key of this account and Region.
-        statement('DescribeVolumeKeys', ['kms:DescribeKey'], [`arn:${c.partition}:kms:${c.region}:${c.account}:key/*`]),
+          'ec2:DescribeInstanceTypes', 'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
         table('ReadLock', ['dynamodb:GetItem']),
       ];
     case 'acquireLock':
@@ -164,7 +162,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'launchHelper':
       return [
-        reads('Observe', ['ec2:DescribeImages']),
+        // DescribeInstances: a retried launch finds the helper it already started instead of starting another.
+        reads('Observe', ['ec2:DescribeImages', 'ec2:DescribeInstances']),
         statement('ResolveHelperImage', ['ssm:GetParameter', 'ssm:GetParameters'], c.helperImageParameters.map(p => a.publicParameter(p))),
         ...runInstancesStatements(c),
         statement('TagHelpersOnLaunch', ['ec2:CreateTags'], [a.instances, a.volumes, a.ec2('network-interface/*')],
@@ -175,6 +174,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       return [reads('Observe', ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'])];
     case 'sendHelperCommand':
       return [
+        // ListCommands: a retried send finds the command it already sent.
+        reads('Observe', ['ssm:ListCommands']),
         statement('HelperDocuments', ['ssm:SendCommand'], HELPER_DOCUMENTS.map(d => a.awsDocument(d))),
         // SSM evaluates instance tags with the ssm:resourceTag key (AWS's documented example for Run Command).
         statement('OnHelpers', ['ssm:SendCommand'], [a.instances], helperCondition(c, 'ssm:resourceTag/')),
@@ -182,6 +183,7 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'sendOnlineReset': {
       const onTargets = targetCondition(c, 'ssm:resourceTag/');
       return [
+        reads('Observe', ['ssm:ListCommands']),
         statement('OnlineResetDocument', ['ssm:SendCommand'], [a.awsDocument(ONLINE_RESET_DOCUMENT)]),
         statement('OnTargets', ['ssm:SendCommand'], [a.instances], onTargets),
       ];
@@ -190,7 +192,7 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       return [reads('Observe', ['ssm:GetCommandInvocation'])];
     case 'attachToHelper':
       return [
-        reads('Observe', ['ec2:DescribeImages', 'ec2:DescribeVolumes']),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeVolumes']),
         ...volumeMoveStatements(c, 'MoveRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
         ...volumeKeyStatements(c),
       ];
@@ -241,8 +243,10 @@ function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
     statement('LaunchFromAmazonImages', run, [a.images], { StringEquals: { 'ec2:Owner': 'amazon' } }),
     statement('LaunchInHelperSubnets', run, c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`))),
     statement('LaunchWithHelperSecurityGroup', run, [a.ec2(`security-group/${c.helperSecurityGroupId}`)]),
-    // Created by the launch itself, in the subnets above: they cannot exist beforehand to be tagged.
-    statement('LaunchVolumesAndInterfaces', run, [a.volumes, a.ec2('network-interface/*')]),
+    // Created by the launch itself (they cannot be tagged beforehand): encrypted volumes, and an
+    // interface in the subnets above without a public IP address.
+    statement('LaunchEncryptedVolumes', run, [a.volumes], { Bool: { 'ec2:Encrypted': 'true' } }),
+    statement('LaunchPrivateInterfaces', run, [a.ec2('network-interface/*')], { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } }),
   ];
 }
 
@@ -274,7 +278,8 @@ export function wildcardReason(resource: string): string {
       'attach and detach also names an instance, which is tag-scoped. RunInstances creates the helper\'s own volumes.';
   }
   if (resource.endsWith(':network-interface/*')) {
-    return 'The helper\'s network interface is created by RunInstances, in the helper subnets and security group named in the same policy.';
+    return 'The helper\'s network interface is created by RunInstances, without a public IP (condition), in the helper subnets and ' +
+      'security group named in the same policy.';
   }
   if (resource.endsWith(':image/*')) {
     return 'Images: RunInstances from Amazon-owned images only (ec2:Owner condition); CreateImage only of tag-scoped target instances ' +
@@ -286,9 +291,6 @@ export function wildcardReason(resource: string): string {
   if (resource.includes(':autoScalingGroup:')) {
     return 'Auto Scaling groups of this account and Region, narrowed by the target tag (tag the group as well as its instances); ' +
       'only EnterStandby/ExitStandby, for targets the caller acknowledged.';
-  }
-  if (resource.includes(':key/*')) {
-    return 'kms:DescribeKey only, to tell AWS managed from customer managed root volume keys; metadata, no use of the key.';
   }
   throw new Error(`No reason recorded for the wildcard resource ${resource}`);
 }
