@@ -1,5 +1,6 @@
 import { DeleteParametersCommand, DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest'; // the matchers' types (jest's setupFilesAfterEnv registers them at run time)
 import { handler } from '../../../src/workflow/retention/delete-expired-passwords.lambda';
 import { RETENTION_SECONDS_ENV } from '../../../src/workflow/retention/expired-passwords';
 
