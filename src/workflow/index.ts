@@ -1,0 +1,2 @@
+export * from './reset-workflow';
+export * from './password-retention';

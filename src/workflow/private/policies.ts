@@ -1,0 +1,296 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { TAGS } from './contracts';
+
+/**
+ * The IAM statements of the reset workflow, one set per step function, built from plain
+ * inputs so a test can inspect them and the template alike.
+ *
+ * Rules followed throughout:
+ * - a mutating EC2 action names the resource types it touches as ARNs of this account and
+ *   Region, and every instance it may touch is scoped by a tag condition: targets by the
+ *   construct's target tag (when one is configured), helpers by the workflow tag;
+ * - `*` appears only for actions that IAM does not scope by resource (Describe*, and a few
+ *   reads) — listed in {@link UNSCOPED_READ_ACTIONS} for the cdk-nag acknowledgement;
+ * - each step gets only the calls of its row in docs/workflow-design.md.
+ */
+
+/** Everything the statements are built from. Strings may be CDK tokens. */
+export interface PolicyContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  /** Value of the `cdk-ec2-reset-access:workflow` tag on what this workflow creates. */
+  readonly workflowId: string;
+  /** Tag that targets must carry; absent when any instance may be reset. */
+  readonly targetTag?: { readonly key: string; readonly values: string[] };
+  /** Customer managed keys whose encrypted root volumes the workflow may handle. */
+  readonly allowedVolumeKeyArns: string[];
+  readonly lockTableArn: string;
+  readonly helperRoleArn: string;
+  readonly helperInstanceProfileArn: string;
+  readonly helperSubnetIds: string[];
+  readonly helperSecurityGroupId: string;
+  readonly helperInstanceType: string;
+  /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
+  readonly helperImageParameters: string[];
+}
+
+/** The step functions that get a role of their own. `sendCommand` exists twice, with different rights. */
+export type StepRoleName =
+  | 'preflight' | 'acquireLock' | 'prepareTarget' | 'createBackupImage' | 'launchHelper'
+  | 'checkHelperReady' | 'sendHelperCommand' | 'sendOnlineReset' | 'checkCommand'
+  | 'attachToHelper' | 'restore' | 'checkPassword' | 'loadJournal';
+
+/** SSM documents run on helper instances (install EC2Rescue, run the offline fix). */
+export const HELPER_DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript'] as const;
+/** SSM document run on a target for the online method. */
+export const ONLINE_RESET_DOCUMENT = 'AWSSupport-RunEC2RescueForWindowsTool';
+
+/** Mutating EC2 actions: the test asserts none of these is allowed on `*` or without a scoping condition. */
+export const MUTATING_EC2_ACTIONS = [
+  'ec2:StopInstances', 'ec2:StartInstances', 'ec2:ModifyInstanceAttribute', 'ec2:CreateImage',
+  'ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags',
+] as const;
+
+/**
+ * Reads granted on `*`: the Describe actions IAM cannot scope to a resource, plus
+ * DescribeInstanceAttribute and GetCommandInvocation, which run before a step knows (or need not
+ * know) whether the instance is a target. None returns a secret.
+ */
+export const UNSCOPED_READ_ACTIONS = [
+  'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
+  'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
+] as const;
+
+const TARGET = 'target';
+const HELPER = 'helper';
+
+class Arns {
+  constructor(private readonly c: PolicyContext) {}
+  ec2(resource: string): string {
+    return `arn:${this.c.partition}:ec2:${this.c.region}:${this.c.account}:${resource}`;
+  }
+  /** Images and snapshots have no account in their ARN. */
+  ec2Public(resource: string): string {
+    return `arn:${this.c.partition}:ec2:${this.c.region}::${resource}`;
+  }
+  get instances(): string { return this.ec2('instance/*'); }
+  get volumes(): string { return this.ec2('volume/*'); }
+  get images(): string { return this.ec2Public('image/*'); }
+  get snapshots(): string { return this.ec2Public('snapshot/*'); }
+  awsDocument(name: string): string {
+    return `arn:${this.c.partition}:ssm:${this.c.region}::document/${name}`;
+  }
+  publicParameter(name: string): string {
+    return `arn:${this.c.partition}:ssm:${this.c.region}::parameter${name}`;
+  }
+  get autoScalingGroups(): string {
+    return `arn:${this.c.partition}:autoscaling:${this.c.region}:${this.c.account}:autoScalingGroup:*:autoScalingGroupName/*`;
+  }
+}
+
+/** Condition that scopes an action to target instances (or nothing, when any instance may be reset). */
+function targetCondition(c: PolicyContext, keyPrefix = 'aws:ResourceTag/'): Record<string, any> | undefined {
+  return c.targetTag ? { StringEquals: { [`${keyPrefix}${c.targetTag.key}`]: c.targetTag.values } } : undefined;
+}
+
+/** Condition that scopes an action to helpers (and their volumes) of this workflow. */
+function helperCondition(c: PolicyContext, keyPrefix = 'aws:ResourceTag/'): Record<string, any> {
+  return { StringEquals: { [`${keyPrefix}${TAGS.workflow}`]: c.workflowId } };
+}
+
+function statement(sid: string, actions: string[], resources: string[], conditions?: Record<string, any>): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid, actions, resources, conditions });
+}
+
+function reads(sid: string, actions: Array<typeof UNSCOPED_READ_ACTIONS[number]>): iam.PolicyStatement {
+  return statement(sid, actions, ['*']);
+}
+
+/** The KMS rights EC2 needs on the caller's behalf to stop, start, snapshot and attach an encrypted root. */
+function volumeKeyStatements(c: PolicyContext): iam.PolicyStatement[] {
+  if (c.allowedVolumeKeyArns.length === 0) return [];
+  const viaEc2 = { 'kms:ViaService': `ec2.${c.region}.amazonaws.com` };
+  return [
+    statement('UseAllowedVolumeKeysThroughEc2',
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+      c.allowedVolumeKeyArns, { StringEquals: viaEc2 }),
+    statement('GrantAllowedVolumeKeysToEc2', ['kms:CreateGrant'], c.allowedVolumeKeyArns,
+      { StringEquals: viaEc2, Bool: { 'kms:GrantIsForAWSResource': 'true' } }),
+  ];
+}
+
+/** Detach/attach: the instance side is tag-scoped; the volume side cannot be (see the statement's reason). */
+function volumeMoveStatements(
+  c: PolicyContext, sidPrefix: string, actions: string[], who: Array<typeof TARGET | typeof HELPER>,
+): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  const result: iam.PolicyStatement[] = [];
+  if (who.includes(TARGET)) result.push(statement(`${sidPrefix}OnTargets`, actions, [a.instances], targetCondition(c)));
+  if (who.includes(HELPER)) result.push(statement(`${sidPrefix}OnHelpers`, actions, [a.instances], helperCondition(c)));
+  // A target's root volume carries no tag the workflow controls, and IAM has no key that ties a
+  // volume to the instance it is attached to; the instance side of every call is scoped above.
+  result.push(statement(`${sidPrefix}Volumes`, actions, [a.volumes]));
+  return result;
+}
+
+/** The statements of one step's role. */
+export function stepStatements(step: StepRoleName, c: PolicyContext): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  const table = (sid: string, actions: string[]) => statement(sid, actions, [c.lockTableArn]);
+  switch (step) {
+    case 'preflight':
+      return [
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
+          'ec2:DescribeInstanceTypes', 'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
+        table('ReadLock', ['dynamodb:GetItem']),
+      ];
+    case 'acquireLock':
+      return [table('TakeLock', ['dynamodb:PutItem'])];
+    case 'prepareTarget':
+      return [
+        reads('Observe', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances']),
+        statement('StopTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StopInstances'], [a.instances], targetCondition(c)),
+        statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
+        ...volumeKeyStatements(c),
+      ];
+    case 'createBackupImage':
+      return [
+        reads('Observe', ['ec2:DescribeImages']),
+        ...createImageStatements(c),
+        ...volumeKeyStatements(c),
+      ];
+    case 'launchHelper':
+      return [
+        // DescribeInstances: a retried launch finds the helper it already started instead of starting another.
+        reads('Observe', ['ec2:DescribeImages', 'ec2:DescribeInstances']),
+        statement('ResolveHelperImage', ['ssm:GetParameter', 'ssm:GetParameters'], c.helperImageParameters.map(p => a.publicParameter(p))),
+        ...runInstancesStatements(c),
+        statement('TagHelpersOnLaunch', ['ec2:CreateTags'], [a.instances, a.volumes, a.ec2('network-interface/*')],
+          { StringEquals: { 'ec2:CreateAction': 'RunInstances' } }),
+        statement('PassHelperRole', ['iam:PassRole'], [c.helperRoleArn], { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
+      ];
+    case 'checkHelperReady':
+      return [reads('Observe', ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'])];
+    case 'sendHelperCommand':
+      return [
+        // ListCommands: a retried send finds the command it already sent.
+        reads('Observe', ['ssm:ListCommands']),
+        statement('HelperDocuments', ['ssm:SendCommand'], HELPER_DOCUMENTS.map(d => a.awsDocument(d))),
+        // SSM evaluates instance tags with the ssm:resourceTag key (AWS's documented example for Run Command).
+        statement('OnHelpers', ['ssm:SendCommand'], [a.instances], helperCondition(c, 'ssm:resourceTag/')),
+      ];
+    case 'sendOnlineReset': {
+      const onTargets = targetCondition(c, 'ssm:resourceTag/');
+      return [
+        reads('Observe', ['ssm:ListCommands']),
+        statement('OnlineResetDocument', ['ssm:SendCommand'], [a.awsDocument(ONLINE_RESET_DOCUMENT)]),
+        statement('OnTargets', ['ssm:SendCommand'], [a.instances], onTargets),
+      ];
+    }
+    case 'checkCommand':
+      return [reads('Observe', ['ssm:GetCommandInvocation'])];
+    case 'attachToHelper':
+      return [
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeVolumes']),
+        ...volumeMoveStatements(c, 'MoveRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
+        ...volumeKeyStatements(c),
+      ];
+    case 'restore':
+      return [
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances']),
+        ...volumeMoveStatements(c, 'ReturnRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
+        statement('RestoreTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StartInstances'], [a.instances], targetCondition(c)),
+        ...createImageStatements(c),
+        statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
+        statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
+        table('ReleaseLock', ['dynamodb:DeleteItem']),
+        ...volumeKeyStatements(c),
+      ];
+    case 'checkPassword':
+      // Only whether the password data is non-empty is returned; the data itself never leaves the function (I5).
+      return [statement('ReadPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c))];
+    case 'loadJournal':
+      return [table('ReadJournal', ['dynamodb:GetItem'])];
+  }
+}
+
+/** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
+function createImageStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  return [
+    statement('ImageTargets', ['ec2:CreateImage'], [a.instances], targetCondition(c)),
+    // The new image and its snapshots: CreateImage is only allowed from a target instance (above),
+    // so these can only be images of targets.
+    statement('CreateImages', ['ec2:CreateImage'], [a.images, a.snapshots]),
+    statement('TagImagesOnCreate', ['ec2:CreateTags'], [a.images, a.snapshots], { StringEquals: { 'ec2:CreateAction': 'CreateImage' } }),
+  ];
+}
+
+/** RunInstances, resource by resource (each resource type of the call is authorized separately). */
+function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  const run = ['ec2:RunInstances'];
+  return [
+    statement('LaunchHelperInstance', run, [a.instances], {
+      StringEquals: {
+        [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId,
+        'ec2:InstanceType': c.helperInstanceType,
+        'ec2:InstanceProfile': c.helperInstanceProfileArn,
+        'ec2:MetadataHttpTokens': 'required',
+      },
+    }),
+    statement('LaunchFromAmazonImages', run, [a.images], { StringEquals: { 'ec2:Owner': 'amazon' } }),
+    statement('LaunchInHelperSubnets', run, c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`))),
+    statement('LaunchWithHelperSecurityGroup', run, [a.ec2(`security-group/${c.helperSecurityGroupId}`)]),
+    // Created by the launch itself (they cannot be tagged beforehand): encrypted volumes, and an
+    // interface in the subnets above without a public IP address.
+    statement('LaunchEncryptedVolumes', run, [a.volumes], { Bool: { 'ec2:Encrypted': 'true' } }),
+    statement('LaunchPrivateInterfaces', run, [a.ec2('network-interface/*')], { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } }),
+  ];
+}
+
+/** Statements for operators who may read reset passwords (see ResetWorkflow.grantReadPasswords). */
+export function readPasswordStatements(c: PolicyContext, passwordParameterArnPattern: string): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  return [
+    statement('ReadRescuePasswordParameters', ['ssm:GetParameter'], [passwordParameterArnPattern]),
+    statement('ReadTargetPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c)),
+  ];
+}
+
+/**
+ * Why a wildcard resource of these statements is acceptable, for the cdk-nag acknowledgement
+ * (one reason per kind of resource, matched on how the ARN ends).
+ */
+export function wildcardReason(resource: string): string {
+  if (resource === '*') {
+    return 'Reads that IAM does not scope by resource or that run before the preflight knows whether an instance is a target (' +
+      `${UNSCOPED_READ_ACTIONS.join(', ')}), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.`;
+  }
+  if (resource.endsWith(':instance/*')) {
+    return 'Instances of this account and Region, always narrowed by a tag condition: targets by the target tag (unless the ' +
+      'construct was given allowAnyInstance), helpers by the cdk-ec2-reset-access:workflow tag of this workflow, new helpers by ' +
+      'that tag in the request plus instance type, instance profile and IMDSv2.';
+  }
+  if (resource.endsWith(':volume/*')) {
+    return 'A target\'s root volume carries no tag the workflow controls and IAM has no key tying a volume to its instance; every ' +
+      'attach and detach also names an instance, which is tag-scoped. RunInstances creates the helper\'s own volumes.';
+  }
+  if (resource.endsWith(':network-interface/*')) {
+    return 'The helper\'s network interface is created by RunInstances, without a public IP (condition), in the helper subnets and ' +
+      'security group named in the same policy.';
+  }
+  if (resource.endsWith(':image/*')) {
+    return 'Images: RunInstances from Amazon-owned images only (ec2:Owner condition); CreateImage only of tag-scoped target instances ' +
+      '(the instance is authorized separately); tags only at creation (ec2:CreateAction).';
+  }
+  if (resource.endsWith(':snapshot/*')) {
+    return 'Snapshots created by CreateImage of a tag-scoped target instance; tags only at creation (ec2:CreateAction).';
+  }
+  if (resource.includes(':autoScalingGroup:')) {
+    return 'Auto Scaling groups of this account and Region, narrowed by the target tag (tag the group as well as its instances); ' +
+      'only EnterStandby/ExitStandby, for targets the caller acknowledged.';
+  }
+  throw new Error(`No reason recorded for the wildcard resource ${resource}`);
+}

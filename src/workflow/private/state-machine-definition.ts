@@ -1,0 +1,470 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ERRORS } from './contracts';
+import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../../permissions/rescue-password-policy';
+
+/**
+ * Builds the two state machines of docs/workflow-design.md on JSONPath (no JSONata, no
+ * `Assign`: the local rehearsal cannot run those).
+ *
+ * Everything is built back to front: a fragment is given the state to go to next, which keeps
+ * the poll loops and the restore loop ordinary functions instead of open-ended chains.
+ */
+
+/** The step functions the definitions invoke. */
+export interface StepFunctions {
+  readonly preflight: lambda.IFunction;
+  readonly acquireLock: lambda.IFunction;
+  readonly prepareTarget: lambda.IFunction;
+  readonly createBackupImage: lambda.IFunction;
+  readonly launchHelper: lambda.IFunction;
+  readonly checkHelperReady: lambda.IFunction;
+  readonly sendHelperCommand: lambda.IFunction;
+  readonly sendOnlineReset: lambda.IFunction;
+  readonly checkCommand: lambda.IFunction;
+  readonly attachToHelper: lambda.IFunction;
+  readonly restore: lambda.IFunction;
+  readonly checkPassword: lambda.IFunction;
+  readonly loadJournal: lambda.IFunction;
+}
+
+/**
+ * Errors the state machine itself raises when a poll loop exceeds its bound, beside the steps'
+ * own {@link ERRORS}. The execution fails with one of these as its `error`.
+ */
+export const WORKFLOW_ERRORS = {
+  /** The target did not reach `stopped`. */
+  targetNotStopped: 'TargetNotStopped',
+  /** The root volume did not reach the helper. */
+  volumeNotAttached: 'VolumeNotAttached',
+  /** The restore did not converge within its bound: check the instance by hand (its journal item is kept). */
+  restoreIncomplete: 'RestoreIncomplete',
+} as const;
+
+/** Bounds of the poll loops (number of polls; the handlers suggest the wait between two polls). */
+export const POLL_BOUNDS = {
+  targetStopped: 60,
+  helperReady: 60,
+  command: 60,
+  attach: 40,
+  restore: 120,
+  password: 90,
+} as const;
+
+/** Where results live in the state (ResultPath only; a handler result never replaces `$`). */
+export const STATE_PATHS = {
+  request: '$.request',
+  plan: '$.plan',
+  lock: '$.lock',
+  helper: '$.helper',
+  backupImage: '$.backupImage',
+  command: '$.command',
+  poll: '$.poll',
+  restore: '$.restore',
+  failure: '$.failure',
+  loop: '$.loop',
+  passwordStatus: '$.passwordStatus',
+  output: '$.output',
+  journal: '$.journal',
+} as const;
+
+/** Lambda and SDK errors that are safe to retry on any step (every step is idempotent, I6). */
+export const TRANSIENT_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Sandbox.Timedout',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+];
+
+/** Values of the success output's `passwordStatus`. */
+export const PASSWORD_STATUS = {
+  /** Offline, target was running: GetPasswordData returns the new password (decrypt it with the key pair). */
+  available: 'available',
+  /** Offline, target was stopped: the password is generated when the instance is next started. */
+  atNextStart: 'generated-at-next-start',
+  /** Online: the password is in the SecureString parameter `passwordParameterName`. */
+  inParameter: 'stored-in-parameter',
+} as const;
+
+const plan = () => sfn.JsonPath.objectAt(STATE_PATHS.plan);
+
+/** A Lambda step: function ARN as the resource, explicit payload, result at `resultPath`, retried on transient errors. */
+function step(scope: Construct, id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    payload: sfn.TaskInput.fromObject(payload),
+    resultPath,
+    retryOnServiceExceptions: false,
+  });
+  task.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: [ERRORS.notYet],
+    interval: Duration.seconds(5),
+    backoffRate: 1.5,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+interface PollLoopOptions {
+  /** Name of the polling task; the other states are named after it. */
+  readonly name: string;
+  readonly task: tasks.LambdaInvoke;
+  /** Where the task puts its PollResult. */
+  readonly resultPath: string;
+  readonly maxPolls: number;
+  /** Where to go once the result says `done`. */
+  readonly next: sfn.IChainable;
+  /** Where to go when the bound is exceeded. */
+  readonly onTimeout: sfn.IChainable;
+}
+
+/**
+ * `<Name>Start` (loop counter = 0) → task → `<Name>Done?` ─done─► next
+ *                                               ├─ counter ≥ bound ─► onTimeout
+ *                                               └─ `<Name>Wait` (SecondsPath) → `<Name>Count` (MathAdd) → task
+ * Returns the first state.
+ */
+function pollLoop(scope: Construct, o: PollLoopOptions): sfn.State {
+  const start = new sfn.Pass(scope, `${o.name}Start`, { result: sfn.Result.fromObject({ count: 0 }), resultPath: STATE_PATHS.loop });
+  const wait = new sfn.Wait(scope, `${o.name}Wait`, { time: sfn.WaitTime.secondsPath(`${o.resultPath}.waitSeconds`) });
+  const count = new sfn.Pass(scope, `${o.name}Count`, {
+    parameters: { 'count.$': `States.MathAdd(${STATE_PATHS.loop}.count, 1)` },
+    resultPath: STATE_PATHS.loop,
+  });
+  const done = new sfn.Choice(scope, `${o.name}Done?`)
+    .when(sfn.Condition.booleanEquals(`${o.resultPath}.done`, true), o.next)
+    .when(sfn.Condition.numberGreaterThanEquals(`${STATE_PATHS.loop}.count`, o.maxPolls), o.onTimeout)
+    .otherwise(wait);
+  wait.next(count).next(o.task);
+  start.next(o.task).next(done);
+  return start;
+}
+
+/** A Pass that records a failure the state machine decided itself, shaped like a Catch's `{Error, Cause}`. */
+function recordTimeout(scope: Construct, id: string, error: string, cause: string, next: sfn.IChainable): sfn.State {
+  const pass = new sfn.Pass(scope, id, {
+    result: sfn.Result.fromObject({ Error: error, Cause: cause }),
+    resultPath: STATE_PATHS.failure,
+  });
+  pass.next(next);
+  return pass;
+}
+
+/** A Fail inside a Parallel branch: the Parallel's Catch turns it into the restore. */
+function branchFail(scope: Construct, id: string, error: string, cause: string): sfn.Fail {
+  return new sfn.Fail(scope, id, { error, cause });
+}
+
+export interface RestoreLoopOptions {
+  /** Prefix of the state names, unique within one state machine. */
+  readonly prefix: string;
+  readonly restore: lambda.IFunction;
+  /** Whether the reset succeeded (the password-enabled image is only made then). */
+  readonly succeeded: boolean;
+  /** Where to go once the restore has converged. */
+  readonly next: sfn.IChainable;
+  /** Where to go when it does not converge within its bound. */
+  readonly onIncomplete: sfn.IChainable;
+  /** Where the restore task's own failure goes (after its retries); absent: the execution fails with it. */
+  readonly onError?: sfn.IChainable;
+}
+
+/**
+ * The restore loop, the same in both state machines (I1, I2): `<prefix>` calls the convergent
+ * restore step with `{ plan, succeeded }` until it says `done`. Beyond the transient retries,
+ * any restore error is retried a few times more, slowly: giving up on a restore leaves an
+ * instance without its root volume, which is worse than waiting.
+ */
+export function restoreLoop(scope: Construct, o: RestoreLoopOptions): sfn.State {
+  const task = step(scope, o.prefix, o.restore, { plan: plan(), succeeded: o.succeeded }, STATE_PATHS.restore);
+  task.addRetry({
+    errors: [sfn.Errors.ALL],
+    interval: Duration.seconds(15),
+    backoffRate: 2,
+    maxAttempts: 4,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  if (o.onError) task.addCatch(o.onError, { errors: [sfn.Errors.ALL], resultPath: STATE_PATHS.failure });
+  return pollLoop(scope, {
+    name: o.prefix,
+    task,
+    resultPath: STATE_PATHS.restore,
+    maxPolls: POLL_BOUNDS.restore,
+    next: o.next,
+    onTimeout: o.onIncomplete,
+  });
+}
+
+const RESTORE_INCOMPLETE_CAUSE =
+  'The restore did not converge within its bound. Check the instance: its root volume, DeleteOnTermination, state, ' +
+  'Auto Scaling Standby and any helper instance tagged with this execution. The lock item is kept until it expires.';
+
+/** The reset state machine (docs/workflow-design.md, "Reset, state by state"). */
+export function buildResetDefinition(scope: Construct, fns: StepFunctions): sfn.IChainable {
+  // ---- Failure path: RecordFailure → restore (succeeded=false) → ResetFailed.
+  const resetFailed = new sfn.Fail(scope, 'ResetFailed', {
+    errorPath: `${STATE_PATHS.failure}.Error`,
+    causePath: `${STATE_PATHS.failure}.Cause`,
+  });
+  const restoreIncompleteAfterFailure = new sfn.Fail(scope, 'RestoreIncompleteAfterFailure', {
+    error: WORKFLOW_ERRORS.restoreIncomplete,
+    cause: RESTORE_INCOMPLETE_CAUSE,
+  });
+  const recordFailure = new sfn.Pass(scope, 'RecordFailure', {
+    comment: 'The failure is in $.failure ({Error, Cause}); restore the instance, then fail with it.',
+  });
+  recordFailure.next(restoreLoop(scope, {
+    prefix: 'RestoreAfterFailure',
+    restore: fns.restore,
+    succeeded: false,
+    next: resetFailed,
+    onIncomplete: restoreIncompleteAfterFailure,
+  }));
+  const onFailure = <T extends sfn.TaskStateBase | sfn.Parallel>(state: T): T => {
+    state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: STATE_PATHS.failure });
+    return state;
+  };
+  const timeout = (id: string, error: string, cause: string) => recordTimeout(scope, id, error, cause, recordFailure);
+
+  // ---- Success outputs.
+  const succeeded = new sfn.Succeed(scope, 'ResetSucceeded', { outputPath: STATE_PATHS.output });
+
+  const addPasswordEnabledImage = new sfn.Pass(scope, 'AddPasswordEnabledImage', {
+    inputPath: `${STATE_PATHS.restore}.passwordEnabledImageId`,
+    resultPath: `${STATE_PATHS.output}.passwordEnabledImageId`,
+  }).next(succeeded);
+  const offlineOutput = new sfn.Pass(scope, 'OfflineOutput', {
+    parameters: {
+      'instanceId.$': `${STATE_PATHS.plan}.instanceId`,
+      'method.$': `${STATE_PATHS.plan}.method`,
+      'backupImageId.$': `${STATE_PATHS.backupImage}.imageId`,
+      'passwordStatus.$': STATE_PATHS.passwordStatus,
+    },
+    resultPath: STATE_PATHS.output,
+  }).next(new sfn.Choice(scope, 'HasPasswordEnabledImage?')
+    .when(sfn.Condition.isPresent(`${STATE_PATHS.restore}.passwordEnabledImageId`), addPasswordEnabledImage)
+    .otherwise(succeeded));
+  const onlineOutput = new sfn.Pass(scope, 'OnlineOutput', {
+    parameters: {
+      'instanceId.$': `${STATE_PATHS.plan}.instanceId`,
+      'method.$': `${STATE_PATHS.plan}.method`,
+      'passwordParameterName.$': `States.Format('${RESCUE_PASSWORD_PARAMETER_PREFIX}{}', ${STATE_PATHS.plan}.instanceId)`,
+      'passwordStatus': PASSWORD_STATUS.inParameter,
+    },
+    resultPath: STATE_PATHS.output,
+  }).next(succeeded);
+  const passwordStatus = (id: string, status: string) =>
+    new sfn.Pass(scope, id, { result: sfn.Result.fromString(status), resultPath: STATE_PATHS.passwordStatus }).next(offlineOutput);
+
+  // ---- Verify: GetPasswordData non-empty (only when the target was running).
+  const checkPassword = onFailure(step(scope, 'CheckPassword', fns.checkPassword, { plan: plan() }, STATE_PATHS.poll));
+  const verify = pollLoop(scope, {
+    name: 'CheckPassword',
+    task: checkPassword,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.password,
+    next: passwordStatus('PasswordAvailable', PASSWORD_STATUS.available),
+    onTimeout: timeout('PasswordNotGeneratedInTime', ERRORS.passwordNotGenerated,
+      'GetPasswordData stayed empty: the password was not generated at boot. The instance is restored; check EC2Launch/EC2Config ' +
+      'settings and its system log, or reset again.'),
+  });
+  const afterRestore = new sfn.Choice(scope, 'PasswordCheckNeeded?')
+    .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.method`, 'online'), onlineOutput)
+    .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.originalState`, 'running'), verify)
+    .otherwise(passwordStatus('PasswordAtNextStart', PASSWORD_STATUS.atNextStart));
+
+  // ---- Restore after success (also the online method's end: it releases the lock).
+  const restoreAfterSuccess = restoreLoop(scope, {
+    prefix: 'RestoreAfterSuccess',
+    restore: fns.restore,
+    succeeded: true,
+    next: afterRestore,
+    onIncomplete: timeout('RestoreAfterSuccessIncomplete', WORKFLOW_ERRORS.restoreIncomplete, RESTORE_INCOMPLETE_CAUSE),
+    onError: recordFailure,
+  });
+
+  // ---- Offline: the fix on the helper, after the volume is attached.
+  const sendOfflineFix = onFailure(step(scope, 'SendOfflineFix', fns.sendHelperCommand, {
+    plan: plan(),
+    command: 'offline-password-fix',
+    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.helper}.helperInstanceId`),
+  }, STATE_PATHS.command));
+  const checkOfflineFix = onFailure(step(scope, 'CheckOfflineFix', fns.checkCommand,
+    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll));
+  sendOfflineFix.next(pollLoop(scope, {
+    name: 'CheckOfflineFix',
+    task: checkOfflineFix,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.command,
+    next: restoreAfterSuccess,
+    onTimeout: timeout('OfflineFixNotFinished', ERRORS.commandFailed, 'The offline password fix did not finish in time on the helper.'),
+  }));
+
+  const attachToHelper = onFailure(step(scope, 'AttachToHelper', fns.attachToHelper,
+    { plan: plan(), helper: sfn.JsonPath.objectAt(STATE_PATHS.helper) }, STATE_PATHS.poll));
+  const attach = pollLoop(scope, {
+    name: 'AttachToHelper',
+    task: attachToHelper,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.attach,
+    next: sendOfflineFix,
+    onTimeout: timeout('VolumeNotAttachedInTime', WORKFLOW_ERRORS.volumeNotAttached, 'The root volume did not reach the helper in time.'),
+  });
+
+  // ---- Offline: prepare the target and the helper in parallel.
+  const prepare = onFailure(new sfn.Parallel(scope, 'Prepare', {
+    comment: 'Stop the target and take its backup image while the helper launches and gets EC2Rescue.',
+    resultSelector: {
+      'request.$': '$[0].request',
+      'plan.$': '$[0].plan',
+      'lock.$': '$[0].lock',
+      'backupImage.$': '$[0].backupImage',
+      'helper.$': '$[1].helper',
+    },
+    resultPath: '$',
+  }));
+  prepare.branch(targetBranch(scope, fns), helperBranch(scope, fns));
+  prepare.next(attach);
+
+  // ---- Online.
+  const sendOnlineReset = onFailure(step(scope, 'SendOnlineReset', fns.sendOnlineReset, {
+    plan: plan(),
+    command: 'online-reset',
+    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.plan}.instanceId`),
+  }, STATE_PATHS.command));
+  const checkOnlineReset = onFailure(step(scope, 'CheckOnlineReset', fns.checkCommand,
+    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll));
+  sendOnlineReset.next(pollLoop(scope, {
+    name: 'CheckOnlineReset',
+    task: checkOnlineReset,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.command,
+    next: restoreAfterSuccess,
+    onTimeout: timeout('OnlineResetNotFinished', ERRORS.commandFailed, 'AWSSupport-RunEC2RescueForWindowsTool did not finish in time.'),
+  }));
+
+  // ---- Start: request → preflight → (dry run | lock → method).
+  const methodChoice = new sfn.Choice(scope, 'MethodChoice')
+    .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.method`, 'online'), sendOnlineReset)
+    .otherwise(prepare);
+
+  const lockHeld = new sfn.Fail(scope, 'LockHeld', {
+    errorPath: `${STATE_PATHS.failure}.Error`,
+    causePath: `${STATE_PATHS.failure}.Cause`,
+  });
+  const acquireLock = step(scope, 'AcquireLock', fns.acquireLock, { plan: plan() }, STATE_PATHS.lock);
+  // Another execution holds the lock: touch nothing. Any other failure: the lock may be ours, so restore (which releases it).
+  acquireLock.addCatch(lockHeld, { errors: [ERRORS.resetInProgress], resultPath: STATE_PATHS.failure });
+  onFailure(acquireLock);
+  acquireLock.next(methodChoice);
+
+  const dryRunPlan = new sfn.Succeed(scope, 'DryRunPlan', { outputPath: STATE_PATHS.plan });
+  const dryRun = new sfn.Choice(scope, 'DryRun?')
+    .when(sfn.Condition.booleanEquals(`${STATE_PATHS.plan}.dryRun`, true), dryRunPlan)
+    .otherwise(acquireLock);
+
+  // Preflight changes nothing: its named errors fail the execution as they are.
+  const preflight = step(scope, 'Preflight', fns.preflight, {
+    request: sfn.JsonPath.objectAt(STATE_PATHS.request),
+    executionArn: sfn.JsonPath.executionId,
+    executionName: sfn.JsonPath.executionName,
+    startTime: sfn.JsonPath.executionStartTime,
+  }, STATE_PATHS.plan);
+
+  const readRequest = new sfn.Pass(scope, 'ReadRequest', {
+    comment: 'Keep the caller\'s input at $.request; the preflight validates it.',
+    parameters: { 'request.$': '$' },
+  });
+  return readRequest.next(preflight).next(dryRun);
+}
+
+/** Branch (a): DeleteOnTermination=false, Standby, stop; then the backup image (not waited for). */
+function targetBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
+  const createBackupImage = step(scope, 'CreateBackupImage', fns.createBackupImage, { plan: plan() }, STATE_PATHS.backupImage);
+  const prepareTarget = step(scope, 'PrepareTarget', fns.prepareTarget, { plan: plan() }, STATE_PATHS.poll);
+  return pollLoop(scope, {
+    name: 'PrepareTarget',
+    task: prepareTarget,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.targetStopped,
+    next: createBackupImage,
+    onTimeout: branchFail(scope, 'TargetNotStoppedInTime', WORKFLOW_ERRORS.targetNotStopped, 'The target did not stop in time.'),
+  });
+}
+
+/** Branch (b): launch the helper, wait until it is Online in SSM, install EC2Rescue. */
+function helperBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
+  const helper = () => sfn.JsonPath.objectAt(STATE_PATHS.helper);
+  const launch = step(scope, 'LaunchHelper', fns.launchHelper, { plan: plan() }, STATE_PATHS.helper);
+  const checkReady = step(scope, 'CheckHelperReady', fns.checkHelperReady, { plan: plan(), helper: helper() }, STATE_PATHS.poll);
+  const sendInstall = step(scope, 'SendInstallEc2Rescue', fns.sendHelperCommand, {
+    plan: plan(),
+    command: 'install-ec2rescue',
+    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.helper}.helperInstanceId`),
+  }, STATE_PATHS.command);
+  const checkInstall = step(scope, 'CheckInstall', fns.checkCommand,
+    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll);
+  const installed = new sfn.Pass(scope, 'HelperPrepared');
+
+  sendInstall.next(pollLoop(scope, {
+    name: 'CheckInstall',
+    task: checkInstall,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.command,
+    next: installed,
+    onTimeout: branchFail(scope, 'InstallNotFinished', ERRORS.commandFailed, 'Installing EC2Rescue on the helper did not finish in time.'),
+  }));
+  return launch.next(pollLoop(scope, {
+    name: 'CheckHelperReady',
+    task: checkReady,
+    resultPath: STATE_PATHS.poll,
+    maxPolls: POLL_BOUNDS.helperReady,
+    next: sendInstall,
+    onTimeout: branchFail(scope, 'HelperNotReadyInTime', ERRORS.helperNotReady,
+      'The helper did not come Online in Systems Manager: check the rescue VPC endpoints and the helper security group.'),
+  }));
+}
+
+/** The restore state machine: load the aborted execution's journal, then the same restore loop. */
+export function buildRestoreDefinition(scope: Construct, fns: Pick<StepFunctions, 'loadJournal' | 'restore'>): sfn.IChainable {
+  const loadJournal = step(scope, 'LoadJournal', fns.loadJournal, {
+    executionArn: sfn.JsonPath.stringAt('$.executionArn'),
+    input: sfn.JsonPath.stringAt('$.input'),
+  }, STATE_PATHS.journal);
+  const restored = new sfn.Succeed(scope, 'Restored');
+  const nothingToRestore = new sfn.Succeed(scope, 'NothingToRestore', {
+    comment: 'The execution never took the lock, or its restore had already finished.',
+  });
+  const usePlan = new sfn.Pass(scope, 'UseJournalPlan', {
+    inputPath: `${STATE_PATHS.journal}.plan`,
+    resultPath: STATE_PATHS.plan,
+  }).next(restoreLoop(scope, {
+    prefix: 'Restore',
+    restore: fns.restore,
+    succeeded: false,
+    next: restored,
+    onIncomplete: new sfn.Fail(scope, 'RestoreIncomplete', { error: WORKFLOW_ERRORS.restoreIncomplete, cause: RESTORE_INCOMPLETE_CAUSE }),
+  }));
+  return loadJournal.next(new sfn.Choice(scope, 'JournalFound?')
+    .when(sfn.Condition.booleanEquals(`${STATE_PATHS.journal}.found`, true), usePlan)
+    .otherwise(nothingToRestore));
+}

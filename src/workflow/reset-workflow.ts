@@ -1,0 +1,592 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
+import { acknowledgeWildcards } from '../private/nag';
+import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
+import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
+import { buildResetDefinition, buildRestoreDefinition, StepFunctions } from './private/state-machine-definition';
+import { AcquireLockFunction } from './steps/acquire-lock-function';
+import { AttachToHelperFunction } from './steps/attach-to-helper-function';
+import { CheckCommandFunction } from './steps/check-command-function';
+import { CheckHelperReadyFunction } from './steps/check-helper-ready-function';
+import { CheckPasswordFunction } from './steps/check-password-function';
+import { CreateBackupImageFunction } from './steps/create-backup-image-function';
+import { LaunchHelperFunction } from './steps/launch-helper-function';
+import { LoadJournalFunction } from './steps/load-journal-function';
+import { PreflightFunction } from './steps/preflight-function';
+import { PrepareTargetFunction } from './steps/prepare-target-function';
+import { RestoreFunction } from './steps/restore-function';
+import { SendCommandFunction } from './steps/send-command-function';
+
+/**
+ * A tag that instances must carry to be reset: the tag `key` with one of the `values`.
+ */
+export interface TargetTag {
+  /** The tag key, e.g. `cdk-ec2-reset-access:allow-reset`. Must not start with `aws:`. */
+  readonly key: string;
+  /** The values that allow a reset, e.g. `['true']`. At least one. */
+  readonly values: string[];
+}
+
+/**
+ * Properties of a {@link ResetWorkflow}.
+ */
+export interface ResetWorkflowProps {
+  /**
+   * Subnets helper instances are launched in, at most one per Availability Zone. A helper must be
+   * in the target's AZ, so a target in an AZ with no subnet here is refused (`AzNotCovered`).
+   * Use the isolated subnets of a `RescueVpc`; imported subnets need their `availabilityZone`
+   * (`ec2.Subnet.fromSubnetAttributes`).
+   */
+  readonly helperSubnets: ec2.ISubnet[];
+
+  /** Security group of helper instances (no inbound rules; 443 egress to the VPC endpoints and S3). */
+  readonly helperSecurityGroup: ec2.ISecurityGroup;
+
+  /**
+   * The tag instances must carry to be reset. The same tag scopes the workflow's IAM permissions
+   * on instances, so an untagged instance cannot be stopped, detached or read even if the
+   * preflight were bypassed. Mutually exclusive with `allowAnyInstance`.
+   *
+   * @default - key `cdk-ec2-reset-access:allow-reset`, value `true` ({@link ResetWorkflow.DEFAULT_TARGET_TAG_KEY})
+   */
+  readonly targetTag?: TargetTag;
+
+  /**
+   * Allow resetting any instance of this account and Region, without a tag. The workflow's
+   * permissions on instances are then not tag-conditioned. An explicit opt-in because a reset
+   * stops the instance and changes how its Administrator password is set.
+   *
+   * @default false
+   */
+  readonly allowAnyInstance?: boolean;
+
+  /**
+   * Customer managed KMS keys whose encrypted root volumes the workflow may handle. EC2 uses them
+   * on the workflow's behalf (grants scoped with `kms:ViaService` and `kms:GrantIsForAWSResource`);
+   * the keys' policies must let this account's IAM policies grant access (the default key policy does).
+   * Roots encrypted with the AWS managed key `alias/aws/ebs` need nothing here.
+   *
+   * @default - no customer managed key: such roots are refused with `EncryptedRootKeyNotAllowed`
+   */
+  readonly allowedVolumeKeys?: kms.IKey[];
+
+  /**
+   * Instance type of the helper. Must be x86_64: helpers run Windows.
+   *
+   * @default t3.medium (what AWSSupport-ResetAccess uses)
+   */
+  readonly helperInstanceType?: ec2.InstanceType;
+
+  /**
+   * SSM public parameters of the Windows Server AMIs a helper may use, in order of preference
+   * (the launch picks the first whose Windows version differs from the target's). Each must be
+   * under `/aws/service/ami-windows-latest/`; the IAM policy allows reading exactly these.
+   *
+   * @default - Windows Server 2022, 2019 and 2025 English Full Base
+   */
+  readonly helperImageParameters?: string[];
+
+  /**
+   * Prefix of the images the workflow creates: `<prefix>-Pre-Script-Backup_<instance>_<date>`
+   * (backup) and `<prefix>-Post-Script-Backup_<instance>_<date>` (password-enabled).
+   * Up to 60 characters of those AMI names allow: letters, digits, `()[] ./-'@_`.
+   *
+   * @default 'ResetAccess'
+   */
+  readonly imageNamePrefix?: string;
+
+  /**
+   * Customer managed key EC2Rescue encrypts the password parameter with (online method). Its key id is
+   * passed to `AWSSupport-RunEC2RescueForWindowsTool`; instance roles need `kms:Encrypt` on it
+   * (`RescuePasswordPolicy`), and `grantReadPasswords` adds `kms:Decrypt`. Mutually exclusive with `onlineKmsKeyAlias`.
+   *
+   * @default - `onlineKmsKeyAlias`
+   */
+  readonly onlineKmsKey?: kms.IKey;
+
+  /**
+   * KMS key alias or key id for the online method, when not given as `onlineKmsKey`. The document
+   * accepts a key id or an alias of up to 32 characters, not a key ARN.
+   *
+   * @default 'alias/aws/ssm'
+   */
+  readonly onlineKmsKeyAlias?: string;
+
+  /**
+   * Maximum duration of one reset execution. When it is exceeded (or an operator stops the
+   * execution), the restore state machine puts the instance back.
+   *
+   * @default Duration.hours(2)
+   */
+  readonly executionTimeout?: Duration;
+
+  /**
+   * Retention of the state machines' and functions' log groups.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The Lambda functions of a {@link ResetWorkflow}, one per step.
+ */
+export interface ResetWorkflowFunctions {
+  /** Validates the request and decides the plan; changes nothing. */
+  readonly preflight: lambda.IFunction;
+  /** Takes the per-instance lock and writes the journal. */
+  readonly acquireLock: lambda.IFunction;
+  /** DeleteOnTermination=false, Auto Scaling Standby, stop the target. */
+  readonly prepareTarget: lambda.IFunction;
+  /** Creates the backup image. */
+  readonly createBackupImage: lambda.IFunction;
+  /** Launches the helper instance. */
+  readonly launchHelper: lambda.IFunction;
+  /** Polls the helper until it is Online in Systems Manager. */
+  readonly checkHelperReady: lambda.IFunction;
+  /** Sends the helper commands (install EC2Rescue, the offline fix); may only run them on helpers. */
+  readonly sendHelperCommand: lambda.IFunction;
+  /** Sends the online reset (AWSSupport-RunEC2RescueForWindowsTool); may only run it on targets. */
+  readonly sendOnlineReset: lambda.IFunction;
+  /** Polls a Run Command invocation. */
+  readonly checkCommand: lambda.IFunction;
+  /** Moves the root volume from the target to the helper. */
+  readonly attachToHelper: lambda.IFunction;
+  /** Puts everything back, one action per call. */
+  readonly restore: lambda.IFunction;
+  /** Polls GetPasswordData until it is non-empty (returns only whether it is). */
+  readonly checkPassword: lambda.IFunction;
+  /** Loads an aborted execution's journal (restore state machine). */
+  readonly loadJournal: lambda.IFunction;
+}
+
+/** Windows Server images AWS publishes, in the order the helper prefers them. */
+const DEFAULT_HELPER_IMAGE_PARAMETERS = [
+  '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
+  '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base',
+  '/aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base',
+];
+const HELPER_IMAGE_PARAMETER_PATH = '/aws/service/ami-windows-latest/';
+
+/** Where Systems Manager agents and Distributor packages come from in a Region (see the rescue VPC's S3 endpoint). */
+function ssmBucketNames(region: string): string[] {
+  return [
+    `aws-windows-downloads-${region}`, `amazon-ssm-${region}`, `amazon-ssm-packages-${region}`,
+    `${region}-birdwatcher-prod`, `aws-ssm-distributor-file-${region}`, `aws-ssm-document-attachments-${region}`,
+    `aws-ssm-${region}`, `patch-baseline-snapshot-${region}`,
+  ];
+}
+
+/**
+ * The reset workflow: a Step Functions state machine that resets the Administrator password of an
+ * EC2 Windows instance the way `AWSSupport-ResetAccess` does (offline, with a helper instance) or
+ * with `AWSSupport-RunEC2RescueForWindowsTool` (online), plus a second state machine that puts the
+ * instance back when a reset execution is stopped, times out or fails.
+ *
+ * Start a reset with `{ "instanceId": "i-0123...", "method": "auto" }`; see the README for the
+ * input and output contract and the errors.
+ */
+export class ResetWorkflow extends Construct {
+  /** Tag key instances must carry (with value `true`) to be reset, unless `targetTag` or `allowAnyInstance` is given. */
+  public static readonly DEFAULT_TARGET_TAG_KEY = 'cdk-ec2-reset-access:allow-reset';
+
+  /** The reset state machine: what operators start. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The restore state machine, started by `restoreRule`. */
+  public readonly restoreStateMachine: sfn.StateMachine;
+  /** Starts the restore state machine when a reset execution is aborted, times out or fails. */
+  public readonly restoreRule: events.Rule;
+  /** Where `restoreRule` puts events it could not deliver: alarm on its depth. */
+  public readonly restoreDeadLetterQueue: sqs.Queue;
+  /** The step functions. */
+  public readonly functions: ResetWorkflowFunctions;
+  /** One item per instance under reset: the lock (I4) and the journal the restore reads. */
+  public readonly lockTable: dynamodb.Table;
+  /**
+   * Role of helper instances (AmazonSSMManagedInstanceCore and the Systems Manager buckets of the
+   * Region). Add to it what a custom VPC needs, e.g. access through an S3 endpoint policy.
+   */
+  public readonly helperRole: iam.Role;
+  /** Instance profile of helper instances. */
+  public readonly helperInstanceProfile: iam.InstanceProfile;
+  /** The value of the `cdk-ec2-reset-access:workflow` tag on helpers and images this workflow creates. */
+  public readonly workflowId: string;
+  /** The tag targets must carry, if any (undefined with `allowAnyInstance`). */
+  public readonly targetTag?: TargetTag;
+  /** Log group of the reset state machine (events without execution data). */
+  public readonly logGroup: logs.LogGroup;
+
+  private readonly policyContext: PolicyContext;
+  private readonly onlineKmsKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ResetWorkflowProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.targetTag = resolveTargetTag(props);
+    const helperInstanceType = props.helperInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM);
+    if (helperInstanceType.architecture !== ec2.InstanceArchitecture.X86_64) {
+      throw new Error(`helperInstanceType ${helperInstanceType} is not x86_64: helpers run Windows Server. Choose an x86_64 type such as t3.medium.`);
+    }
+    const helperImageParameters = props.helperImageParameters ?? DEFAULT_HELPER_IMAGE_PARAMETERS;
+    validateHelperImageParameters(helperImageParameters);
+    const imageNamePrefix = props.imageNamePrefix ?? 'ResetAccess';
+    validateImageNamePrefix(imageNamePrefix);
+    const executionTimeout = props.executionTimeout ?? Duration.hours(2);
+    if (!executionTimeout.isUnresolved() && executionTimeout.toSeconds() < 30 * 60) {
+      throw new Error(`executionTimeout is ${executionTimeout.toHumanString()}: an offline reset takes up to 25 minutes and the ` +
+        'password check up to 15 more. Give at least 30 minutes (default 2 hours).');
+    }
+    const onlineKmsKey = resolveOnlineKmsKey(props);
+    this.onlineKmsKey = props.onlineKmsKey;
+    const subnetsByAz = subnetsByAvailabilityZone(props.helperSubnets);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+
+    // Unique and stable per construct: the helper tag value the IAM conditions compare with.
+    this.workflowId = this.node.addr;
+
+    // ---- Lock and journal.
+    this.lockTable = new dynamodb.Table(this, 'LockTable', {
+      partitionKey: { name: 'instanceId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Items live for one reset (at most the execution timeout plus an hour); nothing in the table
+      // outlives the state machines it serves, so it goes with them.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // ---- Helper role and instance profile.
+    this.helperRole = new iam.Role(this, 'HelperRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Helper instances of the EC2 reset workflow: Systems Manager agent and EC2Rescue package download',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.helperRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'AmazonSSMManagedInstanceCore is what AWSSupport-StartEC2RescueWorkflow gives its helper and what AWS documents as the ' +
+        'minimum for a managed node; AWS keeps it in step with the agent\'s channels. A helper that cannot register breaks every ' +
+        'offline reset, and it lives only for one reset, in an isolated VPC, running only this workflow\'s commands.',
+    });
+    const bucketObjects = ssmBucketNames(stack.region).map(bucket => `arn:${stack.partition}:s3:::${bucket}/*`);
+    this.helperRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'DownloadSsmAgentAndPackages',
+      actions: ['s3:GetObject'],
+      resources: bucketObjects,
+    }));
+    acknowledgeWildcards(this.helperRole, { resources: bucketObjects },
+      'Objects of the AWS-owned buckets the Systems Manager agent and Distributor (EC2Rescue package) download from, in this ' +
+        'Region only; their keys are AWS\'s and change with each release.');
+    this.helperInstanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
+
+    // ---- Step functions, each with a role of its own.
+    this.policyContext = {
+      partition: stack.partition,
+      region: stack.region,
+      account: stack.account,
+      workflowId: this.workflowId,
+      targetTag: this.targetTag,
+      allowedVolumeKeyArns: (props.allowedVolumeKeys ?? []).map(key => key.keyArn),
+      lockTableArn: this.lockTable.tableArn,
+      helperRoleArn: this.helperRole.roleArn,
+      helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
+      helperSubnetIds: props.helperSubnets.map(subnet => subnet.subnetId),
+      helperSecurityGroupId: props.helperSecurityGroup.securityGroupId,
+      helperInstanceType: helperInstanceType.toString(),
+      helperImageParameters,
+    };
+    const config: WorkflowConfig = {
+      workflowId: this.workflowId,
+      lockTableName: this.lockTable.tableName,
+      subnetsByAz,
+      helperSecurityGroupId: props.helperSecurityGroup.securityGroupId,
+      helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
+      helperInstanceType: helperInstanceType.toString(),
+      helperImageParameters,
+      targetTag: this.targetTag ? { key: this.targetTag.key, values: this.targetTag.values } : undefined,
+      allowedVolumeKeyArns: this.policyContext.allowedVolumeKeyArns,
+      imageNamePrefix,
+      onlineKmsKey,
+      lockTtlSeconds: executionTimeout.toSeconds() + 3600,
+    };
+    const environment = {
+      [WORKFLOW_CONFIG_ENV]: stack.toJsonString(config),
+      POWERTOOLS_SERVICE_NAME: 'reset-workflow',
+    };
+    const options = (name: StepRoleName, description: string): lambda.FunctionOptions => {
+      const role = this.stepRole(name, description);
+      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: logRetention });
+      // A role given to a function gets no log permissions from CDK: only its own log group.
+      logGroup.grantWrite(role);
+      return this.functionOptions(role, logGroup, environment, description);
+    };
+    const fns: StepFunctions = {
+      preflight: new PreflightFunction(this, 'Preflight', options('preflight', 'Reset workflow: validate the request and plan the reset')),
+      acquireLock: new AcquireLockFunction(this, 'AcquireLock', options('acquireLock', 'Reset workflow: take the per-instance lock')),
+      prepareTarget: new PrepareTargetFunction(this, 'PrepareTarget', options('prepareTarget', 'Reset workflow: stop the target')),
+      createBackupImage: new CreateBackupImageFunction(this, 'CreateBackupImage',
+        options('createBackupImage', 'Reset workflow: create the backup image')),
+      launchHelper: new LaunchHelperFunction(this, 'LaunchHelper', options('launchHelper', 'Reset workflow: launch the helper instance')),
+      checkHelperReady: new CheckHelperReadyFunction(this, 'CheckHelperReady',
+        options('checkHelperReady', 'Reset workflow: wait for the helper to be Online in SSM')),
+      sendHelperCommand: new SendCommandFunction(this, 'SendHelperCommand',
+        options('sendHelperCommand', 'Reset workflow: run commands on helper instances')),
+      sendOnlineReset: new SendCommandFunction(this, 'SendOnlineReset',
+        options('sendOnlineReset', 'Reset workflow: run the online reset on a target')),
+      checkCommand: new CheckCommandFunction(this, 'CheckCommand', options('checkCommand', 'Reset workflow: poll a Run Command invocation')),
+      attachToHelper: new AttachToHelperFunction(this, 'AttachToHelper',
+        options('attachToHelper', 'Reset workflow: move the root volume to the helper')),
+      restore: new RestoreFunction(this, 'Restore', options('restore', 'Reset workflow: put the instance back')),
+      checkPassword: new CheckPasswordFunction(this, 'CheckPassword',
+        options('checkPassword', 'Reset workflow: wait until a new password exists')),
+      loadJournal: new LoadJournalFunction(this, 'LoadJournal', options('loadJournal', 'Reset workflow: load an aborted execution\'s journal')),
+    };
+    this.functions = fns;
+
+    // ---- State machines.
+    this.logGroup = new logs.LogGroup(this, 'ResetStateMachineLogs', { retention: logRetention });
+    this.stateMachine = new sfn.StateMachine(this, 'ResetStateMachine', {
+      comment: 'Resets the Administrator password of an EC2 Windows instance (EC2Rescue ResetAccess, online or offline)',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildResetDefinition(new Construct(this, 'ResetStates'), fns)),
+      timeout: executionTimeout,
+      tracingEnabled: true,
+      // ALL events for the audit trail, but never execution data: inputs and outputs stay in the
+      // execution history, which IAM guards, and out of CloudWatch Logs (I5).
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    const restoreLogs = new logs.LogGroup(this, 'RestoreStateMachineLogs', { retention: logRetention });
+    this.restoreStateMachine = new sfn.StateMachine(this, 'RestoreStateMachine', {
+      comment: 'Puts an instance back after a reset execution was aborted, timed out or failed',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildRestoreDefinition(new Construct(this, 'RestoreStates'), fns)),
+      timeout: Duration.hours(2),
+      tracingEnabled: true,
+      logs: { destination: restoreLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    for (const machine of [this.stateMachine, this.restoreStateMachine]) {
+      const invoked = machine === this.stateMachine ? Object.values(fns) : [fns.loadJournal, fns.restore];
+      acknowledgeWildcards(machine, { resources: invoked.map((fn: lambda.IFunction) => `${fn.functionArn}:*`) },
+        'Step Functions\' Lambda integration grants invoking the function and its versions and aliases (<function ARN>:*); ' +
+          'each is a function of this workflow.');
+      acknowledgeWildcards(machine, { resources: ['*'] },
+        'Log delivery (logs:CreateLogDelivery and related) and X-Ray trace upload (xray:PutTraceSegments, ' +
+          'xray:PutTelemetryRecords, xray:GetSampling*) have no resource type in IAM.');
+    }
+
+    // ---- Restore on abort, timeout or failure (a Catch never sees the first two).
+    this.restoreDeadLetterQueue = new sqs.Queue(this, 'RestoreDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.restoreDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EventBridge target that starts the restore state machine.',
+    });
+    this.restoreRule = new events.Rule(this, 'RestoreRule', {
+      description: 'Restores the instance when a reset execution is aborted, times out or fails',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+        },
+      },
+    });
+    this.restoreRule.addTarget(new targets.SfnStateMachine(this.restoreStateMachine, {
+      input: events.RuleTargetInput.fromObject({
+        executionArn: events.EventField.fromPath('$.detail.executionArn'),
+        input: events.EventField.fromPath('$.detail.input'),
+      }),
+      deadLetterQueue: this.restoreDeadLetterQueue,
+      retryAttempts: 20,
+      maxEventAge: Duration.hours(6),
+    }));
+  }
+
+  /**
+   * Allows starting resets, and watching and stopping their executions (stopping one runs the restore).
+   */
+  public grantStartReset(grantee: iam.IGrantable): iam.Grant {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StartExecution', 'states:ListExecutions'],
+      resourceArns: [this.stateMachine.stateMachineArn],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+      resourceArns: [executions],
+    }));
+    acknowledgeOnGrantee(grantee, [executions],
+      'The wildcard is the execution name: the operator may watch and stop any execution of the reset state machine, and no other.');
+    return grant;
+  }
+
+  /**
+   * Allows reading the new passwords: the online method's SecureString parameters
+   * (`/EC2Rescue/Passwords/i-*`, and `kms:Decrypt` on `onlineKmsKey` when one was given) and
+   * `ec2:GetPasswordData` of the instances this workflow may reset (the offline method; decrypt
+   * it with the instance's key pair).
+   */
+  public grantReadPasswords(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const parameters = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${RESCUE_PASSWORD_PARAMETER_PREFIX.slice(1)}i-*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const statements = readPasswordStatements(this.policyContext, parameters);
+    let grant: iam.Grant | undefined;
+    for (const statement of statements) {
+      const next = iam.Grant.addToPrincipal({
+        grantee,
+        actions: statement.actions,
+        resourceArns: statement.resources,
+        conditions: statement.toStatementJson().Condition,
+      });
+      grant = grant ? grant.combine(next) : next;
+    }
+    acknowledgeOnGrantee(grantee, statements.flatMap(s => s.resources),
+      'The wildcards are instance ids: the password parameter /EC2Rescue/Passwords/i-* of any instance, and GetPasswordData of ' +
+        'instances the workflow may reset (the target tag condition applies), in this account and Region.');
+    if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
+    return grant!;
+  }
+
+  private functionOptions(
+    role: iam.IRole, logGroup: logs.ILogGroup, environment: Record<string, string>, description: string,
+  ): lambda.FunctionOptions {
+    return {
+      role,
+      logGroup,
+      environment,
+      description,
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      tracing: lambda.Tracing.ACTIVE,
+    };
+  }
+
+  private stepRole(name: StepRoleName, description: string): iam.Role {
+    const statements = stepStatements(name, this.policyContext);
+    const role = new iam.Role(this, `${pascal(name)}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description,
+      inlinePolicies: { Step: new iam.PolicyDocument({ statements }) },
+    });
+    const wildcards = new Map<string, string[]>();
+    for (const resource of statements.flatMap(s => s.resources)) {
+      if (!resource.includes('*')) continue;
+      const reason = wildcardReason(resource);
+      wildcards.set(reason, [...(wildcards.get(reason) ?? []), resource]);
+    }
+    // Lambda's X-Ray tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*".
+    const star = wildcardReason('*');
+    if (!wildcards.has(star)) wildcards.set(star, ['*']);
+    for (const [reason, resources] of wildcards) acknowledgeWildcards(role, { resources: [...new Set(resources)] }, reason);
+    return role;
+  }
+}
+
+/** Acknowledges the wildcards of a grant on the grantee's own policy, when the grantee is a construct. */
+function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
+  const principal = grantee.grantPrincipal;
+  if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function resolveTargetTag(props: ResetWorkflowProps): TargetTag | undefined {
+  if (props.allowAnyInstance && props.targetTag) {
+    throw new Error('Set either targetTag (reset only tagged instances) or allowAnyInstance (reset any instance), not both.');
+  }
+  if (props.allowAnyInstance) return undefined;
+  const tag = props.targetTag ?? { key: ResetWorkflow.DEFAULT_TARGET_TAG_KEY, values: ['true'] };
+  if (!Token.isUnresolved(tag.key) && (tag.key.length === 0 || tag.key.length > 128 || tag.key.toLowerCase().startsWith('aws:'))) {
+    throw new Error(`targetTag.key "${tag.key}" is not a usable tag key: give 1 to 128 characters not starting with "aws:".`);
+  }
+  if (tag.values.length === 0) {
+    throw new Error('targetTag.values is empty: list the tag values that allow a reset (e.g. ["true"]), or set allowAnyInstance instead.');
+  }
+  return { key: tag.key, values: [...tag.values] };
+}
+
+function validateHelperImageParameters(parameters: string[]): void {
+  if (parameters.length === 0) {
+    throw new Error('helperImageParameters is empty: list at least one /aws/service/ami-windows-latest/... parameter.');
+  }
+  for (const parameter of parameters) {
+    const isPublicWindowsImage = parameter.startsWith(HELPER_IMAGE_PARAMETER_PATH) && parameter.length > HELPER_IMAGE_PARAMETER_PATH.length;
+    if (Token.isUnresolved(parameter) || !isPublicWindowsImage) {
+      throw new Error(`helperImageParameters: "${parameter}" is not an AWS public Windows AMI parameter. Use names under ` +
+        `${HELPER_IMAGE_PARAMETER_PATH}, e.g. ${DEFAULT_HELPER_IMAGE_PARAMETERS[0]}.`);
+    }
+  }
+}
+
+function validateImageNamePrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  if (!/^[A-Za-z0-9()[\] ./\-'@_]{1,60}$/.test(prefix)) {
+    throw new Error(`imageNamePrefix "${prefix}" cannot start an AMI name: use 1 to 60 letters, digits or ()[] ./-'@_ characters.`);
+  }
+}
+
+function resolveOnlineKmsKey(props: ResetWorkflowProps): string {
+  if (props.onlineKmsKey && props.onlineKmsKeyAlias) {
+    throw new Error('Set either onlineKmsKey or onlineKmsKeyAlias, not both.');
+  }
+  if (props.onlineKmsKey) return props.onlineKmsKey.keyId;
+  const alias = props.onlineKmsKeyAlias ?? 'alias/aws/ssm';
+  if (!Token.isUnresolved(alias)) {
+    const isAlias = /^alias\/[a-zA-Z0-9/_-]{1,26}$/.test(alias);
+    const isKeyId = /^(mrk-)?[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(alias);
+    if (!isAlias && !isKeyId) {
+      throw new Error(`onlineKmsKeyAlias "${alias}" is neither a key id nor an alias of up to 32 characters ` +
+        '(AWSSupport-RunEC2RescueForWindowsTool rejects key ARNs): give e.g. "alias/ec2rescue" or a key id.');
+    }
+  }
+  return alias;
+}
+
+function subnetsByAvailabilityZone(subnets: ec2.ISubnet[]): Record<string, string> {
+  if (subnets.length === 0) {
+    throw new Error('helperSubnets is empty: give one subnet per Availability Zone that targets may live in.');
+  }
+  const byAz: Record<string, string> = {};
+  for (const subnet of subnets) {
+    let az: string;
+    try {
+      az = subnet.availabilityZone;
+    } catch {
+      throw new Error(`helperSubnets: the Availability Zone of subnet ${subnet.node.path} is unknown. Import subnets with ` +
+        'ec2.Subnet.fromSubnetAttributes({ subnetId, availabilityZone }).');
+    }
+    if (!Token.isUnresolved(az) && byAz[az] !== undefined) {
+      throw new Error(`helperSubnets has two subnets in ${az}: give at most one per Availability Zone.`);
+    }
+    byAz[az] = subnet.subnetId;
+  }
+  return byAz;
+}

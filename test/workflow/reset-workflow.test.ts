@@ -1,0 +1,512 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { ENV, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
+import { ResetWorkflow, ResetWorkflowProps } from '../../src';
+import { TAGS, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
+import { MUTATING_EC2_ACTIONS } from '../../src/workflow/private/policies';
+import { resolveCfnValue, stateMachineDefinition } from '../helpers/asl';
+import { awsSolutionsFindingsFor } from '../helpers/nag';
+import { maskedTemplate } from '../helpers/snapshot';
+
+const ARN = 'arn:aws:ec2:us-east-1:123456789012';
+const INSTANCES = `${ARN}:instance/*`;
+const DEFAULT_TAG_CONDITION = { StringEquals: { 'aws:ResourceTag/cdk-ec2-reset-access:allow-reset': ['true'] } };
+
+function allows(statements: PlainStatement[], action: string): PlainStatement[] {
+  return statements.filter(s => s.Effect === 'Allow' && s.Action.includes(action));
+}
+
+describe('ResetWorkflow', () => {
+  let stack: Stack;
+  let workflow: ResetWorkflow;
+  let template: Template;
+
+  beforeEach(() => {
+    ({ stack, workflow } = workflowStack());
+    template = Template.fromStack(stack);
+  });
+
+  describe('least privilege', () => {
+    test('no mutating EC2 action is allowed on "*", and on instances only under a tag condition', () => {
+      // GIVEN
+      const statements = iamStatements(stack);
+
+      // THEN
+      const mutating = statements.filter(s => s.Effect === 'Allow' && s.Action.some(a => (MUTATING_EC2_ACTIONS as readonly string[]).includes(a)));
+      expect(mutating.length).toBeGreaterThan(10);
+      for (const s of mutating) {
+        const where = `${s.policy} ${s.Sid}`;
+        expect({ where, star: s.Resource.includes('*') }).toEqual({ where, star: false });
+        expect({ where, foreign: s.Resource.filter(r => !r.startsWith('arn:aws:ec2:us-east-1:')) }).toEqual({ where, foreign: [] });
+        if (s.Resource.includes(INSTANCES)) {
+          expect({ where, scoped: s.Condition !== undefined }).toEqual({ where, scoped: true });
+        }
+      }
+    });
+
+    test('"*" resources are granted only for reads and service-wide actions', () => {
+      // GIVEN
+      const allowedOnStar = [
+        /^ec2:Describe/, /^autoscaling:Describe/, /^ssm:DescribeInstanceInformation$/, /^ssm:GetCommandInvocation$/, /^ssm:ListCommands$/,
+        /^xray:/, /^logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/,
+      ];
+
+      // THEN
+      for (const s of iamStatements(stack).filter(st => st.Resource.includes('*'))) {
+        for (const action of s.Action) {
+          expect({ where: `${s.policy} ${s.Sid}`, action, ok: allowedOnStar.some(r => r.test(action)) })
+            .toEqual({ where: `${s.policy} ${s.Sid}`, action, ok: true });
+        }
+      }
+    });
+
+    test('target actions are conditioned on the default target tag', () => {
+      // GIVEN
+      const prepare = statementsOfFunctionRole(stack, 'WorkflowPrepareTarget');
+      const restore = statementsOfFunctionRole(stack, 'WorkflowRestore');
+
+      // THEN
+      expect(allows(prepare, 'ec2:StopInstances')).toEqual([expect.objectContaining({
+        Action: ['ec2:ModifyInstanceAttribute', 'ec2:StopInstances'], Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION,
+      })]);
+      expect(allows(restore, 'ec2:StartInstances')).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION })]);
+      expect(allows(restore, 'autoscaling:ExitStandby')).toEqual([expect.objectContaining({ Condition: DEFAULT_TAG_CONDITION })]);
+      expect(allows(restore, 'ec2:CreateImage').filter(s => s.Resource.includes(INSTANCES)))
+        .toEqual([expect.objectContaining({ Condition: DEFAULT_TAG_CONDITION })]);
+    });
+
+    test('helper actions are conditioned on the workflow tag', () => {
+      // GIVEN
+      const helperCondition = { StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: workflow.workflowId } };
+      const restore = statementsOfFunctionRole(stack, 'WorkflowRestore');
+      const attach = statementsOfFunctionRole(stack, 'WorkflowAttachToHelper');
+
+      // THEN
+      expect(allows(restore, 'ec2:TerminateInstances')).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: helperCondition })]);
+      for (const statements of [restore, attach]) {
+        const onInstances = allows(statements, 'ec2:AttachVolume').filter(s => s.Resource.includes(INSTANCES));
+        expect(onInstances.map(s => s.Condition)).toEqual([DEFAULT_TAG_CONDITION, helperCondition]);
+        expect(allows(statements, 'ec2:DetachVolume').map(s => s.Resource)).toEqual([[INSTANCES], [INSTANCES], [`${ARN}:volume/*`]]);
+      }
+    });
+
+    test('RunInstances is constrained to the helper subnets, security group, profile, type, IMDSv2, encrypted volumes, no public IP and Amazon images', () => {
+      // GIVEN
+      const launch = allows(statementsOfFunctionRole(stack, 'WorkflowLaunchHelper'), 'ec2:RunInstances');
+      const bySid = Object.fromEntries(launch.map(s => [s.Sid, s]));
+
+      // THEN
+      expect(Object.keys(bySid).sort()).toEqual(['LaunchEncryptedVolumes', 'LaunchFromAmazonImages', 'LaunchHelperInstance',
+        'LaunchInHelperSubnets', 'LaunchPrivateInterfaces', 'LaunchWithHelperSecurityGroup']);
+      expect(bySid.LaunchHelperInstance.Resource).toEqual([INSTANCES]);
+      expect(bySid.LaunchHelperInstance.Condition).toEqual({
+        StringEquals: {
+          [`aws:RequestTag/${TAGS.workflow}`]: workflow.workflowId,
+          'ec2:InstanceType': 't3.medium',
+          'ec2:InstanceProfile': expect.stringMatching(/^arn:aws:iam::123456789012:instance-profile\/WorkflowHelperInstanceProfile/),
+          'ec2:MetadataHttpTokens': 'required',
+        },
+      });
+      expect(bySid.LaunchFromAmazonImages).toMatchObject({ Resource: ['arn:aws:ec2:us-east-1::image/*'], Condition: { StringEquals: { 'ec2:Owner': 'amazon' } } });
+      expect(bySid.LaunchInHelperSubnets.Resource).toEqual([`${ARN}:subnet/subnet-aaaa`, `${ARN}:subnet/subnet-bbbb`]);
+      expect(bySid.LaunchWithHelperSecurityGroup.Resource).toEqual([`${ARN}:security-group/sg-0123456789abcdef0`]);
+      expect(bySid.LaunchEncryptedVolumes).toMatchObject({ Resource: [`${ARN}:volume/*`], Condition: { Bool: { 'ec2:Encrypted': 'true' } } });
+      expect(bySid.LaunchPrivateInterfaces).toMatchObject({
+        Resource: [`${ARN}:network-interface/*`], Condition: { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } },
+      });
+    });
+
+    test('CreateTags only at creation (RunInstances, CreateImage)', () => {
+      for (const s of allows(iamStatements(stack), 'ec2:CreateTags')) {
+        expect(s.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': expect.stringMatching(/^(RunInstances|CreateImage)$/) } });
+      }
+    });
+
+    test('iam:PassRole only for the helper role, only to EC2', () => {
+      // GIVEN
+      const passRole = allows(iamStatements(stack), 'iam:PassRole');
+
+      // THEN
+      expect(passRole).toEqual([expect.objectContaining({
+        Resource: [expect.stringMatching(/^arn:aws:iam::123456789012:role\/WorkflowHelperRole/)],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      })]);
+      expect(passRole[0].policy).toMatch(/^WorkflowLaunchHelperRole/);
+    });
+
+    test('SendCommand: helper documents only on helpers, the online document only on targets, in two roles', () => {
+      // GIVEN
+      const helper = allows(statementsOfFunctionRole(stack, 'WorkflowSendHelperCommand'), 'ssm:SendCommand');
+      const online = allows(statementsOfFunctionRole(stack, 'WorkflowSendOnlineReset'), 'ssm:SendCommand');
+      const documents = (statements: PlainStatement[]) => statements.flatMap(s => s.Resource).filter(r => r.includes(':document/'));
+
+      // THEN
+      expect(documents(helper)).toEqual([
+        'arn:aws:ssm:us-east-1::document/AWS-ConfigureAWSPackage', 'arn:aws:ssm:us-east-1::document/AWS-RunPowerShellScript',
+      ]);
+      expect(helper.find(s => s.Resource.includes(INSTANCES))!.Condition)
+        .toEqual({ StringEquals: { [`ssm:resourceTag/${TAGS.workflow}`]: workflow.workflowId } });
+      expect(documents(online)).toEqual(['arn:aws:ssm:us-east-1::document/AWSSupport-RunEC2RescueForWindowsTool']);
+      expect(online.find(s => s.Resource.includes(INSTANCES))!.Condition)
+        .toEqual({ StringEquals: { 'ssm:resourceTag/cdk-ec2-reset-access:allow-reset': ['true'] } });
+      // No SendCommand anywhere else, on no other document.
+      const all = allows(iamStatements(stack), 'ssm:SendCommand');
+      expect(all.every(s => /^Workflow(SendHelperCommand|SendOnlineReset)Role/.test(s.policy))).toBe(true);
+    });
+
+    test('helper images: exactly the configured public parameters', () => {
+      expect(allows(statementsOfFunctionRole(stack, 'WorkflowLaunchHelper'), 'ssm:GetParameter')[0].Resource).toEqual([
+        'arn:aws:ssm:us-east-1::parameter/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
+        'arn:aws:ssm:us-east-1::parameter/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base',
+        'arn:aws:ssm:us-east-1::parameter/aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base',
+      ]);
+    });
+
+    test('each step function has a role of its own, with only its calls', () => {
+      // GIVEN
+      const functions = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [WORKFLOW_CONFIG_ENV]: Match.anyValue() } } } });
+      const roles = Object.values(functions).map((f: any) => f.Properties.Role['Fn::GetAtt'][0]);
+      const actionsOf = (prefix: string) => [...new Set(statementsOfFunctionRole(stack, prefix)
+        .flatMap(s => s.Action).filter(a => !a.startsWith('logs:') && !a.startsWith('xray:')))].sort();
+
+      // THEN
+      expect(roles).toHaveLength(13);
+      expect(new Set(roles).size).toBe(13);
+      expect(actionsOf('WorkflowAcquireLock')).toEqual(['dynamodb:PutItem']);
+      expect(actionsOf('WorkflowLoadJournal')).toEqual(['dynamodb:GetItem']);
+      expect(actionsOf('WorkflowCheckPassword')).toEqual(['ec2:GetPasswordData']);
+      expect(actionsOf('WorkflowCheckCommand')).toEqual(['ssm:GetCommandInvocation']);
+      expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
+      expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
+        'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ssm:DescribeInstanceInformation']);
+      expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
+      expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
+        'iam:PassRole', 'ssm:GetParameter', 'ssm:GetParameters']);
+      expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
+        'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:TerminateInstances']);
+      // Each writes its own log group, and no other.
+      for (const [id, fn] of Object.entries(functions) as Array<[string, any]>) {
+        const prefix = id.replace(/[0-9A-F]{8}$/, '');
+        const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+        expect(allows(statementsOfFunctionRole(stack, prefix), 'logs:PutLogEvents'))
+          .toEqual([expect.objectContaining({ Resource: [`arn:aws:cloudformation:us-east-1:123456789012:AWS::Logs::LogGroup/${logGroupId}`] })]);
+      }
+      // DynamoDB only on the lock table.
+      for (const s of allows(iamStatements(stack), 'dynamodb:GetItem')) {
+        expect(s.Resource).toEqual([expect.stringMatching(/^arn:aws:dynamodb:us-east-1:123456789012:table\/WorkflowLockTable/)]);
+      }
+    });
+
+    test('with allowAnyInstance, target actions are not tag-conditioned but stay on instance ARNs', () => {
+      // GIVEN
+      const { stack: any } = workflowStack({ allowAnyInstance: true });
+
+      // THEN
+      const stop = allows(statementsOfFunctionRole(any, 'WorkflowPrepareTarget'), 'ec2:StopInstances');
+      expect(stop).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: undefined })]);
+      const config = workflowConfig(any);
+      expect(config.targetTag).toBeUndefined();
+    });
+
+    test('a custom target tag scopes IAM and is passed to the steps', () => {
+      // GIVEN
+      const { stack: custom } = workflowStack({ targetTag: { key: 'team', values: ['ops', 'sre'] } });
+
+      // THEN
+      expect(allows(statementsOfFunctionRole(custom, 'WorkflowCheckPassword'), 'ec2:GetPasswordData')[0].Condition)
+        .toEqual({ StringEquals: { 'aws:ResourceTag/team': ['ops', 'sre'] } });
+      expect(workflowConfig(custom).targetTag).toEqual({ key: 'team', values: ['ops', 'sre'] });
+    });
+
+    test('allowed volume keys: EC2 may use them on the workflow\'s behalf, and only through EC2', () => {
+      // GIVEN
+      const stackWithKey = new Stack(new App(), 'KeyStack', { env: ENV });
+      const key = kms.Key.fromKeyArn(stackWithKey, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+      new ResetWorkflow(stackWithKey, 'Workflow', { ...helperNetwork(stackWithKey), allowedVolumeKeys: [key] });
+
+      // THEN
+      const statements = statementsOfFunctionRole(stackWithKey, 'WorkflowRestore');
+      expect(allows(statements, 'kms:CreateGrant')).toEqual([expect.objectContaining({
+        Resource: [key.keyArn],
+        Condition: { StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      })]);
+      expect(allows(statements, 'kms:Decrypt')).toEqual([expect.objectContaining({
+        Resource: [key.keyArn], Condition: { StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' } },
+      })]);
+      expect(workflowConfig(stackWithKey).allowedVolumeKeyArns).toEqual([key.keyArn]);
+      // Steps that never touch a volume get no key.
+      expect(allows(statementsOfFunctionRole(stackWithKey, 'WorkflowLaunchHelper'), 'kms:Decrypt')).toEqual([]);
+    });
+  });
+
+  describe('configuration of the steps', () => {
+    test('every step function gets the same WorkflowConfig', () => {
+      // GIVEN
+      const config = workflowConfig(stack);
+
+      // THEN
+      expect(config).toEqual({
+        workflowId: workflow.workflowId,
+        lockTableName: expect.stringMatching(/^WorkflowLockTable/),
+        subnetsByAz: { 'us-east-1a': 'subnet-aaaa', 'us-east-1b': 'subnet-bbbb' },
+        helperSecurityGroupId: 'sg-0123456789abcdef0',
+        helperInstanceProfileArn: expect.stringMatching(/^arn:aws:iam::123456789012:instance-profile\/WorkflowHelperInstanceProfile/),
+        helperInstanceType: 't3.medium',
+        helperImageParameters: [
+          '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
+          '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base',
+          '/aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base',
+        ],
+        targetTag: { key: 'cdk-ec2-reset-access:allow-reset', values: ['true'] },
+        allowedVolumeKeyArns: [],
+        imageNamePrefix: 'ResetAccess',
+        onlineKmsKey: 'alias/aws/ssm',
+        lockTtlSeconds: 7200 + 3600,
+      } satisfies WorkflowConfig);
+      const environments = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
+      expect(environments.every(e => JSON.stringify(e) === JSON.stringify(environments[0]))).toBe(true);
+    });
+
+    test('the workflow id is stable across synths and differs between two workflows', () => {
+      // GIVEN
+      const again = workflowStack().workflow;
+      const other = new ResetWorkflow(stack, 'Other', helperNetwork(new Stack(new App(), 'Net', { env: ENV })));
+
+      // THEN
+      expect(again.workflowId).toBe(workflow.workflowId);
+      expect(other.workflowId).not.toBe(workflow.workflowId);
+    });
+
+    test('subnets of an environment-agnostic VPC map their AZ tokens to subnet ids', () => {
+      // GIVEN
+      const agnostic = new Stack(new App(), 'Agnostic');
+      const vpc = new ec2.Vpc(agnostic, 'Vpc', { maxAzs: 2, subnetConfiguration: [{ name: 'rescue', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+
+      // WHEN
+      new ResetWorkflow(agnostic, 'Workflow', { helperSubnets: vpc.isolatedSubnets, helperSecurityGroup: new ec2.SecurityGroup(agnostic, 'Sg', { vpc }) });
+
+      // THEN
+      const [fn] = Object.values(Template.fromStack(agnostic).findResources('AWS::Lambda::Function')) as any[];
+      const parts = fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV]['Fn::Join'][1] as unknown[];
+      expect(parts).toEqual(expect.arrayContaining([{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, { Ref: expect.stringMatching(/^VpcrescueSubnet1Subnet/) }]));
+    });
+
+    test('a customer key for the online method is passed by key id', () => {
+      // GIVEN
+      const keyStack = new Stack(new App(), 'KeyStack', { env: ENV });
+      const key = kms.Key.fromKeyArn(keyStack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+
+      // WHEN
+      new ResetWorkflow(keyStack, 'Workflow', { ...helperNetwork(keyStack), onlineKmsKey: key });
+
+      // THEN
+      expect(workflowConfig(keyStack).onlineKmsKey).toBe('1234abcd-12ab-34cd-56ef-1234567890ab');
+    });
+  });
+
+  describe('resources', () => {
+    test('the lock table: instanceId key, TTL, on demand, point-in-time recovery, deleted with the stack', () => {
+      template.hasResource('AWS::DynamoDB::Table', {
+        Properties: {
+          KeySchema: [{ AttributeName: 'instanceId', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'instanceId', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+        DeletionPolicy: 'Delete',
+      });
+    });
+
+    test('the helper role: SSM core, the Region\'s SSM buckets, and an instance profile', () => {
+      // THEN
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+        ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
+      });
+      const download = iamStatements(stack).find(s => s.Sid === 'DownloadSsmAgentAndPackages')!;
+      expect(download.Action).toEqual(['s3:GetObject']);
+      expect(download.Resource).toEqual(expect.arrayContaining(['arn:aws:s3:::amazon-ssm-packages-us-east-1/*', 'arn:aws:s3:::us-east-1-birdwatcher-prod/*']));
+      template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: stack.getLogicalId(workflow.helperRole.node.defaultChild as iam.CfnRole) }] });
+    });
+
+    test('both state machines: STANDARD, traced, logging ALL events without execution data', () => {
+      // THEN
+      const machines = template.findResources('AWS::StepFunctions::StateMachine');
+      expect(Object.keys(machines)).toHaveLength(2);
+      for (const machine of Object.values(machines) as any[]) {
+        expect(machine.Properties.StateMachineType).toBe('STANDARD');
+        expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+        expect(machine.Properties.LoggingConfiguration).toEqual({
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } }],
+          IncludeExecutionData: false,
+          Level: 'ALL',
+        });
+      }
+      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    });
+
+    test('the execution timeout is configurable', () => {
+      // GIVEN
+      const { stack: custom } = workflowStack({ executionTimeout: Duration.minutes(90) });
+
+      // THEN
+      expect(stateMachineDefinition(custom, 'WorkflowResetStateMachine').TimeoutSeconds).toBe(5400);
+      expect(workflowConfig(custom).lockTtlSeconds).toBe(5400 + 3600);
+    });
+
+    test('the restore rule starts the restore machine for aborted, timed-out and failed executions of the reset machine', () => {
+      // THEN
+      const resetId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as any);
+      const restoreId = stack.getLogicalId(workflow.restoreStateMachine.node.defaultChild as any);
+      const queueId = stack.getLogicalId(workflow.restoreDeadLetterQueue.node.defaultChild as any);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          'source': ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          'detail': { stateMachineArn: [{ Ref: resetId }], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+        },
+        Targets: [{
+          Arn: { Ref: restoreId },
+          Id: 'Target0',
+          RoleArn: Match.anyValue(),
+          InputTransformer: {
+            InputPathsMap: { 'detail-executionArn': '$.detail.executionArn', 'detail-input': '$.detail.input' },
+            InputTemplate: '{"executionArn":<detail-executionArn>,"input":<detail-input>}',
+          },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 21600 },
+        }],
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+
+    test('the state machines may invoke exactly their own functions', () => {
+      // GIVEN
+      const invokes = allows(iamStatements(stack), 'lambda:InvokeFunction');
+      const restoreMachineRole = invokes.filter(s => s.policy.startsWith('WorkflowRestoreStateMachineRole'));
+
+      // THEN
+      const functions = new Set(restoreMachineRole.flatMap(s => s.Resource).map(r => r.replace(/:\*$/, '').split(':function:')[1]));
+      expect([...functions].map(f => f.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['WorkflowLoadJournal', 'WorkflowRestore']);
+    });
+  });
+
+  describe('grants', () => {
+    test('grantStartReset: start executions of the reset machine, watch and stop them', () => {
+      // GIVEN
+      ({ stack, workflow } = workflowStack());
+      const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // WHEN
+      workflow.grantStartReset(operator);
+
+      // THEN
+      const resetId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as any);
+      const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+        .find((p: any) => p.Properties.Roles[0].Ref.startsWith('Operator')) as any;
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Action: ['states:StartExecution', 'states:ListExecutions'], Resource: { Ref: resetId } },
+        {
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:us-east-1:123456789012:execution:', { 'Fn::GetAtt': [resetId, 'Name'] }, ':*']] },
+        },
+      ]);
+    });
+
+    test('grantReadPasswords: the password parameters and GetPasswordData of targets only', () => {
+      // GIVEN
+      ({ stack, workflow } = workflowStack());
+      const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // WHEN
+      workflow.grantReadPasswords(operator);
+
+      // THEN
+      const statements = iamStatements(stack).filter(s => s.policy.startsWith('OperatorDefaultPolicy'));
+      expect(statements).toEqual([
+        expect.objectContaining({ Action: ['ssm:GetParameter'], Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*'] }),
+        expect.objectContaining({ Action: ['ec2:GetPasswordData'], Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION }),
+      ]);
+    });
+
+    test('grantReadPasswords adds kms:Decrypt on the online customer key', () => {
+      // GIVEN
+      const keyStack = new Stack(new App(), 'KeyStack', { env: ENV });
+      const key = new kms.Key(keyStack, 'Key', { enableKeyRotation: true });
+      const keyed = new ResetWorkflow(keyStack, 'Workflow', { ...helperNetwork(keyStack), onlineKmsKey: key });
+      const operator = new iam.Role(keyStack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // WHEN
+      keyed.grantReadPasswords(operator);
+
+      // THEN
+      const statements = iamStatements(keyStack).filter(s => s.policy.startsWith('OperatorDefaultPolicy'));
+      expect(allows(statements, 'kms:Decrypt')).toHaveLength(1);
+    });
+  });
+
+  describe('invalid props', () => {
+    const cases: Array<[string, (stack: Stack) => Partial<ResetWorkflowProps>, RegExp]> = [
+      ['targetTag and allowAnyInstance', () => ({ targetTag: { key: 'k', values: ['v'] }, allowAnyInstance: true }), /either targetTag .* or allowAnyInstance/],
+      ['an empty tag value list', () => ({ targetTag: { key: 'k', values: [] } }), /targetTag.values is empty/],
+      ['an aws: tag key', () => ({ targetTag: { key: 'aws:cloudformation:stack-name', values: ['x'] } }), /targetTag.key .* not starting with "aws:"/],
+      ['an Arm helper', () => ({ helperInstanceType: new ec2.InstanceType('t4g.medium') }), /helperInstanceType t4g.medium is not x86_64/],
+      ['a helper image outside the public Windows parameters', () => ({ helperImageParameters: ['/my/ami'] }), /helperImageParameters: "\/my\/ami"/],
+      ['no helper image', () => ({ helperImageParameters: [] }), /helperImageParameters is empty/],
+      ['an image prefix AMI names refuse', () => ({ imageNamePrefix: 'bad*prefix' }), /imageNamePrefix "bad\*prefix"/],
+      ['a short execution timeout', () => ({ executionTimeout: Duration.minutes(10) }), /executionTimeout is 10 minutes.*at least 30 minutes/],
+      ['both online key props', s => ({ onlineKmsKey: new kms.Key(s, 'K'), onlineKmsKeyAlias: 'alias/x' }), /either onlineKmsKey or onlineKmsKeyAlias/],
+      ['a key ARN as alias', () => ({ onlineKmsKeyAlias: 'arn:aws:kms:us-east-1:123456789012:alias/x' }), /onlineKmsKeyAlias .* rejects key ARNs/],
+      ['no helper subnets', () => ({ helperSubnets: [] }), /helperSubnets is empty/],
+      ['a subnet without its AZ', s => ({ helperSubnets: [ec2.Subnet.fromSubnetId(s, 'NoAz', 'subnet-1')] }), /Import subnets with ec2.Subnet.fromSubnetAttributes/],
+      ['two subnets in one AZ', s => ({
+        helperSubnets: ['subnet-1', 'subnet-2'].map(id => ec2.Subnet.fromSubnetAttributes(s, id, { subnetId: id, availabilityZone: 'us-east-1a' })),
+      }), /two subnets in us-east-1a/],
+    ];
+
+    test.each(cases)('refuses %s', (_name, props, message) => {
+      // GIVEN
+      const fresh = new Stack(new App(), 'Fresh', { env: ENV });
+
+      // THEN
+      expect(() => new ResetWorkflow(fresh, 'Workflow', { ...helperNetwork(fresh), ...props(fresh) })).toThrow(message);
+    });
+  });
+
+  test('passes cdk-nag AwsSolutions with every acknowledgement reasoned', () => {
+    // GIVEN / WHEN
+    const findings = awsSolutionsFindingsFor(s => {
+      const key = new kms.Key(s, 'VolumeKey', { enableKeyRotation: true });
+      const workflowUnderNag = new ResetWorkflow(s, 'Workflow', { ...helperNetwork(s), allowedVolumeKeys: [key] });
+      const operator = new iam.Role(s, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+      workflowUnderNag.grantStartReset(operator);
+      workflowUnderNag.grantReadPasswords(operator);
+    }, { env: ENV });
+
+    // THEN
+    expect(findings).toEqual([]);
+  });
+
+  test('matches the snapshot', () => {
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+/** The WorkflowConfig of the stack's first step function, resolved and parsed. */
+function workflowConfig(stack: Stack): WorkflowConfig {
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+  const fn = Object.values(resources).find(r => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
+  return JSON.parse(resolveCfnValue(fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV], resources));
+}
