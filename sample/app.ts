@@ -7,6 +7,7 @@ const app = new App();
 // `cdk deploy` deploys to the account and Region of the caller's credentials.
 new SampleStack(app, 'Ec2ResetAccessSample', {
   description: 'cdk-ec2-reset-access sample: regain access to EC2 Windows instances',
+  sessionManagerEncryption: app.node.tryGetContext('sessionManagerEncryption') === 'true',
 });
 // Synthesis fails on any AwsSolutions finding that is not acknowledged with a reason.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,15 +1,30 @@
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { RescuePasswordPolicy } from '../src';
+import { RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
+
+/** Properties of the sample stack. */
+export interface SampleStackProps extends StackProps {
+  /**
+   * Also encrypt Session Manager sessions with a KMS key, as Fleet Manager's "Reset node user
+   * password" requires. Account-wide: `cdk deploy -c sessionManagerEncryption=true` opts in.
+   */
+  readonly sessionManagerEncryption?: boolean;
+}
 
 /**
- * The sample deployment: everything a platform team needs to regain access to the
- * Windows instances of one account and Region.
+ * The sample deployment: everything a platform team needs to regain access to the Windows
+ * instances of one account and Region.
  */
 export class SampleStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  public readonly resetAccess: ResetAccess;
+
+  constructor(scope: Construct, id: string, props: SampleStackProps = {}) {
     super(scope, id, props);
+
+    this.resetAccess = new ResetAccess(this, 'ResetAccess', {
+      sessionManagerEncryption: props.sessionManagerEncryption,
+    });
 
     // An instance role for Windows instances that should be resettable online:
     // Systems Manager core permissions plus the EC2Rescue password write.
@@ -24,11 +39,20 @@ export class SampleStack extends Stack {
         'AWS keeps it in step with the agent\'s channels (ssmmessages, ec2messages), which a copied inline policy would not follow.',
     });
     new RescuePasswordPolicy(this, 'RescuePasswordPolicy', { roles: [instanceRole] });
+    this.resetAccess.sessionManagerEncryption?.grantInstanceDecrypt(instanceRole);
     const instanceProfile = new iam.InstanceProfile(this, 'WindowsInstanceProfile', { role: instanceRole });
 
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'Start a reset: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"instanceId":"i-..."}\'',
+      value: this.resetAccess.workflow.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'WindowsInstanceProfileName', {
       description: 'Attach this instance profile to Windows instances that should be resettable online',
       value: instanceProfile.instanceProfileName,
+    });
+    new CfnOutput(this, 'TargetTag', {
+      description: 'Instances must carry this tag (value true) to be reset',
+      value: ResetWorkflow.DEFAULT_TARGET_TAG_KEY,
     });
   }
 }

@@ -1,3 +1,4 @@
 export * from './permissions';
 export * from './network';
 export * from './workflow';
+export * from './reset-access';

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RescueVpc } from '../network';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
@@ -39,20 +40,10 @@ export interface TargetTag {
 }
 
 /**
- * Properties of a {@link ResetWorkflow}.
+ * Options of a {@link ResetWorkflow}: everything but the network it launches helpers in.
+ * {@link ResetAccess} takes these too.
  */
-export interface ResetWorkflowProps {
-  /**
-   * Subnets helper instances are launched in, at most one per Availability Zone. A helper must be
-   * in the target's AZ, so a target in an AZ with no subnet here is refused (`AzNotCovered`).
-   * Use the isolated subnets of a `RescueVpc`; imported subnets need their `availabilityZone`
-   * (`ec2.Subnet.fromSubnetAttributes`).
-   */
-  readonly helperSubnets: ec2.ISubnet[];
-
-  /** Security group of helper instances (no inbound rules; 443 egress to the VPC endpoints and S3). */
-  readonly helperSecurityGroup: ec2.ISecurityGroup;
-
+export interface ResetWorkflowOptions {
   /**
    * The tag instances must carry to be reset. The same tag scopes the workflow's IAM permissions
    * on instances, so an untagged instance cannot be stopped, detached or read even if the
@@ -140,6 +131,19 @@ export interface ResetWorkflowProps {
 }
 
 /**
+ * Properties of a {@link ResetWorkflow}.
+ */
+export interface ResetWorkflowProps extends ResetWorkflowOptions {
+  /**
+   * The network helper instances are launched in: one of its subnets per Availability Zone (a
+   * helper must be in the target's AZ, so a target in an AZ it does not cover is refused with
+   * `AzNotCovered`), its helper security group, and read access to the Region's Systems Manager
+   * buckets for the helper role. Build it with `existingVpc` to use a VPC of your own.
+   */
+  readonly rescueVpc: RescueVpc;
+}
+
+/**
  * The Lambda functions of a {@link ResetWorkflow}, one per step.
  */
 export interface ResetWorkflowFunctions {
@@ -178,15 +182,6 @@ const DEFAULT_HELPER_IMAGE_PARAMETERS = [
   '/aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base',
 ];
 const HELPER_IMAGE_PARAMETER_PATH = '/aws/service/ami-windows-latest/';
-
-/** Where Systems Manager agents and Distributor packages come from in a Region (see the rescue VPC's S3 endpoint). */
-function ssmBucketNames(region: string): string[] {
-  return [
-    `aws-windows-downloads-${region}`, `amazon-ssm-${region}`, `amazon-ssm-packages-${region}`,
-    `${region}-birdwatcher-prod`, `aws-ssm-distributor-file-${region}`, `aws-ssm-document-attachments-${region}`,
-    `aws-ssm-${region}`, `patch-baseline-snapshot-${region}`,
-  ];
-}
 
 /**
  * The reset workflow: a Step Functions state machine that resets the Administrator password of an
@@ -250,7 +245,7 @@ export class ResetWorkflow extends Construct {
     }
     const onlineKmsKey = resolveOnlineKmsKey(props);
     this.onlineKmsKey = props.onlineKmsKey;
-    const subnetsByAz = subnetsByAvailabilityZone(props.helperSubnets);
+    const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
 
     // Unique and stable per construct: the helper tag value the IAM conditions compare with.
@@ -279,15 +274,7 @@ export class ResetWorkflow extends Construct {
         'minimum for a managed node; AWS keeps it in step with the agent\'s channels. A helper that cannot register breaks every ' +
         'offline reset, and it lives only for one reset, in an isolated VPC, running only this workflow\'s commands.',
     });
-    const bucketObjects = ssmBucketNames(stack.region).map(bucket => `arn:${stack.partition}:s3:::${bucket}/*`);
-    this.helperRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'DownloadSsmAgentAndPackages',
-      actions: ['s3:GetObject'],
-      resources: bucketObjects,
-    }));
-    acknowledgeWildcards(this.helperRole, { resources: bucketObjects },
-      'Objects of the AWS-owned buckets the Systems Manager agent and Distributor (EC2Rescue package) download from, in this ' +
-        'Region only; their keys are AWS\'s and change with each release.');
+    props.rescueVpc.grantSsmBucketRead(this.helperRole);
     this.helperInstanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
 
     // ---- Step functions, each with a role of its own.
@@ -301,8 +288,8 @@ export class ResetWorkflow extends Construct {
       lockTableArn: this.lockTable.tableArn,
       helperRoleArn: this.helperRole.roleArn,
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
-      helperSubnetIds: props.helperSubnets.map(subnet => subnet.subnetId),
-      helperSecurityGroupId: props.helperSecurityGroup.securityGroupId,
+      helperSubnetIds: props.rescueVpc.subnets.map(subnet => subnet.subnetId),
+      helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceType: helperInstanceType.toString(),
       helperImageParameters,
     };
@@ -310,7 +297,7 @@ export class ResetWorkflow extends Construct {
       workflowId: this.workflowId,
       lockTableName: this.lockTable.tableName,
       subnetsByAz,
-      helperSecurityGroupId: props.helperSecurityGroup.securityGroupId,
+      helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
       helperInstanceType: helperInstanceType.toString(),
       helperImageParameters,
@@ -572,19 +559,14 @@ function resolveOnlineKmsKey(props: ResetWorkflowProps): string {
 
 function subnetsByAvailabilityZone(subnets: ec2.ISubnet[]): Record<string, string> {
   if (subnets.length === 0) {
-    throw new Error('helperSubnets is empty: give one subnet per Availability Zone that targets may live in.');
+    throw new Error('The rescue VPC has no subnet: give it one subnet per Availability Zone that targets may live in.');
   }
   const byAz: Record<string, string> = {};
   for (const subnet of subnets) {
-    let az: string;
-    try {
-      az = subnet.availabilityZone;
-    } catch {
-      throw new Error(`helperSubnets: the Availability Zone of subnet ${subnet.node.path} is unknown. Import subnets with ` +
-        'ec2.Subnet.fromSubnetAttributes({ subnetId, availabilityZone }).');
-    }
+    // RescueVpc has already read every subnet's zone, so imported subnets without one were refused there.
+    const az = subnet.availabilityZone;
     if (!Token.isUnresolved(az) && byAz[az] !== undefined) {
-      throw new Error(`helperSubnets has two subnets in ${az}: give at most one per Availability Zone.`);
+      throw new Error(`The rescue VPC has two subnets in ${az}: select at most one per Availability Zone (vpcSubnets).`);
     }
     byAz[az] = subnet.subnetId;
   }

@@ -4,6 +4,16 @@ import { SampleStack } from '../../sample/sample-stack';
 import { awsSolutionsFindings } from '../helpers/nag';
 
 describe('SampleStack', () => {
+  test('deploys the reset workflow and tells where to start it', () => {
+    // WHEN
+    const stack = new SampleStack(new App(), 'Sample');
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasOutput('StateMachineArn', { Value: { Ref: stack.getLogicalId(stack.resetAccess.workflow.stateMachine.node.defaultChild as any) } });
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/cdk-ec2-reset-access/state-machine-arn' });
+  });
+
   test('gives Windows instances a role that can store the EC2Rescue password', () => {
     // WHEN
     const stack = new SampleStack(new App(), 'Sample');
@@ -11,7 +21,7 @@ describe('SampleStack', () => {
     // THEN
     const template = Template.fromStack(stack);
     const [roleId] = Object.keys(template.findResources('AWS::IAM::Role', {
-      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
+      Properties: { Description: 'Role for Windows instances that can be reset online with EC2Rescue' },
     }));
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'ssm:PutParameter' })] },
@@ -20,10 +30,15 @@ describe('SampleStack', () => {
     template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: roleId }] });
   });
 
-  test('passes cdk-nag AwsSolutions with every acknowledgement reasoned', () => {
+  test('leaves Session Manager preferences alone unless asked', () => {
+    expect(new SampleStack(new App(), 'Plain').resetAccess.sessionManagerEncryption).toBeUndefined();
+    expect(new SampleStack(new App(), 'Encrypted', { sessionManagerEncryption: true }).resetAccess.sessionManagerEncryption).toBeDefined();
+  });
+
+  test.each([false, true])('passes cdk-nag AwsSolutions with every acknowledgement reasoned (sessionManagerEncryption: %s)', (sessionManagerEncryption) => {
     // GIVEN
     const app = new App();
-    new SampleStack(app, 'Sample');
+    new SampleStack(app, 'Sample', { sessionManagerEncryption });
 
     // WHEN
     const findings = awsSolutionsFindings(app);

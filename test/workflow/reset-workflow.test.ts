@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { ENV, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
-import { ResetWorkflow, ResetWorkflowProps } from '../../src';
+import { ENV, HELPER_SECURITY_GROUP_ID_PREFIX, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
+import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { TAGS, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
 import { MUTATING_EC2_ACTIONS } from '../../src/workflow/private/policies';
 import { resolveCfnValue, stateMachineDefinition } from '../helpers/asl';
@@ -112,7 +112,7 @@ describe('ResetWorkflow', () => {
       });
       expect(bySid.LaunchFromAmazonImages).toMatchObject({ Resource: ['arn:aws:ec2:us-east-1::image/*'], Condition: { StringEquals: { 'ec2:Owner': 'amazon' } } });
       expect(bySid.LaunchInHelperSubnets.Resource).toEqual([`${ARN}:subnet/subnet-aaaa`, `${ARN}:subnet/subnet-bbbb`]);
-      expect(bySid.LaunchWithHelperSecurityGroup.Resource).toEqual([`${ARN}:security-group/sg-0123456789abcdef0`]);
+      expect(bySid.LaunchWithHelperSecurityGroup.Resource).toEqual([expect.stringMatching(new RegExp(`^${ARN}:security-group/${HELPER_SECURITY_GROUP_ID_PREFIX}[0-9A-F]{8}\\.GroupId$`))]);
       expect(bySid.LaunchEncryptedVolumes).toMatchObject({ Resource: [`${ARN}:volume/*`], Condition: { Bool: { 'ec2:Encrypted': 'true' } } });
       expect(bySid.LaunchPrivateInterfaces).toMatchObject({
         Resource: [`${ARN}:network-interface/*`], Condition: { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } },
@@ -182,7 +182,7 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
         'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
-        'ssm:DescribeInstanceInformation']);
+        'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
       expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
         'iam:PassRole', 'ssm:GetParameter', 'ssm:GetParameters']);
@@ -254,7 +254,7 @@ describe('ResetWorkflow', () => {
         workflowId: workflow.workflowId,
         lockTableName: expect.stringMatching(/^WorkflowLockTable/),
         subnetsByAz: { 'us-east-1a': 'subnet-aaaa', 'us-east-1b': 'subnet-bbbb' },
-        helperSecurityGroupId: 'sg-0123456789abcdef0',
+        helperSecurityGroupId: expect.stringMatching(new RegExp(`^${HELPER_SECURITY_GROUP_ID_PREFIX}[0-9A-F]{8}\\.GroupId$`)),
         helperInstanceProfileArn: expect.stringMatching(/^arn:aws:iam::123456789012:instance-profile\/WorkflowHelperInstanceProfile/),
         helperInstanceType: 't3.medium',
         helperImageParameters: [
@@ -286,15 +286,15 @@ describe('ResetWorkflow', () => {
     test('subnets of an environment-agnostic VPC map their AZ tokens to subnet ids', () => {
       // GIVEN
       const agnostic = new Stack(new App(), 'Agnostic');
-      const vpc = new ec2.Vpc(agnostic, 'Vpc', { maxAzs: 2, subnetConfiguration: [{ name: 'rescue', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
 
       // WHEN
-      new ResetWorkflow(agnostic, 'Workflow', { helperSubnets: vpc.isolatedSubnets, helperSecurityGroup: new ec2.SecurityGroup(agnostic, 'Sg', { vpc }) });
+      new ResetWorkflow(agnostic, 'Workflow', { rescueVpc: new RescueVpc(agnostic, 'Rescue') });
 
       // THEN
-      const [fn] = Object.values(Template.fromStack(agnostic).findResources('AWS::Lambda::Function')) as any[];
+      const steps = Object.values(Template.fromStack(agnostic).findResources('AWS::Lambda::Function')) as any[];
+      const fn = steps.find(f => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
       const parts = fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV]['Fn::Join'][1] as unknown[];
-      expect(parts).toEqual(expect.arrayContaining([{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, { Ref: expect.stringMatching(/^VpcrescueSubnet1Subnet/) }]));
+      expect(parts).toEqual(expect.arrayContaining([{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, { Ref: expect.stringMatching(/^RescueVpcRescueSubnet1Subnet/) }]));
     });
 
     test('a customer key for the online method is passed by key id', () => {
@@ -330,7 +330,9 @@ describe('ResetWorkflow', () => {
         AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
         ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
       });
-      const download = iamStatements(stack).find(s => s.Sid === 'DownloadSsmAgentAndPackages')!;
+      const helperRoleId = stack.getLogicalId(workflow.helperRole.node.defaultChild as iam.CfnRole);
+      // The role's inline policy and its DefaultPolicy both carry the role's path (logical id without the hash).
+      const download = iamStatements(stack).find(s => s.policy.startsWith(helperRoleId.slice(0, -8)) && s.Action.includes('s3:GetObject'))!;
       expect(download.Action).toEqual(['s3:GetObject']);
       expect(download.Resource).toEqual(expect.arrayContaining(['arn:aws:s3:::amazon-ssm-packages-us-east-1/*', 'arn:aws:s3:::us-east-1-birdwatcher-prod/*']));
       template.hasResourceProperties('AWS::IAM::InstanceProfile', { Roles: [{ Ref: stack.getLogicalId(workflow.helperRole.node.defaultChild as iam.CfnRole) }] });
@@ -469,11 +471,9 @@ describe('ResetWorkflow', () => {
       ['a short execution timeout', () => ({ executionTimeout: Duration.minutes(10) }), /executionTimeout is 10 minutes.*at least 30 minutes/],
       ['both online key props', s => ({ onlineKmsKey: new kms.Key(s, 'K'), onlineKmsKeyAlias: 'alias/x' }), /either onlineKmsKey or onlineKmsKeyAlias/],
       ['a key ARN as alias', () => ({ onlineKmsKeyAlias: 'arn:aws:kms:us-east-1:123456789012:alias/x' }), /onlineKmsKeyAlias .* rejects key ARNs/],
-      ['no helper subnets', () => ({ helperSubnets: [] }), /helperSubnets is empty/],
-      ['a subnet without its AZ', s => ({ helperSubnets: [ec2.Subnet.fromSubnetId(s, 'NoAz', 'subnet-1')] }), /Import subnets with ec2.Subnet.fromSubnetAttributes/],
-      ['two subnets in one AZ', s => ({
-        helperSubnets: ['subnet-1', 'subnet-2'].map(id => ec2.Subnet.fromSubnetAttributes(s, id, { subnetId: id, availabilityZone: 'us-east-1a' })),
-      }), /two subnets in us-east-1a/],
+      ['a subnet without its AZ', s => helperNetwork(s, [ec2.Subnet.fromSubnetId(s, 'NoAz', 'subnet-1')]), /Add the availabilityZone when importing using Subnet.fromSubnetAttributes/],
+      ['two subnets in one AZ', s => helperNetwork(s,
+        ['subnet-1', 'subnet-2'].map(id => ec2.Subnet.fromSubnetAttributes(s, id, { subnetId: id, availabilityZone: 'us-east-1a' }))), /two subnets in us-east-1a/],
     ];
 
     test.each(cases)('refuses %s', (_name, props, message) => {
@@ -481,7 +481,10 @@ describe('ResetWorkflow', () => {
       const fresh = new Stack(new App(), 'Fresh', { env: ENV });
 
       // THEN
-      expect(() => new ResetWorkflow(fresh, 'Workflow', { ...helperNetwork(fresh), ...props(fresh) })).toThrow(message);
+      expect(() => {
+        const given = props(fresh);
+        new ResetWorkflow(fresh, 'Workflow', { ...(given.rescueVpc ? {} : helperNetwork(fresh)), ...given } as ResetWorkflowProps);
+      }).toThrow(message);
     });
   });
 

@@ -1,20 +1,34 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ResetWorkflow, ResetWorkflowProps } from '../../src';
+import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { resolveCfnValue } from '../helpers/asl';
 
 /** The environment every workflow test synthesizes in (matches the rehearsal's fake account). */
 export const ENV = { account: '123456789012', region: 'us-east-1' } as const;
 
-/** Helper subnets and security group as imported resources with literal ids, so templates read plainly. */
-export function helperNetwork(stack: Stack): Pick<ResetWorkflowProps, 'helperSubnets' | 'helperSecurityGroup'> {
+/** Logical id prefix of the helper security group the fixture's RescueVpc creates. */
+export const HELPER_SECURITY_GROUP_ID_PREFIX = 'RescueHelperSecurityGroup';
+
+/**
+ * A rescue network on an imported VPC with literal subnet ids and existing endpoints, so
+ * templates read plainly: only the helper security group is created.
+ */
+export function helperNetwork(stack: Stack, subnets?: ec2.ISubnet[]): Pick<ResetWorkflowProps, 'rescueVpc'> {
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'] });
   return {
-    helperSubnets: [
-      ec2.Subnet.fromSubnetAttributes(stack, 'SubnetA', { subnetId: 'subnet-aaaa', availabilityZone: 'us-east-1a' }),
-      ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b' }),
-    ],
-    helperSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'HelperSg', 'sg-0123456789abcdef0'),
+    rescueVpc: new RescueVpc(stack, 'Rescue', {
+      existingVpc: vpc,
+      vpcSubnets: {
+        subnets: subnets ?? [
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetA', { subnetId: 'subnet-aaaa', availabilityZone: 'us-east-1a' }),
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b' }),
+        ],
+      },
+      createEndpoints: false,
+      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointSg', 'sg-0endpoints0000000'),
+      s3PrefixListId: 'pl-63a5400a',
+    }),
   };
 }
 

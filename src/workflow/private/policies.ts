@@ -78,6 +78,8 @@ class Arns {
   get volumes(): string { return this.ec2('volume/*'); }
   get images(): string { return this.ec2Public('image/*'); }
   get snapshots(): string { return this.ec2Public('snapshot/*'); }
+  /** KMS keys of this account and Region (an EBS default key `aws/ebs` is one of them). */
+  get keys(): string { return `arn:${this.c.partition}:kms:${this.c.region}:${this.c.account}:key/*`; }
   awsDocument(name: string): string {
     return `arn:${this.c.partition}:ssm:${this.c.region}::document/${name}`;
   }
@@ -144,6 +146,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
           'ec2:DescribeInstanceTypes', 'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
         table('ReadLock', ['dynamodb:GetItem']),
+        // Which manager (AWS or customer) owns the root volume's key: AWS managed keys are always usable.
+        statement('DescribeRootVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
       ];
     case 'acquireLock':
       return [table('TakeLock', ['dynamodb:PutItem'])];
@@ -287,6 +291,10 @@ export function wildcardReason(resource: string): string {
   }
   if (resource.endsWith(':snapshot/*')) {
     return 'Snapshots created by CreateImage of a tag-scoped target instance; tags only at creation (ec2:CreateAction).';
+  }
+  if (resource.endsWith(':key/*')) {
+    return 'kms:DescribeKey (read-only metadata) on the keys of this account and Region: the preflight reads which manager owns ' +
+      'the key of a root volume before anything is changed; the key is not known before the instance is.';
   }
   if (resource.includes(':autoScalingGroup:')) {
     return 'Auto Scaling groups of this account and Region, narrowed by the target tag (tag the group as well as its instances); ' +

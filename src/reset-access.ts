@@ -1,0 +1,125 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { RescueVpc, RescueVpcProps } from './network';
+import { SessionManagerEncryption, SessionManagerEncryptionProps } from './permissions';
+import { PasswordRetention, PasswordRetentionProps, ResetWorkflow, ResetWorkflowOptions } from './workflow';
+
+/**
+ * Where `ResetAccess` publishes its state machine's ARN unless told otherwise, so that tools
+ * (the AWS CLI, scripts, the operator CLI) find the workflow without knowing the stack.
+ */
+export const DEFAULT_STATE_MACHINE_ARN_PARAMETER = '/cdk-ec2-reset-access/state-machine-arn';
+
+/**
+ * Properties of {@link ResetAccess}: the reset workflow's options plus the parts it composes.
+ */
+export interface ResetAccessProps extends ResetWorkflowOptions {
+  /**
+   * An existing rescue network for the helper instances. Mutually exclusive with `rescueVpcProps`.
+   *
+   * @default - a new `RescueVpc` built from `rescueVpcProps`
+   */
+  readonly rescueVpc?: RescueVpc;
+
+  /**
+   * How to build the rescue network when `rescueVpc` is not given.
+   *
+   * @default - isolated subnets in every AZ of an environment-aware stack (two for an
+   * environment-agnostic one), endpoints in one AZ
+   */
+  readonly rescueVpcProps?: RescueVpcProps;
+
+  /**
+   * How long the online method's password parameters (`/EC2Rescue/Passwords/<instance-id>`) are kept
+   * before they are deleted.
+   *
+   * @default - 24 hours, checked every hour
+   */
+  readonly passwordRetention?: PasswordRetentionProps;
+
+  /**
+   * Also set up Fleet Manager's "Reset node user password": a KMS key and Session Manager
+   * preferences that encrypt every session of the account and Region with it. Off by default
+   * because the preferences are account-wide: every Session Manager user and managed node then
+   * needs permission to use the key.
+   *
+   * @default false
+   */
+  readonly sessionManagerEncryption?: boolean;
+
+  /**
+   * Options of the Session Manager encryption, when `sessionManagerEncryption` is true.
+   *
+   * @default - a new key, other preferences left as they are
+   */
+  readonly sessionManagerEncryptionProps?: SessionManagerEncryptionProps;
+
+  /**
+   * Name of the SSM parameter the state machine's ARN is written to.
+   *
+   * @default '/cdk-ec2-reset-access/state-machine-arn'
+   */
+  readonly stateMachineArnParameterName?: string;
+}
+
+/**
+ * Everything needed to regain access to the EC2 Windows instances of one account and Region:
+ * the rescue network, the reset workflow (online and offline methods, the password-enabled AMI
+ * for lost key pairs), the deletion of expired password parameters, and optionally the Session
+ * Manager encryption that Fleet Manager's password reset requires.
+ */
+export class ResetAccess extends Construct {
+  /** The network helper instances run in. */
+  public readonly rescueVpc: RescueVpc;
+  /** The reset workflow (its state machines, functions, lock table and helper role). */
+  public readonly workflow: ResetWorkflow;
+  /** The scheduled deletion of expired password parameters. */
+  public readonly passwordRetention: PasswordRetention;
+  /** The Session Manager encryption, when enabled. */
+  public readonly sessionManagerEncryption?: SessionManagerEncryption;
+  /** The SSM parameter holding the reset state machine's ARN. */
+  public readonly stateMachineArnParameter: ssm.StringParameter;
+
+  constructor(scope: Construct, id: string, props: ResetAccessProps = {}) {
+    super(scope, id);
+    if (props.rescueVpc && props.rescueVpcProps) {
+      throw new Error('ResetAccess: give either `rescueVpc` (an existing RescueVpc) or `rescueVpcProps` (to build one), not both.');
+    }
+    if (props.sessionManagerEncryptionProps && !props.sessionManagerEncryption) {
+      throw new Error('ResetAccess: `sessionManagerEncryptionProps` is set but `sessionManagerEncryption` is not true; set it to true to create the Session Manager encryption.');
+    }
+
+    this.rescueVpc = props.rescueVpc ?? new RescueVpc(this, 'RescueVpc', props.rescueVpcProps);
+    this.workflow = new ResetWorkflow(this, 'Workflow', { ...props, rescueVpc: this.rescueVpc });
+    this.passwordRetention = new PasswordRetention(this, 'PasswordRetention', {
+      logRetention: props.logRetention,
+      ...props.passwordRetention,
+    });
+    if (props.sessionManagerEncryption) {
+      this.sessionManagerEncryption = new SessionManagerEncryption(this, 'SessionManagerEncryption', props.sessionManagerEncryptionProps);
+    }
+
+    this.stateMachineArnParameter = new ssm.StringParameter(this, 'StateMachineArn', {
+      parameterName: props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER,
+      stringValue: this.workflow.stateMachine.stateMachineArn,
+      description: 'ARN of the cdk-ec2-reset-access reset state machine',
+    });
+  }
+
+  /**
+   * Lets `grantee` start resets, follow and stop them, and find the state machine through its
+   * SSM parameter.
+   */
+  public grantStartReset(grantee: iam.IGrantable): iam.Grant {
+    return this.workflow.grantStartReset(grantee).combine(this.stateMachineArnParameter.grantRead(grantee));
+  }
+
+  /**
+   * Lets `grantee` read the new passwords: the online method's parameters and the offline
+   * method's encrypted password data (which only the instance's key pair decrypts).
+   */
+  public grantReadPasswords(grantee: iam.IGrantable): iam.Grant {
+    return this.workflow.grantReadPasswords(grantee);
+  }
+}

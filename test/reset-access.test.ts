@@ -1,0 +1,116 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { RescueVpc, ResetAccess } from '../src';
+import { awsSolutionsFindingsFor } from './helpers/nag';
+import { maskedTemplate } from './helpers/snapshot';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+
+describe('ResetAccess', () => {
+  let stack: Stack;
+
+  beforeEach(() => {
+    stack = new Stack(new App(), 'TestStack', { env: ENV });
+  });
+
+  test('composes an isolated rescue VPC, the reset workflow and the password retention', () => {
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess');
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+    expect(access.sessionManagerEncryption).toBeUndefined();
+    template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('launches helpers in the rescue VPC: its subnets, its security group, its bucket access', () => {
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess');
+
+    // THEN
+    const configOf = (fn: any) => JSON.stringify(stack.resolve(fn.Properties.Environment.Variables.RESET_WORKFLOW_CONFIG));
+    const steps = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .filter((fn: any) => fn.Properties.Environment?.Variables?.RESET_WORKFLOW_CONFIG);
+    expect(steps).toHaveLength(13);
+    const securityGroupId = stack.getLogicalId(access.rescueVpc.helperSecurityGroup.node.defaultChild as any);
+    for (const step of steps) expect(configOf(step)).toContain(securityGroupId);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(access.workflow.helperRole.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 's3:GetObject', Resource: access.rescueVpc.ssmBucketObjectArns.map(arn => stack.resolve(arn)) })] },
+    });
+  });
+
+  test('publishes the state machine ARN in an SSM parameter for tools to find', () => {
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess');
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/cdk-ec2-reset-access/state-machine-arn',
+      Value: { Ref: stack.getLogicalId(access.workflow.stateMachine.node.defaultChild as any) },
+    });
+  });
+
+  test('sets up the Session Manager encryption only when asked', () => {
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess', { sessionManagerEncryption: true });
+
+    // THEN
+    expect(access.sessionManagerEncryption).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('uses a rescue VPC it is given instead of building one', () => {
+    // GIVEN
+    const rescueVpc = new RescueVpc(stack, 'SharedRescueVpc');
+
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess', { rescueVpc });
+
+    // THEN
+    expect(access.rescueVpc).toBe(rescueVpc);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 1);
+  });
+
+  test('grantStartReset lets an operator start resets and find the state machine', () => {
+    // GIVEN
+    const access = new ResetAccess(stack, 'ResetAccess');
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+    // WHEN
+    access.grantStartReset(operator);
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(operator.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['states:StartExecution']), Resource: { Ref: stack.getLogicalId(access.workflow.stateMachine.node.defaultChild as any) } }),
+          Match.objectLike({ Action: Match.arrayWith(['ssm:GetParameter']) }),
+        ]),
+      },
+    });
+  });
+
+  test('refuses contradictory props with a message naming them', () => {
+    expect(() => new ResetAccess(stack, 'Both', { rescueVpc: new RescueVpc(stack, 'Vpc'), rescueVpcProps: {} }))
+      .toThrow(/either `rescueVpc` .* or `rescueVpcProps`/);
+    expect(() => new ResetAccess(stack, 'PropsOnly', { sessionManagerEncryptionProps: {} }))
+      .toThrow(/`sessionManagerEncryption` is not true/);
+  });
+
+  test('passes cdk-nag AwsSolutions, environment-aware and environment-agnostic', () => {
+    expect(awsSolutionsFindingsFor(s => { new ResetAccess(s, 'ResetAccess', { sessionManagerEncryption: true }); }, { env: ENV })).toEqual([]);
+    expect(awsSolutionsFindingsFor(s => { new ResetAccess(s, 'ResetAccess'); })).toEqual([]);
+  });
+
+  test('matches the snapshot', () => {
+    new ResetAccess(stack, 'ResetAccess');
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
