@@ -15,7 +15,7 @@ import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
-import { buildResetDefinition, buildRestoreDefinition, StepFunctions } from './private/state-machine-definition';
+import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
 import { AttachToHelperFunction } from './steps/attach-to-helper-function';
 import { CheckCommandFunction } from './steps/check-command-function';
@@ -318,7 +318,7 @@ export class ResetWorkflow extends Construct {
       logGroup.grantWrite(role);
       return this.functionOptions(role, logGroup, environment, description);
     };
-    const fns: StepFunctions = {
+    const fns: ResetWorkflowFunctions = {
       preflight: new PreflightFunction(this, 'Preflight', options('preflight', 'Reset workflow: validate the request and plan the reset')),
       acquireLock: new AcquireLockFunction(this, 'AcquireLock', options('acquireLock', 'Reset workflow: take the per-instance lock')),
       prepareTarget: new PrepareTargetFunction(this, 'PrepareTarget', options('prepareTarget', 'Reset workflow: stop the target')),

@@ -1,3 +1,5 @@
+import { ResetPlan, TAGS } from './contracts';
+
 /**
  * Names of the images the workflow creates, the way AWSSupport-StartEC2RescueWorkflow names
  * them: `<prefix>-Pre-Script-Backup_<instance>_<date>` and `<prefix>-Post-Script-Backup_<instance>_<date>`.
@@ -49,4 +51,24 @@ export function windowsVersionOf(...texts: (string | undefined)[]): string | und
     if (match) return match[1];
   }
   return undefined;
+}
+
+/**
+ * Tags of an image the workflow creates (and of its snapshots): found again by name and tag,
+ * and attributable to the instance and execution it was made for.
+ */
+export function imageTags(name: string, role: 'backup' | 'password-enabled', plan: ResetPlan, workflowId: string): Tag[] {
+  return [
+    { Key: 'Name', Value: name },
+    { Key: TAGS.workflow, Value: workflowId },
+    { Key: TAGS.role, Value: role },
+    { Key: TAGS.target, Value: plan.instanceId },
+    { Key: TAGS.execution, Value: plan.executionName },
+  ];
+}
+
+/** An EC2 tag, as CreateImage's TagSpecifications take it. */
+export interface Tag {
+  readonly Key: string;
+  readonly Value: string;
 }

@@ -5,6 +5,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERRORS } from './contracts';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../../permissions/rescue-password-policy';
+import type { ResetWorkflowFunctions } from '../reset-workflow';
 
 /**
  * Builds the two state machines of docs/workflow-design.md on JSONPath (no JSONata, no
@@ -14,22 +15,6 @@ import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../../permissions/rescue-passw
  * the poll loops and the restore loop ordinary functions instead of open-ended chains.
  */
 
-/** The step functions the definitions invoke. */
-export interface StepFunctions {
-  readonly preflight: lambda.IFunction;
-  readonly acquireLock: lambda.IFunction;
-  readonly prepareTarget: lambda.IFunction;
-  readonly createBackupImage: lambda.IFunction;
-  readonly launchHelper: lambda.IFunction;
-  readonly checkHelperReady: lambda.IFunction;
-  readonly sendHelperCommand: lambda.IFunction;
-  readonly sendOnlineReset: lambda.IFunction;
-  readonly checkCommand: lambda.IFunction;
-  readonly attachToHelper: lambda.IFunction;
-  readonly restore: lambda.IFunction;
-  readonly checkPassword: lambda.IFunction;
-  readonly loadJournal: lambda.IFunction;
-}
 
 /**
  * Errors the state machine itself raises when a poll loop exceeds its bound, beside the steps'
@@ -219,7 +204,7 @@ const RESTORE_INCOMPLETE_CAUSE =
   'Auto Scaling Standby and any helper instance tagged with this execution. The lock item is kept until it expires.';
 
 /** The reset state machine (docs/workflow-design.md, "Reset, state by state"). */
-export function buildResetDefinition(scope: Construct, fns: StepFunctions): sfn.IChainable {
+export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
   // ---- Failure path: RecordFailure → restore (succeeded=false) → ResetFailed.
   const resetFailed = new sfn.Fail(scope, 'ResetFailed', {
     errorPath: `${STATE_PATHS.failure}.Error`,
@@ -398,7 +383,7 @@ export function buildResetDefinition(scope: Construct, fns: StepFunctions): sfn.
 }
 
 /** Branch (a): DeleteOnTermination=false, Standby, stop; then the backup image (not waited for). */
-function targetBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
+function targetBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
   const createBackupImage = step(scope, 'CreateBackupImage', fns.createBackupImage, { plan: plan() }, STATE_PATHS.backupImage);
   const prepareTarget = step(scope, 'PrepareTarget', fns.prepareTarget, { plan: plan() }, STATE_PATHS.poll);
   return pollLoop(scope, {
@@ -412,7 +397,7 @@ function targetBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
 }
 
 /** Branch (b): launch the helper, wait until it is Online in SSM, install EC2Rescue. */
-function helperBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
+function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
   const helper = () => sfn.JsonPath.objectAt(STATE_PATHS.helper);
   const launch = step(scope, 'LaunchHelper', fns.launchHelper, { plan: plan() }, STATE_PATHS.helper);
   const checkReady = step(scope, 'CheckHelperReady', fns.checkHelperReady, { plan: plan(), helper: helper() }, STATE_PATHS.poll);
@@ -445,7 +430,7 @@ function helperBranch(scope: Construct, fns: StepFunctions): sfn.IChainable {
 }
 
 /** The restore state machine: load the aborted execution's journal, then the same restore loop. */
-export function buildRestoreDefinition(scope: Construct, fns: Pick<StepFunctions, 'loadJournal' | 'restore'>): sfn.IChainable {
+export function buildRestoreDefinition(scope: Construct, fns: Pick<ResetWorkflowFunctions, 'loadJournal' | 'restore'>): sfn.IChainable {
   const loadJournal = step(scope, 'LoadJournal', fns.loadJournal, {
     executionArn: sfn.JsonPath.stringAt('$.executionArn'),
     input: sfn.JsonPath.stringAt('$.input'),

@@ -1,9 +1,10 @@
 import { CreateImageCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
-import { ERRORS, ImageResult, PlanEvent, TAGS } from '../private/contracts';
+import { ERRORS, ImageResult, PlanEvent } from '../private/contracts';
 import { findOwnImageByName } from '../private/describe';
 import { WorkflowError, isAwsError } from '../private/errors';
+import { imageTags } from '../private/image-names';
 import { stepLogger } from '../private/logger';
 
 const logger = stepLogger('create-backup-image');
@@ -24,13 +25,7 @@ export async function handler(event: PlanEvent): Promise<ImageResult> {
     logger.info('Backup image already requested', { imageId: existing.imageId, state: existing.state });
     return { imageId: existing.imageId, imageName: name };
   }
-  const tags = [
-    { Key: 'Name', Value: name },
-    { Key: TAGS.workflow, Value: config.workflowId },
-    { Key: TAGS.role, Value: 'backup' },
-    { Key: TAGS.target, Value: plan.instanceId },
-    { Key: TAGS.execution, Value: plan.executionName },
-  ];
+  const tags = imageTags(name, 'backup', plan, config.workflowId);
   try {
     const out = await ec2.send(new CreateImageCommand({
       InstanceId: plan.instanceId,

@@ -6,9 +6,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
-import { ResetPlan, RestoreEvent, RestoreResult, TAGS, WorkflowConfig } from '../private/contracts';
+import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../private/contracts';
 import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume, findHelpers, findOwnImageByName } from '../private/describe';
 import { isAwsError } from '../private/errors';
+import { imageTags } from '../private/image-names';
 import { RELEASE_CONDITION, lockKey } from '../private/journal';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
@@ -126,13 +127,7 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
 
 /** Requests the password-enabled image of the stopped target (or finds the one already requested). */
 async function createPasswordEnabledImage(plan: ResetPlan, config: WorkflowConfig): Promise<{ imageId: string; state: string }> {
-  const tags = [
-    { Key: 'Name', Value: plan.passwordEnabledImageName },
-    { Key: TAGS.workflow, Value: config.workflowId },
-    { Key: TAGS.role, Value: 'password-enabled' },
-    { Key: TAGS.target, Value: plan.instanceId },
-    { Key: TAGS.execution, Value: plan.executionName },
-  ];
+  const tags = imageTags(plan.passwordEnabledImageName, 'password-enabled', plan, config.workflowId);
   try {
     const out = await ec2.send(new CreateImageCommand({
       InstanceId: plan.instanceId,
