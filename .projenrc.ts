@@ -85,6 +85,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
       testTimeout: 60_000,
+      // Jest's default is cores - 1: a single worker on the 2-core machines CI runs on.
+      maxWorkers: 2,
       // Step handlers import their PowerShell scripts as text (esbuild's text loader); jest does the same.
       transform: { '^.+\\.ps1$': new javascript.Transform('<rootDir>/test/setup/text-transform.js') },
     },

@@ -15,7 +15,6 @@ import type { ResetWorkflowFunctions } from '../reset-workflow';
  * the poll loops and the restore loop ordinary functions instead of open-ended chains.
  */
 
-
 /**
  * Errors the state machine itself raises when a poll loop exceeds its bound, beside the steps'
  * own {@link ERRORS}. The execution fails with one of these as its `error`.
