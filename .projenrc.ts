@@ -153,6 +153,30 @@ const testTask = project.tasks.tryFind('test')!;
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 testTask.prependSpawn(project.bundler.bundleTask);
 
+// Examples in every language: the @example docstrings (and README snippets) are compiled by
+// jsii-rosetta in strict mode against rosetta/default.ts-fixture; the tests fail when one stops
+// compiling, or when docs/examples*.md no longer match them.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.addGitIgnore('/.jsii.tabl.json');
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Compile every example (README and @example) with jsii-rosetta in strict mode',
+  steps: [
+    // Rosetta reads the assembly: compile first unless .jsii is newer than every source file.
+    { exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word' },
+    { exec: 'jsii-rosetta extract --strict' },
+  ],
+});
+const examplesScript = 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/rosetta-examples.ts';
+project.addTask('docs:examples', {
+  description: 'Write docs/examples.md and docs/examples/<language>.md from the compiled examples',
+  steps: [{ spawn: rosettaExtract.name }, { exec: examplesScript }],
+});
+const rosettaCheck = project.addTask('rosetta:check', {
+  description: 'Fail when an example stops compiling in strict mode or docs/examples*.md are stale',
+  steps: [{ spawn: rosettaExtract.name }, { exec: `${examplesScript} --check` }],
+});
+testTask.spawn(rosettaCheck);
+
 // Integration tests for a real account: projen discovers test/*.integ.ts and makes
 // integ:<name>:deploy (deploy, assert, rewrite the snapshot, destroy), :snapshot (synthesize only),
 // :assert (spawned by the test task: synthesize offline and compare with the committed snapshot)
