@@ -177,6 +177,17 @@ const rosettaCheck = project.addTask('rosetta:check', {
 });
 testTask.spawn(rosettaCheck);
 
+// docs/architecture.svg is drawn from docs/architecture.dot (Graphviz in WebAssembly, offline).
+const architectureScript = 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts';
+project.addTask('docs:architecture', {
+  description: 'Render docs/architecture.svg from docs/architecture.dot',
+  exec: architectureScript,
+});
+testTask.spawn(project.addTask('docs:architecture:check', {
+  description: 'Fail when docs/architecture.svg is stale',
+  exec: `${architectureScript} --check`,
+}));
+
 // Integration tests for a real account: projen discovers test/*.integ.ts and makes
 // integ:<name>:deploy (deploy, assert, rewrite the snapshot, destroy), :snapshot (synthesize only),
 // :assert (spawned by the test task: synthesize offline and compare with the committed snapshot)
