@@ -88,7 +88,7 @@ export function pages(examples: Example[]): Record<string, string> {
       '',
       `# Examples in ${language.title}`,
       '',
-      `Translated by \`jsii-rosetta\` from the TypeScript examples in [../examples.md](../examples.md), which`,
+      'Translated by `jsii-rosetta` from the TypeScript examples in [../examples.md](../examples.md), which',
       'compile in strict mode. The snippets run inside a stack\'s constructor (`this` / `self` is the stack).',
       ...(language.id === 'go'
         ? ['Rosetta\'s Go output is a sketch: check the import paths (`github.com/aws/aws-cdk-go/awscdk/v2/awsiam`',

@@ -13,8 +13,8 @@
  * non-empty (the data is encrypted with the test's own key pair, deleted with the stack), and the
  * online check describes the parameter (metadata, no value).
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { SampleStack } from '../sample/sample-stack';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../src';
 import { DemoWindowsInstance } from './helpers/demo-windows-instance';
