@@ -28,6 +28,17 @@ const testDeps = [
   'aws-cdk@^2.1148.0',
 ];
 
+/**
+ * Assertions of the integration tests for a real account (test/*.integ.ts). Its newest release is
+ * 2.245.0-alpha.0 (peer aws-cdk-lib ^2.245.0, which 2.276 satisfies). `@aws-cdk/integ-runner` is not
+ * used: its newest release (2.197.10) reads cloud assembly schema 53 at most and aws-cdk-lib 2.276
+ * writes 55, so projen's CDK-CLI-based integration tasks run them instead (see below).
+ */
+const integDeps = ['@aws-cdk/integ-tests-alpha@2.245.0-alpha.0'];
+
+/** Renders docs/architecture.dot (Graphviz compiled to WebAssembly: no browser, no network). */
+const docsDeps = ['@viz-js/viz@^3.31.0'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ec2-reset-access',
   description:
@@ -62,7 +73,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
   publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
 
-  devDeps: [...handlerDeps, ...testDeps],
+  devDeps: [...handlerDeps, ...testDeps, ...integDeps, ...docsDeps],
 
   lambdaOptions: {
     runtime: lambdaRuntime,
@@ -143,5 +154,72 @@ for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) 
 const testTask = project.tasks.tryFind('test')!;
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 testTask.prependSpawn(project.bundler.bundleTask);
+
+// Examples in every language: the @example docstrings (and README snippets) are compiled by
+// jsii-rosetta in strict mode against rosetta/default.ts-fixture; the tests fail when one stops
+// compiling, or when docs/examples*.md no longer match them.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.addGitIgnore('/.jsii.tabl.json');
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Compile every example (README and @example) with jsii-rosetta in strict mode',
+  steps: [
+    // Rosetta reads the assembly: compile first unless .jsii is newer than every source file.
+    { exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word' },
+    { exec: 'jsii-rosetta extract --strict' },
+  ],
+});
+const examplesScript = 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/rosetta-examples.ts';
+project.addTask('docs:examples', {
+  description: 'Write docs/examples.md and docs/examples/<language>.md from the compiled examples',
+  steps: [{ spawn: rosettaExtract.name }, { exec: examplesScript }],
+});
+const rosettaCheck = project.addTask('rosetta:check', {
+  description: 'Fail when an example stops compiling in strict mode or docs/examples*.md are stale',
+  steps: [{ spawn: rosettaExtract.name }, { exec: `${examplesScript} --check` }],
+});
+testTask.spawn(rosettaCheck);
+
+// docs/architecture.svg is drawn from docs/architecture.dot (Graphviz in WebAssembly, offline).
+const architectureScript = 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts';
+project.addTask('docs:architecture', {
+  description: 'Render docs/architecture.svg from docs/architecture.dot',
+  exec: architectureScript,
+});
+testTask.spawn(project.addTask('docs:architecture:check', {
+  description: 'Fail when docs/architecture.svg is stale',
+  exec: `${architectureScript} --check`,
+}));
+
+// Integration tests for a real account: projen discovers test/*.integ.ts and makes
+// integ:<name>:deploy (deploy, assert, rewrite the snapshot, destroy), :snapshot (synthesize only),
+// :assert (spawned by the test task: synthesize offline and compare with the committed snapshot)
+// and :destroy. Changed here: the app runs under ts-node --transpile-only (the test task type-checks
+// test/ already, and a type-checking ts-node doubles the synthesis time), and `diff -r` is replaced
+// by a comparison that masks asset hashes and ignores synthesis timings (build-tools/integ-snapshot.ts).
+for (const task of project.tasks.all.filter(t => /^integ:[^:]+:(assert|deploy|snapshot|watch)$/.test(t.name))) {
+  const steps = [...task.steps];
+  task.reset();
+  for (const step of steps) {
+    if (step.spawn) {
+      task.spawn(project.tasks.tryFind(step.spawn)!);
+      continue;
+    }
+    const args = step.execArgs!.map(a => a.replace(/^ts-node -P /, 'ts-node --transpile-only -P '));
+    if (task.name.endsWith(':snapshot') && args[1] === 'synth') {
+      // A fresh snapshot: files of stacks that no longer exist must not linger.
+      task.execArgs(['rm', '-rf', args[args.indexOf('-o') + 1]]);
+    }
+    if (args[0] === 'diff') {
+      const [snapshotDir, actualDir] = args.slice(-2);
+      task.execArgs(['ts-node', '--transpile-only', '-P', 'build-tools/tsconfig.json', 'build-tools/integ-snapshot.ts', snapshotDir, actualDir]);
+    } else {
+      task.execArgs(args);
+    }
+  }
+}
+// What the snapshot keeps: templates, asset manifests, integ.json. Not the synthesis reports (timings).
+for (const file of ['*.metadata.json', 'performance-counters.json', 'validation-report.json']) {
+  project.addGitIgnore(`test/*.integ.snapshot/**/${file}`);
+}
 
 project.synth();

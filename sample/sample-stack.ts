@@ -18,6 +18,10 @@ export interface SampleStackProps extends StackProps {
  */
 export class SampleStack extends Stack {
   public readonly resetAccess: ResetAccess;
+  /** The role for Windows instances that should be resettable online. */
+  public readonly instanceRole: iam.Role;
+  /** The instance profile of `instanceRole`, to attach to those instances. */
+  public readonly instanceProfile: iam.InstanceProfile;
 
   constructor(scope: Construct, id: string, props: SampleStackProps = {}) {
     super(scope, id, props);
@@ -28,7 +32,7 @@ export class SampleStack extends Stack {
 
     // An instance role for Windows instances that should be resettable online:
     // Systems Manager core permissions plus the EC2Rescue password write.
-    const instanceRole = new iam.Role(this, 'WindowsInstanceRole', {
+    const instanceRole = this.instanceRole = new iam.Role(this, 'WindowsInstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Role for Windows instances that can be reset online with EC2Rescue',
     });
@@ -40,7 +44,7 @@ export class SampleStack extends Stack {
     });
     new RescuePasswordPolicy(this, 'RescuePasswordPolicy', { roles: [instanceRole] });
     this.resetAccess.sessionManagerEncryption?.grantInstanceDecrypt(instanceRole);
-    const instanceProfile = new iam.InstanceProfile(this, 'WindowsInstanceProfile', { role: instanceRole });
+    const instanceProfile = this.instanceProfile = new iam.InstanceProfile(this, 'WindowsInstanceProfile', { role: instanceRole });
 
     new CfnOutput(this, 'StateMachineArn', {
       description: 'Start a reset: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"instanceId":"i-..."}\'',

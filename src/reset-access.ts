@@ -68,6 +68,33 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
  * the rescue network, the reset workflow (online and offline methods, the password-enabled AMI
  * for lost key pairs), the deletion of expired password parameters, and optionally the Session
  * Manager encryption that Fleet Manager's password reset requires.
+ *
+ * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import { RescuePasswordPolicy, ResetAccess, SessionManagerEncryption } from 'cdk-ec2-reset-access';
+ *
+ * // The rescue VPC, the reset and restore state machines and the deletion of expired passwords.
+ * const resetAccess = new ResetAccess(this, 'ResetAccess');
+ *
+ * // Operators may start resets (and follow or stop them) and read the new passwords.
+ * const operators = new iam.Role(this, 'ResetOperators', {
+ *   assumedBy: new iam.AccountRootPrincipal(),
+ * });
+ * resetAccess.grantStartReset(operators);
+ * resetAccess.grantReadPasswords(operators);
+ *
+ * // Windows instances that can be reset online: Systems Manager plus the EC2Rescue password write.
+ * // Instances are reset only when tagged cdk-ec2-reset-access:allow-reset=true.
+ * const instanceRole = new iam.Role(this, 'WindowsInstanceRole', {
+ *   assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+ *   managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+ * });
+ * new RescuePasswordPolicy(this, 'RescuePasswordPolicy', { roles: [instanceRole] });
+ *
+ * // Optional, account-wide: Session Manager encryption for Fleet Manager's "Reset node user password".
+ * const sessionEncryption = new SessionManagerEncryption(this, 'SessionManagerEncryption');
+ * sessionEncryption.grantInstanceDecrypt(instanceRole);
+ * sessionEncryption.grantResetPassword(operators);
  */
 export class ResetAccess extends Construct {
   /** The network helper instances run in. */
