@@ -187,7 +187,7 @@ export class Rehearsal {
       if (state.Type === 'Task') taskHandlers[name] = this.taskHandler(live, name, state, branch);
     }
 
-    const machine = new als.StateMachine(forLocalExecutor(definition), { validationOptions: { checkArn: false } });
+    const machine = new als.StateMachine(localDefinition(definition), { validationOptions: { noValidate: true } });
     const handle = machine.run(structuredClone(record.input), {
       overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
       context: { Execution: { Id: record.arn, Name: record.name, RoleArn: 'arn:aws:iam::123456789012:role/rehearsal' } },
@@ -454,6 +454,22 @@ export class Rehearsal {
     });
     return () => streams.forEach((stream, i) => { stream.write = originals[i]; });
   }
+}
+
+const validated = new WeakMap<object, any>();
+
+/**
+ * The definition for the executor, validated by it once (its validation costs a second per run,
+ * so later runs skip it).
+ */
+function localDefinition(definition: any): any {
+  let local = validated.get(definition);
+  if (!local) {
+    local = forLocalExecutor(definition);
+    new als.StateMachine(local, { validationOptions: { checkArn: false } });
+    validated.set(definition, local);
+  }
+  return local;
 }
 
 /**

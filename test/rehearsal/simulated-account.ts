@@ -236,8 +236,12 @@ export class SimulatedAccount {
   /** Who is calling (set by the runner around each task). */
   public context: CallContext = {};
   public fault?: FaultHook;
+  /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
+  public readonly failingDocuments = new Map<string, string>();
 
   private readonly timers: Timer[] = [];
+  /** While a due transition is applied: its own time (what follows from it is timed from there). */
+  private applyingAt?: number;
   private seq = 0;
   private idCounter = 0;
 
@@ -267,7 +271,7 @@ export class SimulatedAccount {
         isPublic: true,
         state: 'available',
         rootDeviceName: '/dev/sda1',
-        creationTime: this.clock.now() - 20 * 86400_000,
+        creationTime: this.now() - 20 * 86400_000,
         snapshotIds: [],
         tags: {},
         platformDetails: 'Windows',
@@ -277,11 +281,16 @@ export class SimulatedAccount {
 
   // ------------------------------------------------------------------ plumbing
 
+  /** The account's now: the clock, or the time of the transition being applied. */
+  public now(): number {
+    return this.applyingAt ?? this.clock.now();
+  }
+
   /** The entry point of every routed SDK call. */
   public call(service: Service, operation: string, input: any): any {
     this.settle();
     const record = (error?: string) => this.calls.push({
-      at: this.clock.now(), service, operation, input, context: { ...this.context }, ...(error ? { error } : {}),
+      at: this.now(), service, operation, input, context: { ...this.context }, ...(error ? { error } : {}),
     });
     const injected = this.fault?.({ service, operation, input, context: this.context });
     if (injected) {
@@ -315,7 +324,12 @@ export class SimulatedAccount {
       const next = this.timers[0];
       if (!next || next.at > this.clock.now()) return;
       this.timers.shift();
-      next.apply();
+      this.applyingAt = next.at;
+      try {
+        next.apply();
+      } finally {
+        this.applyingAt = undefined;
+      }
     }
   }
 
@@ -325,12 +339,12 @@ export class SimulatedAccount {
     this.settle();
   }
 
-  private after(latency: LatencyName | number, apply: () => void, from = this.clock.now()): void {
+  private after(latency: LatencyName | number, apply: () => void, from = this.now()): void {
     const delay = typeof latency === 'number' ? latency * 1000 : ms(latency);
     this.timers.push({ at: from + delay, seq: this.seq++, apply });
   }
 
-  private moment(what: string, at = this.clock.now()): void {
+  private moment(what: string, at = this.now()): void {
     this.moments.push({ at, what });
   }
 
@@ -383,7 +397,7 @@ export class SimulatedAccount {
       availabilityZone: az,
       subnetId: o.subnetId ?? `subnet-workload-${az}`,
       state,
-      launchTime: this.clock.now() - (o.isHelper ? 0 : 30 * 86400_000),
+      launchTime: this.now() - (o.isHelper ? 0 : 30 * 86400_000),
       ...(windows ? { platform: 'windows' as const } : {}),
       platformDetails: o.platformDetails ?? (windows ? 'Windows' : 'Linux/UNIX'),
       rootDeviceName: o.rootDeviceName ?? '/dev/sda1',
@@ -406,6 +420,10 @@ export class SimulatedAccount {
       isHelper: o.isHelper ?? false,
     };
     this.instances.set(instance.instanceId, instance);
+    if (windows && !instance.isHelper && state === 'running') {
+      // The password data EC2Launch posted at this boot (stale: it predates any reset).
+      instance.passwordData = this.newPasswordBlob();
+    }
     if (instance.rootDeviceType === 'ebs') {
       const volume = this.addVolume({ availabilityZone: az, encrypted: o.encrypted, kmsKeyId: o.kmsKeyId, productCodes: o.marketplaceProductCode ? [o.marketplaceProductCode] : [] });
       volume.attachment = {
@@ -422,6 +440,13 @@ export class SimulatedAccount {
       this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
     }
     return instance;
+  }
+
+  /** EC2Launch sets a random password and posts it encrypted with the key pair: an opaque fake here. */
+  private newPasswordBlob(): string {
+    const blob = `REHEARSAL-OPAQUE-BLOB/${randomBytes(12).toString('base64')}`;
+    this.secrets.add(blob);
+    return blob;
   }
 
   public addVolume(o: { availabilityZone?: string; encrypted?: boolean; kmsKeyId?: string; productCodes?: string[]; tags?: Record<string, string> } = {}): SimVolume {
@@ -497,11 +522,8 @@ export class SimulatedAccount {
     if (instance.platform === 'windows' && root?.passwordGenerationArmed) {
       this.after('passwordAfterBoot', () => {
         if (instance.transition !== t) return;
-        // EC2Launch sets a random password and posts it encrypted with the key pair: opaque here.
-        const blob = `REHEARSAL-OPAQUE-BLOB/${randomBytes(12).toString('base64')}`;
-        this.secrets.add(blob);
-        instance.passwordData = blob;
-        instance.passwordTimestamp = this.clock.now();
+        instance.passwordData = this.newPasswordBlob();
+        instance.passwordTimestamp = this.now();
         root.passwordGenerationArmed = false;
         this.moment(`password-data:${instance.instanceId}`);
       });
@@ -775,7 +797,7 @@ export class SimulatedAccount {
     }
     attachment.state = 'detaching';
     const t = ++attachment.transition;
-    volume.history.push({ at: this.clock.now(), what: `detach:${attachment.instanceId}` });
+    volume.history.push({ at: this.now(), what: `detach:${attachment.instanceId}` });
     this.after('volumeDetach', () => {
       if (volume.attachment !== attachment || attachment.transition !== t) return;
       volume.attachment = undefined;
@@ -802,10 +824,10 @@ export class SimulatedAccount {
       throw this.ec2('IncorrectState', `Volume '${volume.volumeId}' has a Marketplace product code and can only be attached to a stopped instance.`);
     }
     const attachment: SimAttachment = {
-      instanceId: instance.instanceId, device: input.Device, state: 'attaching', deleteOnTermination: false, attachTime: this.clock.now(), transition: 0,
+      instanceId: instance.instanceId, device: input.Device, state: 'attaching', deleteOnTermination: false, attachTime: this.now(), transition: 0,
     };
     volume.attachment = attachment;
-    volume.history.push({ at: this.clock.now(), what: `attach:${instance.instanceId}:${input.Device}` });
+    volume.history.push({ at: this.now(), what: `attach:${instance.instanceId}:${input.Device}` });
     this.after('volumeAttach', () => {
       if (volume.attachment === attachment && attachment.state === 'attaching') attachment.state = 'attached';
     });
@@ -841,7 +863,7 @@ export class SimulatedAccount {
       isPublic: false,
       state: 'pending',
       rootDeviceName: instance.rootDeviceName,
-      creationTime: this.clock.now(),
+      creationTime: this.now(),
       snapshotIds,
       sourceInstanceId: instance.instanceId,
       tags: tagsFor('image'),
@@ -860,7 +882,7 @@ export class SimulatedAccount {
 
   private startSnapshot(volume: SimVolume, tags: Record<string, string>): string {
     const snapshot: SimSnapshot = {
-      snapshotId: this.newId('snap'), volumeId: volume.volumeId, startTime: this.clock.now(), generation: volume.generation, state: 'pending', tags,
+      snapshotId: this.newId('snap'), volumeId: volume.volumeId, startTime: this.now(), generation: volume.generation, state: 'pending', tags,
     };
     this.snapshots.set(snapshot.snapshotId, snapshot);
     this.after('snapshotCompletion', () => { snapshot.state = 'completed'; });
@@ -926,14 +948,14 @@ export class SimulatedAccount {
     });
     const root = this.volumeAt(instance.instanceId, instance.rootDeviceName)!;
     Object.assign(root.tags, volumeTags);
-    instance.launchTime = this.clock.now();
+    instance.launchTime = this.now();
     this.boot(instance);
     return { Instances: [this.instanceJson(instance)] };
   }
 
   ec2_GetPasswordData(input: any): any {
     const i = this.instance(input.InstanceId);
-    return { InstanceId: i.instanceId, PasswordData: i.passwordData, Timestamp: new Date(i.passwordTimestamp ?? this.clock.now()) };
+    return { InstanceId: i.instanceId, PasswordData: i.passwordData, Timestamp: new Date(i.passwordTimestamp ?? this.now()) };
   }
 
   // ------------------------------------------------------------------ SSM
@@ -1002,7 +1024,7 @@ export class SimulatedAccount {
       documentName: input.DocumentName,
       parameters,
       comment: input.Comment,
-      requestedAt: this.clock.now(),
+      requestedAt: this.now(),
       status: 'Pending',
       stdout: '',
       stderr: '',
@@ -1041,7 +1063,7 @@ export class SimulatedAccount {
     const deliver = () => {
       if (command.status !== 'Pending') return;
       if (instance.state !== 'running' || instance.pingStatus !== 'Online') {
-        if (this.clock.now() - command.requestedAt >= deliveryTimeoutSeconds * 1000) {
+        if (this.now() - command.requestedAt >= deliveryTimeoutSeconds * 1000) {
           command.status = 'TimedOut';
           return;
         }
@@ -1063,6 +1085,8 @@ export class SimulatedAccount {
 
   private completeCommand(command: SimCommand, instance: SimInstance, fail: (stderr: string) => void): void {
     const p = command.parameters;
+    const failure = this.failingDocuments.get(command.documentName);
+    if (failure) return fail(failure);
     switch (command.documentName) {
       case 'AWS-ConfigureAWSPackage':
         if (p.name[0] !== 'AWSSupport-EC2Rescue') return fail(`Package ${p.name[0]} is not available in the simulated Region.`);
@@ -1087,7 +1111,7 @@ export class SimulatedAccount {
         this.secrets.add(value);
         const previous = this.parameters.get(name);
         this.parameters.set(name, {
-          name, value, type: 'SecureString', keyId: p.Parameters?.[0] ?? 'alias/aws/ssm', lastModified: this.clock.now(), version: (previous?.version ?? 0) + 1,
+          name, value, type: 'SecureString', keyId: p.Parameters?.[0] ?? 'alias/aws/ssm', lastModified: this.now(), version: (previous?.version ?? 0) + 1,
         });
         command.stdout = `The new password was saved to ${name}.`;
         this.moment(`password-parameter:${instance.instanceId}`);
@@ -1114,7 +1138,7 @@ export class SimulatedAccount {
 
   ssm_GetCommandInvocation(input: any): any {
     const command = this.commands.find(c => c.commandId === input.CommandId && c.instanceId === input.InstanceId);
-    if (!command || this.clock.now() - command.requestedAt < INVOCATION_VISIBLE_AFTER_SECONDS * 1000) {
+    if (!command || this.now() - command.requestedAt < INVOCATION_VISIBLE_AFTER_SECONDS * 1000) {
       throw this.ssm('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist)');
     }
     return {
