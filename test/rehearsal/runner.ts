@@ -131,15 +131,25 @@ export class Rehearsal {
    * starts), and returns the reset's record.
    */
   public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number } = {}): Promise<ExecutionRecord> {
-    this.pendingFaults.push(...(o.faults ?? []));
     const record = this.start('reset', input, o);
     await this.live.get(record.name)!.done;
     await this.scheduler.idle();
     return record;
   }
 
+  /** Resolves once every execution started so far (and the restores they triggered) has ended. */
+  public async finished(): Promise<void> {
+    for (;;) {
+      const pending = [...this.live.values()].map(l => l.done);
+      await Promise.all(pending);
+      await this.scheduler.idle();
+      if (this.live.size === pending.length) return;
+    }
+  }
+
   /** Starts an execution; resolves its record at once (see `reset` to wait for it). */
-  public start(machine: MachineKind, input: unknown, o: { name?: string; atSeconds?: number; at?: number } = {}): ExecutionRecord {
+  public start(machine: MachineKind, input: unknown, o: { name?: string; atSeconds?: number; at?: number; faults?: Fault[] } = {}): ExecutionRecord {
+    this.pendingFaults.push(...(o.faults ?? []));
     const artifact = machine === 'reset' ? this.sample.reset : this.sample.restore;
     const name = o.name ?? `${machine}-${String(++this.counter).padStart(3, '0')}`;
     const machineName = artifact.arn.split(':').pop();
