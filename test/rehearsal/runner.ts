@@ -62,6 +62,9 @@ export interface ExecutionRecord {
   readonly visited: string[];
   /** The restore execution the EventBridge rule started for this one, if any. */
   restoreRun?: ExecutionRecord;
+  /** Faults given to this execution, and those that actually fired. */
+  readonly faults: Fault[];
+  readonly fired: Fault[];
 }
 
 export interface RehearsalOptions {
@@ -155,7 +158,8 @@ export class Rehearsal {
     const machineName = artifact.arn.split(':').pop();
     const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
     const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
-    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], spans: [], visited: [] };
+    const faults = this.pendingFaults.filter(f => f.machine === machine);
+    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], spans: [], visited: [], faults, fired: [] };
     const definition = artifact.definition;
     const live: LiveExecution = {
       record,
@@ -164,7 +168,7 @@ export class Rehearsal {
       threads: new Set(),
       done: Promise.resolve(),
       // Faults go to the first execution of their machine started after they were given.
-      faults: this.pendingFaults.filter(f => f.machine === machine),
+      faults,
       firedFaults: new Set(),
       throttled: new Set(),
     };
@@ -339,7 +343,7 @@ export class Rehearsal {
 
       const fault = live.faults.find(f => f.state === name && (f.kind === 'abort' || f.kind === 'timeout') && !live.firedFaults.has(f));
       if (fault) {
-        live.firedFaults.add(fault);
+        this.fire(live, fault);
         if (fault.kind === 'abort') {
           this.abort(live, 'ABORTED');
         } else {
@@ -357,6 +361,12 @@ export class Rehearsal {
       }
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     };
+  }
+
+  private fire(live: LiveExecution, fault: Fault): void {
+    if (live.firedFaults.has(fault)) return;
+    live.firedFaults.add(fault);
+    live.record.fired.push(fault);
   }
 
   private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT'): void {
@@ -382,14 +392,14 @@ export class Rehearsal {
     for (const fault of live.faults) {
       if (fault.state !== call.context.state) continue;
       if (fault.kind === 'hard') {
-        live.firedFaults.add(fault);
+        this.fire(live, fault);
         return this.awsError(call.service, 'hard', call.operation);
       }
       if (fault.kind === 'throttle') {
         const key = `${fault.state}:${call.service}`;
         if (!live.throttled.has(key)) {
           live.throttled.add(key);
-          live.firedFaults.add(fault);
+          this.fire(live, fault);
           return this.awsError(call.service, 'throttle', call.operation);
         }
       }
