@@ -43,16 +43,16 @@ export class VirtualClock {
 export function installVirtualDate(clock: VirtualClock): () => void {
   const RealDate = globalThis.Date;
   class VirtualDate extends RealDate {
+    public static now(): number {
+      return clock.now();
+    }
+
     constructor(...args: unknown[]) {
       if (args.length === 0) {
         super(clock.now());
       } else {
         super(...(args as [string | number | Date]));
       }
-    }
-
-    public static now(): number {
-      return clock.now();
     }
   }
   globalThis.Date = VirtualDate as DateConstructor;

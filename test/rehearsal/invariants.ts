@@ -69,8 +69,11 @@ export function invariantViolations(r: Rehearsal, base: TargetBaseline, o: Invar
     const firstDetach = volume.history.find(h => h.what === `detach:${id}`);
     if (firstDetach) {
       const backups = [...account.images.values()].filter(i => i.tags['cdk-ec2-reset-access:target'] === id && i.tags['cdk-ec2-reset-access:role'] === 'backup');
-      const good = backups.find(i => i.creationTime <= firstDetach.at
-        && i.snapshotIds.some(s => account.snapshots.get(s)?.volumeId === volume.volumeId && account.snapshots.get(s)?.generation === base.generation));
+      const holdsOriginal = (snapshotId: string) => {
+        const snapshot = account.snapshots.get(snapshotId);
+        return snapshot?.volumeId === volume.volumeId && snapshot.generation === base.generation;
+      };
+      const good = backups.find(i => i.creationTime <= firstDetach.at && i.snapshotIds.some(holdsOriginal));
       if (!good) violations.push(`I3: the root volume left the target at ${new Date(firstDetach.at).toISOString()} without a backup image of it taken before`);
     }
   }

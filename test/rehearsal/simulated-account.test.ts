@@ -250,7 +250,11 @@ describe('simulated account', () => {
 
   describe('RunInstances', () => {
     const launch = (over: any = {}) => ec2('RunInstances', {
-      ImageId: 'ami-0a2019aaaaaaaaaaa', InstanceType: 't3.medium', MinCount: 1, MaxCount: 1, ClientToken: 'token-1',
+      ImageId: 'ami-0a2019aaaaaaaaaaa',
+      InstanceType: 't3.medium',
+      MinCount: 1,
+      MaxCount: 1,
+      ClientToken: 'token-1',
       NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-a', Groups: ['sg-helper'], AssociatePublicIpAddress: false }],
       IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/helper' },
       TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'role', Value: 'helper' }] }],

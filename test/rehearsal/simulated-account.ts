@@ -425,7 +425,12 @@ export class SimulatedAccount {
       instance.passwordData = this.newPasswordBlob();
     }
     if (instance.rootDeviceType === 'ebs') {
-      const volume = this.addVolume({ availabilityZone: az, encrypted: o.encrypted, kmsKeyId: o.kmsKeyId, productCodes: o.marketplaceProductCode ? [o.marketplaceProductCode] : [] });
+      const volume = this.addVolume({
+        availabilityZone: az,
+        encrypted: o.encrypted,
+        kmsKeyId: o.kmsKeyId,
+        productCodes: o.marketplaceProductCode ? [o.marketplaceProductCode] : [],
+      });
       volume.attachment = {
         instanceId: instance.instanceId,
         device: instance.rootDeviceName,
@@ -449,7 +454,9 @@ export class SimulatedAccount {
     return blob;
   }
 
-  public addVolume(o: { availabilityZone?: string; encrypted?: boolean; kmsKeyId?: string; productCodes?: string[]; tags?: Record<string, string> } = {}): SimVolume {
+  public addVolume(o: {
+    availabilityZone?: string; encrypted?: boolean; kmsKeyId?: string; productCodes?: string[]; tags?: Record<string, string>;
+  } = {}): SimVolume {
     const encrypted = o.encrypted ?? Boolean(o.kmsKeyId);
     const volume: SimVolume = {
       volumeId: this.newId('vol'),
@@ -486,8 +493,10 @@ export class SimulatedAccount {
 
   public instance(instanceId: string): SimInstance {
     const instance = this.instances.get(instanceId);
-    if (!instance) throw this.ec2(instanceId.match(/^i-[0-9a-f]+$/) ? 'InvalidInstanceID.NotFound' : 'InvalidInstanceID.Malformed',
-      `The instance ID '${instanceId}' does not exist`);
+    if (!instance) {
+      throw this.ec2(instanceId.match(/^i-[0-9a-f]+$/) ? 'InvalidInstanceID.NotFound' : 'InvalidInstanceID.Malformed',
+        `The instance ID '${instanceId}' does not exist`);
+    }
     return instance;
   }
 
@@ -587,7 +596,12 @@ export class SimulatedAccount {
       .filter(v => !v.deleted && v.attachment?.instanceId === i.instanceId)
       .map(v => ({
         DeviceName: v.attachment!.device,
-        Ebs: { VolumeId: v.volumeId, Status: v.attachment!.state, DeleteOnTermination: v.attachment!.deleteOnTermination, AttachTime: new Date(v.attachment!.attachTime) },
+        Ebs: {
+          VolumeId: v.volumeId,
+          Status: v.attachment!.state,
+          DeleteOnTermination: v.attachment!.deleteOnTermination,
+          AttachTime: new Date(v.attachment!.attachTime),
+        },
       }));
     const association = i.publicIp ? { PublicIp: i.publicIp.address, IpOwnerId: i.publicIp.owner === 'amazon' ? 'amazon' : this.accountId } : undefined;
     return {
@@ -840,7 +854,7 @@ export class SimulatedAccount {
       throw this.ec2('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be imaged.`);
     }
     if (typeof input.Name !== 'string' || !AMI_NAME.test(input.Name)) {
-      throw this.ec2('InvalidAMIName.Malformed', `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`);
+      throw this.ec2('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, \'(\', \')\', \'.\', \'-\', \'/\' and \'_\'');
     }
     if ([...this.images.values()].some(i => i.ownerId === this.accountId && i.name === input.Name)) {
       throw this.ec2('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${[...this.images.values()].find(i => i.name === input.Name)!.imageId}`);
@@ -1131,7 +1145,12 @@ export class SimulatedAccount {
     }
     return {
       Commands: list.map(c => ({
-        CommandId: c.commandId, DocumentName: c.documentName, Comment: c.comment, Status: c.status, InstanceIds: [c.instanceId], RequestedDateTime: new Date(c.requestedAt),
+        CommandId: c.commandId,
+        DocumentName: c.documentName,
+        Comment: c.comment,
+        Status: c.status,
+        InstanceIds: [c.instanceId],
+        RequestedDateTime: new Date(c.requestedAt),
       })),
     };
   }
@@ -1210,18 +1229,14 @@ export class SimulatedAccount {
     return table;
   }
 
-  private static keyOf(key: Record<string, any>): string {
-    return JSON.stringify(key);
-  }
-
   dynamodb_GetItem(input: any): any {
-    const item = this.table(input.TableName).get(SimulatedAccount.keyOf(input.Key));
+    const item = this.table(input.TableName).get(keyOf(input.Key));
     return item ? { Item: structuredClone(item) } : {};
   }
 
   dynamodb_PutItem(input: any): any {
     const table = this.table(input.TableName);
-    const key = SimulatedAccount.keyOf({ instanceId: input.Item.instanceId });
+    const key = keyOf({ instanceId: input.Item.instanceId });
     const existing = table.get(key);
     if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
       throw new ConditionalCheckFailedException({
@@ -1236,7 +1251,7 @@ export class SimulatedAccount {
 
   dynamodb_DeleteItem(input: any): any {
     const table = this.table(input.TableName);
-    const key = SimulatedAccount.keyOf(input.Key);
+    const key = keyOf(input.Key);
     const existing = table.get(key);
     if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
@@ -1253,6 +1268,10 @@ export class SimulatedAccount {
     if (!key) throw awsError('kms', 'NotFoundException', `Key '${id}' does not exist`);
     return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeyManager: key.manager, KeyState: 'Enabled', Enabled: true } };
   }
+}
+
+function keyOf(key: Record<string, any>): string {
+  return JSON.stringify(key);
 }
 
 const STATE_CODES: Record<InstanceState, number> = { 'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80 };
@@ -1300,7 +1319,11 @@ function wildcard(pattern: string, value: string): boolean {
  * `attribute_exists(a)`, `a = :v`, `a <> :v`, `a < :v`, `a > :v`, joined by OR / AND (AND binds tighter).
  */
 export function evaluateCondition(expression: string, item: Record<string, any> | undefined, values: Record<string, any>): boolean {
-  const scalar = (v: any): string | number | undefined => (v === undefined ? undefined : v.S !== undefined ? v.S : v.N !== undefined ? Number(v.N) : JSON.stringify(v));
+  const scalar = (v: any): string | number | undefined => {
+    if (v === undefined) return undefined;
+    if (v.S !== undefined) return v.S;
+    return v.N !== undefined ? Number(v.N) : JSON.stringify(v);
+  };
   const term = (text: string): boolean => {
     const t = text.trim();
     let m = t.match(/^attribute_not_exists\((\w+)\)$/);

@@ -63,7 +63,7 @@ export function timelineText(rows: TimelineRow[], markers: Marker[] = []): strin
   return lines.join('\n');
 }
 
-const COLORS: Record<string, string> = { main: '#2f6fb3', 'Prepare.0': '#c2622d', 'Prepare.1': '#3c8c5a' };
+const COLORS: Record<string, string> = { 'main': '#2f6fb3', 'Prepare.0': '#c2622d', 'Prepare.1': '#3c8c5a' };
 const LEGEND: Record<string, string> = { 'main': 'reset (main path)', 'Prepare.0': 'target branch', 'Prepare.1': 'helper branch' };
 
 function escape(text: string): string {
@@ -83,7 +83,7 @@ export function timelineSvg(title: string, rows: TimelineRow[], markers: Marker[
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${label + chart + 30}" height="${height}" viewBox="0 0 ${label + chart + 30} ${height}" ` +
     'font-family="Helvetica, Arial, sans-serif" font-size="12">');
-  out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
+  out.push('<rect width="100%" height="100%" fill="#ffffff"/>');
   out.push(`<text x="10" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`);
   if (note) out.push(`<text x="10" y="40" fill="#555">${escape(note)}</text>`);
   for (let m = 0; m * 60 <= total; m += minuteStep) {
