@@ -312,4 +312,48 @@ describe('rehearsal: scenarios', () => {
     expect(at('offline-fix:')).toBeGreaterThan(at('ssm-online:'));
     expect(run.status).toBe('SUCCEEDED');
   });
+
+  describe('the checks have teeth', () => {
+    test('without ABORTED in the restore rule, an abort leaves the root volume on the helper, and the invariants say so', async () => {
+      // GIVEN a rule that only matches FAILED
+      const pattern = structuredClone(sample.restoreRule.eventPattern);
+      pattern.detail.status = ['FAILED'];
+      rehearse({ restoreRulePattern: pattern });
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN the reset is stopped while the volume is on the helper
+      const run = await r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] });
+
+      // THEN
+      expect(run.status).toBe('ABORTED');
+      expect(run.restoreRun).toBeUndefined();
+      expect(invariantViolations(r, base)).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^I1: the root volume is attached to i-/),
+        expect.stringMatching(/^I2: the helper/),
+        expect.stringMatching(/^I4: the lock item/),
+      ]));
+    });
+
+    test('a password blob in a state output or a log line is an I5 violation', async () => {
+      // GIVEN a finished reset
+      rehearse();
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+      const run = await r.reset({ instanceId: target.instanceId });
+      expect(invariantViolations(r, base)).toEqual([]);
+      const blob = r.account.call('ec2', 'GetPasswordData', { InstanceId: target.instanceId }).PasswordData;
+
+      // WHEN a step had returned it, or logged it
+      run.events.push({ type: 'StateExited', state: { name: 'CheckPassword', output: { PasswordData: blob } } });
+      r.logs.push(JSON.stringify({ level: 'INFO', message: 'Password data checked', data: blob }));
+
+      // THEN
+      expect(invariantViolations(r, base)).toEqual([
+        `I5: a password blob or parameter value appears in execution ${run.name}`,
+        `I5: a PasswordData field appears in execution ${run.name}`,
+        'I5: a password blob or parameter value appears in Lambda logs',
+      ]);
+    });
+  });
 });
