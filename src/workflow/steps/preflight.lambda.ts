@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { dynamodb, ec2, kms, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { PreflightEvent, ResetPlan } from '../private/contracts';
