@@ -222,4 +222,19 @@ for (const file of ['*.metadata.json', 'performance-counters.json', 'validation-
   project.addGitIgnore(`test/*.integ.snapshot/**/${file}`);
 }
 
+// The rehearsal (test/rehearsal/): one modelled offline reset as a timeline and an SVG Gantt chart,
+// and the figures it yields. Both run the real step handlers against the simulated account.
+const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+project.addTask('rehearse', {
+  description: 'Rehearse one offline reset against the simulated account: print its timeline, write docs/rehearsal-timeline.svg',
+  env: quietSdk,
+  exec: 'ts-node --transpile-only build-tools/rehearse.ts',
+});
+const bench = project.addTask('bench', {
+  description: 'Modelled reset times (ours and AWS\'s runbook order), Lambda bundle sizes, idle cost and synth time of the sample stack',
+  env: quietSdk,
+});
+bench.spawn(project.bundler.bundleTask);
+bench.exec('ts-node --transpile-only build-tools/bench.ts');
+
 project.synth();

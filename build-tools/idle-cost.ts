@@ -74,6 +74,78 @@ export function idleChargesOf(template: Template, prices = PRICES_US_EAST_1): Id
   return charges;
 }
 
+/**
+ * Prices of the other resources a whole stack (ResetAccess, the sample stack) may bill for while
+ * no reset runs, us-east-1, USD, checked 2025. Sources:
+ * - https://aws.amazon.com/kms/pricing/ (each customer managed key: $1/month, rotation included for the first two rotations)
+ * - https://aws.amazon.com/cloudwatch/pricing/ (standard-resolution metric alarm: $0.10/month)
+ * - https://aws.amazon.com/lambda/pricing/ (x86: $0.20 per 1M requests, $0.0000166667 per GB-second)
+ * - https://aws.amazon.com/dynamodb/pricing/on-demand/ (no charge without requests; storage and PITR per GB-month)
+ * - https://aws.amazon.com/step-functions/pricing/, https://aws.amazon.com/sqs/pricing/,
+ *   https://aws.amazon.com/eventbridge/pricing/ (per transition / request / custom event: nothing while idle;
+ *   AWS service events such as Step Functions status changes are free)
+ */
+export const STACK_PRICES_US_EAST_1 = {
+  kmsKeyMonth: 1,
+  alarmMonth: 0.1,
+  lambdaRequest: 0.2 / 1_000_000,
+  lambdaGbSecond: 0.0000166667,
+  /** Assumption: a scheduled function's run (the password retention lists a few parameters) takes about a second. */
+  scheduledRunSeconds: 1,
+} as const;
+
+/** Invocations per month of an EventBridge `rate(n unit)` schedule. */
+export function runsPerMonth(scheduleExpression: string): number {
+  const match = scheduleExpression.match(/^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/);
+  if (!match) return 0;
+  const minutes = Number(match[1]) * (match[2].startsWith('minute') ? 1 : match[2].startsWith('hour') ? 60 : 1440);
+  return (HOURS_PER_MONTH * 60) / minutes;
+}
+
+/**
+ * Everything a synthesized stack bills while no reset runs: the network charges of
+ * `idleChargesOf`, customer managed KMS keys, CloudWatch alarms, and scheduled Lambda functions
+ * (requests and GB-seconds at the assumed run time). The rest is listed at $0 with the reason:
+ * DynamoDB on-demand tables (a few KB of items between resets), log groups (no ingestion while
+ * idle), state machines, queues, rules on AWS service events, unscheduled functions.
+ */
+export function stackIdleChargesOf(template: Template, prices = PRICES_US_EAST_1, stackPrices = STACK_PRICES_US_EAST_1): IdleCharge[] {
+  const count = (type: string) => Object.keys(template.findResources(type)).length;
+  const charges = idleChargesOf(template, prices).filter(c => c.quantity > 0 || c.resource === 'interface endpoint ENIs');
+  const keys = Object.values(template.findResources('AWS::KMS::Key')).length;
+  charges.push({ resource: 'customer managed KMS keys', quantity: keys, unit: 'keys', monthlyUsd: keys * stackPrices.kmsKeyMonth });
+  const alarms = count('AWS::CloudWatch::Alarm');
+  charges.push({ resource: 'CloudWatch alarms', quantity: alarms, unit: 'alarms', monthlyUsd: alarms * stackPrices.alarmMonth });
+  const functions = template.findResources('AWS::Lambda::Function');
+  let runs = 0;
+  let gbSeconds = 0;
+  for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as any[]) {
+    const perMonth = rule.Properties.ScheduleExpression ? runsPerMonth(rule.Properties.ScheduleExpression) : 0;
+    for (const target of rule.Properties.Targets ?? []) {
+      const fn = functions[target.Arn?.['Fn::GetAtt']?.[0]] as any;
+      if (!fn || perMonth === 0) continue;
+      runs += perMonth;
+      gbSeconds += perMonth * stackPrices.scheduledRunSeconds * ((fn.Properties.MemorySize ?? 128) / 1024);
+    }
+  }
+  charges.push({
+    resource: 'scheduled Lambda runs',
+    quantity: runs,
+    unit: 'invocations',
+    monthlyUsd: runs * stackPrices.lambdaRequest + gbSeconds * stackPrices.lambdaGbSecond,
+  });
+  for (const [type, why] of [
+    ['AWS::DynamoDB::Table', 'on-demand, no requests while idle'],
+    ['AWS::Logs::LogGroup', 'no ingestion while idle'],
+    ['AWS::StepFunctions::StateMachine', 'billed per state transition'],
+    ['AWS::SQS::Queue', 'billed per request'],
+  ] as const) {
+    const n = count(type);
+    if (n > 0) charges.push({ resource: `${type} (${why})`, quantity: n, unit: 'resources', monthlyUsd: 0 });
+  }
+  return charges;
+}
+
 /** The sum of `idleChargesOf`, in USD per month. */
 export function idleMonthlyUsd(template: Template, prices = PRICES_US_EAST_1): number {
   return idleChargesOf(template, prices).reduce((sum, charge) => sum + charge.monthlyUsd, 0);

@@ -1,4 +1,5 @@
-import { HOURS_PER_MONTH, PRICES_US_EAST_1, SCENARIOS, idleChargesOf, idleMonthlyUsd, synthesizeScenario } from '../../build-tools/idle-cost';
+import { Template } from 'aws-cdk-lib/assertions';
+import { HOURS_PER_MONTH, PRICES_US_EAST_1, SCENARIOS, STACK_PRICES_US_EAST_1, idleChargesOf, idleMonthlyUsd, runsPerMonth, stackIdleChargesOf, synthesizeScenario } from '../../build-tools/idle-cost';
 
 describe('idle-cost', () => {
   test('prices the default RescueVpc at 3 interface endpoints × 1 ENI × 730 h', () => {
@@ -26,5 +27,32 @@ describe('idle-cost', () => {
   test('an existing VPC with its own endpoints adds nothing billed while idle', () => {
     const byo = SCENARIOS.find(s => s.name.includes('createEndpoints: false'))!;
     expect(idleMonthlyUsd(synthesizeScenario(byo))).toBe(0);
+  });
+
+  test('a whole stack also pays for its customer managed KMS keys, alarms and scheduled functions', () => {
+    // GIVEN a template with one interface endpoint in two subnets, a key, an alarm and an hourly function
+    const template = Template.fromJSON({
+      Resources: {
+        Endpoint: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] } },
+        Key: { Type: 'AWS::KMS::Key', Properties: {} },
+        Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } },
+        Hourly: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 hour)', Targets: [{ Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] } },
+        Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      },
+    });
+
+    // WHEN
+    const charges = stackIdleChargesOf(template);
+    const usd = (resource: string) => charges.find(c => c.resource.startsWith(resource))!.monthlyUsd;
+
+    // THEN
+    expect(usd('interface endpoint ENIs')).toBeCloseTo(2 * HOURS_PER_MONTH * PRICES_US_EAST_1.interfaceEndpointEniHour, 6);
+    expect(usd('customer managed KMS keys')).toBe(STACK_PRICES_US_EAST_1.kmsKeyMonth);
+    expect(usd('CloudWatch alarms')).toBe(STACK_PRICES_US_EAST_1.alarmMonth);
+    expect(usd('scheduled Lambda runs')).toBeCloseTo(HOURS_PER_MONTH * (STACK_PRICES_US_EAST_1.lambdaRequest + 0.25 * STACK_PRICES_US_EAST_1.lambdaGbSecond), 6);
+    expect(usd('AWS::DynamoDB::Table')).toBe(0);
+    expect(runsPerMonth('rate(5 minutes)')).toBe(HOURS_PER_MONTH * 12);
+    expect(runsPerMonth('cron(0 * * * ? *)')).toBe(0);
   });
 });

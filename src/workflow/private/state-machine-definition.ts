@@ -64,6 +64,8 @@ export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Sandbox.Timedout',
   'ThrottlingException',
+  // Query-protocol APIs (Auto Scaling) throttle with `Throttling: Rate exceeded`.
+  'Throttling',
   'RequestLimitExceeded',
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',

@@ -1,0 +1,157 @@
+import { baselineOf, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
+import { ExecutionRecord, Fault, MachineKind, Rehearsal } from './runner';
+import { SampleArtifacts, synthesizeSample, taskStatesOf } from './sample';
+import { ACCESS_DENIED_CODES } from './simulated-account';
+import { managedTarget, windowsTarget } from './world';
+import { ERRORS } from '../../src/workflow/private/contracts';
+
+/**
+ * Fault injection generated from the synthesized definitions: for every Task state of both state
+ * machines, (a) a throttle that clears, (b) a hard failure, (c) an abort and (d) a timeout while in
+ * that state. Each run reaches the state from a base scenario that visits it (found by running
+ * the bases), and ends with the invariants checked.
+ */
+
+// Synthesized at collection time, once for the file: the cases are generated from the definitions.
+const sample: SampleArtifacts = synthesizeSample();
+const KINDS: Fault['kind'][] = ['throttle', 'hard', 'abort', 'timeout'];
+const TASKS: Array<[MachineKind, string]> = [
+  ...taskStatesOf(sample.reset.definition).map(s => ['reset', s] as [MachineKind, string]),
+  ...taskStatesOf(sample.restore.definition).map(s => ['restore', s] as [MachineKind, string]),
+];
+const CASES = TASKS.flatMap(([machine, state]) => KINDS.map(kind => ({ machine, state, kind }) as Fault));
+
+interface Base {
+  /** Builds the world and returns the reset's input and the target. */
+  readonly build: (r: Rehearsal) => { input: unknown; instanceId: string };
+  /** Faults the base itself needs (the abort that makes the restore machine run with a journal). */
+  readonly faults: Fault[];
+  readonly status: ExecutionRecord['status'];
+  readonly error?: string;
+}
+
+const BASES: Record<string, Base> = {
+  'offline reset of a running Auto Scaling member with an encrypted root': {
+    build: r => {
+      const t = windowsTarget(r.account, { autoScalingGroup: 'web', encrypted: true });
+      return { input: { instanceId: t.instanceId, method: 'offline', acknowledge: ['auto-scaling-standby'] }, instanceId: t.instanceId };
+    },
+    faults: [],
+    status: 'SUCCEEDED',
+  },
+  'online reset': {
+    build: r => {
+      const t = managedTarget(r.account);
+      return { input: { instanceId: t.instanceId, method: 'online' }, instanceId: t.instanceId };
+    },
+    faults: [],
+    status: 'SUCCEEDED',
+  },
+  'offline reset aborted while the volume is on the helper': {
+    build: r => {
+      const t = windowsTarget(r.account);
+      return { input: { instanceId: t.instanceId }, instanceId: t.instanceId };
+    },
+    faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }],
+    status: 'ABORTED',
+  },
+  'offline reset whose fix fails on the helper': {
+    build: r => {
+      r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
+      const t = windowsTarget(r.account);
+      return { input: { instanceId: t.instanceId }, instanceId: t.instanceId };
+    },
+    faults: [],
+    status: 'FAILED',
+    error: ERRORS.commandFailed,
+  },
+};
+
+const ACCESS_DENIED = new Set(Object.values(ACCESS_DENIED_CODES));
+const stats = { runs: 0, executions: 0, faults: 0, violations: 0 };
+
+describe('rehearsal: faults injected in every Task state', () => {
+  /** The first base scenario that visits each `<machine>:<state>`. */
+  const baseOf = new Map<string, string>();
+  let r: Rehearsal;
+  afterEach(() => r?.dispose());
+
+  beforeAll(async () => {
+    for (const [name, base] of Object.entries(BASES)) {
+      const rehearsal = new Rehearsal(sample);
+      try {
+        const { input } = base.build(rehearsal);
+        await rehearsal.reset(input, { faults: base.faults });
+        for (const e of rehearsal.executions) for (const state of e.visited) if (!baseOf.has(`${e.machine}:${state}`)) baseOf.set(`${e.machine}:${state}`, name);
+      } finally {
+        rehearsal.dispose();
+      }
+    }
+  });
+
+  afterAll(() => {
+    process.stdout.write(`Rehearsal faults: ${TASKS.length} Task states, ${stats.faults} faults injected, ${stats.runs} runs ` +
+      `(${stats.executions} executions), ${stats.violations} invariant violations\n`);
+  });
+
+  test('the definitions have Task states, and every one is reached by a base scenario', () => {
+    expect(TASKS.length).toBeGreaterThanOrEqual(18);
+    expect(TASKS.filter(([machine, state]) => !baseOf.has(`${machine}:${state}`))).toEqual([]);
+  });
+
+  test.each(CASES.map(c => [`${c.machine}:${c.state}`, c.kind, c] as const))('%s, %s', async (_, kind, fault) => {
+    // GIVEN the base scenario that reaches the state
+    const baseName = baseOf.get(`${fault.machine}:${fault.state}`)!;
+    const base = BASES[baseName];
+    r = new Rehearsal(sample);
+    const { input, instanceId } = base.build(r);
+    const baseline: TargetBaseline = baselineOf(r.account, instanceId);
+
+    // WHEN the fault is injected
+    const run = await r.reset(input, { faults: [...base.faults, fault] });
+    stats.runs++;
+    stats.faults++;
+
+    // THEN it fired, and the outcome is the one the fault calls for
+    const faulted = fault.machine === 'reset' ? run : run.restoreRun;
+    const problems: string[] = [];
+    const check = (ok: boolean, what: string) => { if (!ok) problems.push(what); };
+    check(faulted?.fired.includes(fault) ?? false, `the fault did not fire (base: ${baseName})`);
+    const lockItem = () => r.account.tables.get(sample.world.tables[0])!.get(JSON.stringify({ instanceId: { S: instanceId } }));
+
+    if (fault.machine === 'reset') {
+      switch (kind) {
+        case 'throttle':
+          check(run.status === base.status && run.error === base.error, `a throttle that clears changed the outcome from ${base.status} ${base.error ?? ''}`);
+          break;
+        case 'hard':
+          check(run.status === 'FAILED' && ACCESS_DENIED.has(run.error!), 'a hard failure did not fail the reset with the service\'s error name');
+          if (!['Preflight', 'RestoreAfterFailure'].includes(fault.state)) {
+            // The Catch leads the failure through the restore inside the execution; the rule's restore finds nothing left.
+            check(run.visited.includes('RestoreAfterFailure'), 'the failure did not go through RestoreAfterFailure (a Catch is missing)');
+            check(JSON.stringify(run.restoreRun?.visited) === '["LoadJournal"]', 'the rule\'s restore found work left by the failure path');
+          }
+          break;
+        case 'abort':
+        case 'timeout':
+          check(run.status === (kind === 'abort' ? 'ABORTED' : 'TIMED_OUT'), `the reset ended ${run.status}`);
+          check(run.restoreRun?.status === 'SUCCEEDED', `no restore ran after ${run.status} (the restore rule must match it)`);
+          break;
+      }
+    } else if (kind === 'throttle') {
+      check(run.restoreRun?.status === 'SUCCEEDED', 'a throttle that clears failed the restore');
+    } else {
+      // Nothing restarts a restore that fails, is stopped or times out: its journal stays for an operator to rerun it.
+      check(run.restoreRun?.status === { hard: 'FAILED', abort: 'ABORTED', timeout: 'TIMED_OUT' }[kind], `the restore ended ${run.restoreRun?.status}`);
+      check(lockItem()?.executionArn.S === run.arn, 'the journal of the reset was not kept for a rerun');
+      const rerun = await r.rerunRestore(run);
+      check(rerun.status === 'SUCCEEDED', `the rerun restore ended ${rerun.status}`);
+    }
+
+    // THEN the invariants hold
+    stats.executions += r.executions.length;
+    const violations = invariantViolations(r, baseline);
+    stats.violations += violations.length;
+    expect({ executions: describeExecutions(r), problems, violations }).toEqual({ executions: describeExecutions(r), problems: [], violations: [] });
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * DESIGN.md §3's invariants, checked against the simulated account and the executions' records
+ * after a rehearsal. Each check returns sentences, one per violation; an empty list is a pass.
+ */
+import type { ExecutionRecord, Rehearsal } from './runner';
+import { sameDevice, SimulatedAccount } from './simulated-account';
+
+/** What the target looked like before the reset (what every outcome must return it to). */
+export interface TargetBaseline {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly rootDeviceName: string;
+  readonly rootVolumeId?: string;
+  readonly deleteOnTermination?: boolean;
+  readonly generation?: number;
+  readonly autoScalingLifecycle?: string;
+  readonly autoScalingGroup?: string;
+  readonly desiredCapacity?: number;
+}
+
+export function baselineOf(account: SimulatedAccount, instanceId: string): TargetBaseline {
+  const instance = account.instances.get(instanceId);
+  if (!instance) return { instanceId, state: 'absent', rootDeviceName: '' };
+  const root = account.volumeAt(instanceId, instance.rootDeviceName);
+  const member = account.autoScaling.get(instanceId);
+  return {
+    instanceId,
+    state: instance.state,
+    rootDeviceName: instance.rootDeviceName,
+    ...(root ? { rootVolumeId: root.volumeId, deleteOnTermination: root.attachment!.deleteOnTermination, generation: root.generation } : {}),
+    ...(member ? {
+      autoScalingLifecycle: member.lifecycleState,
+      autoScalingGroup: member.groupName,
+      desiredCapacity: account.desiredCapacity.get(member.groupName),
+    } : {}),
+  };
+}
+
+export interface InvariantOptions {
+  /** An execution that may still hold the lock (a concurrent reset that is not over). */
+  readonly lockOwner?: string;
+  /** When the reset succeeded offline, the volume carries the fix: its content generation moved on. */
+  readonly expectFixed?: boolean;
+}
+
+/** I1–I5 (and Standby), for one target, after every execution of the rehearsal has ended. */
+export function invariantViolations(r: Rehearsal, base: TargetBaseline, o: InvariantOptions = {}): string[] {
+  r.settle();
+  const account = r.account;
+  const violations: string[] = [];
+  const id = base.instanceId;
+  const instance = account.instances.get(id);
+
+  if (instance && base.rootVolumeId) {
+    // I1: the root volume exists, is attached to the target at its original device, with DeleteOnTermination as it was.
+    const volume = account.volumes.get(base.rootVolumeId)!;
+    if (volume.deleted) violations.push(`I1: the root volume ${volume.volumeId} was deleted`);
+    const attachment = volume.attachment;
+    if (!attachment || attachment.instanceId !== id || !sameDevice(attachment.device, base.rootDeviceName) || attachment.state !== 'attached') {
+      violations.push(`I1: the root volume is ${attachment ? `${attachment.state} to ${attachment.instanceId} at ${attachment.device}` : 'detached'}, ` +
+        `not attached to ${id} at ${base.rootDeviceName}`);
+    } else if (attachment.deleteOnTermination !== base.deleteOnTermination) {
+      violations.push(`I1: DeleteOnTermination is ${attachment.deleteOnTermination}, was ${base.deleteOnTermination}`);
+    }
+    if (instance.state !== base.state) violations.push(`I1: the target is ${instance.state}, was ${base.state}`);
+    if (o.expectFixed && volume.generation === base.generation) violations.push('the reset succeeded but the root volume was never fixed');
+
+    // I3: a backup image, taken before the volume left the target, holds the volume as it was.
+    const firstDetach = volume.history.find(h => h.what === `detach:${id}`);
+    if (firstDetach) {
+      const backups = [...account.images.values()].filter(i => i.tags['cdk-ec2-reset-access:target'] === id && i.tags['cdk-ec2-reset-access:role'] === 'backup');
+      const holdsOriginal = (snapshotId: string) => {
+        const snapshot = account.snapshots.get(snapshotId);
+        return snapshot?.volumeId === volume.volumeId && snapshot.generation === base.generation;
+      };
+      const good = backups.find(i => i.creationTime <= firstDetach.at && i.snapshotIds.some(holdsOriginal));
+      if (!good) violations.push(`I3: the root volume left the target at ${new Date(firstDetach.at).toISOString()} without a backup image of it taken before`);
+    }
+  }
+
+  // I2: every helper is gone, and nothing else the workflow created is left running.
+  for (const helper of [...account.instances.values()].filter(i => i.isHelper)) {
+    if (!['shutting-down', 'terminated'].includes(helper.state)) violations.push(`I2: the helper ${helper.instanceId} is ${helper.state}`);
+  }
+
+  // I4: the lock is released (unless another execution, still running, holds it).
+  for (const [table, items] of account.tables) {
+    const item = items.get(JSON.stringify({ instanceId: { S: id } }));
+    if (item && item.executionArn?.S?.split(':').pop() !== o.lockOwner) {
+      violations.push(`I4: the lock item of ${id} in ${table} is still held by ${item.executionArn?.S}`);
+    }
+  }
+
+  // Auto Scaling: back as it was, capacity included.
+  if (base.autoScalingGroup) {
+    const member = account.autoScaling.get(id);
+    if (member?.lifecycleState !== base.autoScalingLifecycle) {
+      violations.push(`Standby: the instance is ${member?.lifecycleState} in ${base.autoScalingGroup}, was ${base.autoScalingLifecycle}`);
+    }
+    if (account.desiredCapacity.get(base.autoScalingGroup) !== base.desiredCapacity) {
+      violations.push(`Standby: the desired capacity of ${base.autoScalingGroup} is ${account.desiredCapacity.get(base.autoScalingGroup)}, was ${base.desiredCapacity}`);
+    }
+  }
+
+  violations.push(...secretViolations(r));
+  return violations;
+}
+
+/** I5: no password data and no password parameter value in any state input or output, error, or log line. */
+export function secretViolations(r: Rehearsal): string[] {
+  const violations: string[] = [];
+  const haystacks: Array<[string, string]> = [
+    ...r.executions.map(e => [`execution ${e.name}`, JSON.stringify({ events: e.events, output: e.output, error: e.error, cause: e.cause })] as [string, string]),
+    ['Lambda logs', r.logs.join('\n')],
+  ];
+  for (const [where, text] of haystacks) {
+    for (const secret of r.account.secrets) {
+      if (text.includes(secret)) violations.push(`I5: a password blob or parameter value appears in ${where}`);
+    }
+    if (/"PasswordData"/.test(text)) violations.push(`I5: a PasswordData field appears in ${where}`);
+  }
+  return violations;
+}
+
+/** The calls that changed something in the account (a dry run or a blocked reset must have none). */
+export function changesMade(r: Rehearsal): string[] {
+  return r.account.mutations().map(c => `${c.service}:${c.operation}`);
+}
+
+/** Every execution of the rehearsal, in start order, with its status (for messages). */
+export function describeExecutions(r: Rehearsal): string {
+  return r.executions.map((e: ExecutionRecord) => `${e.name} ${e.status}${e.error ? ` ${e.error}` : ''}`).join('; ');
+}

@@ -1,0 +1,75 @@
+/**
+ * How long things take in the simulated account: the ONE table the rehearsal, `projen rehearse`
+ * and `projen bench` read. Every value says where it comes from: an AWS document (quoted in
+ * `source`) or `assumption` with the reasoning. Change a value here and every timeline, every
+ * bench figure and the AWS-runbook comparison change with it.
+ *
+ * Documents quoted:
+ * - [GPD] EC2 API Reference, GetPasswordData: "password generation and encryption may take a few
+ *   minutes ... We recommend that you wait up to 15 minutes after launching an instance".
+ * - [REF] ../shared/reference/aws-reset-access-flow.md (AWSSupport-StartEC2RescueWorkflow as
+ *   published): waits of 600 s for Online, a 30 s sleep after the attach, a 30-minute stack timeout.
+ * - [CLI] `aws ec2 wait password-data-available` polls every 15 s (AWS CLI reference); the EC2
+ *   console says "wait at least 4 minutes after launching an instance" before retrieving a password.
+ */
+
+/** One modelled duration, in seconds. */
+export interface Latency {
+  readonly seconds: number;
+  /** A quoted AWS document, or `assumption: <why this value>`. */
+  readonly source: string;
+}
+
+function assumption(seconds: number, why: string): Latency {
+  return { seconds, source: `assumption: ${why}` };
+}
+
+export const LATENCY = {
+  // ---- Control plane
+  apiCall: assumption(0.1, 'a typical EC2/SSM/DynamoDB control-plane round trip from Lambda in the same Region'),
+  lambdaInvoke: assumption(0.25, 'Step Functions state transition plus a warm Lambda invoke (cold starts ignored)'),
+  eventBridgeDelivery: assumption(1, 'Step Functions status-change event to the restore rule\'s target'),
+
+  // ---- Instance lifecycle
+  instancePendingToRunning: assumption(30, 'EC2 reports running once the hypervisor has started the instance, before the OS boots'),
+  windowsStop: assumption(75, 'a Windows Server guest shutdown (services, updates not pending) until EC2 reports stopped'),
+  shuttingDownToTerminated: assumption(60, 'termination of an EBS-backed instance'),
+  windowsBootToSsmOnline: assumption(180,
+    'Windows Server boot plus SSM Agent registration through interface endpoints; AWS\'s runbook allows 600 s [REF]'),
+  passwordAfterBoot: {
+    seconds: 240,
+    source: 'EC2 console "wait at least 4 minutes after launching an instance" [CLI]; [GPD] allows up to 15 minutes',
+  },
+
+  // ---- EBS
+  volumeAttach: assumption(5, 'attaching → attached for an existing EBS volume'),
+  volumeDetach: assumption(5, 'detaching → available'),
+  snapshotCompletion: assumption(900,
+    'a 30 GiB Windows root snapshot; AWS: "AMI availability can take minutes to hours" [REF]; the workflow does not wait for it'),
+
+  // ---- Auto Scaling
+  enterStandby: assumption(5, 'EnteringStandby → Standby (no lifecycle hooks)'),
+  exitStandby: assumption(10, 'Pending → InService (no lifecycle hooks, no load balancer warm-up)'),
+
+  // ---- Run Command
+  commandDelivery: assumption(2, 'Run Command reaching an Online agent (Pending → InProgress)'),
+  installEc2Rescue: assumption(45, 'AWS-ConfigureAWSPackage downloading and installing AWSSupport-EC2Rescue from the Region\'s S3 bucket'),
+  offlinePasswordFix: assumption(60, 'bring the disk online, run Invoke-EC2RescueEnablePasswordGeneration, set it offline again'),
+  onlineResetAccess: assumption(120,
+    'AWSSupport-RunEC2RescueForWindowsTool: install EC2Rescue, reset the password, PutParameter of the SecureString'),
+
+  // ---- AWS's runbook only (AWSSupport-ResetAccess → StartEC2RescueWorkflow)
+  runbookStepOverhead: assumption(2, 'one Systems Manager Automation step starting and reporting'),
+  runbookHelperStack: assumption(150,
+    'CloudFormation stack with VPC, subnet, internet gateway, role, instance profile and launch template, until the helper\'s RunInstances'),
+  runbookStackDelete: assumption(120, 'deleting the helper stack (after the target is started; off the critical path)'),
+  runbookSleepAfterAttach: { seconds: 30, source: 'the runbook sleeps 30 s after attaching the volume to the helper [REF]' },
+  runbookPoll: assumption(15, 'Automation waitForAWSResourceProperty polling interval: half of it is lost on average'),
+} as const satisfies Record<string, Latency>;
+
+export type LatencyName = keyof typeof LATENCY;
+
+/** The value of a latency, in milliseconds. */
+export function ms(name: LatencyName): number {
+  return LATENCY[name].seconds * 1000;
+}

@@ -1,0 +1,546 @@
+/**
+ * Runs the synthesized state machines with aws-local-stepfunctions against the simulated account:
+ * every Task goes to its real handler module (src/**\/<name>.lambda.ts), whose SDK clients the
+ * account serves; Wait states, retries and tasks take modelled time; the EventBridge restore rule
+ * is emulated from its synthesized pattern and input transformer.
+ */
+import '../setup/promise-with-resolvers';
+import * as path from 'node:path';
+import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
+import { LATENCY } from './latencies';
+import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
+import { routeSdkToAccount } from './sdk-routing';
+import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './simulated-account';
+
+// ESM with a CommonJS export: types from the ESM build, the module from require().
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const als = require('aws-local-stepfunctions') as typeof Als;
+
+export type MachineKind = 'reset' | 'restore';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+/** A fault injected into one Task state of one state machine (the first execution of it that enters the state). */
+export interface Fault {
+  readonly machine: MachineKind;
+  readonly state: string;
+  /**
+   * throttle: the first call to each service made in the state is throttled, then it clears.
+   * hard: every call made in the state fails with the service's access-denied error.
+   * abort: the execution is stopped once the state's first invocation has run.
+   * timeout: the state's first invocation hangs until the execution's TimeoutSeconds elapse.
+   */
+  readonly kind: 'throttle' | 'hard' | 'abort' | 'timeout';
+}
+
+/** One bar of a timeline: a task invocation, a Wait, or a retry interval, in modelled time. */
+export interface Span {
+  readonly execution: string;
+  readonly state: string;
+  readonly kind: 'task' | 'wait' | 'retry';
+  readonly thread: string;
+  readonly start: number;
+  readonly end: number;
+  readonly error?: string;
+}
+
+export interface ExecutionRecord {
+  readonly machine: MachineKind;
+  readonly name: string;
+  readonly arn: string;
+  readonly input: any;
+  readonly start: number;
+  status: ExecutionStatus;
+  end?: number;
+  output?: any;
+  error?: string;
+  cause?: string;
+  /** Every event the executor emitted (state inputs and outputs included). */
+  readonly events: any[];
+  readonly spans: Span[];
+  /** Task states entered, in order. */
+  readonly visited: string[];
+  /** The restore execution the EventBridge rule started for this one, if any. */
+  restoreRun?: ExecutionRecord;
+  /** Faults given to this execution, and those that actually fired. */
+  readonly faults: Fault[];
+  readonly fired: Fault[];
+}
+
+export interface RehearsalOptions {
+  /** Changes the workflow configuration the functions get (e.g. an allowed KMS key the sample does not configure). */
+  readonly configOverride?: (config: any) => any;
+  /** The EventBridge restore rule's pattern, as synthesized unless replaced (to prove it matters). */
+  readonly restoreRulePattern?: any;
+}
+
+interface LiveExecution {
+  readonly record: ExecutionRecord;
+  readonly definition: any;
+  readonly deadline: number;
+  readonly threads: Set<string>;
+  handle?: { abort: () => void; result: Promise<unknown>; eventLogs: AsyncGenerator<any> };
+  done: Promise<void>;
+  readonly faults: Fault[];
+  readonly firedFaults: Set<Fault>;
+  readonly throttled: Set<string>;
+}
+
+const POWERTOOLS_LINE = /^\s*\{.*"(level|service)":/;
+
+/**
+ * One rehearsal: a virtual clock, a simulated account, the SDK routed to it, `Date` reading the
+ * clock and the handlers' log lines captured. Call `dispose()` when done.
+ */
+export class Rehearsal {
+  public readonly clock = new VirtualClock();
+  public readonly account = new SimulatedAccount(this.clock);
+  public readonly scheduler = new Scheduler(this.clock);
+  public readonly executions: ExecutionRecord[] = [];
+  /** Structured log lines the handlers wrote. */
+  public readonly logs: string[] = [];
+
+  private readonly live = new Map<string, LiveExecution>();
+  private readonly handlers = new Map<string, { handler: (event: unknown) => Promise<unknown>; environment: Record<string, string> }>();
+  private readonly undo: Array<() => void> = [];
+  private counter = 0;
+  private pendingFaults: Fault[] = [];
+
+  constructor(public readonly sample: SampleArtifacts, private readonly options: RehearsalOptions = {}) {
+    this.undo.push(installVirtualDate(this.clock));
+    this.undo.push(routeSdkToAccount(this.account));
+    this.undo.push(this.captureLogs());
+    for (const subnet of sample.world.subnets) this.account.subnets.set(subnet.id, { availabilityZone: subnet.availabilityZone });
+    for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
+    for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
+    for (const table of sample.world.tables) this.account.addTable(table);
+    this.account.fault = call => this.injectedFault(call);
+    this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
+  }
+
+  public dispose(): void {
+    while (this.undo.length > 0) this.undo.pop()!();
+  }
+
+  /** The workflow configuration the step functions run with. */
+  public config(): any {
+    const fn = [...this.sample.functions.values()].find(f => f.environment.RESET_WORKFLOW_CONFIG);
+    if (!fn) throw new Error('No function of the sample stack carries RESET_WORKFLOW_CONFIG');
+    return JSON.parse(this.environmentOf(fn.logicalId).RESET_WORKFLOW_CONFIG);
+  }
+
+  /**
+   * Starts a reset, runs it to its end, emulates the restore rule (and runs the restore execution it
+   * starts), and returns the reset's record.
+   */
+  public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number } = {}): Promise<ExecutionRecord> {
+    const record = this.start('reset', input, o);
+    await this.live.get(record.name)!.done;
+    await this.scheduler.idle();
+    return record;
+  }
+
+  /** Resolves once every execution started so far (and the restores they triggered) has ended. */
+  public async finished(): Promise<void> {
+    for (;;) {
+      const pending = [...this.live.values()].map(l => l.done);
+      await Promise.all(pending);
+      await this.scheduler.idle();
+      if (this.live.size === pending.length) return;
+    }
+  }
+
+  /** Starts an execution; resolves its record at once (see `reset` to wait for it). */
+  public start(machine: MachineKind, input: unknown, o: { name?: string; atSeconds?: number; at?: number; faults?: Fault[] } = {}): ExecutionRecord {
+    this.pendingFaults.push(...(o.faults ?? []));
+    const artifact = machine === 'reset' ? this.sample.reset : this.sample.restore;
+    const name = o.name ?? `${machine}-${String(++this.counter).padStart(3, '0')}`;
+    const machineName = artifact.arn.split(':').pop();
+    const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
+    const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
+    const faults = this.pendingFaults.filter(f => f.machine === machine);
+    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], spans: [], visited: [], faults, fired: [] };
+    const definition = artifact.definition;
+    const live: LiveExecution = {
+      record,
+      definition,
+      deadline: start + (definition.TimeoutSeconds ?? 365 * 86400) * 1000,
+      threads: new Set(),
+      done: Promise.resolve(),
+      // Faults go to the first execution of their machine started after they were given.
+      faults,
+      firedFaults: new Set(),
+      throttled: new Set(),
+    };
+    this.pendingFaults = this.pendingFaults.filter(f => f.machine !== machine);
+    this.executions.push(record);
+    this.live.set(name, live);
+    live.done = this.run(live);
+    return record;
+  }
+
+  private async run(live: LiveExecution): Promise<void> {
+    const { record, definition } = live;
+    const main = this.thread(record.name, 'main');
+    // The execution starts at its modelled start time, in order with everything else.
+    const starter = this.thread(record.name, 'start');
+    this.scheduler.start(starter, record.start);
+    await this.scheduler.turn(starter);
+    this.scheduler.finish(starter, 0);
+    this.scheduler.start(main, record.start);
+    live.threads.add(main);
+
+    const branchOf = new Map(statesOf(definition).map(s => [s.name, s.branch]));
+    const stateOf = new Map(statesOf(definition).map(s => [s.name, s.state]));
+    const taskHandlers: Record<string, (input: any) => Promise<any>> = {};
+    const waitOverrides: Record<string, number> = {};
+    const retryOverrides: Record<string, number> = {};
+    for (const { name, state, branch } of statesOf(definition)) {
+      if (state.Type === 'Wait') waitOverrides[name] = 0;
+      if (state.Retry) retryOverrides[name] = 0;
+      if (state.Type === 'Task') taskHandlers[name] = this.taskHandler(live, name, state, branch);
+    }
+
+    const machine = new als.StateMachine(localDefinition(definition), { validationOptions: { noValidate: true } });
+    const handle = machine.run(structuredClone(record.input), {
+      overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+      context: { Execution: { Id: record.arn, Name: record.name, RoleArn: 'arn:aws:iam::123456789012:role/rehearsal' } },
+      noThrowOnAbort: true,
+    });
+    live.handle = handle;
+
+    const consumed = (async () => {
+      for await (const event of handle.eventLogs) {
+        record.events.push(event);
+        this.onEvent(live, event, branchOf, stateOf);
+      }
+    })();
+    try {
+      await handle.result;
+    } catch {
+      // The outcome is read from the events (ExecutionFailed carries Error and Cause).
+    }
+    await consumed;
+    if (record.status === 'RUNNING') {
+      const end = record.events.find(e => ['ExecutionSucceeded', 'ExecutionFailed'].includes(e.type));
+      if (end?.type === 'ExecutionSucceeded') {
+        record.status = 'SUCCEEDED';
+        record.output = end.output;
+      } else if (end?.type === 'ExecutionFailed') {
+        record.status = 'FAILED';
+        record.error = end.Error;
+        record.cause = typeof end.Cause === 'string' ? end.Cause : JSON.stringify(end.Cause);
+      } else {
+        throw new Error(`Execution ${record.name} ended without a status`);
+      }
+      record.end = Math.max(...[...live.threads].map(t => this.scheduler.timeOf(t)));
+    }
+    this.scheduler.stop(...live.threads);
+    if (record.machine === 'reset') await this.emulateRestoreRule(record);
+  }
+
+  private thread(execution: string, branch: string): string {
+    return `${execution}#${branch}`;
+  }
+
+  private onEvent(live: LiveExecution, event: any, branchOf: Map<string, string>, stateOf: Map<string, any>): void {
+    const name: string | undefined = event.state?.name;
+    if (!name) return;
+    const thread = this.thread(live.record.name, branchOf.get(name) ?? 'main');
+    const state = stateOf.get(name);
+    switch (event.type) {
+      case 'StateEntered':
+        if (state.Type === 'Wait') {
+          const seconds = waitSeconds(state, event.state.input);
+          const start = this.scheduler.timeOf(thread);
+          this.scheduler.advance(thread, seconds);
+          live.record.spans.push({ execution: live.record.name, state: name, kind: 'wait', thread, start, end: start + seconds * 1000 });
+        }
+        if (state.Type === 'Parallel') {
+          (state.Branches as any[]).forEach((_, i) => {
+            const branch = this.thread(live.record.name, `${name}.${i}`);
+            this.scheduler.start(branch, this.scheduler.timeOf(thread));
+            live.threads.add(branch);
+          });
+        }
+        break;
+      case 'StateRetried': {
+        const retrier = event.retry.retrier;
+        const interval = Math.min((retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, event.retry.attempt - 1),
+          retrier.MaxDelaySeconds ?? Infinity);
+        // FULL jitter waits a uniform fraction of the interval: its mean is half.
+        const seconds = retrier.JitterStrategy === 'FULL' ? interval / 2 : interval;
+        const start = this.scheduler.timeOf(thread);
+        this.scheduler.advance(thread, seconds);
+        live.record.spans.push({ execution: live.record.name, state: name, kind: 'retry', thread, start, end: start + seconds * 1000 });
+        break;
+      }
+      case 'StateExited':
+      case 'StateFailed':
+      case 'StateCaught':
+        if (state.Type === 'Parallel') {
+          const branches = (state.Branches as any[]).map((_, i) => this.thread(live.record.name, `${name}.${i}`));
+          this.scheduler.setTime(thread, Math.max(...branches.map(b => this.scheduler.timeOf(b))));
+          this.scheduler.stop(...branches);
+        }
+        break;
+    }
+  }
+
+  private environmentOf(logicalId: string): Record<string, string> {
+    const fn = this.sample.functions.get(logicalId)!;
+    const environment = { ...fn.environment };
+    if (environment.RESET_WORKFLOW_CONFIG && this.options.configOverride) {
+      environment.RESET_WORKFLOW_CONFIG = JSON.stringify(this.options.configOverride(JSON.parse(environment.RESET_WORKFLOW_CONFIG)));
+    }
+    return environment;
+  }
+
+  /** The handler module of a Task's function; a Task that does not invoke one of the stack's functions fails loudly. */
+  public handlerFor(stateName: string, state: any): { handler: (event: unknown) => Promise<unknown>; environment: Record<string, string> } {
+    const match = typeof state.Resource === 'string' ? state.Resource.match(/^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/) : null;
+    const fn = match ? this.sample.functions.get(match[1]) : undefined;
+    if (!fn) {
+      throw new Error(`Task ${stateName} (Resource ${state.Resource}) is not routed to a handler of the sample stack: ` +
+        'the rehearsal only runs Lambda tasks whose function has a src/**/<name>.lambda.ts handler.');
+    }
+    let entry = this.handlers.get(fn.logicalId);
+    if (!entry) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(path.join(REPO_ROOT, fn.handlerFile));
+      if (typeof mod.handler !== 'function') throw new Error(`${fn.handlerFile} exports no handler`);
+      entry = { handler: mod.handler, environment: this.environmentOf(fn.logicalId) };
+      this.handlers.set(fn.logicalId, entry);
+    }
+    return entry;
+  }
+
+  private taskHandler(live: LiveExecution, name: string, state: any, branch: string): (input: any) => Promise<any> {
+    const { handler, environment } = this.handlerFor(name, state);
+    const thread = this.thread(live.record.name, branch);
+    return async (input: any) => {
+      await this.scheduler.turn(thread);
+      const start = this.clock.now();
+      live.record.visited.push(name);
+      const callsBefore = this.account.calls.length;
+      Object.assign(process.env, environment);
+      this.account.context = { execution: live.record.name, state: name };
+      let result: unknown;
+      let error: Error | undefined;
+      try {
+        result = await handler(structuredClone(input));
+      } catch (err) {
+        error = err as Error;
+      } finally {
+        this.account.context = {};
+      }
+      const calls = this.account.calls.length - callsBefore;
+      const seconds = LATENCY.lambdaInvoke.seconds + calls * LATENCY.apiCall.seconds;
+      live.record.spans.push({
+        execution: live.record.name, state: name, kind: 'task', thread, start, end: start + seconds * 1000, ...(error ? { error: error.name } : {}),
+      });
+      this.scheduler.finish(thread, seconds);
+
+      const fault = live.faults.find(f => f.state === name && (f.kind === 'abort' || f.kind === 'timeout') && !live.firedFaults.has(f));
+      if (fault) {
+        this.fire(live, fault);
+        if (fault.kind === 'abort') {
+          this.abort(live, 'ABORTED');
+        } else {
+          // The invocation never returns: the execution times out (see checkDeadline).
+          this.scheduler.setTime(thread, live.deadline);
+          await this.scheduler.turn(thread);
+        }
+        throw new ThreadStopped(thread);
+      }
+      if (error) {
+        // What Lambda reports to Step Functions: the error's name and its message.
+        const reported = new Error(error.message);
+        reported.name = error.name;
+        throw reported;
+      }
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    };
+  }
+
+  private fire(live: LiveExecution, fault: Fault): void {
+    if (live.firedFaults.has(fault)) return;
+    live.firedFaults.add(fault);
+    live.record.fired.push(fault);
+  }
+
+  private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT'): void {
+    if (live.record.status !== 'RUNNING') return;
+    live.record.status = status;
+    live.record.end = status === 'TIMED_OUT' ? Math.max(this.clock.now(), live.deadline) : this.clock.now();
+    if (status === 'TIMED_OUT') this.clock.set(live.record.end);
+    this.scheduler.stop(...live.threads);
+    live.handle?.abort();
+  }
+
+  /** Execution timeouts in modelled time: a thread due at or after its execution's deadline times the execution out. */
+  private checkDeadline(thread: string, at: number): boolean {
+    const live = this.live.get(thread.split('#')[0]);
+    if (!live || at < live.deadline) return true;
+    this.abort(live, 'TIMED_OUT');
+    return false;
+  }
+
+  private injectedFault(call: { service: string; operation: string; context: { execution?: string; state?: string } }): Error | undefined {
+    const live = call.context.execution ? this.live.get(call.context.execution) : undefined;
+    if (!live) return undefined;
+    for (const fault of live.faults) {
+      if (fault.state !== call.context.state) continue;
+      if (fault.kind === 'hard') {
+        this.fire(live, fault);
+        return this.awsError(call.service, 'hard', call.operation);
+      }
+      if (fault.kind === 'throttle') {
+        const key = `${fault.state}:${call.service}`;
+        if (!live.throttled.has(key)) {
+          live.throttled.add(key);
+          this.fire(live, fault);
+          return this.awsError(call.service, 'throttle', call.operation);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private awsError(service: string, kind: 'throttle' | 'hard', operation: string): Error {
+    const s = service as Service;
+    return kind === 'throttle'
+      ? awsError(s, THROTTLING_CODES[s], 'Rate exceeded')
+      : awsError(s, ACCESS_DENIED_CODES[s], `You are not authorized to perform ${service}:${operation} (injected hard failure).`);
+  }
+
+  /** EventBridge: the rule's pattern against the Step Functions status-change event, then its input transformer. */
+  private async emulateRestoreRule(record: ExecutionRecord): Promise<void> {
+    const event = {
+      'version': '0',
+      'source': 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      'account': this.account.accountId,
+      'region': this.account.region,
+      'detail': {
+        executionArn: record.arn,
+        stateMachineArn: this.sample.reset.arn,
+        name: record.name,
+        status: record.status,
+        input: JSON.stringify(record.input),
+        output: record.output === undefined ? null : JSON.stringify(record.output),
+      },
+    };
+    const pattern = this.options.restoreRulePattern ?? this.sample.restoreRule.eventPattern;
+    if (!matchesPattern(pattern, event)) return;
+    const input = transformInput(this.sample.restoreRule.inputPathsMap, this.sample.restoreRule.inputTemplate, event);
+    const restore = this.start('restore', input, { at: (record.end ?? this.clock.now()) + LATENCY.eventBridgeDelivery.seconds * 1000 });
+    record.restoreRun = restore;
+    await this.live.get(restore.name)!.done;
+  }
+
+  /** Runs the restore state machine by hand (an operator rerunning it), as the rule would have. */
+  public async rerunRestore(of: ExecutionRecord): Promise<ExecutionRecord> {
+    const input = transformInput(this.sample.restoreRule.inputPathsMap, this.sample.restoreRule.inputTemplate, {
+      detail: { executionArn: of.arn, input: JSON.stringify(of.input) },
+    });
+    const restore = this.start('restore', input, { at: Math.max(this.clock.now(), ...this.executions.map(e => e.end ?? 0)) + 60_000 });
+    await this.live.get(restore.name)!.done;
+    await this.scheduler.idle();
+    return restore;
+  }
+
+  /** Brings the account to the end of every execution (for checks). */
+  public settle(extraSeconds = 0): void {
+    const end = Math.max(this.clock.now(), ...this.executions.map(e => e.end ?? 0));
+    this.clock.set(end + extraSeconds * 1000);
+    this.account.settle();
+  }
+
+  private captureLogs(): () => void {
+    const streams = [process.stdout, process.stderr];
+    const originals = streams.map(s => s.write);
+    streams.forEach((stream, i) => {
+      stream.write = ((chunk: any, ...rest: any[]) => {
+        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        if (POWERTOOLS_LINE.test(text)) {
+          this.logs.push(text);
+          const callback = rest.find(r => typeof r === 'function');
+          if (callback) callback();
+          return true;
+        }
+        return originals[i].call(stream, chunk, ...rest);
+      }) as typeof stream.write;
+    });
+    return () => streams.forEach((stream, i) => { stream.write = originals[i]; });
+  }
+}
+
+const validated = new WeakMap<object, any>();
+
+/**
+ * The definition for the executor, validated by it once (its validation costs a second per run,
+ * so later runs skip it).
+ */
+function localDefinition(definition: any): any {
+  let local = validated.get(definition);
+  if (!local) {
+    local = forLocalExecutor(definition);
+    new als.StateMachine(local, { validationOptions: { checkArn: false } });
+    validated.set(definition, local);
+  }
+  return local;
+}
+
+/**
+ * The definition as aws-local-stepfunctions 3 needs it, with the same meaning in ASL:
+ * `"ResultPath": "$"` (the result replaces the input, which is also the default) is dropped,
+ * because the executor writes the result under a key named `$` instead.
+ */
+export function forLocalExecutor(definition: any): any {
+  const copy = structuredClone(definition);
+  const visit = (states: Record<string, any>) => {
+    for (const state of Object.values(states)) {
+      if (state.ResultPath === '$') delete state.ResultPath;
+      for (const branch of state.Branches ?? []) visit(branch.States);
+    }
+  };
+  visit(copy.States);
+  return copy;
+}
+
+function waitSeconds(state: any, input: any): number {
+  if (typeof state.Seconds === 'number') return state.Seconds;
+  if (typeof state.SecondsPath === 'string') {
+    const value = jsonPath(state.SecondsPath, input);
+    if (typeof value !== 'number') throw new Error(`Wait SecondsPath ${state.SecondsPath} is not a number: ${JSON.stringify(value)}`);
+    return value;
+  }
+  throw new Error(`The rehearsal models Seconds and SecondsPath waits only: ${JSON.stringify(state)}`);
+}
+
+/** `$.a.b` paths (what the definitions use). */
+export function jsonPath(p: string, input: any): any {
+  if (p === '$') return input;
+  return p.replace(/^\$\.?/, '').split('.').reduce((value, key) => (value == null ? undefined : value[key]), input);
+}
+
+/** EventBridge pattern matching: arrays of literals, nested objects. */
+export function matchesPattern(pattern: any, event: any): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = event?.[key];
+    if (Array.isArray(expected)) return expected.some(e => e === actual);
+    if (expected && typeof expected === 'object') return matchesPattern(expected, actual);
+    return expected === actual;
+  });
+}
+
+/** EventBridge's input transformer: `<name>` placeholders filled with JSON values from `InputPathsMap`. */
+export function transformInput(paths: Record<string, string>, template: string, event: any): any {
+  const text = template.replace(/<([\w.-]+)>/g, (_, name: string) => {
+    if (!(name in paths)) throw new Error(`Input template placeholder <${name}> is not in InputPathsMap`);
+    const value = jsonPath(paths[name], event);
+    return JSON.stringify(value ?? null);
+  });
+  return JSON.parse(text);
+}

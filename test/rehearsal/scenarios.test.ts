@@ -1,0 +1,359 @@
+import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
+import { LATENCY } from './latencies';
+import { Rehearsal, RehearsalOptions } from './runner';
+import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
+import { SimInstance } from './simulated-account';
+import { managedTarget, windowsTarget } from './world';
+import { ERRORS } from '../../src/workflow/private/contracts';
+
+/**
+ * The sample stack's state machines, run end to end against the simulated account: the
+ * scenarios of issue 5, each followed by the invariants (DESIGN.md §3).
+ */
+describe('rehearsal: scenarios', () => {
+  let sample: SampleArtifacts;
+  let r: Rehearsal;
+  // Synthesized once: every scenario reads the same template.
+  beforeAll(() => {
+    sample = synthesizeSample();
+  });
+  afterEach(() => r?.dispose());
+
+  const rehearse = (options?: RehearsalOptions) => (r = new Rehearsal(sample, options));
+  const minutes = (ms: number) => ms / 60_000;
+  const expectInvariants = (base: TargetBaseline, o: { expectFixed?: boolean; lockOwner?: string } = {}) =>
+    expect({ executions: describeExecutions(r), violations: invariantViolations(r, base, o) })
+      .toEqual({ executions: describeExecutions(r), violations: [] });
+
+  test('every Task of both state machines is routed to a handler module of the sample stack', () => {
+    // GIVEN
+    rehearse();
+    const tasks = [sample.reset, sample.restore].flatMap(m => statesOf(m.definition).filter(s => s.state.Type === 'Task'));
+
+    // THEN: none left un-routed, and the restore rule targets the restore machine.
+    expect(tasks.length).toBe(taskStatesOf(sample.reset.definition).length + taskStatesOf(sample.restore.definition).length);
+    expect(tasks.length).toBeGreaterThanOrEqual(18);
+    for (const { name, state } of tasks) expect(() => r.handlerFor(name, state)).not.toThrow();
+    expect(() => r.handlerFor('Bogus', { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:ec2:stopInstances' })).toThrow(/not routed/);
+    expect(sample.restoreRule.targetArn).toBe(sample.restore.arn);
+    // The handlers get the configuration the stack gives them, resolved to the fake account.
+    expect(r.config()).toMatchObject({ lockTableName: sample.world.tables[0], subnetsByAz: { 'us-east-1a': expect.stringMatching(/^subnet-/) } });
+  });
+
+  test('offline reset of a running target: stopped, fixed on a helper, started; a new password exists; nothing left behind', async () => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'offline' });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toEqual({ instanceId: target.instanceId, method: 'offline', backupImageId: expect.stringMatching(/^ami-/), passwordStatus: 'available' });
+    expect(run.restoreRun).toBeUndefined();
+    expectInvariants(base, { expectFixed: true });
+    expect(r.account.moments.some(m => m.what === `password-data:${target.instanceId}`)).toBe(true);
+    // The helper ran another Windows version than the target (disk signatures), in the target's AZ, in the rescue subnet.
+    const helper = [...r.account.instances.values()].find(i => i.isHelper)!;
+    expect(helper).toMatchObject({ imageId: 'ami-0a2019aaaaaaaaaaa', availabilityZone: target.availabilityZone, subnetId: r.config().subnetsByAz['us-east-1a'] });
+    // AWS says up to 25 minutes; the modelled run is well within.
+    expect(minutes(run.end! - run.start)).toBeLessThan(25);
+  });
+
+  test('offline reset of a stopped target: stays stopped; the password is generated at its next start', async () => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account, { state: 'stopped' });
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({ method: 'offline', passwordStatus: 'generated-at-next-start' });
+    expect(r.account.calls.some(c => c.operation === 'StartInstances')).toBe(false);
+    expectInvariants(base, { expectFixed: true });
+    // WHEN the owner starts it
+    r.account.call('ec2', 'StartInstances', { InstanceIds: [target.instanceId] });
+    r.account.advance(LATENCY.instancePendingToRunning.seconds + LATENCY.passwordAfterBoot.seconds);
+    // THEN
+    expect(r.account.call('ec2', 'GetPasswordData', { InstanceId: target.instanceId }).PasswordData).not.toBe('');
+  });
+
+  test('online reset: EC2Rescue writes the password parameter; nothing is stopped and no helper is launched', async () => {
+    // GIVEN
+    rehearse();
+    const target = managedTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'online' });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toEqual({
+      instanceId: target.instanceId, method: 'online', passwordParameterName: `/EC2Rescue/Passwords/${target.instanceId}`, passwordStatus: 'stored-in-parameter',
+    });
+    expect(r.account.parameters.get(`/EC2Rescue/Passwords/${target.instanceId}`)?.type).toBe('SecureString');
+    expect(changesMade(r).filter(c => /Stop|Run|Detach|Attach|CreateImage/.test(c))).toEqual([]);
+    expectInvariants(base);
+  });
+
+  test('the retention function deletes the online password parameter once it is older than the retention', async () => {
+    // GIVEN an online reset
+    rehearse();
+    const target = managedTarget(r.account);
+    await r.reset({ instanceId: target.instanceId, method: 'online' });
+    const retention = [...sample.functions.values()].find(f => f.handlerFile.endsWith('delete-expired-passwords.lambda.ts'))!;
+    Object.assign(process.env, retention.environment);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require('../../src/workflow/retention/delete-expired-passwords.lambda');
+    const name = `/EC2Rescue/Passwords/${target.instanceId}`;
+
+    // WHEN the hourly rule runs within the retention, then after it
+    r.account.advance(3600);
+    const early = await handler({});
+    r.account.advance(Number(retention.environment.RETENTION_SECONDS ?? 86400));
+    const late = await handler({});
+
+    // THEN
+    expect(early.deleted).toEqual([]);
+    expect(late.deleted).toEqual([name]);
+    expect(r.account.parameters.has(name)).toBe(false);
+  });
+
+  test.each([
+    ['online when the instance is SSM-managed and Online', true, 'online'],
+    ['offline when it is not SSM-managed', false, 'offline'],
+  ])('auto chooses %s', async (_, managed, method) => {
+    // GIVEN
+    rehearse();
+    const target = managed ? managedTarget(r.account) : windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'auto' });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output.method).toBe(method);
+    expectInvariants(base, { expectFixed: method === 'offline' });
+  });
+
+  test('a dry run returns the plan and changes nothing', async () => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account, { autoAssignedPublicIp: true });
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, dryRun: true, acknowledge: ['public-ip-release'] });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({ instanceId: target.instanceId, method: 'offline', dryRun: true, consequences: expect.arrayContaining([expect.stringMatching(/public IPv4/)]) });
+    expect(changesMade(r)).toEqual([]);
+  });
+
+  const PREFLIGHT_ERRORS = Object.values(ERRORS).slice(0, Object.values(ERRORS).indexOf(ERRORS.notManagedOnline) + 1);
+  const BLOCKERS: Array<[string, (r: Rehearsal) => unknown]> = [
+    [ERRORS.invalidInput, () => ({ instanceId: 'not-an-instance' })],
+    [ERRORS.instanceNotFound, () => ({ instanceId: 'i-0123456789abcdef0' })],
+    [ERRORS.notWindows, x => ({ instanceId: windowsTarget(x.account, { platform: 'linux' }).instanceId })],
+    [ERRORS.rootNotEbs, x => ({ instanceId: windowsTarget(x.account, { rootDeviceType: 'instance-store' }).instanceId })],
+    [ERRORS.spotInstance, x => ({ instanceId: windowsTarget(x.account, { spot: true }).instanceId })],
+    [ERRORS.marketplaceProductCode, x => ({ instanceId: windowsTarget(x.account, { marketplaceProductCode: 'abcdefghijklmnopqrstuvwxy' }).instanceId })],
+    [ERRORS.shutdownBehaviorTerminate, x => ({ instanceId: windowsTarget(x.account, { shutdownBehavior: 'terminate' }).instanceId })],
+    [ERRORS.autoScalingMember, x => ({ instanceId: windowsTarget(x.account, { autoScalingGroup: 'web' }).instanceId })],
+    [ERRORS.acknowledgementRequired, x => ({ instanceId: windowsTarget(x.account, { autoAssignedPublicIp: true }).instanceId })],
+    [`${ERRORS.acknowledgementRequired} (instance store)`, x => ({ instanceId: windowsTarget(x.account, { instanceType: 'm5d.large' }).instanceId })],
+    [ERRORS.encryptedRootKeyNotAllowed, x => ({ instanceId: windowsTarget(x.account, { kmsKeyId: x.account.addCustomerKey().arn }).instanceId })],
+    [ERRORS.targetNotAllowed, x => ({ instanceId: windowsTarget(x.account, { tags: { 'cdk-ec2-reset-access:allow-reset': 'false' } }).instanceId })],
+    [ERRORS.azNotCovered, x => ({ instanceId: windowsTarget(x.account, { availabilityZone: 'us-east-1c' }).instanceId })],
+    [ERRORS.resetInProgress, x => {
+      const target = windowsTarget(x.account);
+      x.account.call('dynamodb', 'PutItem', {
+        TableName: sample.world.tables[0],
+        Item: { instanceId: { S: target.instanceId }, executionArn: { S: 'arn:aws:states:us-east-1:123456789012:execution:other:run' }, expiresAt: { N: String(Math.floor(x.clock.now() / 1000) + 3600) } },
+      });
+      return { instanceId: target.instanceId };
+    }],
+    [ERRORS.instanceStateUnsupported, x => {
+      const target = windowsTarget(x.account);
+      x.account.call('ec2', 'TerminateInstances', { InstanceIds: [target.instanceId] });
+      return { instanceId: target.instanceId };
+    }],
+    [`${ERRORS.instanceStateUnsupported} (pending)`, x => {
+      const target = windowsTarget(x.account, { state: 'stopped' });
+      x.account.call('ec2', 'StartInstances', { InstanceIds: [target.instanceId] });
+      return { instanceId: target.instanceId };
+    }],
+    [ERRORS.notManagedOnline, x => ({ instanceId: windowsTarget(x.account).instanceId, method: 'online' })],
+  ];
+
+  test('every preflight error of the contract has a blocker scenario', () => {
+    expect(new Set(BLOCKERS.map(([name]) => name.split(' ')[0]))).toEqual(new Set(PREFLIGHT_ERRORS));
+  });
+
+  test.each(BLOCKERS)('preflight blocker %s: the execution fails with it and nothing is changed', async (name, build) => {
+    // GIVEN
+    rehearse();
+    const input = build(r);
+    const before = r.account.calls.length;
+
+    // WHEN
+    const run = await r.reset(input);
+
+    // THEN
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: name.split(' ')[0] });
+    expect(run.cause).toMatch(/\w+.*\./);
+    expect(run.visited).toEqual(['Preflight']);
+    expect(r.account.calls.slice(before).filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    // The restore rule fires on FAILED; the restore finds no journal of this execution.
+    expect(run.restoreRun?.status).toBe('SUCCEEDED');
+    expect(run.restoreRun?.visited).toEqual(['LoadJournal']);
+  });
+
+  test.each([
+    ['an AWS managed key', false, 'SUCCEEDED'],
+    ['a customer managed key the workflow is allowed to use', true, 'SUCCEEDED'],
+  ])('offline reset of a root encrypted with %s', async (_, customer, status) => {
+    // GIVEN (the sample allows no customer key: the configuration the construct would build with allowedVolumeKeys is given here)
+    let keyArn = '';
+    rehearse({ configOverride: c => ({ ...c, allowedVolumeKeyArns: customer ? [keyArn] : [] }) });
+    keyArn = customer ? r.account.addCustomerKey().arn : r.account.keys[0].arn;
+    const target = windowsTarget(r.account, { kmsKeyId: keyArn });
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'offline' });
+
+    // THEN
+    expect(run.status).toBe(status);
+    expectInvariants(base, { expectFixed: true });
+    expect(r.account.calls.some(c => c.operation === 'DescribeKey' && c.input.KeyId === keyArn)).toBe(true);
+  });
+
+  test('Auto Scaling member with the acknowledgement: Standby while stopped, back InService, capacity as it was', async () => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account, { autoScalingGroup: 'web' });
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, acknowledge: ['auto-scaling-standby'] });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    const calls = r.account.calls.filter(c => !c.error).map(c => c.operation);
+    expect(calls.indexOf('EnterStandby')).toBeLessThan(calls.indexOf('StopInstances'));
+    expect(calls.indexOf('ExitStandby')).toBeGreaterThan(calls.indexOf('StartInstances'));
+    expectInvariants(base, { expectFixed: true });
+  });
+
+  test('password-enabled AMI requested: made from the fixed volume while the target is stopped, and returned', async () => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, passwordEnabledAmi: true });
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    const image = r.account.images.get(run.output.passwordEnabledImageId)!;
+    expect(image.name).toMatch(/-Post-Script-Backup_/);
+    expect(image.tags['cdk-ec2-reset-access:role']).toBe('password-enabled');
+    expect(r.account.snapshots.get(image.snapshotIds[0])!.generation).toBe(base.generation! + 1);
+    const stopped = r.account.moments.filter(m => m.what === `${target.instanceId}:stopped`).pop()!;
+    const started = r.account.moments.filter(m => m.what === `${target.instanceId}:pending`).pop()!;
+    expect(image.creationTime).toBeGreaterThanOrEqual(stopped.at);
+    expect(image.creationTime).toBeLessThanOrEqual(started.at);
+    expectInvariants(base, { expectFixed: true });
+  });
+
+  test.each([
+    ['at the preflight (the lock is already taken)', 3, 'Preflight'],
+    ['at the lock (both passed the preflight)', 0.5, 'AcquireLock'],
+  ])('two concurrent resets of one instance: the second is refused %s, the first is unaffected', async (_, delay, refusedIn) => {
+    // GIVEN
+    rehearse();
+    const target = windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const first = r.start('reset', { instanceId: target.instanceId }, { name: 'first' });
+    const second = r.start('reset', { instanceId: target.instanceId }, { name: 'second', atSeconds: delay });
+    await r.finished();
+
+    // THEN
+    expect({ first: first.status, second: second.status, error: second.error }).toEqual({ first: 'SUCCEEDED', second: 'FAILED', error: ERRORS.resetInProgress });
+    expect(second.visited[second.visited.length - 1]).toBe(refusedIn);
+    expect(second.restoreRun?.visited).toEqual(['LoadJournal']);
+    const byRefused = r.account.calls.filter(c => [second.name, second.restoreRun!.name].includes(c.context.execution ?? '') && !c.error);
+    expect(byRefused.filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    expectInvariants(base, { expectFixed: true });
+  });
+
+  test('the modelled offline reset overlaps the target\'s stop with the helper\'s boot', async () => {
+    // GIVEN
+    rehearse();
+    const target: SimInstance = windowsTarget(r.account);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId });
+
+    // THEN: the target stopped before the helper was Online, and the fix ran only after both.
+    const at = (what: string) => r.account.moments.find(m => m.what.startsWith(what))!.at;
+    expect(at(`${target.instanceId}:stopped`)).toBeLessThan(at('ssm-online:'));
+    expect(at('offline-fix:')).toBeGreaterThan(at('ssm-online:'));
+    expect(run.status).toBe('SUCCEEDED');
+  });
+
+  describe('the checks have teeth', () => {
+    test('without ABORTED in the restore rule, an abort leaves the root volume on the helper, and the invariants say so', async () => {
+      // GIVEN a rule that only matches FAILED
+      const pattern = structuredClone(sample.restoreRule.eventPattern);
+      pattern.detail.status = ['FAILED'];
+      rehearse({ restoreRulePattern: pattern });
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN the reset is stopped while the volume is on the helper
+      const run = await r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] });
+
+      // THEN
+      expect(run.status).toBe('ABORTED');
+      expect(run.restoreRun).toBeUndefined();
+      expect(invariantViolations(r, base)).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^I1: the root volume is attached to i-/),
+        expect.stringMatching(/^I2: the helper/),
+        expect.stringMatching(/^I4: the lock item/),
+      ]));
+    });
+
+    test('a password blob in a state output or a log line is an I5 violation', async () => {
+      // GIVEN a finished reset
+      rehearse();
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+      const run = await r.reset({ instanceId: target.instanceId });
+      expect(invariantViolations(r, base)).toEqual([]);
+      const blob = r.account.call('ec2', 'GetPasswordData', { InstanceId: target.instanceId }).PasswordData;
+
+      // WHEN a step had returned it, or logged it
+      run.events.push({ type: 'StateExited', state: { name: 'CheckPassword', output: { PasswordData: blob } } });
+      r.logs.push(JSON.stringify({ level: 'INFO', message: 'Password data checked', data: blob }));
+
+      // THEN
+      expect(invariantViolations(r, base)).toEqual([
+        `I5: a password blob or parameter value appears in execution ${run.name}`,
+        `I5: a PasswordData field appears in execution ${run.name}`,
+        'I5: a password blob or parameter value appears in Lambda logs',
+      ]);
+    });
+  });
+});

@@ -1,0 +1,38 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Service, SimulatedAccount } from './simulated-account';
+
+/** The SDK clients the handlers use (src/workflow/private/clients.ts and the retention handler's own). */
+const CLIENTS: ReadonlyArray<[Service, any]> = [
+  ['ec2', EC2Client],
+  ['ssm', SSMClient],
+  ['autoscaling', AutoScalingClient],
+  ['dynamodb', DynamoDBClient],
+  ['kms', KMSClient],
+];
+
+/**
+ * Serves every command sent by any instance of the five clients from the simulated account:
+ * `FooCommand` becomes `account.call(service, 'Foo', input)`. A command the account does not
+ * implement fails loudly (nothing reaches AWS, nothing is silently answered). Returns the
+ * function that removes the routing.
+ */
+export function routeSdkToAccount(account: SimulatedAccount): () => void {
+  const mocks = CLIENTS.map(([service, client]) => {
+    const mock = mockClient(client);
+    mock.send.callsFake((command: { constructor: { name: string }; input: unknown }) => {
+      const operation = command.constructor.name.replace(/Command$/, '');
+      try {
+        return Promise.resolve(account.call(service, operation, command.input));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+    return mock;
+  });
+  return () => mocks.forEach(mock => mock.restore());
+}
