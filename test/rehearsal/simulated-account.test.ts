@@ -307,11 +307,17 @@ describe('simulated account', () => {
       expect(rootOf(instanceId).passwordGenerationArmed).toBe(false);
     });
 
-    test('a stop clears it (the next boot\'s console output replaces it)', () => {
+    test('stale data outlives a stop and a start; LaunchTime moves to the start, so the stale Timestamp is older', () => {
       const { instanceId } = account.addInstance();
-      expect(ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData).not.toBe('');
+      const before = ec2('GetPasswordData', { InstanceId: instanceId });
+      expect(before.PasswordData).not.toBe('');
       stopFully(instanceId);
-      expect(ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData).toBe('');
+      ec2('StartInstances', { InstanceIds: [instanceId] });
+      account.advance(LATENCY.instancePendingToRunning.seconds);
+      const after = ec2('GetPasswordData', { InstanceId: instanceId });
+      const launchTime = ec2('DescribeInstances', { InstanceIds: [instanceId] }).Reservations[0].Instances[0].LaunchTime as Date;
+      expect(after.PasswordData).toBe(before.PasswordData);
+      expect((after.Timestamp as Date).getTime()).toBeLessThan(launchTime.getTime());
     });
   });
 

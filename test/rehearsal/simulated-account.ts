@@ -423,6 +423,7 @@ export class SimulatedAccount {
     if (windows && !instance.isHelper && state === 'running') {
       // The password data EC2Launch posted at this boot (stale: it predates any reset).
       instance.passwordData = this.newPasswordBlob();
+      instance.passwordTimestamp = instance.launchTime + 4 * 60_000;
     }
     if (instance.rootDeviceType === 'ebs') {
       const volume = this.addVolume({
@@ -517,7 +518,6 @@ export class SimulatedAccount {
 
   private boot(instance: SimInstance): void {
     const t = this.setState(instance, 'pending');
-    instance.passwordData = '';
     this.after('instancePendingToRunning', () => {
       if (instance.transition !== t) return;
       this.setState(instance, 'running');
@@ -553,8 +553,8 @@ export class SimulatedAccount {
     this.after('windowsStop', () => {
       if (instance.transition !== t) return;
       this.setState(instance, 'stopped');
-      // The console output (where password data comes from) belongs to the last boot (assumption).
-      instance.passwordData = '';
+      // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
+      // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
       if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
       const member = this.autoScaling.get(instance.instanceId);
       if (member?.lifecycleState === 'InService') {
@@ -786,7 +786,14 @@ export class SimulatedAccount {
         if (stray) throw this.ec2('IncorrectState', `Volume '${stray.volumeId}' is ${stray.attachment!.state}.`);
       }
     }
-    return { StartingInstances: this.stateChanges(input.InstanceIds, i => { if (i.state === 'stopped') this.boot(i); }) };
+    return {
+      StartingInstances: this.stateChanges(input.InstanceIds, i => {
+        if (i.state !== 'stopped') return;
+        // EC2 sets LaunchTime anew at every start, not only at RunInstances.
+        i.launchTime = this.now();
+        this.boot(i);
+      }),
+    };
   }
 
   ec2_TerminateInstances(input: any): any {

@@ -177,7 +177,7 @@ describe('ResetWorkflow', () => {
       expect(new Set(roles).size).toBe(13);
       expect(actionsOf('WorkflowAcquireLock')).toEqual(['dynamodb:PutItem']);
       expect(actionsOf('WorkflowLoadJournal')).toEqual(['dynamodb:GetItem']);
-      expect(actionsOf('WorkflowCheckPassword')).toEqual(['ec2:GetPasswordData']);
+      expect(actionsOf('WorkflowCheckPassword')).toEqual(['ec2:DescribeInstances', 'ec2:GetPasswordData']);
       expect(actionsOf('WorkflowCheckCommand')).toEqual(['ssm:GetCommandInvocation']);
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',

@@ -213,7 +213,10 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'checkPassword':
       // Only whether the password data is non-empty is returned; the data itself never leaves the function (I5).
-      return [statement('ReadPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c))];
+      return [
+        reads('Observe', ['ec2:DescribeInstances']),
+        statement('ReadPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c)),
+      ];
     case 'loadJournal':
       return [table('ReadJournal', ['dynamodb:GetItem'])];
   }

@@ -69,15 +69,31 @@ describe('check-password handler', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  const STARTED = new Date('2026-11-28T10:00:00Z');
+  const givenStartedAt = (launchTime: Date) =>
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: TARGET, State: { Name: 'running' }, LaunchTime: launchTime }] }] });
+
   test('empty password data: not done', async () => {
+    givenStartedAt(STARTED);
     ec2.on(GetPasswordDataCommand, { InstanceId: TARGET }).resolves({ InstanceId: TARGET, PasswordData: '' });
     await expect(checkPassword({ plan })).resolves.toEqual({ done: false, waitSeconds: 30, status: 'waiting for Windows to generate the password' });
+  });
+
+  test('password data of an earlier boot does not count: not done until it is updated after the start', async () => {
+    // GIVEN data last updated a day before the instance was started again
+    givenStartedAt(STARTED);
+    ec2.on(GetPasswordDataCommand).resolves({ InstanceId: TARGET, PasswordData: 'b2xkLWJsb2I=', Timestamp: new Date('2026-11-27T10:00:00Z') });
+
+    // WHEN / THEN
+    await expect(checkPassword({ plan })).resolves.toMatchObject({ done: false, status: 'waiting for Windows to replace the password of an earlier boot' });
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [TARGET] });
   });
 
   test('password data present: done, and the data is neither returned nor logged', async () => {
     // GIVEN
     const secret = 'Zm9vYmFyLWVuY3J5cHRlZC1wYXNzd29yZC1kYXRh\n';
-    ec2.on(GetPasswordDataCommand).resolves({ InstanceId: TARGET, PasswordData: secret, Timestamp: new Date() });
+    givenStartedAt(STARTED);
+    ec2.on(GetPasswordDataCommand).resolves({ InstanceId: TARGET, PasswordData: secret, Timestamp: new Date(STARTED.getTime() + 4 * 60_000) });
 
     // WHEN
     const result = await checkPassword({ plan });
