@@ -24,7 +24,7 @@ export class PlainRenderer implements ProgressRenderer {
     const start = tracker.startedAt ?? new Date(0);
     for (const change of changes) {
       if (change.kind === 'finished') continue;
-      this.out.write(`${plainStepLine(change.kind, change.step, start)}\n`);
+      this.out.write(`${plainStepLine(change.kind, change.step, start, change.kind === 'detail' ? change.detail : undefined)}\n`);
     }
   }
 

@@ -1,17 +1,18 @@
 import { adviceFor } from './advice';
-import { ExitCode } from './exit-codes';
+import { EXIT_CODES, ExitCode } from './exit-codes';
 
 /**
  * An error the CLI reports and exits with. `name` is a key of the advice table, so the
  * operator sees what it means and what to do; `message` is the specific sentence.
  */
 export class CliError extends Error {
-  constructor(public readonly name: string, message: string) {
+  /** @param exitCode when it differs from the advice table's (the same name can be a workflow failure or a CLI lookup) */
+  constructor(public readonly name: string, message: string, private readonly exitCodeOverride?: ExitCode) {
     super(message);
   }
 
   public get exitCode(): ExitCode {
-    return adviceFor(this.name).exitCode;
+    return this.exitCodeOverride ?? adviceFor(this.name).exitCode;
   }
 }
 
@@ -46,7 +47,8 @@ export function toCliError(err: unknown): CliError {
       return new CliError('InvalidArguments', message);
     case 'InvalidInstanceID.NotFound':
     case 'InvalidInstanceID.Malformed':
-      return new CliError('InstanceNotFound', message);
+      // Asked by the CLI itself (GetPasswordData): a lookup that found nothing, not a failed reset.
+      return new CliError('InstanceNotFound', message, EXIT_CODES.notFound);
     default:
       return new CliError('Unexpected', name ? `${name}: ${message}` : message);
   }

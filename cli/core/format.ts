@@ -22,11 +22,11 @@ export function formatClock(ms: number): string {
 }
 
 /** One line per step event, for logs and pipes: `[03:07] done   Stop the instance (2m 10s)`. */
-export function plainStepLine(kind: 'started' | 'detail' | 'ended', step: StepProgress, executionStart: Date): string {
+export function plainStepLine(kind: 'started' | 'detail' | 'ended', step: StepProgress, executionStart: Date, detail?: string): string {
   const at = kind === 'ended' ? step.endedAt ?? step.startedAt : kind === 'started' ? step.startedAt : undefined;
   const clock = at ? `[${formatClock(at.getTime() - executionStart.getTime())}]` : '       ';
   if (kind === 'started') return `${clock} start  ${step.label}`;
-  if (kind === 'detail') return `${clock}        ${step.label}: ${step.detail}`;
+  if (kind === 'detail') return `${clock}        ${step.label}: ${detail ?? step.detail}`;
   const took = formatDuration((step.endedAt ?? step.startedAt).getTime() - step.startedAt.getTime());
   const word = { succeeded: 'done  ', failed: 'FAILED', stopped: 'halted', running: 'done  ' }[step.status];
   return `${clock} ${word} ${step.label} (${took})${step.error ? `: ${step.error}` : ''}`;

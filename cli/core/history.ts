@@ -1,5 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { Lane, stepOfState } from './steps';
+import { Lane, STEP_DEFINITIONS, stepOfState } from './steps';
 
 /**
  * Turns a Step Functions execution history into the steps an operator follows: which started,
@@ -25,7 +25,7 @@ export interface StepProgress {
 
 export type ProgressChange =
   | { readonly kind: 'started'; readonly step: StepProgress }
-  | { readonly kind: 'detail'; readonly step: StepProgress }
+  | { readonly kind: 'detail'; readonly step: StepProgress; readonly detail: string }
   | { readonly kind: 'ended'; readonly step: StepProgress }
   | { readonly kind: 'finished'; readonly status: ExecutionStatus };
 
@@ -100,9 +100,10 @@ export class ProgressTracker {
       }
     }
     if (this.steps.some(step => step.id === definition.id)) return changes;
-    // A step of a lane ends the previous one of that lane; a step of the main lane ends the parallel lanes too.
+    // A step ends the previous one of its lane; the parallel lanes start after the main lane's step
+    // and end before the main lane's next one.
     for (const step of this.open()) {
-      if (step.lane === definition.lane || definition.lane === 'main') changes.push(this.end(step, 'succeeded', at));
+      if (step.lane === definition.lane || definition.lane === 'main' || step.lane === 'main') changes.push(this.end(step, 'succeeded', at));
     }
     const step: StepProgress = { id: definition.id, label: definition.label, lane: definition.lane, status: 'running', startedAt: at };
     this.steps.push(step);
@@ -116,7 +117,7 @@ export class ProgressTracker {
     const step = this.steps.find(s => s.id === stepId && s.status === 'running');
     if (!step || typeof status !== 'string' || status === step.detail) return [];
     step.detail = status;
-    return [{ kind: 'detail', step }];
+    return [{ kind: 'detail', step, detail: status }];
   }
 
   private finish(status: ExecutionStatus, at: Date, failure: Failure | undefined): ProgressChange[] {
@@ -126,6 +127,8 @@ export class ProgressTracker {
     const changes: ProgressChange[] = [];
     for (const step of this.open()) {
       if (status === 'SUCCEEDED') changes.push(this.end(step, 'succeeded', at));
+      // The restore after a failure reaches the final Fail state only once it has converged.
+      else if (status === 'FAILED' && isFailurePath(step) && failure?.error !== 'RestoreIncomplete') changes.push(this.end(step, 'succeeded', at));
       else if (status === 'FAILED') changes.push(this.end(step, 'failed', at, failure?.error));
       else changes.push(this.end(step, 'stopped', at));
     }
@@ -158,6 +161,10 @@ export class ProgressTracker {
     }
     return undefined;
   }
+}
+
+function isFailurePath(step: StepProgress): boolean {
+  return STEP_DEFINITIONS.some(definition => definition.id === step.id && definition.isFailurePath);
 }
 
 function failureOf(event: HistoryEvent): Failure | undefined {

@@ -19,8 +19,8 @@ export function readRsaPrivateKey(pem: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (err) {
-    const reason = /passphrase/i.test(String(err)) ? 'it is protected by a passphrase; remove it (openssl rsa -in key.pem -out plain.pem)' :
-      'it is not a PEM private key';
+    const encrypted = /ENCRYPTED/.test(pem) || (err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
+    const reason = encrypted ? 'it is protected by a passphrase; remove it (openssl rsa -in key.pem -out plain.pem)' : 'it is not a PEM private key';
     throw new CliError('KeyFileUnreadable', `The key file cannot be used: ${reason}.`);
   }
   if (key.asymmetricKeyType !== 'rsa') {
