@@ -49,10 +49,10 @@ export interface FakeEnvironment extends CliEnvironment {
   readonly err: Buffer;
   readonly spinner: FakeSpinner;
   readonly clientOptions: AwsOptions[];
-  /** Ctrl-C, as the CLI's SIGINT listener would receive it. */
-  interrupt(): void;
   /** Called on every sleep (after the clock moved). */
   onSleep?: () => void;
+  /** Ctrl-C, as the CLI's SIGINT listener would receive it. */
+  interrupt(): void;
   run(...argv: string[]): Promise<number>;
 }
 
@@ -135,7 +135,9 @@ export function serveExecution(
       ...(done && options.error ? { error: options.error, cause: options.cause } : {}),
     };
   });
-  return { get visible() {
-    return visible;
-  } };
+  return {
+    get visible() {
+      return visible;
+    },
+  };
 }

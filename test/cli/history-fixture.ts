@@ -30,9 +30,9 @@ export class HistoryBuilder {
   /** A state that is not a task: `Pass`, `Choice`, `Wait`, `Parallel`, `Fail`, `Succeed`. */
   public state(kind: string, name: string, options: { branch?: string; input?: unknown; seconds?: number } = {}): this {
     const branch = options.branch ?? 'main';
-    this.push(branch, { type: `${kind}StateEntered`, stateEnteredEventDetails: { name, input: JSON.stringify(options.input ?? {}) } });
+    this.push(branch, { type: `${kind}StateEntered` as HistoryEvent['type'], stateEnteredEventDetails: { name, input: JSON.stringify(options.input ?? {}) } });
     this.wait(options.seconds ?? 0);
-    if (kind !== 'Fail' && kind !== 'Succeed') this.push(branch, { type: `${kind}StateExited`, stateExitedEventDetails: { name } });
+    if (kind !== 'Fail' && kind !== 'Succeed') this.push(branch, { type: `${kind}StateExited` as HistoryEvent['type'], stateExitedEventDetails: { name } });
     return this;
   }
 

@@ -201,9 +201,11 @@ describe('reset: errors', () => {
 
     // THEN
     expect(code).toBe(3);
-    expect(JSON.parse(env.out.text)).toEqual({ error: {
-      name: 'NoCredentials', message: 'Could not load credentials from any providers', meaning: expect.any(String), action: expect.stringMatching(/--profile/),
-    } });
+    expect(JSON.parse(env.out.text)).toEqual({
+      error: {
+        name: 'NoCredentials', message: 'Could not load credentials from any providers', meaning: expect.any(String), action: expect.stringMatching(/--profile/),
+      },
+    });
     expect(env.err.text).toBe('');
   });
 
@@ -274,8 +276,12 @@ describe('reset: errors', () => {
     const h = new HistoryBuilder().started({ instanceId: INSTANCE_ID }).state('Pass', 'ReadRequest')
       .task('Preflight', { seconds: 2, error: 'InstanceNotFound', cause: `Instance ${INSTANCE_ID} does not exist in this account and Region.` })
       .failed('InstanceNotFound', `Instance ${INSTANCE_ID} does not exist in this account and Region.`);
-    serveExecution(sfn, h.events, { input: { instanceId: INSTANCE_ID }, status: 'FAILED', error: 'InstanceNotFound',
-      cause: `Instance ${INSTANCE_ID} does not exist in this account and Region.` });
+    serveExecution(sfn, h.events, {
+      input: { instanceId: INSTANCE_ID },
+      status: 'FAILED',
+      error: 'InstanceNotFound',
+      cause: `Instance ${INSTANCE_ID} does not exist in this account and Region.`,
+    });
 
     // WHEN
     const code = await env.run('reset', INSTANCE_ID);
