@@ -82,6 +82,7 @@ export class ProgressTracker {
     const failure = failureOf(event);
     if (failure) this.latestError = { event, failure };
     if (type.endsWith('StateEntered')) return this.entered(event.stateEnteredEventDetails?.name ?? '', event, at);
+    if (type.endsWith('StateExited')) return this.exited(event.stateExitedEventDetails?.name ?? '', at);
     const end = executionEnd(event);
     if (end) return this.finish(end.status, at, end.failure ?? (end.status === 'SUCCEEDED' ? undefined : this.failure));
     return [];
@@ -109,6 +110,15 @@ export class ProgressTracker {
     this.steps.push(step);
     changes.push({ kind: 'started', step });
     return changes;
+  }
+
+  private exited(stateName: string, at: Date): ProgressChange[] {
+    const definition = stepOfState(stateName);
+    if (!definition || definition.endState !== stateName) return [];
+    const step = this.steps.find(s => s.id === definition.id && s.status === 'running');
+    // A state that failed (its error not followed by a success) has not ended its step well: the failure path will say.
+    if (!step || (this.latestError && this.stepOfEvent(this.latestError.event) === step.id)) return [];
+    return [this.end(step, 'succeeded', at)];
   }
 
   private reported(event: HistoryEvent, output: string | undefined): ProgressChange[] {

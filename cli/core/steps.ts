@@ -18,16 +18,23 @@ export interface StepDefinition {
   readonly pollLoops?: readonly string[];
   /** Entering this step means the reset failed and the instance is being put back. */
   readonly isFailurePath?: boolean;
+  /**
+   * The state whose (successful) exit ends the step. Absent: the step ends when the next step of
+   * its lane starts, or with the execution. Steps that end a parallel lane need one, or they would
+   * seem to run until the other lane is done.
+   */
+  readonly endState?: string;
 }
 
 export const STEP_DEFINITIONS: readonly StepDefinition[] = [
-  { id: 'preflight', label: 'Preflight checks', lane: 'main', states: ['ReadRequest', 'Preflight'] },
-  { id: 'lock', label: 'Take the instance\'s lock', lane: 'main', states: ['AcquireLock'] },
+  { id: 'preflight', label: 'Preflight checks', lane: 'main', states: ['ReadRequest', 'Preflight'], endState: 'Preflight' },
+  { id: 'lock', label: 'Take the instance\'s lock', lane: 'main', states: ['AcquireLock'], endState: 'AcquireLock' },
   { id: 'stop', label: 'Stop the instance', lane: 'target', pollLoops: ['PrepareTarget'] },
-  { id: 'backup', label: 'Create the backup image', lane: 'target', states: ['CreateBackupImage'] },
-  { id: 'launch-helper', label: 'Launch the helper instance', lane: 'helper', states: ['LaunchHelper'] },
+  { id: 'backup', label: 'Create the backup image', lane: 'target', states: ['CreateBackupImage'], endState: 'CreateBackupImage' },
+  { id: 'launch-helper', label: 'Launch the helper instance', lane: 'helper', states: ['LaunchHelper'], endState: 'LaunchHelper' },
   { id: 'helper-ready', label: 'Wait for the helper in Systems Manager', lane: 'helper', pollLoops: ['CheckHelperReady'] },
-  { id: 'install', label: 'Install EC2Rescue on the helper', lane: 'helper', states: ['SendInstallEc2Rescue', 'HelperPrepared'], pollLoops: ['CheckInstall'] },
+  { id: 'install', label: 'Install EC2Rescue on the helper', lane: 'helper', states: ['SendInstallEc2Rescue', 'HelperPrepared'],
+    pollLoops: ['CheckInstall'], endState: 'HelperPrepared' },
   { id: 'attach', label: 'Attach the root volume to the helper', lane: 'main', pollLoops: ['AttachToHelper'] },
   { id: 'offline-fix', label: 'Enable password generation (EC2Rescue, offline)', lane: 'main', states: ['SendOfflineFix'], pollLoops: ['CheckOfflineFix'] },
   { id: 'online-reset', label: 'Reset the password (EC2Rescue, online)', lane: 'main', states: ['SendOnlineReset'], pollLoops: ['CheckOnlineReset'] },

@@ -26,6 +26,8 @@ describe('ProgressTracker', () => {
     const backup = tracker.steps.find(s => s.id === 'backup')!;
     expect(stop.endedAt).toEqual(backup.startedAt);
     expect(stop.endedAt!.getTime() - stop.startedAt.getTime()).toBe(63_000);
+    // The last step of a parallel lane ends when its state exits, not when the other lane is done.
+    expect(backup.endedAt!.getTime() - backup.startedAt.getTime()).toBe(1_000);
   });
 
   test('reports each step\'s poll status once, as it changes', () => {
