@@ -259,6 +259,22 @@ describe('password', () => {
     expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: name });
   });
 
+  test('--delete that is denied still prints the password, and says the parameter is still there', async () => {
+    // GIVEN
+    const env = fakeEnvironment();
+    ssm.on(GetParameterCommand, { Name: `/EC2Rescue/Passwords/${INSTANCE_ID}` }).resolves({ Parameter: { Value: 'pw' } });
+    ssm.on(DeleteParameterCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: ssm:DeleteParameter'));
+
+    // WHEN
+    const code = await env.run('password', INSTANCE_ID, '--from-parameter', '--delete');
+
+    // THEN
+    expect(code).toBe(0);
+    expect(env.out.text).toBe('pw\n');
+    expect(env.err.text).toContain(`Could not delete /EC2Rescue/Passwords/${INSTANCE_ID}: not authorized`);
+    expect(env.err.text).toContain('It stays in');
+  });
+
   test('--from-parameter without --delete leaves it and says so', async () => {
     // GIVEN
     const env = fakeEnvironment();
