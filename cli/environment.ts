@@ -5,6 +5,8 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 /** Where the CLI writes: `process.stdout`/`stderr`, or a buffer in tests. */
 export interface OutputStream {
   readonly isTTY?: boolean;
+  /** Width of the terminal; 0 or absent on a terminal of unknown size (a pty nobody sized). */
+  readonly columns?: number;
   write(chunk: string): unknown;
 }
 

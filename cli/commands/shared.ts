@@ -69,7 +69,9 @@ export async function resolveStateMachineArn(clients: AwsClients, options: Globa
 
 export function createRenderer(env: CliEnvironment, json: boolean): ProgressRenderer {
   if (json) return new SilentRenderer();
-  if (env.stderr.isTTY) return new TerminalRenderer(env.createSpinner(env.stderr), () => env.now());
+  // A spinner redraws by counting wrapped lines: on a terminal of unknown width (columns 0, e.g. an
+  // unsized pty) that count is unbounded, so such terminals get plain lines.
+  if (env.stderr.isTTY && (env.stderr.columns ?? 0) > 0) return new TerminalRenderer(env.createSpinner(env.stderr), () => env.now());
   return new PlainRenderer(env.stderr);
 }
 

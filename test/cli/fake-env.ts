@@ -8,7 +8,7 @@ import { runCli } from '../../cli/program';
 /** A stream that keeps what is written. */
 export class Buffer {
   public text = '';
-  constructor(public readonly isTTY: boolean) {}
+  constructor(public readonly isTTY: boolean, public readonly columns = isTTY ? 120 : 0) {}
   public write(chunk: string): boolean {
     this.text += chunk;
     return true;
@@ -56,12 +56,12 @@ export interface FakeEnvironment extends CliEnvironment {
   run(...argv: string[]): Promise<number>;
 }
 
-export function fakeEnvironment(options: { tty?: boolean; files?: Record<string, string>; start?: Date } = {}): FakeEnvironment {
+export function fakeEnvironment(options: { tty?: boolean; columns?: number; files?: Record<string, string>; start?: Date } = {}): FakeEnvironment {
   let clock = options.start ?? new Date('2026-05-01T03:15:00Z');
   let listener: (() => void) | undefined;
   const env: FakeEnvironment = {
     out: new Buffer(false),
-    err: new Buffer(options.tty ?? false),
+    err: new Buffer(options.tty ?? false, options.columns),
     spinner: new FakeSpinner(),
     clientOptions: [],
     get stdout() {

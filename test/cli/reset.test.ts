@@ -65,6 +65,20 @@ describe('reset', () => {
     expect(frames.at(-1)).toMatch(/^✔ Wait for Windows to generate the password \(\d+m \d\ds\)$/);
   });
 
+  test('a terminal of unknown width (an unsized pty) gets plain lines, not a spinner', async () => {
+    // GIVEN
+    const env = fakeEnvironment({ tty: true, columns: 0 });
+    serveExecution(sfn, offlineSuccess().events, { input: { instanceId: INSTANCE_ID }, status: 'SUCCEEDED', output: SUCCESS_OUTPUT });
+
+    // WHEN
+    const code = await env.run('reset', INSTANCE_ID);
+
+    // THEN
+    expect(code).toBe(0);
+    expect(env.spinner.frames).toEqual([]);
+    expect(env.err.text).toMatch(/^\[00:00\] start  Preflight checks$/m);
+  });
+
   test('--json prints one document on stdout and nothing on stderr', async () => {
     // GIVEN
     const env = fakeEnvironment({ tty: true });
