@@ -17,6 +17,19 @@ const handlerDeps = [
   '@aws-sdk/client-dynamodb@^3',
   '@aws-lambda-powertools/logger@^2',
   '@types/aws-lambda@^8',
+  // The notification formatter publishes to SNS.
+  '@aws-sdk/client-sns@^3',
+];
+
+/**
+ * What the operator CLI (cli/) uses. devDeps: esbuild bundles them into one file, so the jsii
+ * library gains no runtime dependency. commander 14 is the last CommonJS line (15 needs Node 22);
+ * ora is ESM-only and loaded with a dynamic import that esbuild inlines.
+ */
+const cliDeps = [
+  'commander@^14',
+  'ora@^9',
+  '@aws-sdk/client-sfn@^3',
 ];
 
 const testDeps = [
@@ -73,7 +86,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
   publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
 
-  devDeps: [...handlerDeps, ...testDeps, ...integDeps, ...docsDeps],
+  devDeps: [...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
 
   lambdaOptions: {
     runtime: lambdaRuntime,
@@ -104,7 +117,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   tsconfigDev: { include: ['../sample/**/*.ts'] },
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'sample', 'build-tools', '.projenrc.ts'] },
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'sample', 'build-tools', 'cli', '.projenrc.ts'] },
 
   gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
 });
@@ -126,7 +139,7 @@ new JsonFile(project, 'cdk.json', {
 
 // The sample and the build tools are not library source (jsii compiles only src/): each gets a
 // tsconfig of its own so eslint's project service and editors type-check them.
-for (const dir of ['sample', 'build-tools']) {
+for (const dir of ['sample', 'build-tools', 'cli']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {
       extends: '../tsconfig.json',
@@ -149,9 +162,26 @@ for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) 
   }
 }
 
+// The operator CLI: cli/ is not library source (jsii compiles only src/); esbuild bundles it with its
+// libraries into one executable file under assets/ (gitignored, shipped in the npm package).
+const cliBundle = project.bundler.addBundle('cli/cdk-ec2-reset-access.ts', {
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  tsconfigPath: 'cli/tsconfig.json',
+  banner: '#!/usr/bin/env node',
+  minify: true,
+  keepNames: true,
+  executable: true,
+  watchTask: false,
+});
+project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
+project.addPackageIgnore('/cli/');
+
 // Bundles are gitignored: build them before the tests so a clean clone passes.
 // Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
 const testTask = project.tasks.tryFind('test')!;
+testTask.prependExec('tsc --noEmit -p cli/tsconfig.json');
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 testTask.prependSpawn(project.bundler.bundleTask);
 

@@ -1,4 +1,5 @@
 export * from './permissions';
 export * from './network';
 export * from './workflow';
+export * from './operations';
 export * from './reset-access';

@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RescueVpc, RescueVpcProps } from './network';
+import { ResetNotifications, ResetNotificationsOptions } from './operations';
 import { SessionManagerEncryption, SessionManagerEncryptionProps } from './permissions';
 import { PasswordRetention, PasswordRetentionProps, ResetWorkflow, ResetWorkflowOptions } from './workflow';
 
@@ -56,6 +57,14 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
   readonly sessionManagerEncryptionProps?: SessionManagerEncryptionProps;
 
   /**
+   * Notifications and alarms: the encrypted topic, its email subscriptions, its key.
+   *
+   * @default - a new topic with its own key and no subscription; alarms on failed, timed-out and
+   * aborted resets and on the restore path
+   */
+  readonly notifications?: ResetNotificationsOptions;
+
+  /**
    * Name of the SSM parameter the state machine's ARN is written to.
    *
    * @default '/cdk-ec2-reset-access/state-machine-arn'
@@ -66,8 +75,8 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
 /**
  * Everything needed to regain access to the EC2 Windows instances of one account and Region:
  * the rescue network, the reset workflow (online and offline methods, the password-enabled AMI
- * for lost key pairs), the deletion of expired password parameters, and optionally the Session
- * Manager encryption that Fleet Manager's password reset requires.
+ * for lost key pairs), the deletion of expired password parameters, notifications and alarms, and
+ * optionally the Session Manager encryption that Fleet Manager's password reset requires.
  *
  * @example
  * import * as iam from 'aws-cdk-lib/aws-iam';
@@ -107,6 +116,8 @@ export class ResetAccess extends Construct {
   public readonly sessionManagerEncryption?: SessionManagerEncryption;
   /** The SSM parameter holding the reset state machine's ARN. */
   public readonly stateMachineArnParameter: ssm.StringParameter;
+  /** The notification topic, the status-change rule and the alarms. */
+  public readonly notifications: ResetNotifications;
 
   constructor(scope: Construct, id: string, props: ResetAccessProps = {}) {
     super(scope, id);
@@ -126,6 +137,12 @@ export class ResetAccess extends Construct {
     if (props.sessionManagerEncryption) {
       this.sessionManagerEncryption = new SessionManagerEncryption(this, 'SessionManagerEncryption', props.sessionManagerEncryptionProps);
     }
+
+    this.notifications = new ResetNotifications(this, 'Notifications', {
+      logRetention: props.logRetention,
+      ...props.notifications,
+      workflow: this.workflow,
+    });
 
     this.stateMachineArnParameter = new ssm.StringParameter(this, 'StateMachineArn', {
       parameterName: props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER,

@@ -25,7 +25,31 @@ describe('ResetAccess', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
     expect(access.sessionManagerEncryption).toBeUndefined();
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // The only key is the notification topic's: no Session Manager key unless asked for.
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    expect(access.notifications.topicKey).toBeDefined();
+  });
+
+  test('notifies about resets and alarms through its notification topic', () => {
+    // WHEN
+    const access = new ResetAccess(stack, 'ResetAccess', { notifications: { emailAddresses: ['oncall@example.com'] } });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const topic = { Ref: stack.getLogicalId(access.notifications.topic.node.defaultChild as any) };
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topic });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({
+          stateMachineArn: Match.arrayWith([{ Ref: stack.getLogicalId(access.workflow.stateMachine.node.defaultChild as any) }]),
+        }),
+      }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(access.notifications.formatter.node.defaultChild as any), 'Arn'] } })],
+    });
+    expect(access.notifications.alarms).toHaveLength(7);
+    for (const alarm of access.notifications.alarms) {
+      expect(stack.resolve((alarm.node.defaultChild as any).alarmActions)).toEqual([topic]);
+    }
   });
 
   test('launches helpers in the rescue VPC: its subnets, its security group, its bucket access', () => {

@@ -1,0 +1,170 @@
+import { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { ResetPlan } from '../../src/workflow/private/contracts';
+import { adviceFor } from '../core/advice';
+import { CliError, toCliError } from '../core/errors';
+import { EXIT_CODES, ExitCode } from '../core/exit-codes';
+import { failureLines, formatDuration, nextSteps, planLines, ResetOutput } from '../core/format';
+import type { ExecutionStatus, ProgressTracker } from '../core/history';
+import type { AwsClients, CliEnvironment } from '../environment';
+import { PlainRenderer, ProgressRenderer, SilentRenderer, TerminalRenderer } from '../progress';
+import type { WatchResult } from '../watch';
+
+/** The name of the command, as operators type it (used in the hints the CLI prints). */
+export const BIN = 'cdk-ec2-reset-access';
+
+/** Where ResetAccess publishes the state machine's ARN (`DEFAULT_STATE_MACHINE_ARN_PARAMETER`). */
+export const DEFAULT_STATE_MACHINE_PARAMETER = '/cdk-ec2-reset-access/state-machine-arn';
+
+/** Options every command takes. */
+export interface GlobalOptions {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly stateMachineArn?: string;
+  readonly stateMachineParameter: string;
+  readonly json: boolean;
+}
+
+/** What a command ends with: its exit code and, for `--json`, its one document. */
+export interface CommandResult {
+  readonly exitCode: ExitCode;
+  readonly document: Record<string, unknown>;
+}
+
+const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
+
+export function checkInstanceId(value: string): string {
+  if (!INSTANCE_ID.test(value)) {
+    throw new CliError('InvalidArguments', `"${value}" is not an instance id (i- followed by 8 or 17 hexadecimal digits).`);
+  }
+  return value;
+}
+
+export function isExecutionArn(value: string): boolean {
+  return EXECUTION_ARN.test(value);
+}
+
+/** `i-0123456789abcdef0-20260501T031500Z-k3v9` (a dry run: `…-preflight-…`); what `status <instance-id>` looks for. */
+export function executionName(instanceId: string, now: Date, suffix: string, dryRun: boolean): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${instanceId}-${dryRun ? 'preflight-' : ''}${stamp}-${suffix}`;
+}
+
+/** The reset state machine's ARN: `--state-machine-arn`, else the SSM parameter ResetAccess writes. */
+export async function resolveStateMachineArn(clients: AwsClients, options: GlobalOptions): Promise<string> {
+  if (options.stateMachineArn) return options.stateMachineArn;
+  try {
+    const result = await clients.ssm.send(new GetParameterCommand({ Name: options.stateMachineParameter }));
+    const arn = result.Parameter?.Value;
+    if (!arn) throw new CliError('StateMachineNotFound', `The parameter ${options.stateMachineParameter} is empty.`);
+    return arn;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ParameterNotFound') {
+      throw new CliError('StateMachineNotFound', `There is no parameter ${options.stateMachineParameter} in this account and Region.`);
+    }
+    throw toCliError(err);
+  }
+}
+
+export function createRenderer(env: CliEnvironment, json: boolean): ProgressRenderer {
+  if (json) return new SilentRenderer();
+  // A spinner redraws by counting wrapped lines: on a terminal of unknown width (columns 0, e.g. an
+  // unsized pty) that count is unbounded, so such terminals get plain lines.
+  if (env.stderr.isTTY && (env.stderr.columns ?? 0) > 0) return new TerminalRenderer(env.createSpinner(env.stderr), () => env.now());
+  return new PlainRenderer(env.stderr);
+}
+
+export function writeLines(env: CliEnvironment, lines: readonly string[]): void {
+  for (const line of lines) env.stdout.write(`${line}\n`);
+}
+
+/** The execution's input, as the caller gave it. */
+export function executionInput(execution: DescribeExecutionCommandOutput): { instanceId?: string; dryRun?: boolean } {
+  try {
+    const input: unknown = JSON.parse(execution.input ?? '{}');
+    return input && typeof input === 'object' ? input as { instanceId?: string; dryRun?: boolean } : {};
+  } catch {
+    return {};
+  }
+}
+
+function stepsDocument(tracker: ProgressTracker) {
+  return tracker.steps.map(step => ({
+    id: step.id,
+    label: step.label,
+    status: step.status,
+    startedAt: step.startedAt.toISOString(),
+    ...(step.endedAt ? { endedAt: step.endedAt.toISOString(), seconds: Math.round((step.endedAt.getTime() - step.startedAt.getTime()) / 1000) } : {}),
+    ...(step.detail ? { detail: step.detail } : {}),
+    ...(step.error ? { error: step.error } : {}),
+  }));
+}
+
+/**
+ * Reports a watched execution: on stdout the outcome and the next step (or the error, what it
+ * means and what to do), or the `--json` document; returns the exit code.
+ */
+export function reportExecution(env: CliEnvironment, options: GlobalOptions, watched: WatchResult): CommandResult {
+  const { execution, tracker } = watched;
+  const executionArn = execution.executionArn ?? '';
+  const status = (execution.status ?? tracker.status) as ExecutionStatus | 'PENDING_REDRIVE';
+  const input = executionInput(execution);
+  const instanceId = input.instanceId ?? '(unknown instance)';
+  const started = execution.startDate ?? tracker.startedAt;
+  const stopped = execution.stopDate ?? tracker.endedAt;
+  const elapsed = started ? formatDuration((stopped ?? env.now()).getTime() - started.getTime()) : '?';
+  const resume = `${BIN} status ${executionArn}`;
+  const base = {
+    executionArn,
+    executionName: execution.name,
+    instanceId: input.instanceId,
+    dryRun: input.dryRun === true,
+    status,
+    startedAt: started?.toISOString(),
+    ...(stopped ? { stoppedAt: stopped.toISOString() } : {}),
+    steps: stepsDocument(tracker),
+  };
+
+  if (watched.detached || status === 'RUNNING') {
+    const lines = watched.detached
+      ? [`Detached after ${elapsed}. The reset goes on in AWS; nothing was stopped.`, `Resume watching: ${resume}`]
+      : [`Still running after ${elapsed}.`, `Watch it:  ${resume}`];
+    if (!options.json) writeLines(env, lines);
+    return {
+      exitCode: watched.detached ? EXIT_CODES.detached : EXIT_CODES.ok,
+      document: { ...base, status: 'RUNNING', detached: watched.detached, resume },
+    };
+  }
+
+  if (status === 'SUCCEEDED') {
+    const output: unknown = JSON.parse(execution.output ?? '{}');
+    if (input.dryRun) {
+      const plan = output as ResetPlan;
+      if (!options.json) {
+        writeLines(env, [`Plan for ${instanceId} (dry run: nothing was changed):`, ...planLines(plan), '',
+          `Run it:  ${BIN} reset ${instanceId} --method ${plan.method}${plan.passwordEnabledAmi ? ' --password-enabled-ami' : ''}`]);
+      }
+      return { exitCode: EXIT_CODES.ok, document: { ...base, plan } };
+    }
+    const result = output as ResetOutput;
+    const next = nextSteps(result);
+    if (!options.json) writeLines(env, [`✔ Reset of ${instanceId} succeeded in ${elapsed} (${result.method}).`, 'Next:', ...next.map(l => `  ${l}`)]);
+    return { exitCode: EXIT_CODES.ok, document: { ...base, output: result, next } };
+  }
+
+  const failure = execution.error ? { error: execution.error, cause: execution.cause } : tracker.failure ?? { error: status };
+  const advice = adviceFor(failure.error);
+  const what = input.dryRun ? 'Preflight' : 'Reset';
+  if (!options.json) {
+    const verb = { FAILED: 'failed', TIMED_OUT: 'timed out', ABORTED: 'was stopped' }[status as string] ?? status.toLowerCase();
+    writeLines(env, [`✖ ${what} of ${instanceId} ${verb} after ${elapsed}.`, ...failureLines(status as ExecutionStatus, failure).map(l => `  ${l}`)]);
+  }
+  return {
+    exitCode: EXIT_CODES.resetFailed,
+    document: {
+      ...base,
+      error: { name: failure.error, cause: failure.cause, meaning: advice.meaning, action: advice.action, instance: advice.instance },
+    },
+  };
+}

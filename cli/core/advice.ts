@@ -1,0 +1,122 @@
+import { EXIT_CODES, ExitCode } from './exit-codes';
+
+/**
+ * Error name → what it means and what to do: the one table behind every error the CLI shows,
+ * whether the workflow failed with it or the CLI met it. The names of the workflow's errors are
+ * those of `src/workflow/private/contracts.ts` (`ERRORS`) and the state machine's own
+ * (`WORKFLOW_ERRORS`); a test checks that every one of them is here.
+ */
+export interface Advice {
+  /** One sentence: what went wrong. */
+  readonly meaning: string;
+  /** One or two sentences: what the operator does now. */
+  readonly action: string;
+  /**
+   * What the failure left behind: `nothing` (a preflight blocker, the instance was not touched),
+   * `restored` (the workflow put the instance back before failing), `check` (look at the instance
+   * by hand), or `none` for errors of the CLI itself.
+   */
+  readonly instance: 'nothing' | 'restored' | 'check' | 'none';
+  readonly exitCode: ExitCode;
+}
+
+const preflight = (meaning: string, action: string): Advice => ({ meaning, action, instance: 'nothing', exitCode: EXIT_CODES.resetFailed });
+const during = (meaning: string, action: string): Advice => ({ meaning, action, instance: 'restored', exitCode: EXIT_CODES.resetFailed });
+const cli = (exitCode: ExitCode, meaning: string, action: string): Advice => ({ meaning, action, instance: 'none', exitCode });
+
+export const ADVICE: Readonly<Record<string, Advice>> = {
+  // ---- Preflight: the execution failed in its first state; nothing was changed.
+  'InvalidInput': preflight('The reset request is not valid.',
+    'Fix the field the cause names: instanceId, method (auto|online|offline), acknowledge values.'),
+  'InstanceNotFound': preflight('No such instance in this account and Region.',
+    'Check the instance id and the Region (--region, or the profile\'s Region).'),
+  'InstanceStateUnsupported': preflight('The instance is neither running nor stopped (pending, stopping or terminated).',
+    'Wait until it is running or stopped, then run the reset again.'),
+  'NotWindows': preflight('The instance is not a Windows instance.', 'This tool resets Windows Administrator passwords only.'),
+  'TargetNotAllowed': preflight('The instance lacks the tag the workflow requires (by default cdk-ec2-reset-access:allow-reset=true).',
+    'Tag the instance (aws ec2 create-tags --resources <id> --tags Key=cdk-ec2-reset-access:allow-reset,Value=true) and run again.'),
+  'ResetInProgress': preflight('Another reset of this instance is running (it holds the instance\'s lock).',
+    'Watch it with `status <instance-id>`, or stop it in the Step Functions console (its restore still runs). A lock left by a lost execution expires after the execution timeout plus one hour.'),
+  'NotManagedOnline': preflight('The online method was asked for, but the instance is not Online in Systems Manager.',
+    'Use --method offline (or auto), or fix the SSM agent, the instance role and its network path to Systems Manager.'),
+  'RootNotEbs': preflight('The root device is an instance-store volume: the offline method cannot detach it.',
+    'Use --method online (the instance must be Online in Systems Manager).'),
+  'SpotInstance': preflight('Spot Instances are not stopped by this workflow.', 'Use --method online (the instance must be Online in Systems Manager).'),
+  'MarketplaceProductCode': preflight('The root volume carries an AWS Marketplace product code and cannot be attached to a helper.',
+    'Use --method online (the instance must be Online in Systems Manager).'),
+  'ShutdownBehaviorTerminate': preflight('Shutting the instance down from Windows would terminate it.',
+    'aws ec2 modify-instance-attribute --instance-id <id> --instance-initiated-shutdown-behavior stop, then run again.'),
+  'AutoScalingMember': preflight('The instance is in an Auto Scaling group.',
+    'Add --ack auto-scaling-standby (it is put into Standby and back), or put it in Standby yourself first.'),
+  'AcknowledgementRequired': preflight('Stopping the instance would lose something: its auto-assigned public IPv4 address or its instance-store data.',
+    'If that is acceptable, add the value the cause names: --ack public-ip-release and/or --ack instance-store-data-loss.'),
+  'EncryptedRootKeyNotAllowed': preflight('The root volume is encrypted with a customer managed KMS key the workflow may not use.',
+    'Add the key to the construct\'s allowedVolumeKeys and deploy, then run again.'),
+  'AzNotCovered': preflight('The rescue VPC has no subnet in the instance\'s Availability Zone.',
+    'Add that Availability Zone to the rescue VPC and deploy, then run again.'),
+
+  // ---- During the reset: the restore put the instance back before the execution failed.
+  'HelperNotReady': during('The helper instance never came Online in Systems Manager.',
+    'Check the rescue VPC\'s endpoints (ssm, ssmmessages, ec2messages, S3) and the helper security group, then run again.'),
+  'CommandFailed': during('EC2Rescue\'s install, the offline password fix or the online reset failed or did not finish.',
+    'Read the command\'s output in Systems Manager → Run Command → Command history (the cause has an excerpt), then run again.'),
+  'BackupImageFailed': during('The backup image could not be created, so the root volume was not touched.',
+    'Check the instance\'s volumes and the account\'s snapshot limits, then run again.'),
+  'VolumeAttachedElsewhere': {
+    ...during('The root volume is attached somewhere the workflow did not put it.',
+      'Look at the volume and the instance in the EC2 console before anything else: an operator or another tool is moving it.'),
+    instance: 'check',
+  },
+  'VolumeNotFound': {
+    ...during('The root volume no longer exists.',
+      'Restore the instance from the backup image (tagged cdk-ec2-reset-access:target=<instance-id>).'),
+    instance: 'check',
+  },
+  'PasswordNotGenerated': during('Windows did not generate a new password in time after the restart (GetPasswordData stayed empty).',
+    'Check the instance\'s system log (EC2Launch). Try `password <instance-id> --key-file <pem> --wait` later, reset again, or launch the password-enabled image.'),
+  'TargetNotStopped': during('The instance did not stop in time.', 'Look at the instance\'s state and status checks, then run again.'),
+  'VolumeNotAttached': during('The root volume did not reach the helper in time.', 'Look at the volume\'s state in the EC2 console, then run again.'),
+  'RestoreIncomplete': {
+    ...during('The restore did not converge: the instance may not be as it was.',
+      'Check the instance by hand: root volume attached at its original device, DeleteOnTermination, state, Auto Scaling Standby; terminate any instance tagged cdk-ec2-reset-access:execution=<execution name>.'),
+    instance: 'check',
+  },
+  'NotYet': during('A step kept finding AWS not ready.', 'Run the reset again; if it recurs, look at the step in the Step Functions console.'),
+
+  // ---- Execution statuses without an error name of the workflow's own.
+  'TIMED_OUT': during('The reset exceeded the execution timeout.',
+    'The restore state machine (started by EventBridge) puts the instance back: check it in the Step Functions console, then run again.'),
+  'ABORTED': during('The reset execution was stopped.',
+    'The restore state machine (started by EventBridge) puts the instance back: check it in the Step Functions console.'),
+  'States.Timeout': during('A step of the reset timed out.', 'Run again; if it recurs, look at the step in the Step Functions console.'),
+  'States.TaskFailed': during('A step of the reset failed unexpectedly.', 'Look at the failed step in the Step Functions console, then run again.'),
+  'States.Runtime': during('The state machine met a runtime error.', 'Look at the execution in the Step Functions console and report it.'),
+
+  // ---- The CLI's own errors.
+  'InvalidArguments': cli(EXIT_CODES.usage, 'The command line is not valid.', 'See --help.'),
+  'NoCredentials': cli(EXIT_CODES.setup, 'No AWS credentials were found (or they have expired).',
+    'Log in (aws sso login --profile <p>, or aws configure), then pass --profile <p> or set AWS_PROFILE.'),
+  'NoRegion': cli(EXIT_CODES.setup, 'No AWS Region is set.', 'Pass --region <region>, set AWS_REGION, or give the profile a region.'),
+  'AccessDenied': cli(EXIT_CODES.setup, 'AWS denied the request.',
+    'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets) and grantReadPasswords (passwords).'),
+  'StateMachineNotFound': cli(EXIT_CODES.setup, 'No reset state machine was found in this account and Region.',
+    'Check --region and --profile; deploy ResetAccess there, or pass --state-machine-arn (or --state-machine-parameter if the stack uses another parameter name).'),
+  'ExecutionNotFound': cli(EXIT_CODES.notFound, 'No such reset execution.',
+    'Check the execution ARN (or instance id) and the Region; `status <instance-id>` finds the latest reset of an instance.'),
+  'PasswordNotAvailable': cli(EXIT_CODES.notFound, 'The instance has no password data yet (GetPasswordData is empty).',
+    'Windows generates it at boot: wait a few minutes after the instance starts (up to 15), or add --wait.'),
+  'PasswordParameterNotFound': cli(EXIT_CODES.notFound, 'There is no password parameter for this instance.',
+    'Only the online method writes one, and it is deleted after its retention (24 hours by default) or by --delete. For an offline reset use --key-file.'),
+  'KeyFileUnreadable': cli(EXIT_CODES.key, 'The key file cannot be read as an RSA private key.',
+    'Give the key pair\'s .pem file (PKCS#1 "BEGIN RSA PRIVATE KEY" or PKCS#8 "BEGIN PRIVATE KEY"); convert a .ppk with puttygen first.'),
+  'KeyMismatch': cli(EXIT_CODES.key, 'The key does not decrypt this instance\'s password data.',
+    'Use the private key of the key pair the instance was launched with (its KeyName). Lost it? Reset with --password-enabled-ami and launch that image with a new key pair.'),
+  'Unexpected': cli(EXIT_CODES.unexpected, 'AWS answered with an error this tool does not know.', 'Read the message; run again with the same options.'),
+};
+
+/** The advice for an error name; a name not in the table gets generic advice (never throws). */
+export function adviceFor(name: string): Advice {
+  if (Object.prototype.hasOwnProperty.call(ADVICE, name)) return ADVICE[name];
+  if (name.startsWith('Lambda.') || name.startsWith('States.')) return ADVICE['States.TaskFailed'];
+  return ADVICE.Unexpected;
+}

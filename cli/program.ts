@@ -1,0 +1,133 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { PasswordOptions, passwordCommand } from './commands/password';
+import { resetCommand, ResetOptions } from './commands/reset';
+import { BIN, CommandResult, DEFAULT_STATE_MACHINE_PARAMETER, GlobalOptions } from './commands/shared';
+import { statusCommand, StatusOptions } from './commands/status';
+import { adviceFor } from './core/advice';
+import { CliError, toCliError } from './core/errors';
+import { EXIT_CODES } from './core/exit-codes';
+import type { CliEnvironment } from './environment';
+
+const ACKNOWLEDGEMENTS = ['public-ip-release', 'instance-store-data-loss', 'auto-scaling-standby'];
+
+const EXIT_CODE_HELP = `
+Exit codes:
+  0    done (reset succeeded, plan made, password printed)
+  1    the reset failed, timed out or was stopped, or the preflight found a blocker
+  2    invalid command line
+  3    AWS access: no credentials, no Region, access denied, no reset state machine
+  4    not found or not yet there: instance, execution, password data, password parameter
+  5    the key file cannot be read or does not decrypt the password
+  10   another AWS error
+  130  Ctrl-C while watching: detached, the reset goes on (resume with: ${BIN} status <execution-arn>)`;
+
+/** Adds the options every command takes. */
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('--region <region>', 'AWS Region (default: AWS_REGION, or the profile\'s)')
+    .option('--profile <profile>', 'AWS profile from the shared config (default: the SDK\'s credential chain)')
+    .option('--state-machine-arn <arn>', 'the reset state machine (default: read from the SSM parameter below)')
+    .option('--state-machine-parameter <name>', 'SSM parameter holding the state machine ARN', DEFAULT_STATE_MACHINE_PARAMETER)
+    .option('--json', 'print one JSON document on stdout and nothing else', false);
+}
+
+const pollOption = () => new Option('--poll-seconds <seconds>', 'seconds between two reads of the execution history')
+  .default(5).argParser(positiveNumber).hideHelp();
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number.`);
+  return n;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and returns its exit code. Output goes
+ * to `env.stdout` (results: text, or one JSON document with `--json`) and `env.stderr` (progress,
+ * notes and errors).
+ */
+export async function runCli(argv: readonly string[], env: CliEnvironment, version = '0.0.0'): Promise<number> {
+  let result: CommandResult | undefined;
+  let json = argv.includes('--json');
+  const run = <O extends GlobalOptions>(action: (arg: string, options: O) => Promise<CommandResult>) => async (arg: string, options: O) => {
+    json = options.json === true;
+    result = await action(arg, options);
+  };
+
+  const program = new Command()
+    .name(BIN)
+    .description('Reset the Administrator password of an EC2 Windows instance with the cdk-ec2-reset-access workflow, and get the new password.')
+    .version(version)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: text => env.stdout.write(text),
+      writeErr: text => env.stderr.write(text),
+    })
+    .addHelpText('after', EXIT_CODE_HELP);
+
+  withCommonOptions(program.command('reset')
+    .description('Reset the password: start the workflow, follow it step by step, print what to do next.')
+    .argument('<instance-id>', 'the instance, e.g. i-0123456789abcdef0')
+    .addOption(new Option('--method <method>', 'online (SSM Run Command), offline (helper instance), or auto').choices(['auto', 'online', 'offline']).default('auto'))
+    .option('--password-enabled-ami', 'offline: also create an image that generates a new password at launch (for a lost key pair)', false)
+    .addOption(new Option('--ack <what...>', 'accept what stopping the instance loses or changes (repeatable)').choices(ACKNOWLEDGEMENTS))
+    .option('--dry-run', 'check and print the plan; change nothing', false)
+    .option('--no-wait', 'start the reset, print its execution ARN and return')
+    .addOption(pollOption()))
+    .action(run<ResetOptions>((instanceId, options) => resetCommand(env, instanceId, options)));
+
+  withCommonOptions(program.command('preflight')
+    .description('Dry run: check the instance and print the plan (method, what is stopped and lost, image names). Changes nothing.')
+    .argument('<instance-id>', 'the instance')
+    .addOption(new Option('--method <method>', 'online, offline, or auto').choices(['auto', 'online', 'offline']).default('auto'))
+    .option('--password-enabled-ami', 'plan the password-enabled image too', false)
+    .addOption(new Option('--ack <what...>', 'acknowledgements to check with').choices(ACKNOWLEDGEMENTS))
+    .addOption(pollOption()))
+    .action(run<ResetOptions>((instanceId, options) => resetCommand(env, instanceId, { ...options, dryRun: true, wait: true })));
+
+  withCommonOptions(program.command('status')
+    .description('Show a reset\'s steps and outcome; follow it while it runs (Ctrl-C detaches).')
+    .argument('<execution-arn-or-instance-id>', 'an execution ARN, or an instance id for its latest reset')
+    .option('--no-wait', 'report the execution as it is now, without following it')
+    .addOption(pollOption()))
+    .action(run<StatusOptions>((target, options) => statusCommand(env, target, options)));
+
+  withCommonOptions(program.command('password')
+    .description('Print the new password: decrypt GetPasswordData with the key pair (offline reset), or read the online reset\'s parameter.')
+    .argument('<instance-id>', 'the instance')
+    .option('--key-file <pem>', 'the key pair\'s private key (.pem); used here, never sent')
+    .option('--wait', 'with --key-file: ask again every 15 seconds until Windows has generated the password', false)
+    .addOption(new Option('--wait-minutes <minutes>', 'how long --wait waits').default(15).argParser(positiveNumber))
+    .option('--from-parameter', 'read /EC2Rescue/Passwords/<instance-id> (online reset)', false)
+    .option('--delete', 'with --from-parameter: delete the parameter once read', false))
+    .action(run<PasswordOptions>((instanceId, options) => passwordCommand(env, instanceId, options)));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_CODES.ok;
+      // Commander has already printed the message and the usage.
+      if (json) env.stdout.write(`${JSON.stringify({ error: { name: 'InvalidArguments', message: err.message } }, null, 2)}\n`);
+      return EXIT_CODES.usage;
+    }
+    return reportError(env, json, toCliError(err));
+  }
+  if (!result) return EXIT_CODES.ok;
+  if (json) env.stdout.write(`${JSON.stringify(result.document, null, 2)}\n`);
+  return result.exitCode;
+}
+
+function reportError(env: CliEnvironment, json: boolean, error: CliError): number {
+  const advice = adviceFor(error.name);
+  if (json) {
+    env.stdout.write(`${JSON.stringify({ error: { name: error.name, message: error.message, meaning: advice.meaning, action: advice.action } }, null, 2)}\n`);
+  } else {
+    env.stderr.write(`✖ ${error.name}: ${error.message}\n`);
+    if (advice.meaning !== error.message) env.stderr.write(`  ${advice.meaning}\n`);
+    env.stderr.write(`  What to do: ${advice.action}\n`);
+  }
+  return error.exitCode;
+}
+
+export type { GlobalOptions };
