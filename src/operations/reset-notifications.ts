@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FormatNotificationFunction } from './format-notification-function';
 import { NOTIFICATION_ENV } from './notification-message';
+import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { acknowledgeWildcards } from '../private/nag';
 import { ResetWorkflow } from '../workflow/reset-workflow';
 
@@ -159,15 +160,7 @@ export class ResetNotifications extends Construct {
     acknowledgeWildcards(role, { resources: ['*'] },
       'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EventBridge target that publishes notifications.',
-    });
+    this.deadLetterQueue = eventTargetDeadLetterQueue(this, 'DeadLetterQueue', 'publishes notifications');
     this.rule = new events.Rule(this, 'StatusChangeRule', {
       description: 'Reset and restore executions started, succeeded, failed, timed out or aborted',
       eventPattern: {

@@ -12,6 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
+import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
@@ -373,15 +374,7 @@ export class ResetWorkflow extends Construct {
     }
 
     // ---- Restore on abort, timeout or failure (a Catch never sees the first two).
-    this.restoreDeadLetterQueue = new sqs.Queue(this, 'RestoreDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.restoreDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EventBridge target that starts the restore state machine.',
-    });
+    this.restoreDeadLetterQueue = eventTargetDeadLetterQueue(this, 'RestoreDeadLetterQueue', 'starts the restore state machine');
     this.restoreRule = new events.Rule(this, 'RestoreRule', {
       description: 'Restores the instance when a reset execution is aborted, times out or fails',
       eventPattern: {

@@ -1,0 +1,21 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/**
+ * The dead-letter queue of an EventBridge rule target: encrypted, TLS only, events kept for
+ * the longest time SQS allows, so an operator alarmed by its depth can still see what was lost.
+ * `deliveredTo` names the target in cdk-nag's acknowledgement (a dead-letter queue needs none of its own).
+ */
+export function eventTargetDeadLetterQueue(scope: Construct, id: string, deliveredTo: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is itself the dead-letter queue of the EventBridge target that ${deliveredTo}.`,
+  });
+  return queue;
+}
