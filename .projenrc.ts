@@ -220,6 +220,18 @@ testTask.spawn(project.addTask('docs:architecture:check', {
   exec: `${architectureScript} --check`,
 }));
 
+// The terminal sessions in docs/operating.md and the README are captured from the CLI watching
+// the rehearsal (build-tools/capture-cli-sessions.ts); the test task fails when they are stale.
+const cliSessionsScript = 'ts-node --transpile-only build-tools/capture-cli-sessions.ts';
+project.addTask('docs:cli-sessions', {
+  description: 'Capture the CLI sessions of docs/operating.md and the README from the rehearsal',
+  exec: cliSessionsScript,
+});
+testTask.spawn(project.addTask('docs:cli-sessions:check', {
+  description: 'Fail when the CLI sessions in docs/operating.md or the README are stale',
+  exec: `${cliSessionsScript} --check`,
+}));
+
 // Integration tests for a real account: projen discovers test/*.integ.ts and makes
 // integ:<name>:deploy (deploy, assert, rewrite the snapshot, destroy), :snapshot (synthesize only),
 // :assert (spawned by the test task: synthesize offline and compare with the committed snapshot)

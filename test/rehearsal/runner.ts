@@ -42,6 +42,10 @@ export interface Span {
   readonly start: number;
   readonly end: number;
   readonly error?: string;
+  /** A task invocation's error message (what Step Functions records as the cause). */
+  readonly cause?: string;
+  /** What a task invocation returned (JSON), when it succeeded. */
+  readonly result?: unknown;
 }
 
 export interface ExecutionRecord {
@@ -57,6 +61,11 @@ export interface ExecutionRecord {
   cause?: string;
   /** Every event the executor emitted (state inputs and outputs included). */
   readonly events: any[];
+  /**
+   * When each of `events` happened in modelled time (same index). The executor's own timestamps
+   * read the shared clock, which is not the time of the branch an event belongs to.
+   */
+  readonly eventTimes: number[];
   readonly spans: Span[];
   /** Task states entered, in order. */
   readonly visited: string[];
@@ -159,7 +168,7 @@ export class Rehearsal {
     const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
     const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
     const faults = this.pendingFaults.filter(f => f.machine === machine);
-    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], spans: [], visited: [], faults, fired: [] };
+    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [] };
     const definition = artifact.definition;
     const live: LiveExecution = {
       record,
@@ -211,8 +220,13 @@ export class Rehearsal {
 
     const consumed = (async () => {
       for await (const event of handle.eventLogs) {
+        const thread = this.threadOfEvent(record, event, branchOf);
+        const before = thread === undefined ? this.clock.now() : this.scheduler.timeOf(thread);
         record.events.push(event);
         this.onEvent(live, event, branchOf, stateOf);
+        // Entering takes the branch's time before a Wait or Parallel moves it; every other event, after.
+        const after = thread === undefined ? this.clock.now() : this.scheduler.timeOf(thread);
+        record.eventTimes.push(event.type === 'ExecutionStarted' ? record.start : event.type === 'StateEntered' ? before : after);
       }
     })();
     try {
@@ -241,6 +255,12 @@ export class Rehearsal {
 
   private thread(execution: string, branch: string): string {
     return `${execution}#${branch}`;
+  }
+
+  /** The scheduler thread of an event's state (a branch's start belongs to its Parallel's thread). */
+  private threadOfEvent(record: ExecutionRecord, event: any, branchOf: Map<string, string>): string | undefined {
+    const name: string | undefined = event.state?.name ?? event.parentState?.name;
+    return name === undefined ? undefined : this.thread(record.name, branchOf.get(name) ?? 'main');
   }
 
   private onEvent(live: LiveExecution, event: any, branchOf: Map<string, string>, stateOf: Map<string, any>): void {
@@ -337,7 +357,13 @@ export class Rehearsal {
       const calls = this.account.calls.length - callsBefore;
       const seconds = LATENCY.lambdaInvoke.seconds + calls * LATENCY.apiCall.seconds;
       live.record.spans.push({
-        execution: live.record.name, state: name, kind: 'task', thread, start, end: start + seconds * 1000, ...(error ? { error: error.name } : {}),
+        execution: live.record.name,
+        state: name,
+        kind: 'task',
+        thread,
+        start,
+        end: start + seconds * 1000,
+        ...(error ? { error: error.name, cause: error.message } : { result: result === undefined ? null : JSON.parse(JSON.stringify(result)) }),
       });
       this.scheduler.finish(thread, seconds);
 

@@ -1,3 +1,4 @@
+import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { VirtualClock } from './clock';
 import { LATENCY } from './latencies';
@@ -307,6 +308,21 @@ describe('simulated account', () => {
       expect(rootOf(instanceId).passwordGenerationArmed).toBe(false);
     });
 
+    test('with a registered key pair: a random password encrypted with its public key (RSA PKCS#1 v1.5), as EC2Launch posts it', () => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      account.registerKeyPair('throwaway', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+      const { instanceId } = account.addInstance({ keyName: 'throwaway' });
+      const blob = ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData as string;
+      expect(blob).not.toMatch(/REHEARSAL-OPAQUE/);
+      // Node 20 refuses PKCS#1 v1.5 in privateDecrypt: raw RSA, then the padding by hand (what the CLI does).
+      const padded = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(blob, 'base64'));
+      expect(padded.subarray(0, 2)).toEqual(Buffer.from([0, 2]));
+      const password = padded.subarray(padded.indexOf(0, 2) + 1).toString('utf8');
+      expect(password).toMatch(/^[\w-]{32}$/);
+      expect(account.secrets.has(password)).toBe(true);
+      expect(ec2('DescribeInstances', { InstanceIds: [instanceId] }).Reservations[0].Instances[0].KeyName).toBe('throwaway');
+    });
+
     test('stale data outlives a stop and a start; LaunchTime moves to the start, so the stale Timestamp is older', () => {
       const { instanceId } = account.addInstance();
       const before = ec2('GetPasswordData', { InstanceId: instanceId });
@@ -391,6 +407,10 @@ describe('simulated account', () => {
       const parameter = account.parameters.get(`/EC2Rescue/Passwords/${instanceId}`)!;
       expect(parameter).toMatchObject({ type: 'SecureString', keyId: 'alias/aws/ssm' });
       expect(account.secrets.has(parameter.value)).toBe(true);
+      // Deleted once read (the CLI's --delete); a second delete finds nothing.
+      ssm('DeleteParameter', { Name: `/EC2Rescue/Passwords/${instanceId}` });
+      expect(account.parameters.has(`/EC2Rescue/Passwords/${instanceId}`)).toBe(false);
+      expect(errorOf(() => ssm('DeleteParameter', { Name: `/EC2Rescue/Passwords/${instanceId}` }))).toBe('ParameterNotFound');
     });
 
     test('a command to an instance that is not Online stays Pending, then times out', () => {

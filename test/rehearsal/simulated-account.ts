@@ -6,9 +6,11 @@
  *
  * Nothing here is a real secret: password data is an opaque blob that says it is fake, and the
  * online method's parameter value likewise. Both are collected in `secrets`, so the rehearsal can
- * prove no step ever carries them.
+ * prove no step ever carries them. Only an instance launched with a key pair whose public key
+ * was registered (`registerKeyPair`, used with throwaway keys to run the CLI's decryption) gets
+ * password data Windows-style: a random password encrypted with that key.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { constants, createHash, publicEncrypt, randomBytes } from 'node:crypto';
 import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
@@ -62,6 +64,8 @@ export interface SimInstance {
   /** Set once the agent has registered (Online at least once). */
   ssmRegistered: boolean;
   pingStatus?: 'Online' | 'ConnectionLost';
+  /** The key pair it was launched with. */
+  readonly keyName?: string;
   /** GetPasswordData's blob ('' until generated at a boot). */
   passwordData: string;
   passwordTimestamp?: number;
@@ -231,8 +235,10 @@ export class SimulatedAccount {
   public readonly calls: ApiCall[] = [];
   /** Notable moments for timelines and the bench (e.g. `password-data:<instance>`). */
   public readonly moments: { at: number; what: string }[] = [];
-  /** Every password blob and parameter value the account ever produced. */
+  /** Every password blob and parameter value the account ever produced (and the passwords behind real ciphertexts). */
   public readonly secrets = new Set<string>();
+  /** Public keys (PEM) of key pairs, by name: instances launched with one get real password ciphertexts. */
+  public readonly keyPairs = new Map<string, string>();
   /** Who is calling (set by the runner around each task). */
   public context: CallContext = {};
   public fault?: FaultHook;
@@ -385,6 +391,7 @@ export class SimulatedAccount {
     isHelper?: boolean;
     clientToken?: string;
     runInstancesFingerprint?: string;
+    keyName?: string;
   } = {}): SimInstance {
     const windows = (o.platform ?? 'windows') === 'windows';
     const az = o.availabilityZone ?? 'us-east-1a';
@@ -393,6 +400,7 @@ export class SimulatedAccount {
     const instance: SimInstance = {
       instanceId: this.newId('i'),
       imageId,
+      ...(o.keyName ? { keyName: o.keyName } : {}),
       instanceType: o.instanceType ?? 'm5.large',
       availabilityZone: az,
       subnetId: o.subnetId ?? `subnet-workload-${az}`,
@@ -422,7 +430,7 @@ export class SimulatedAccount {
     this.instances.set(instance.instanceId, instance);
     if (windows && !instance.isHelper && state === 'running') {
       // The password data EC2Launch posted at this boot (stale: it predates any reset).
-      instance.passwordData = this.newPasswordBlob();
+      instance.passwordData = this.newPasswordBlob(instance);
       instance.passwordTimestamp = instance.launchTime + 4 * 60_000;
     }
     if (instance.rootDeviceType === 'ebs') {
@@ -448,9 +456,25 @@ export class SimulatedAccount {
     return instance;
   }
 
-  /** EC2Launch sets a random password and posts it encrypted with the key pair: an opaque fake here. */
-  private newPasswordBlob(): string {
-    const blob = `REHEARSAL-OPAQUE-BLOB/${randomBytes(12).toString('base64')}`;
+  /** Registers a key pair's public key (PEM): instances launched with `keyName` then get real password ciphertexts. */
+  public registerKeyPair(name: string, publicKeyPem: string): void {
+    this.keyPairs.set(name, publicKeyPem);
+  }
+
+  /**
+   * EC2Launch sets a random password and posts it encrypted with the instance's key pair (RSA,
+   * PKCS#1 v1.5, base64). Without a registered public key: an opaque fake that says so.
+   */
+  private newPasswordBlob(instance: SimInstance): string {
+    const publicKey = instance.keyName ? this.keyPairs.get(instance.keyName) : undefined;
+    if (!publicKey) {
+      const blob = `REHEARSAL-OPAQUE-BLOB/${randomBytes(12).toString('base64')}`;
+      this.secrets.add(blob);
+      return blob;
+    }
+    const password = randomBytes(24).toString('base64url');
+    const blob = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(password, 'utf8')).toString('base64');
+    this.secrets.add(password);
     this.secrets.add(blob);
     return blob;
   }
@@ -531,7 +555,7 @@ export class SimulatedAccount {
     if (instance.platform === 'windows' && root?.passwordGenerationArmed) {
       this.after('passwordAfterBoot', () => {
         if (instance.transition !== t) return;
-        instance.passwordData = this.newPasswordBlob();
+        instance.passwordData = this.newPasswordBlob(instance);
         instance.passwordTimestamp = this.now();
         root.passwordGenerationArmed = false;
         this.moment(`password-data:${instance.instanceId}`);
@@ -615,6 +639,7 @@ export class SimulatedAccount {
       SubnetId: i.subnetId,
       ...(i.platform ? { Platform: i.platform } : {}),
       PlatformDetails: i.platformDetails,
+      ...(i.keyName ? { KeyName: i.keyName } : {}),
       RootDeviceName: i.rootDeviceName,
       RootDeviceType: i.rootDeviceType,
       ...(i.instanceLifecycle ? { InstanceLifecycle: i.instanceLifecycle } : {}),
@@ -1006,6 +1031,11 @@ export class SimulatedAccount {
       Parameters: page.map(p => ({ Name: p.name, Type: p.type, KeyId: p.keyId, LastModifiedDate: new Date(p.lastModified), Version: p.version })),
       ...(start + size < list.length ? { NextToken: String(start + size) } : {}),
     };
+  }
+
+  ssm_DeleteParameter(input: any): any {
+    if (!this.parameters.delete(input.Name)) throw this.ssm('ParameterNotFound', `Parameter ${input.Name} not found.`);
+    return {};
   }
 
   ssm_DeleteParameters(input: any): any {
