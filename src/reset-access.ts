@@ -152,8 +152,8 @@ export class ResetAccess extends Construct {
   }
 
   /**
-   * Lets `grantee` start resets, follow and stop them, and find the state machine through its
-   * SSM parameter.
+   * Lets `grantee` start resets, follow and stop them, find the state machine through its
+   * SSM parameter, and follow the restore that runs after a reset is stopped, times out or fails.
    */
   public grantStartReset(grantee: iam.IGrantable): iam.Grant {
     return this.workflow.grantStartReset(grantee).combine(this.stateMachineArnParameter.grantRead(grantee));
@@ -165,5 +165,14 @@ export class ResetAccess extends Construct {
    */
   public grantReadPasswords(grantee: iam.IGrantable): iam.Grant {
     return this.workflow.grantReadPasswords(grantee);
+  }
+
+  /**
+   * Lets `grantee` delete the online method's password parameters (`/EC2Rescue/Passwords/i-*`),
+   * e.g. with the CLI's `password <instance-id> --from-parameter --delete`. A grant of its own:
+   * reading a password does not imply deleting it.
+   */
+  public grantDeletePasswords(grantee: iam.IGrantable): iam.Grant {
+    return this.workflow.grantDeletePasswords(grantee);
   }
 }
