@@ -436,13 +436,12 @@ describe('ResetWorkflow', () => {
     test('the reset machine carries the restore machine\'s ARN in a tag, without a dependency cycle', () => {
       // GIVEN
       ({ stack, workflow } = workflowStack());
-      const template = Template.fromStack(stack);
       const resetId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as any);
       const restoreId = stack.getLogicalId(workflow.restoreStateMachine.node.defaultChild as any);
 
       // THEN
       expect(ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY).toBe('cdk-ec2-reset-access:restore-state-machine-arn');
-      const resources = template.toJSON().Resources;
+      const resources = Template.fromStack(stack).toJSON().Resources;
       expect(resources[resetId].Properties.Tags).toEqual([{ Key: ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY, Value: { Ref: restoreId } }]);
       // Only the reset machine: not the restore machine, not the roles.
       const tagged = Object.entries(resources).filter(([, r]: [string, any]) =>
