@@ -91,6 +91,8 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
  * });
  * resetAccess.grantStartReset(operators);
  * resetAccess.grantReadPasswords(operators);
+ * // Optional: deleting the online method's password parameter once read (a grant of its own).
+ * resetAccess.grantDeletePasswords(operators);
  *
  * // Windows instances that can be reset online: Systems Manager plus the EC2Rescue password write.
  * // Instances are reset only when tagged cdk-ec2-reset-access:allow-reset=true.
