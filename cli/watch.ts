@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { ProgressTracker } from './core/history';
+import type { StepCatalog } from './core/steps';
 import type { CliEnvironment } from './environment';
 import type { ProgressRenderer } from './progress';
 
@@ -8,6 +9,8 @@ export interface WatchOptions {
   readonly follow: boolean;
   /** Time between two history reads. */
   readonly pollMs: number;
+  /** The steps of the state machine the execution belongs to (default: the reset state machine's). */
+  readonly steps?: StepCatalog;
 }
 
 export interface WatchResult {
@@ -26,7 +29,7 @@ export interface WatchResult {
 export async function watchExecution(
   env: CliEnvironment, sfn: SFNClient, executionArn: string, renderer: ProgressRenderer, options: WatchOptions,
 ): Promise<WatchResult> {
-  const tracker = new ProgressTracker();
+  const tracker = new ProgressTracker(options.steps);
   const interrupt = new AbortController();
   const removeListener = options.follow ? env.onInterrupt(() => interrupt.abort()) : () => {};
   try {

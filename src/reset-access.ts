@@ -91,6 +91,8 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
  * });
  * resetAccess.grantStartReset(operators);
  * resetAccess.grantReadPasswords(operators);
+ * // Optional: deleting the online method's password parameter once read (a grant of its own).
+ * resetAccess.grantDeletePasswords(operators);
  *
  * // Windows instances that can be reset online: Systems Manager plus the EC2Rescue password write.
  * // Instances are reset only when tagged cdk-ec2-reset-access:allow-reset=true.
@@ -152,8 +154,8 @@ export class ResetAccess extends Construct {
   }
 
   /**
-   * Lets `grantee` start resets, follow and stop them, and find the state machine through its
-   * SSM parameter.
+   * Lets `grantee` start resets, follow and stop them, find the state machine through its
+   * SSM parameter, and follow the restore that runs after a reset is stopped, times out or fails.
    */
   public grantStartReset(grantee: iam.IGrantable): iam.Grant {
     return this.workflow.grantStartReset(grantee).combine(this.stateMachineArnParameter.grantRead(grantee));
@@ -165,5 +167,14 @@ export class ResetAccess extends Construct {
    */
   public grantReadPasswords(grantee: iam.IGrantable): iam.Grant {
     return this.workflow.grantReadPasswords(grantee);
+  }
+
+  /**
+   * Lets `grantee` delete the online method's password parameters (`/EC2Rescue/Passwords/i-*`),
+   * e.g. with the CLI's `password <instance-id> --from-parameter --delete`. A grant of its own:
+   * reading a password does not imply deleting it.
+   */
+  public grantDeletePasswords(grantee: iam.IGrantable): iam.Grant {
+    return this.workflow.grantDeletePasswords(grantee);
   }
 }

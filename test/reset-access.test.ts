@@ -121,6 +121,27 @@ describe('ResetAccess', () => {
     });
   });
 
+  test('grantDeletePasswords lets an operator delete the password parameters, and only that', () => {
+    // GIVEN
+    const access = new ResetAccess(stack, 'ResetAccess');
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+    // WHEN
+    access.grantDeletePasswords(operator);
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(operator.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: 'ssm:DeleteParameter',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*']] },
+        }],
+      },
+    });
+  });
+
   test('refuses contradictory props with a message naming them', () => {
     expect(() => new ResetAccess(stack, 'Both', { rescueVpc: new RescueVpc(stack, 'Vpc'), rescueVpcProps: {} }))
       .toThrow(/either `rescueVpc` .* or `rescueVpcProps`/);

@@ -51,7 +51,11 @@ export async function passwordCommand(env: CliEnvironment, instanceIdArg: string
         deleted = true;
       } catch (err) {
         // The password was read: show it, and say the parameter is still there.
-        env.stderr.write(`Could not delete ${name}: ${toCliError(err).message}\n`);
+        const error = toCliError(err);
+        env.stderr.write(`Could not delete ${name}: ${error.message}\n`);
+        if (error.name === 'AccessDenied') {
+          env.stderr.write('Deleting needs its own grant (reading does not imply it): ResetAccess.grantDeletePasswords(role) gives ssm:DeleteParameter on /EC2Rescue/Passwords/i-*.\n');
+        }
       }
     }
     printPassword(env, options, instanceId, password, [

@@ -5,7 +5,7 @@ import { EXIT_CODES } from '../core/exit-codes';
 import type { CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
-  BIN, checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resolveStateMachineArn, writeLines,
+  BIN, checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resolveStateMachineArn, withRestore, writeLines,
 } from './shared';
 
 export interface ResetOptions extends GlobalOptions {
@@ -53,9 +53,9 @@ export async function resetCommand(env: CliEnvironment, instanceIdArg: string, o
     return { exitCode: EXIT_CODES.ok, document: { executionArn, executionName: name, instanceId, status: 'RUNNING', request } };
   }
   try {
-    const watched = await watchExecution(env, clients.sfn, executionArn, createRenderer(env, options.json),
-      { follow: true, pollMs: options.pollSeconds * 1000 });
-    return reportExecution(env, options, watched);
+    const pollMs = options.pollSeconds * 1000;
+    const watched = await watchExecution(env, clients.sfn, executionArn, createRenderer(env, options.json), { follow: true, pollMs });
+    return await withRestore(env, clients, options, watched, reportExecution(env, options, watched), { follow: true, pollMs });
   } catch (err) {
     throw toCliError(err);
   }

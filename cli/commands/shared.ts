@@ -8,6 +8,7 @@ import { failureLines, formatDuration, nextSteps, planLines, ResetOutput } from 
 import type { ExecutionStatus, ProgressTracker } from '../core/history';
 import type { AwsClients, CliEnvironment } from '../environment';
 import { PlainRenderer, ProgressRenderer, SilentRenderer, TerminalRenderer } from '../progress';
+import { followRestore, restoreMachineRestores, restoreOutcome } from '../restore';
 import type { WatchResult } from '../watch';
 
 /** The name of the command, as operators type it (used in the hints the CLI prints). */
@@ -158,7 +159,9 @@ export function reportExecution(env: CliEnvironment, options: GlobalOptions, wat
   const what = input.dryRun ? 'Preflight' : 'Reset';
   if (!options.json) {
     const verb = { FAILED: 'failed', TIMED_OUT: 'timed out', ABORTED: 'was stopped' }[status as string] ?? status.toLowerCase();
-    writeLines(env, [`✖ ${what} of ${instanceId} ${verb} after ${elapsed}.`, ...failureLines(status as ExecutionStatus, failure).map(l => `  ${l}`)]);
+    const byRestoreMachine = restoreMachineRestores(status, tracker, input.dryRun === true, failure);
+    writeLines(env, [`✖ ${what} of ${instanceId} ${verb} after ${elapsed}.`,
+      ...failureLines(status as ExecutionStatus, failure, byRestoreMachine).map(l => `  ${l}`)]);
   }
   return {
     exitCode: EXIT_CODES.resetFailed,
@@ -167,4 +170,24 @@ export function reportExecution(env: CliEnvironment, options: GlobalOptions, wat
       error: { name: failure.error, cause: failure.cause, meaning: advice.meaning, action: advice.action, instance: advice.instance },
     },
   };
+}
+
+/**
+ * After a reset the restore state machine puts back (ABORTED, TIMED_OUT, or FAILED outside the
+ * failure path): finds that restore, follows it (`follow`) and adds its outcome to the report and
+ * to the `--json` document (`restore`). The exit code stays the reset's.
+ */
+export async function withRestore(
+  env: CliEnvironment, clients: AwsClients, options: GlobalOptions, watched: WatchResult, result: CommandResult,
+  watch: { follow: boolean; pollMs: number },
+): Promise<CommandResult> {
+  const { execution, tracker } = watched;
+  const status = execution.status ?? tracker.status;
+  const failure = execution.error ? { error: execution.error, cause: execution.cause } : tracker.failure;
+  if (watched.detached || !restoreMachineRestores(status, tracker, executionInput(execution).dryRun === true, failure)) return result;
+  const report = await followRestore(env, clients.sfn, execution, createRenderer(env, options.json),
+    { follow: watch.follow, pollMs: watch.pollMs, json: options.json });
+  const outcome = restoreOutcome(report, `${BIN} status ${execution.executionArn ?? ''}`, env.now());
+  if (!options.json) writeLines(env, outcome.lines);
+  return { ...result, document: { ...result.document, restore: outcome.document } };
 }

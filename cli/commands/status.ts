@@ -3,7 +3,7 @@ import { CliError, toCliError } from '../core/errors';
 import type { AwsClients, CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
-  checkInstanceId, CommandResult, createRenderer, executionInput, GlobalOptions, isExecutionArn, reportExecution, resolveStateMachineArn,
+  checkInstanceId, CommandResult, createRenderer, executionInput, GlobalOptions, isExecutionArn, reportExecution, resolveStateMachineArn, withRestore,
 } from './shared';
 
 export interface StatusOptions extends GlobalOptions {
@@ -30,9 +30,10 @@ export async function statusCommand(env: CliEnvironment, target: string, options
       env.stderr.write(`Reset of ${instanceId}: ${executionArn}\n`);
       if (follow) env.stderr.write('Ctrl-C stops watching; the reset goes on.\n');
     }
-    const watched = await watchExecution(env, clients.sfn, executionArn, createRenderer(env, options.json),
-      { follow, pollMs: options.pollSeconds * 1000 });
-    return reportExecution(env, options, watched);
+    const pollMs = options.pollSeconds * 1000;
+    const watched = await watchExecution(env, clients.sfn, executionArn, createRenderer(env, options.json), { follow, pollMs });
+    // The restore of an ended reset is followed while it runs, unless --no-wait.
+    return await withRestore(env, clients, options, watched, reportExecution(env, options, watched), { follow: options.wait, pollMs });
   } catch (err) {
     throw toCliError(err);
   }

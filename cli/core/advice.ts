@@ -98,7 +98,7 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
     'Log in (aws sso login --profile <p>, or aws configure), then pass --profile <p> or set AWS_PROFILE.'),
   'NoRegion': cli(EXIT_CODES.setup, 'No AWS Region is set.', 'Pass --region <region>, set AWS_REGION, or give the profile a region.'),
   'AccessDenied': cli(EXIT_CODES.setup, 'AWS denied the request.',
-    'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets) and grantReadPasswords (passwords).'),
+    'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets), grantReadPasswords (passwords) and grantDeletePasswords (password --delete).'),
   'StateMachineNotFound': cli(EXIT_CODES.setup, 'No reset state machine was found in this account and Region.',
     'Check --region and --profile; deploy ResetAccess there, or pass --state-machine-arn (or --state-machine-parameter if the stack uses another parameter name).'),
   'ExecutionNotFound': cli(EXIT_CODES.notFound, 'No such reset execution.',

@@ -100,12 +100,15 @@ export function instanceAfterFailure(advice: Advice): string {
   }
 }
 
-/** The lines that explain a failed execution: error, cause, meaning, state of the instance, what to do. */
-export function failureLines(status: ExecutionStatus, failure: Failure | undefined): string[] {
+/**
+ * The lines that explain a failed execution: error, cause, meaning, state of the instance, what to do.
+ * `byRestoreMachine`: the restore state machine (not the reset's own failure path) puts the instance
+ * back, as after ABORTED, TIMED_OUT and a failure outside the failure path (e.g. States.Runtime).
+ */
+export function failureLines(status: ExecutionStatus, failure: Failure | undefined, byRestoreMachine = status === 'ABORTED' || status === 'TIMED_OUT'): string[] {
   const name = failure?.error ?? status;
   const advice = adviceFor(name);
-  // ABORTED and TIMED_OUT restore through the restore state machine, after the execution ended.
-  const instance = status === 'ABORTED' || status === 'TIMED_OUT'
+  const instance = byRestoreMachine
     ? 'The restore state machine puts the instance back (EventBridge starts it when a reset ends this way).'
     : instanceAfterFailure(advice);
   return [

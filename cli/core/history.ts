@@ -1,5 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { Lane, STEP_DEFINITIONS, stepOfState } from './steps';
+import { Lane, RESET_STEPS, StepCatalog } from './steps';
 
 /**
  * Turns a Step Functions execution history into the steps an operator follows: which started,
@@ -45,6 +45,14 @@ export class ProgressTracker {
   private readonly events = new Map<number, HistoryEvent>();
   private latestError?: { event: HistoryEvent; failure: Failure };
 
+  /** @param catalog the steps of the state machine followed (default: the reset's) */
+  constructor(private readonly catalog: StepCatalog = RESET_STEPS) {}
+
+  /** Whether the execution entered the reset's own failure path (`RecordFailure`, `RestoreAfterFailure…`). */
+  public get enteredFailurePath(): boolean {
+    return this.steps.some(step => this.catalog.isFailurePath(step.id));
+  }
+
   /** The id of the newest event applied: fetch only newer ones. */
   public get lastSeenEventId(): number {
     return this.lastEventId;
@@ -89,7 +97,7 @@ export class ProgressTracker {
   }
 
   private entered(stateName: string, event: HistoryEvent, at: Date): ProgressChange[] {
-    const definition = stepOfState(stateName);
+    const definition = this.catalog.stepOf(stateName);
     if (!definition) return [];
     const changes: ProgressChange[] = [];
     if (definition.isFailurePath && !this.failure) {
@@ -113,7 +121,7 @@ export class ProgressTracker {
   }
 
   private exited(stateName: string, at: Date): ProgressChange[] {
-    const definition = stepOfState(stateName);
+    const definition = this.catalog.stepOf(stateName);
     if (!definition || definition.endState !== stateName) return [];
     const step = this.steps.find(s => s.id === definition.id && s.status === 'running');
     // A state that failed (its error not followed by a success) has not ended its step well: the failure path will say.
@@ -138,7 +146,7 @@ export class ProgressTracker {
     for (const step of this.open()) {
       if (status === 'SUCCEEDED') changes.push(this.end(step, 'succeeded', at));
       // The restore after a failure reaches the final Fail state only once it has converged.
-      else if (status === 'FAILED' && isFailurePath(step) && failure?.error !== 'RestoreIncomplete') changes.push(this.end(step, 'succeeded', at));
+      else if (status === 'FAILED' && this.catalog.isFailurePath(step.id) && failure?.error !== 'RestoreIncomplete') changes.push(this.end(step, 'succeeded', at));
       else if (status === 'FAILED') changes.push(this.end(step, 'failed', at, failure?.error));
       else changes.push(this.end(step, 'stopped', at));
     }
@@ -165,16 +173,12 @@ export class ProgressTracker {
     let current: HistoryEvent | undefined = event;
     for (let hops = 0; current && hops < 50; hops++) {
       const name = current.stateEnteredEventDetails?.name;
-      const step = name !== undefined ? stepOfState(name) : undefined;
+      const step = name !== undefined ? this.catalog.stepOf(name) : undefined;
       if (step) return step.id;
       current = current.previousEventId ? this.events.get(current.previousEventId) : undefined;
     }
     return undefined;
   }
-}
-
-function isFailurePath(step: StepProgress): boolean {
-  return STEP_DEFINITIONS.some(definition => definition.id === step.id && definition.isFailurePath);
 }
 
 function failureOf(event: HistoryEvent): Failure | undefined {

@@ -56,14 +56,52 @@ export const STEP_DEFINITIONS: readonly StepDefinition[] = [
   },
 ];
 
+/**
+ * The restore state machine's states (started by EventBridge when a reset ends ABORTED, TIMED_OUT,
+ * or FAILED outside its own failure path): read the reset's journal, then put the instance back.
+ * `JournalFound?`, `Restored`, `NothingToRestore` and the `RestoreIncomplete` Fail state are not shown.
+ */
+export const RESTORE_STEP_DEFINITIONS: readonly StepDefinition[] = [
+  { id: 'restore-journal', label: 'Read what the reset changed (restore state machine)', lane: 'main', states: ['LoadJournal'], endState: 'LoadJournal' },
+  {
+    id: 'restore-machine',
+    label: 'Put the instance back (restore state machine)',
+    lane: 'main',
+    states: ['UseJournalPlan'],
+    pollLoops: ['Restore'],
+  },
+];
+
 const POLL_LOOP_SUFFIXES = ['', 'Start', 'Done?', 'Wait', 'Count'];
 
-const BY_STATE: ReadonlyMap<string, StepDefinition> = new Map(STEP_DEFINITIONS.flatMap(step => [
-  ...(step.states ?? []).map(state => [state, step] as const),
-  ...(step.pollLoops ?? []).flatMap(task => POLL_LOOP_SUFFIXES.map(suffix => [`${task}${suffix}`, step] as const)),
-]));
+/** The steps of one state machine, by state name. */
+export class StepCatalog {
+  private readonly byState: ReadonlyMap<string, StepDefinition>;
 
-/** The step a state belongs to, if it is shown. */
+  constructor(public readonly definitions: readonly StepDefinition[]) {
+    this.byState = new Map(definitions.flatMap(step => [
+      ...(step.states ?? []).map(state => [state, step] as const),
+      ...(step.pollLoops ?? []).flatMap(task => POLL_LOOP_SUFFIXES.map(suffix => [`${task}${suffix}`, step] as const)),
+    ]));
+  }
+
+  /** The step a state belongs to, if it is shown. */
+  public stepOf(stateName: string): StepDefinition | undefined {
+    return this.byState.get(stateName);
+  }
+
+  /** Whether the step (by id) is the reset's own failure path (its in-machine restore). */
+  public isFailurePath(stepId: string): boolean {
+    return this.definitions.some(definition => definition.id === stepId && definition.isFailurePath === true);
+  }
+}
+
+/** The reset state machine's steps. */
+export const RESET_STEPS = new StepCatalog(STEP_DEFINITIONS);
+/** The restore state machine's steps. */
+export const RESTORE_STEPS = new StepCatalog(RESTORE_STEP_DEFINITIONS);
+
+/** The step a state of the reset state machine belongs to, if it is shown. */
 export function stepOfState(stateName: string): StepDefinition | undefined {
-  return BY_STATE.get(stateName);
+  return RESET_STEPS.stepOf(stateName);
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -197,6 +197,13 @@ export class ResetWorkflow extends Construct {
   /** Tag key instances must carry (with value `true`) to be reset, unless `targetTag` or `allowAnyInstance` is given. */
   public static readonly DEFAULT_TARGET_TAG_KEY = 'cdk-ec2-reset-access:allow-reset';
 
+  /**
+   * Tag key on the reset state machine whose value is the restore state machine's ARN: how a
+   * client that knows only the reset state machine (the operator CLI) finds the restore that
+   * follows an aborted, timed-out or failed reset.
+   */
+  public static readonly RESTORE_STATE_MACHINE_TAG_KEY = 'cdk-ec2-reset-access:restore-state-machine-arn';
+
   /** The reset state machine: what operators start. */
   public readonly stateMachine: sfn.StateMachine;
   /** The restore state machine, started by `restoreRule`. */
@@ -363,6 +370,10 @@ export class ResetWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: restoreLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    // The restore machine does not refer to the reset machine, so this adds no dependency cycle.
+    Tags.of(this.stateMachine).add(ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY, this.restoreStateMachine.stateMachineArn, {
+      includeResourceTypes: ['AWS::StepFunctions::StateMachine'],
+    });
     for (const machine of [this.stateMachine, this.restoreStateMachine]) {
       const invoked = machine === this.stateMachine ? Object.values(fns) : [fns.loadJournal, fns.restore];
       acknowledgeWildcards(machine, { resources: invoked.map((fn: lambda.IFunction) => `${fn.functionArn}:*`) },
@@ -398,26 +409,62 @@ export class ResetWorkflow extends Construct {
   }
 
   /**
-   * Allows starting resets, and watching and stopping their executions (stopping one runs the restore).
+   * Allows starting resets, and watching and stopping their executions (stopping one runs the
+   * restore); and following the restore state machine's executions: finding the reset state
+   * machine's restore through its tag (`RESTORE_STATE_MACHINE_TAG_KEY`), listing the restore's
+   * executions and reading them.
    */
   public grantStartReset(grantee: iam.IGrantable): iam.Grant {
-    const executions = Stack.of(this).formatArn({
+    const stack = Stack.of(this);
+    const executionsOf = (machine: sfn.StateMachine) => stack.formatArn({
       service: 'states',
       resource: 'execution',
-      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      resourceName: `${machine.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const executions = executionsOf(this.stateMachine);
+    const restoreExecutions = executionsOf(this.restoreStateMachine);
     const grant = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['states:StartExecution', 'states:ListExecutions'],
+      actions: ['states:StartExecution', 'states:ListExecutions', 'states:ListTagsForResource'],
       resourceArns: [this.stateMachine.stateMachineArn],
     }).combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
       resourceArns: [executions],
+    })).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:ListExecutions'],
+      resourceArns: [this.restoreStateMachine.stateMachineArn],
+    })).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      resourceArns: [restoreExecutions],
     }));
     acknowledgeOnGrantee(grantee, [executions],
       'The wildcard is the execution name: the operator may watch and stop any execution of the reset state machine, and no other.');
+    acknowledgeOnGrantee(grantee, [restoreExecutions],
+      'The wildcard is the execution name: the operator may read (not start or stop) any execution of the restore state machine, ' +
+        'to follow the restore after a reset it started was stopped, timed out or failed.');
+    return grant;
+  }
+
+  /**
+   * Allows deleting the online method's password parameters (`/EC2Rescue/Passwords/i-*` of this
+   * account and Region), e.g. `password <instance-id> --from-parameter --delete` of the CLI once
+   * the password is read. Separate from {@link grantReadPasswords}: reading a password should not
+   * imply deleting it. `PasswordRetention` deletes them anyway after their retention.
+   */
+  public grantDeletePasswords(grantee: iam.IGrantable): iam.Grant {
+    const parameters = this.passwordParametersArn();
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:DeleteParameter'],
+      resourceArns: [parameters],
+    });
+    acknowledgeOnGrantee(grantee, [parameters],
+      'The wildcard is the instance id: the password parameter /EC2Rescue/Passwords/i-* of any instance in this account and Region, ' +
+        'which EC2Rescue names after the instance it reset; nothing else can be deleted.');
     return grant;
   }
 
@@ -428,13 +475,7 @@ export class ResetWorkflow extends Construct {
    * it with the instance's key pair).
    */
   public grantReadPasswords(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    const parameters = stack.formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: `${RESCUE_PASSWORD_PARAMETER_PREFIX.slice(1)}i-*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    const parameters = this.passwordParametersArn();
     const statements = readPasswordStatements(this.policyContext, parameters);
     let grant: iam.Grant | undefined;
     for (const statement of statements) {
@@ -451,6 +492,16 @@ export class ResetWorkflow extends Construct {
         'instances the workflow may reset (the target tag condition applies), in this account and Region.');
     if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
     return grant!;
+  }
+
+  /** `arn:<partition>:ssm:<region>:<account>:parameter/EC2Rescue/Passwords/i-*` of this stack. */
+  private passwordParametersArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${RESCUE_PASSWORD_PARAMETER_PREFIX.slice(1)}i-*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   private functionOptions(

@@ -109,24 +109,37 @@ export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Re
  */
 export function serveExecution(
   sfn: AwsStub<any, any, any>, events: HistoryEvent[],
-  options: { batch?: number; pageSize?: number; input: Record<string, unknown>; status: string; output?: unknown; error?: string; cause?: string },
+  options: {
+    batch?: number;
+    pageSize?: number;
+    input: Record<string, unknown>;
+    status: string;
+    output?: unknown;
+    error?: string;
+    cause?: string;
+    /** Another execution than the reset (e.g. its restore): served only for this ARN. */
+    executionArn?: string;
+    stateMachineArn?: string;
+  },
 ) {
+  const executionArn = options.executionArn ?? EXECUTION_ARN;
+  const only = options.executionArn ? { executionArn } : undefined;
   let visible = 0;
   const batch = options.batch ?? events.length;
   const pageSize = options.pageSize ?? 1000;
-  sfn.on(GetExecutionHistoryCommand).callsFake(input => {
+  sfn.on(GetExecutionHistoryCommand, only).callsFake(input => {
     if (!input.nextToken) visible = Math.min(events.length, visible + batch);
     const newestFirst = events.slice(0, visible).reverse();
     const offset = Number(input.nextToken ?? 0);
     const page = newestFirst.slice(offset, offset + pageSize);
     return { events: page, nextToken: offset + pageSize < newestFirst.length ? String(offset + pageSize) : undefined };
   });
-  sfn.on(DescribeExecutionCommand).callsFake(() => {
+  sfn.on(DescribeExecutionCommand, only).callsFake(() => {
     const done = visible >= events.length;
     return {
-      executionArn: EXECUTION_ARN,
-      stateMachineArn: STATE_MACHINE_ARN,
-      name: EXECUTION_ARN.split(':').pop(),
+      executionArn,
+      stateMachineArn: options.stateMachineArn ?? STATE_MACHINE_ARN,
+      name: executionArn.split(':').pop(),
       status: done ? options.status : 'RUNNING',
       input: JSON.stringify(options.input),
       startDate: events[0]?.timestamp,

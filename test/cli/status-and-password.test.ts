@@ -272,6 +272,7 @@ describe('password', () => {
     expect(code).toBe(0);
     expect(env.out.text).toBe('pw\n');
     expect(env.err.text).toContain(`Could not delete /EC2Rescue/Passwords/${INSTANCE_ID}: not authorized`);
+    expect(env.err.text).toContain('ResetAccess.grantDeletePasswords(role)');
     expect(env.err.text).toContain('It stays in');
   });
 

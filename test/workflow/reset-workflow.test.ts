@@ -405,7 +405,7 @@ describe('ResetWorkflow', () => {
   });
 
   describe('grants', () => {
-    test('grantStartReset: start executions of the reset machine, watch and stop them', () => {
+    test('grantStartReset: start executions of the reset machine, watch and stop them, and follow the restore machine\'s', () => {
       // GIVEN
       ({ stack, workflow } = workflowStack());
       const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
@@ -415,16 +415,40 @@ describe('ResetWorkflow', () => {
 
       // THEN
       const resetId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as any);
+      const restoreId = stack.getLogicalId(workflow.restoreStateMachine.node.defaultChild as any);
+      const executionsOf = (id: string) =>
+        ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:us-east-1:123456789012:execution:', { 'Fn::GetAtt': [id, 'Name'] }, ':*']] });
       const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
         .find((p: any) => p.Properties.Roles[0].Ref.startsWith('Operator')) as any;
       expect(policy.Properties.PolicyDocument.Statement).toEqual([
-        { Effect: 'Allow', Action: ['states:StartExecution', 'states:ListExecutions'], Resource: { Ref: resetId } },
+        { Effect: 'Allow', Action: ['states:StartExecution', 'states:ListExecutions', 'states:ListTagsForResource'], Resource: { Ref: resetId } },
         {
           Effect: 'Allow',
           Action: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:us-east-1:123456789012:execution:', { 'Fn::GetAtt': [resetId, 'Name'] }, ':*']] },
+          Resource: executionsOf(resetId),
         },
+        // The restore machine: list and read its executions, never start or stop them.
+        { Effect: 'Allow', Action: 'states:ListExecutions', Resource: { Ref: restoreId } },
+        { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: executionsOf(restoreId) },
       ]);
+    });
+
+    test('the reset machine carries the restore machine\'s ARN in a tag, without a dependency cycle', () => {
+      // GIVEN
+      ({ stack, workflow } = workflowStack());
+      const resetId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as any);
+      const restoreId = stack.getLogicalId(workflow.restoreStateMachine.node.defaultChild as any);
+
+      // THEN
+      expect(ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY).toBe('cdk-ec2-reset-access:restore-state-machine-arn');
+      const resources = Template.fromStack(stack).toJSON().Resources;
+      expect(resources[resetId].Properties.Tags).toEqual([{ Key: ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY, Value: { Ref: restoreId } }]);
+      // Only the reset machine: not the restore machine, not the roles.
+      const tagged = Object.entries(resources).filter(([, r]: [string, any]) =>
+        (r.Properties?.Tags ?? []).some((t: any) => t.Key === ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY)).map(([id]) => id);
+      expect(tagged).toEqual([resetId]);
+      // Synthesizing at all proves there is no cycle; the restore machine does not depend on the reset machine.
+      expect(JSON.stringify(resources[restoreId])).not.toContain(resetId);
     });
 
     test('grantReadPasswords: the password parameters and GetPasswordData of targets only', () => {
@@ -456,6 +480,33 @@ describe('ResetWorkflow', () => {
       // THEN
       const statements = iamStatements(keyStack).filter(s => s.policy.startsWith('OperatorDefaultPolicy'));
       expect(allows(statements, 'kms:Decrypt')).toHaveLength(1);
+    });
+    test('grantDeletePasswords: ssm:DeleteParameter on the password parameters of this account and Region, nothing else', () => {
+      // GIVEN
+      ({ stack, workflow } = workflowStack());
+      const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // WHEN
+      workflow.grantDeletePasswords(operator);
+
+      // THEN
+      const statements = iamStatements(stack).filter(s => s.policy.startsWith('OperatorDefaultPolicy'));
+      expect(statements).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: ['ssm:DeleteParameter'], Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*'] }),
+      ]);
+    });
+
+    test('grantReadPasswords does not allow deleting', () => {
+      // GIVEN
+      ({ stack, workflow } = workflowStack());
+      const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // WHEN
+      workflow.grantReadPasswords(operator);
+
+      // THEN
+      const statements = iamStatements(stack).filter(s => s.policy.startsWith('OperatorDefaultPolicy'));
+      expect(allows(statements, 'ssm:DeleteParameter')).toEqual([]);
     });
   });
 
@@ -496,6 +547,7 @@ describe('ResetWorkflow', () => {
       const operator = new iam.Role(s, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
       workflowUnderNag.grantStartReset(operator);
       workflowUnderNag.grantReadPasswords(operator);
+      workflowUnderNag.grantDeletePasswords(operator);
     }, { env: ENV });
 
     // THEN

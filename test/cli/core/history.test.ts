@@ -1,4 +1,5 @@
 import { ProgressTracker } from '../../../cli/core/history';
+import { RESTORE_STEPS } from '../../../cli/core/steps';
 import { HistoryBuilder, INSTANCE_ID, offlineSuccess, PLAN } from '../history-fixture';
 
 const summary = (tracker: ProgressTracker) => tracker.steps.map(s => `${s.id}:${s.status}`);
@@ -134,5 +135,33 @@ describe('ProgressTracker', () => {
     expect(tracker.status).toBe('ABORTED');
     expect(tracker.steps.at(-1)).toMatchObject({ id: 'attach', status: 'stopped' });
     expect(tracker.failure?.error).toBe('ABORTED');
+  });
+
+  test('follows the restore state machine with its own steps, and marks a restore that does not converge', () => {
+    // GIVEN
+    const tracker = new ProgressTracker(RESTORE_STEPS);
+    const history = new HistoryBuilder().started({ executionArn: 'arn', input: '{}' }).task('LoadJournal', { output: { found: true, plan: PLAN } })
+      .state('Choice', 'JournalFound?').state('Pass', 'UseJournalPlan').pollLoop('Restore', ['waiting', 'still waiting'])
+      .state('Fail', 'RestoreIncomplete').failed('RestoreIncomplete', 'did not converge');
+
+    // WHEN
+    tracker.apply(history.events);
+
+    // THEN
+    expect(summary(tracker)).toEqual(['restore-journal:succeeded', 'restore-machine:failed']);
+    expect(tracker.steps[1].error).toBe('RestoreIncomplete');
+    expect(tracker.enteredFailurePath).toBe(false);
+  });
+
+  test('knows whether a reset went through its own failure path', () => {
+    // GIVEN
+    const tracker = new ProgressTracker();
+
+    // WHEN
+    tracker.apply(new HistoryBuilder().started({ instanceId: INSTANCE_ID }).task('Preflight', { output: PLAN })
+      .task('SendOfflineFix', { error: 'CommandFailed' }).state('Pass', 'RecordFailure').events);
+
+    // THEN
+    expect(tracker.enteredFailurePath).toBe(true);
   });
 });

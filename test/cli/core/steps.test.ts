@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { stepOfState, STEP_DEFINITIONS } from '../../../cli/core/steps';
+import { RESTORE_STEP_DEFINITIONS, RESTORE_STEPS, stepOfState, STEP_DEFINITIONS } from '../../../cli/core/steps';
 import { ResetAccess } from '../../../src';
 import { stateMachineDefinition } from '../../helpers/asl';
 
@@ -34,5 +34,33 @@ describe('the CLI\'s step catalog', () => {
 
     // THEN
     expect(missing).toEqual([]);
+  });
+
+  describe('of the restore state machine', () => {
+    const restoreStates = allStates(stateMachineDefinition(stack, 'ResetAccessWorkflowRestoreStateMachine'));
+
+    test('shows every Task as a step, with an operator label that says it is the restore state machine', () => {
+      // WHEN
+      const unshown = restoreStates.filter(([name, state]) => state.Type === 'Task' && !RESTORE_STEPS.stepOf(name)).map(([name]) => name);
+
+      // THEN
+      expect(unshown).toEqual([]);
+      expect(RESTORE_STEP_DEFINITIONS.map(step => step.label)).toEqual([
+        'Read what the reset changed (restore state machine)',
+        'Put the instance back (restore state machine)',
+      ]);
+    });
+
+    test('names only states that exist', () => {
+      // GIVEN
+      const names = new Set(restoreStates.map(([name]) => name));
+
+      // WHEN
+      const missing = RESTORE_STEP_DEFINITIONS.flatMap(step => [...(step.states ?? []), ...(step.pollLoops ?? []).flatMap(t => [t, `${t}Start`, `${t}Done?`])])
+        .filter(name => !names.has(name));
+
+      // THEN
+      expect(missing).toEqual([]);
+    });
   });
 });
