@@ -108,6 +108,13 @@ export async function captureSessions(sample: SampleArtifacts): Promise<Map<stri
     await s.run('status-resumed', ['status', arn], { tty: true, expectExit: 0 });
   });
 
+  // A reset stopped in the console while the root volume is on the helper: the CLI follows the restore.
+  await scenario(async s => {
+    const target = windowsTarget(s.account);
+    s.cli.stepFunctions.faultsForNextStart = [{ machine: 'reset', state: 'CheckOfflineFix', kind: 'abort' }];
+    await s.run('aborted', ['reset', target.instanceId], { tty: true, expectExit: 1 });
+  });
+
   // An online reset, and the password from its parameter.
   await scenario(async s => {
     const target = managedTarget(s.account);

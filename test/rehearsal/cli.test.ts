@@ -175,6 +175,31 @@ describe('rehearsal: the operator CLI', () => {
     expect(JSON.parse(byInstance.stdout)).toMatchObject({ executionArn: arn, status: 'SUCCEEDED', output: { passwordStatus: 'available' } });
   });
 
+  test('a reset stopped in the console: the CLI finds the restore EventBridge started, follows it, and says the instance is back', async () => {
+    // GIVEN a reset that someone stops while the root volume is on the helper
+    const target = windowsTarget(r.account);
+    cli.stepFunctions.faultsForNextStart = [{ machine: 'reset', state: 'CheckOfflineFix', kind: 'abort' }];
+
+    // WHEN
+    const run = await cli.run(['reset', target.instanceId]);
+
+    // THEN the restore state machine ran in the rehearsal (started by the emulated rule) and the CLI followed it
+    const [reset, restore] = r.executions;
+    expect(reset.status).toBe('ABORTED');
+    expect(restore).toMatchObject({ machine: 'restore', status: 'SUCCEEDED', input: { executionArn: reset.arn } });
+    expect(run.exitCode).toBe(EXIT_CODES.resetFailed);
+    expect(run.stdout).toContain(`✖ Reset of ${target.instanceId} was stopped after`);
+    expect(run.stderr).toMatch(/start {2}Put the instance back \(restore state machine\)/);
+    expect(run.stdout).toContain('The instance was put back as it was');
+    // What the CLI says is what the account shows: running again, its root volume back, no helper left.
+    r.settle();
+    const instance = r.account.instances.get(target.instanceId)!;
+    expect(instance.state).toBe('running');
+    const root = [...r.account.volumes.values()].find(v => v.attachment?.instanceId === target.instanceId);
+    expect(root?.attachment?.device).toBe('/dev/sda1');
+    expect([...r.account.instances.values()].filter(i => i.isHelper).map(i => i.state)).toEqual([expect.stringMatching(/^(shutting-down|terminated)$/)]);
+  });
+
   test('--json: one document on stdout with the steps and the output, nothing else', async () => {
     const target = windowsTarget(r.account);
 
