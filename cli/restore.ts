@@ -33,6 +33,9 @@ const LIST_AT_MOST = 100;
 const DESCRIBE_PER_LOOK = 5;
 const DESCRIBE_AT_MOST = 20;
 
+/** The error of a restore loop that did not converge (WORKFLOW_ERRORS.restoreIncomplete). */
+const RESTORE_INCOMPLETE = 'RestoreIncomplete';
+
 /** Why the CLI could not follow the restore. */
 export type RestoreNotFollowedReason = 'NoTag' | 'AccessDenied' | 'NotFound' | 'Detached' | 'Error';
 
@@ -42,16 +45,20 @@ export type RestoreReport =
 
 /**
  * Whether the restore state machine puts the instance back after this reset: after ABORTED and
- * TIMED_OUT, and after FAILED when the reset did not go through its own failure path
- * (`RecordFailure` → `RestoreAfterFailure…`), e.g. a States.Runtime error. Not after a preflight
- * failure (nothing was changed) or a dry run.
+ * TIMED_OUT; after FAILED when the reset did not go through its own failure path
+ * (`RecordFailure` → `RestoreAfterFailure…`), e.g. a States.Runtime error; and after its own
+ * restore gave up (`RestoreIncomplete`: the lock and journal are kept, so the restore state
+ * machine, which the rule starts on every FAILED, tries again). Not after a preflight failure
+ * (nothing was changed), a failure path that put the instance back, or a dry run.
  */
 export function restoreMachineRestores(status: string, tracker: ProgressTracker, dryRun: boolean, failure: Failure | undefined): boolean {
   if (dryRun) return false;
   if (status === 'ABORTED' || status === 'TIMED_OUT') return true;
-  if (status !== 'FAILED' || tracker.enteredFailurePath) return false;
+  if (status !== 'FAILED') return false;
+  if (tracker.enteredFailurePath) return failure?.error === RESTORE_INCOMPLETE;
   return adviceFor(failure?.error ?? 'FAILED').instance !== 'nothing';
 }
+
 
 export interface FollowRestoreOptions {
   /** Wait for the restore to appear and follow it while it runs (false: one look, as it is now). */

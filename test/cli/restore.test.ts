@@ -185,6 +185,29 @@ describe('following the restore', () => {
     expect(JSON.parse(env.out.text).restore).toBeUndefined();
   });
 
+  test('a reset whose own restore gave up (RestoreIncomplete): the restore state machine tries again, and is followed', async () => {
+    // GIVEN the failure path ran, did not converge, and kept the lock (so the restore state machine finds the journal)
+    const env = fakeEnvironment();
+    const reset = resetEndingWith(h => h.task('SendOfflineFix', { error: 'CommandFailed', cause: 'EC2Rescue exited 1' })
+      .state('Pass', 'RecordFailure', { input: { failure: { Error: 'CommandFailed', Cause: 'EC2Rescue exited 1' } } })
+      .pollLoop('RestoreAfterFailure', ['waiting: volume detaching', 'still detaching'])
+      .state('Fail', 'RestoreIncompleteAfterFailure')
+      .failed('RestoreIncomplete', RESTORE_INCOMPLETE_CAUSE));
+    serveExecution(sfn, reset.events, { input: RESET_INPUT, status: 'FAILED', error: 'RestoreIncomplete', cause: RESTORE_INCOMPLETE_CAUSE });
+    listRestoresFrom(env, reset.now);
+    serveRestore(restoreHistory(reset.now, 'restored'), 'restored');
+
+    // WHEN
+    const code = await env.run('reset', INSTANCE_ID, '--json');
+
+    // THEN
+    expect(code).toBe(1);
+    expect(JSON.parse(env.out.text)).toMatchObject({
+      error: { name: 'RestoreIncomplete' },
+      restore: { executionArn: RESTORE_ARN, status: 'SUCCEEDED' },
+    });
+  });
+
   test('a preflight failure changed nothing: the restore state machine is not looked for', async () => {
     // GIVEN
     const env = fakeEnvironment();
