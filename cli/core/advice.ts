@@ -85,9 +85,10 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
 
   // ---- Execution statuses without an error name of the workflow's own.
   'TIMED_OUT': during('The reset exceeded the execution timeout.',
-    'The restore state machine (started by EventBridge) puts the instance back: check it in the Step Functions console, then run again.'),
+    'Let the restore finish (followed below when the CLI can, else in the Step Functions console), then run again; if resets keep ' +
+      'timing out, raise the workflow\'s executionTimeout.'),
   'ABORTED': during('The reset execution was stopped.',
-    'The restore state machine (started by EventBridge) puts the instance back: check it in the Step Functions console.'),
+    'Let the restore finish (followed below when the CLI can, else in the Step Functions console); reset again if you still need to.'),
   'States.Timeout': during('A step of the reset timed out.', 'Run again; if it recurs, look at the step in the Step Functions console.'),
   'States.TaskFailed': during('A step of the reset failed unexpectedly.', 'Look at the failed step in the Step Functions console, then run again.'),
   'States.Runtime': during('The state machine met a runtime error.', 'Look at the execution in the Step Functions console and report it.'),

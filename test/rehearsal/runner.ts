@@ -5,6 +5,7 @@
  * is emulated from its synthesized pattern and input transformer.
  */
 import '../setup/promise-with-resolvers';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
@@ -460,7 +461,8 @@ export class Rehearsal {
     const pattern = this.options.restoreRulePattern ?? this.sample.restoreRule.eventPattern;
     if (!matchesPattern(pattern, event)) return;
     const input = transformInput(this.sample.restoreRule.inputPathsMap, this.sample.restoreRule.inputTemplate, event);
-    const restore = this.start('restore', input, { at: (record.end ?? this.clock.now()) + LATENCY.eventBridgeDelivery.seconds * 1000 });
+    // EventBridge names the executions it starts with a UUID: a stable one here, derived from the reset.
+    const restore = this.start('restore', input, { name: uuidOf(record.arn), at: (record.end ?? this.clock.now()) + LATENCY.eventBridgeDelivery.seconds * 1000 });
     record.restoreRun = restore;
     await this.live.get(restore.name)!.done;
   }
@@ -533,6 +535,12 @@ export function forLocalExecutor(definition: any): any {
   };
   visit(copy.States);
   return copy;
+}
+
+/** A version-4-shaped UUID derived from `seed` (the same seed, the same UUID). */
+function uuidOf(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function waitSeconds(state: any, input: any): number {
