@@ -3,7 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ERRORS } from './contracts';
+import { ERRORS, WorkflowCommand } from './contracts';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../../permissions/rescue-password-policy';
 import type { ResetWorkflowFunctions } from '../reset-workflow';
 
@@ -145,6 +145,69 @@ function pollLoop(scope: Construct, o: PollLoopOptions): sfn.State {
   return start;
 }
 
+/** Adds a step's Catch (the reset's `onFailure`). */
+type AddCatch = (task: tasks.LambdaInvoke) => tasks.LambdaInvoke;
+
+interface PollingStepOptions extends Omit<PollLoopOptions, 'task' | 'resultPath' | 'onTimeout'> {
+  readonly fn: lambda.IFunction;
+  readonly payload: Record<string, unknown>;
+  /**
+   * Makes the state to go to when the bound is exceeded. Called after the step has its Catch:
+   * the ASL lists the states that lead to a shared state (RecordFailure) in the order they were
+   * linked to it, so making it earlier would reorder the template.
+   */
+  readonly onTimeout: () => sfn.IChainable;
+  /** Adds the step's Catch; absent inside a Parallel branch, whose failures the Parallel's own Catch handles. */
+  readonly onFailure?: AddCatch;
+}
+
+/**
+ * A Lambda step `<name>` polled until its PollResult (at `$.poll`) says `done`: the {@link step}
+ * inside a {@link pollLoop} of the same name. Returns the loop's first state.
+ */
+function pollingStep(scope: Construct, o: PollingStepOptions): sfn.State {
+  const task = step(scope, o.name, o.fn, o.payload, STATE_PATHS.poll);
+  o.onFailure?.(task);
+  return pollLoop(scope, { ...o, task, resultPath: STATE_PATHS.poll, onTimeout: o.onTimeout() });
+}
+
+interface RunCommandOptions extends Pick<PollingStepOptions, 'next' | 'onTimeout' | 'onFailure'> {
+  /** Name of the step that sends the command. */
+  readonly sendName: string;
+  /** The send-command function that runs it. */
+  readonly send: lambda.IFunction;
+  readonly command: WorkflowCommand;
+  /** JSONPath to the id of the instance the command runs on. */
+  readonly targetInstancePath: string;
+  /** Name of the step that polls the command (and of its loop, bounded by {@link POLL_BOUNDS}.command). */
+  readonly checkName: string;
+  readonly checkCommand: lambda.IFunction;
+}
+
+/**
+ * Runs a Run Command and waits for it: `<sendName>` sends `command` to the instance (the
+ * command's ids at `$.command`), then `<checkName>` polls it with check-command until it has
+ * finished. Returns the send step.
+ */
+function runCommand(scope: Construct, o: RunCommandOptions): sfn.State {
+  const send = step(scope, o.sendName, o.send, {
+    plan: plan(),
+    command: o.command,
+    targetInstanceId: sfn.JsonPath.stringAt(o.targetInstancePath),
+  }, STATE_PATHS.command);
+  o.onFailure?.(send);
+  send.next(pollingStep(scope, {
+    name: o.checkName,
+    fn: o.checkCommand,
+    payload: { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) },
+    maxPolls: POLL_BOUNDS.command,
+    next: o.next,
+    onTimeout: o.onTimeout,
+    onFailure: o.onFailure,
+  }));
+  return send;
+}
+
 /** A Pass that records a failure the state machine decided itself, shaped like a Catch's `{Error, Cause}`. */
 function recordTimeout(scope: Construct, id: string, error: string, cause: string, next: sfn.IChainable): sfn.State {
   const pass = new sfn.Pass(scope, id, {
@@ -262,16 +325,16 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
     new sfn.Pass(scope, id, { result: sfn.Result.fromString(status), resultPath: STATE_PATHS.passwordStatus }).next(offlineOutput);
 
   // ---- Verify: GetPasswordData non-empty (only when the target was running).
-  const checkPassword = onFailure(step(scope, 'CheckPassword', fns.checkPassword, { plan: plan() }, STATE_PATHS.poll));
-  const verify = pollLoop(scope, {
+  const verify = pollingStep(scope, {
     name: 'CheckPassword',
-    task: checkPassword,
-    resultPath: STATE_PATHS.poll,
+    fn: fns.checkPassword,
+    payload: { plan: plan() },
     maxPolls: POLL_BOUNDS.password,
     next: passwordStatus('PasswordAvailable', PASSWORD_STATUS.available),
-    onTimeout: timeout('PasswordNotGeneratedInTime', ERRORS.passwordNotGenerated,
+    onTimeout: () => timeout('PasswordNotGeneratedInTime', ERRORS.passwordNotGenerated,
       'GetPasswordData stayed empty: the password was not generated at boot. The instance is restored; check EC2Launch/EC2Config ' +
       'settings and its system log, or reset again.'),
+    onFailure,
   });
   const afterRestore = new sfn.Choice(scope, 'PasswordCheckNeeded?')
     .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.method`, 'online'), onlineOutput)
@@ -289,31 +352,26 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
   });
 
   // ---- Offline: the fix on the helper, after the volume is attached.
-  const sendOfflineFix = onFailure(step(scope, 'SendOfflineFix', fns.sendHelperCommand, {
-    plan: plan(),
+  const sendOfflineFix = runCommand(scope, {
+    sendName: 'SendOfflineFix',
+    send: fns.sendHelperCommand,
     command: 'offline-password-fix',
-    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.helper}.helperInstanceId`),
-  }, STATE_PATHS.command));
-  const checkOfflineFix = onFailure(step(scope, 'CheckOfflineFix', fns.checkCommand,
-    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll));
-  sendOfflineFix.next(pollLoop(scope, {
-    name: 'CheckOfflineFix',
-    task: checkOfflineFix,
-    resultPath: STATE_PATHS.poll,
-    maxPolls: POLL_BOUNDS.command,
+    targetInstancePath: `${STATE_PATHS.helper}.helperInstanceId`,
+    checkName: 'CheckOfflineFix',
+    checkCommand: fns.checkCommand,
     next: restoreAfterSuccess,
-    onTimeout: timeout('OfflineFixNotFinished', ERRORS.commandFailed, 'The offline password fix did not finish in time on the helper.'),
-  }));
+    onTimeout: () => timeout('OfflineFixNotFinished', ERRORS.commandFailed, 'The offline password fix did not finish in time on the helper.'),
+    onFailure,
+  });
 
-  const attachToHelper = onFailure(step(scope, 'AttachToHelper', fns.attachToHelper,
-    { plan: plan(), helper: sfn.JsonPath.objectAt(STATE_PATHS.helper) }, STATE_PATHS.poll));
-  const attach = pollLoop(scope, {
+  const attach = pollingStep(scope, {
     name: 'AttachToHelper',
-    task: attachToHelper,
-    resultPath: STATE_PATHS.poll,
+    fn: fns.attachToHelper,
+    payload: { plan: plan(), helper: sfn.JsonPath.objectAt(STATE_PATHS.helper) },
     maxPolls: POLL_BOUNDS.attach,
     next: sendOfflineFix,
-    onTimeout: timeout('VolumeNotAttachedInTime', WORKFLOW_ERRORS.volumeNotAttached, 'The root volume did not reach the helper in time.'),
+    onTimeout: () => timeout('VolumeNotAttachedInTime', WORKFLOW_ERRORS.volumeNotAttached, 'The root volume did not reach the helper in time.'),
+    onFailure,
   });
 
   // ---- Offline: prepare the target and the helper in parallel.
@@ -332,21 +390,17 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
   prepare.next(attach);
 
   // ---- Online.
-  const sendOnlineReset = onFailure(step(scope, 'SendOnlineReset', fns.sendOnlineReset, {
-    plan: plan(),
+  const sendOnlineReset = runCommand(scope, {
+    sendName: 'SendOnlineReset',
+    send: fns.sendOnlineReset,
     command: 'online-reset',
-    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.plan}.instanceId`),
-  }, STATE_PATHS.command));
-  const checkOnlineReset = onFailure(step(scope, 'CheckOnlineReset', fns.checkCommand,
-    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll));
-  sendOnlineReset.next(pollLoop(scope, {
-    name: 'CheckOnlineReset',
-    task: checkOnlineReset,
-    resultPath: STATE_PATHS.poll,
-    maxPolls: POLL_BOUNDS.command,
+    targetInstancePath: `${STATE_PATHS.plan}.instanceId`,
+    checkName: 'CheckOnlineReset',
+    checkCommand: fns.checkCommand,
     next: restoreAfterSuccess,
-    onTimeout: timeout('OnlineResetNotFinished', ERRORS.commandFailed, 'AWSSupport-RunEC2RescueForWindowsTool did not finish in time.'),
-  }));
+    onTimeout: () => timeout('OnlineResetNotFinished', ERRORS.commandFailed, 'AWSSupport-RunEC2RescueForWindowsTool did not finish in time.'),
+    onFailure,
+  });
 
   // ---- Start: request → preflight → (dry run | lock → method).
   const methodChoice = new sfn.Choice(scope, 'MethodChoice')
@@ -386,46 +440,36 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
 /** Branch (a): DeleteOnTermination=false, Standby, stop; then the backup image (not waited for). */
 function targetBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
   const createBackupImage = step(scope, 'CreateBackupImage', fns.createBackupImage, { plan: plan() }, STATE_PATHS.backupImage);
-  const prepareTarget = step(scope, 'PrepareTarget', fns.prepareTarget, { plan: plan() }, STATE_PATHS.poll);
-  return pollLoop(scope, {
+  return pollingStep(scope, {
     name: 'PrepareTarget',
-    task: prepareTarget,
-    resultPath: STATE_PATHS.poll,
+    fn: fns.prepareTarget,
+    payload: { plan: plan() },
     maxPolls: POLL_BOUNDS.targetStopped,
     next: createBackupImage,
-    onTimeout: branchFail(scope, 'TargetNotStoppedInTime', WORKFLOW_ERRORS.targetNotStopped, 'The target did not stop in time.'),
+    onTimeout: () => branchFail(scope, 'TargetNotStoppedInTime', WORKFLOW_ERRORS.targetNotStopped, 'The target did not stop in time.'),
   });
 }
 
 /** Branch (b): launch the helper, wait until it is Online in SSM, install EC2Rescue. */
 function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
-  const helper = () => sfn.JsonPath.objectAt(STATE_PATHS.helper);
   const launch = step(scope, 'LaunchHelper', fns.launchHelper, { plan: plan() }, STATE_PATHS.helper);
-  const checkReady = step(scope, 'CheckHelperReady', fns.checkHelperReady, { plan: plan(), helper: helper() }, STATE_PATHS.poll);
-  const sendInstall = step(scope, 'SendInstallEc2Rescue', fns.sendHelperCommand, {
-    plan: plan(),
+  const installEc2Rescue = runCommand(scope, {
+    sendName: 'SendInstallEc2Rescue',
+    send: fns.sendHelperCommand,
     command: 'install-ec2rescue',
-    targetInstanceId: sfn.JsonPath.stringAt(`${STATE_PATHS.helper}.helperInstanceId`),
-  }, STATE_PATHS.command);
-  const checkInstall = step(scope, 'CheckInstall', fns.checkCommand,
-    { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) }, STATE_PATHS.poll);
-  const installed = new sfn.Pass(scope, 'HelperPrepared');
-
-  sendInstall.next(pollLoop(scope, {
-    name: 'CheckInstall',
-    task: checkInstall,
-    resultPath: STATE_PATHS.poll,
-    maxPolls: POLL_BOUNDS.command,
-    next: installed,
-    onTimeout: branchFail(scope, 'InstallNotFinished', ERRORS.commandFailed, 'Installing EC2Rescue on the helper did not finish in time.'),
-  }));
-  return launch.next(pollLoop(scope, {
+    targetInstancePath: `${STATE_PATHS.helper}.helperInstanceId`,
+    checkName: 'CheckInstall',
+    checkCommand: fns.checkCommand,
+    next: new sfn.Pass(scope, 'HelperPrepared'),
+    onTimeout: () => branchFail(scope, 'InstallNotFinished', ERRORS.commandFailed, 'Installing EC2Rescue on the helper did not finish in time.'),
+  });
+  return launch.next(pollingStep(scope, {
     name: 'CheckHelperReady',
-    task: checkReady,
-    resultPath: STATE_PATHS.poll,
+    fn: fns.checkHelperReady,
+    payload: { plan: plan(), helper: sfn.JsonPath.objectAt(STATE_PATHS.helper) },
     maxPolls: POLL_BOUNDS.helperReady,
-    next: sendInstall,
-    onTimeout: branchFail(scope, 'HelperNotReadyInTime', ERRORS.helperNotReady,
+    next: installEc2Rescue,
+    onTimeout: () => branchFail(scope, 'HelperNotReadyInTime', ERRORS.helperNotReady,
       'The helper did not come Online in Systems Manager: check the rescue VPC endpoints and the helper security group.'),
   }));
 }
