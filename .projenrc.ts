@@ -209,28 +209,27 @@ const rosettaCheck = project.addTask('rosetta:check', {
 });
 testTask.spawn(rosettaCheck);
 
+/**
+ * A generated document: `docs:<name>` writes it with `script`, and `docs:<name>:check` (spawned by
+ * the test task) runs `script --check`, which fails when the committed document is stale.
+ */
+function addGeneratedDocument(name: string, script: string, o: { write: string; stale: string }): void {
+  project.addTask(`docs:${name}`, { description: o.write, exec: script });
+  testTask.spawn(project.addTask(`docs:${name}:check`, { description: `Fail when ${o.stale} stale`, exec: `${script} --check` }));
+}
+
 // docs/architecture.svg is drawn from docs/architecture.dot (Graphviz in WebAssembly, offline).
-const architectureScript = 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts';
-project.addTask('docs:architecture', {
-  description: 'Render docs/architecture.svg from docs/architecture.dot',
-  exec: architectureScript,
+addGeneratedDocument('architecture', 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts', {
+  write: 'Render docs/architecture.svg from docs/architecture.dot',
+  stale: 'docs/architecture.svg is',
 });
-testTask.spawn(project.addTask('docs:architecture:check', {
-  description: 'Fail when docs/architecture.svg is stale',
-  exec: `${architectureScript} --check`,
-}));
 
 // The terminal sessions in docs/operating.md and the README are captured from the CLI watching
-// the rehearsal (build-tools/capture-cli-sessions.ts); the test task fails when they are stale.
-const cliSessionsScript = 'ts-node --transpile-only build-tools/capture-cli-sessions.ts';
-project.addTask('docs:cli-sessions', {
-  description: 'Capture the CLI sessions of docs/operating.md and the README from the rehearsal',
-  exec: cliSessionsScript,
+// the rehearsal (build-tools/capture-cli-sessions.ts).
+addGeneratedDocument('cli-sessions', 'ts-node --transpile-only build-tools/capture-cli-sessions.ts', {
+  write: 'Capture the CLI sessions of docs/operating.md and the README from the rehearsal',
+  stale: 'the CLI sessions in docs/operating.md or the README are',
 });
-testTask.spawn(project.addTask('docs:cli-sessions:check', {
-  description: 'Fail when the CLI sessions in docs/operating.md or the README are stale',
-  exec: `${cliSessionsScript} --check`,
-}));
 
 // Integration tests for a real account: projen discovers test/*.integ.ts and makes
 // integ:<name>:deploy (deploy, assert, rewrite the snapshot, destroy), :snapshot (synthesize only),

@@ -6,7 +6,7 @@ import type { AwsOptions, CliEnvironment, SpinnerLike } from '../../cli/environm
 import { runCli } from '../../cli/program';
 
 /** A stream that keeps what is written. */
-export class Buffer {
+export class CapturedStream {
   public text = '';
   constructor(public readonly isTTY: boolean, public readonly columns = isTTY ? 120 : 0) {}
   public write(chunk: string): boolean {
@@ -45,8 +45,8 @@ export class FakeSpinner implements SpinnerLike {
 }
 
 export interface FakeEnvironment extends CliEnvironment {
-  readonly out: Buffer;
-  readonly err: Buffer;
+  readonly out: CapturedStream;
+  readonly err: CapturedStream;
   readonly spinner: FakeSpinner;
   readonly clientOptions: AwsOptions[];
   /** Called on every sleep (after the clock moved). */
@@ -60,8 +60,8 @@ export function fakeEnvironment(options: { tty?: boolean; columns?: number; file
   let clock = options.start ?? new Date('2026-05-01T03:15:00Z');
   let listener: (() => void) | undefined;
   const env: FakeEnvironment = {
-    out: new Buffer(false),
-    err: new Buffer(options.tty ?? false, options.columns),
+    out: new CapturedStream(false),
+    err: new CapturedStream(options.tty ?? false, options.columns),
     spinner: new FakeSpinner(),
     clientOptions: [],
     get stdout() {

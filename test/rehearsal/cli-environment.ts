@@ -11,17 +11,8 @@ import { Rehearsal } from './runner';
 import { RehearsedStepFunctions } from './step-functions-api';
 import type { CliEnvironment, OutputStream, SpinnerLike } from '../../cli/environment';
 import { runCli } from '../../cli/program';
+import { CapturedStream } from '../cli/fake-env';
 import { REHEARSAL_ENV } from '../helpers/asl';
-
-/** A stream that keeps what is written. */
-export class CapturedStream implements OutputStream {
-  public text = '';
-  constructor(public readonly isTTY: boolean, public readonly columns = isTTY ? 120 : 0) {}
-  public write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 /**
  * A spinner that leaves on the stream what a terminal keeps once the spinner has moved on: the
