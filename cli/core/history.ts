@@ -34,6 +34,9 @@ export interface Failure {
   readonly cause?: string;
 }
 
+/** The step whose task returns the plan (and with it the method). */
+const PREFLIGHT_STEP = 'preflight';
+
 export class ProgressTracker {
   public startedAt?: Date;
   public status: ExecutionStatus = 'RUNNING';
@@ -44,6 +47,7 @@ export class ProgressTracker {
   private lastEventId = 0;
   private readonly events = new Map<number, HistoryEvent>();
   private latestError?: { event: HistoryEvent; failure: Failure };
+  private method?: 'online' | 'offline';
 
   /** @param catalog the steps of the state machine followed (default: the reset's) */
   constructor(private readonly catalog: StepCatalog = RESET_STEPS) {}
@@ -85,6 +89,7 @@ export class ProgressTracker {
       // A retried error (NotYet, throttling) that then succeeded is not the failure.
       this.latestError = undefined;
       const output = type === 'LambdaFunctionSucceeded' ? event.lambdaFunctionSucceededEventDetails?.output : event.taskSucceededEventDetails?.output;
+      this.learnMethod(event, output);
       return this.reported(event, output);
     }
     const failure = failureOf(event);
@@ -114,7 +119,8 @@ export class ProgressTracker {
     for (const step of this.open()) {
       if (step.lane === definition.lane || definition.lane === 'main' || step.lane === 'main') changes.push(this.end(step, 'succeeded', at));
     }
-    const step: StepProgress = { id: definition.id, label: definition.label, lane: definition.lane, status: 'running', startedAt: at };
+    const label = (this.method === 'online' ? definition.onlineLabel : undefined) ?? definition.label;
+    const step: StepProgress = { id: definition.id, label, lane: definition.lane, status: 'running', startedAt: at };
     this.steps.push(step);
     changes.push({ kind: 'started', step });
     return changes;
@@ -127,6 +133,13 @@ export class ProgressTracker {
     // A state that failed (its error not followed by a success) has not ended its step well: the failure path will say.
     if (!step || (this.latestError && this.stepOfEvent(this.latestError.event) === step.id)) return [];
     return [this.end(step, 'succeeded', at)];
+  }
+
+  /** The method the reset runs, from the preflight's plan (`auto` is decided there). */
+  private learnMethod(event: HistoryEvent, output: string | undefined): void {
+    if (this.stepOfEvent(event) !== PREFLIGHT_STEP) return;
+    const method = parseJson(output)?.method;
+    if (method === 'online' || method === 'offline') this.method = method;
   }
 
   private reported(event: HistoryEvent, output: string | undefined): ProgressChange[] {

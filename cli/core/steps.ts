@@ -11,6 +11,12 @@ export type Lane = 'main' | 'target' | 'helper';
 export interface StepDefinition {
   readonly id: string;
   readonly label: string;
+  /**
+   * The label when the reset runs the online method (known from the preflight's plan), for steps
+   * that do something else then: the online method leaves the instance running and its volume in
+   * place, so its restore only releases the lock.
+   */
+  readonly onlineLabel?: string;
   readonly lane: Lane;
   /** States that belong to the step as they are. */
   readonly states?: readonly string[];
@@ -44,11 +50,12 @@ export const STEP_DEFINITIONS: readonly StepDefinition[] = [
   { id: 'attach', label: 'Attach the root volume to the helper', lane: 'main', pollLoops: ['AttachToHelper'] },
   { id: 'offline-fix', label: 'Enable password generation (EC2Rescue, offline)', lane: 'main', states: ['SendOfflineFix'], pollLoops: ['CheckOfflineFix'] },
   { id: 'online-reset', label: 'Reset the password (EC2Rescue, online)', lane: 'main', states: ['SendOnlineReset'], pollLoops: ['CheckOnlineReset'] },
-  { id: 'restore', label: 'Put the instance back', lane: 'main', pollLoops: ['RestoreAfterSuccess'] },
+  { id: 'restore', label: 'Put the instance back', onlineLabel: 'Release the instance\'s lock', lane: 'main', pollLoops: ['RestoreAfterSuccess'] },
   { id: 'password', label: 'Wait for Windows to generate the password', lane: 'main', pollLoops: ['CheckPassword'] },
   {
     id: 'restore-after-failure',
     label: 'Put the instance back after the failure',
+    onlineLabel: 'Release the instance\'s lock after the failure',
     lane: 'main',
     states: ['RecordFailure'],
     pollLoops: ['RestoreAfterFailure'],

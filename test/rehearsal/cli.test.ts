@@ -122,6 +122,9 @@ describe('rehearsal: the operator CLI', () => {
     expect(reset.exitCode).toBe(EXIT_CODES.ok);
     expect(reset.stderr).toContain(`start  ${label('online-reset')}`);
     expect(reset.stderr).not.toContain(label('attach'));
+    // The instance never left: its restore only releases the lock, and says so.
+    expect(reset.stderr).toContain('done   Release the instance\'s lock');
+    expect(reset.stderr).not.toContain(label('restore'));
     expect(run.exitCode).toBe(EXIT_CODES.ok);
     expect(run.stdout).toBe(`${value}\n`);
     expect(run.stderr).toContain(`Deleted ${name}.`);

@@ -31,6 +31,28 @@ describe('ProgressTracker', () => {
     expect(backup.endedAt!.getTime() - backup.startedAt.getTime()).toBe(1_000);
   });
 
+  test('an online reset (auto, decided by the preflight) releases the lock instead of putting back an instance that never left', () => {
+    // GIVEN
+    const history = new HistoryBuilder().started({ instanceId: INSTANCE_ID, method: 'auto' })
+      .task('Preflight', { output: { ...PLAN, method: 'online', dryRun: false } })
+      .task('AcquireLock')
+      .task('SendOnlineReset')
+      .pollLoop('CheckOnlineReset', ['command succeeded'])
+      .pollLoop('RestoreAfterSuccess', ['restored']);
+    const offline = new ProgressTracker();
+    const online = new ProgressTracker();
+
+    // WHEN
+    online.apply(history.events);
+    offline.apply(offlineSuccess().events);
+
+    // THEN
+    expect(online.steps.map(s => s.label)).toEqual([
+      'Preflight checks', 'Take the instance\'s lock', 'Reset the password (EC2Rescue, online)', 'Release the instance\'s lock',
+    ]);
+    expect(offline.steps.find(s => s.id === 'restore')!.label).toBe('Put the instance back');
+  });
+
   test('reports each step\'s poll status once, as it changes', () => {
     // GIVEN
     const tracker = new ProgressTracker();
