@@ -4,7 +4,8 @@ import {
 import { adviceFor } from './core/advice';
 import { toCliError } from './core/errors';
 import { formatDuration } from './core/format';
-import type { ExecutionStatus, Failure, ProgressTracker } from './core/history';
+import { ExecutionStatus, Failure, ProgressTracker, RESTORE_INCOMPLETE } from './core/history';
+import { parseJsonObject } from './core/json';
 import { RESTORE_STEPS } from './core/steps';
 import type { CliEnvironment } from './environment';
 import type { ProgressRenderer } from './progress';
@@ -33,9 +34,6 @@ const LIST_AT_MOST = 100;
 const DESCRIBE_PER_LOOK = 5;
 const DESCRIBE_AT_MOST = 20;
 
-/** The error of a restore loop that did not converge (WORKFLOW_ERRORS.restoreIncomplete). */
-const RESTORE_INCOMPLETE = 'RestoreIncomplete';
-
 /** Why the CLI could not follow the restore. */
 export type RestoreNotFollowedReason = 'NoTag' | 'AccessDenied' | 'NotFound' | 'Detached' | 'Error';
 
@@ -58,7 +56,6 @@ export function restoreMachineRestores(status: string, tracker: ProgressTracker,
   if (tracker.enteredFailurePath) return failure?.error === RESTORE_INCOMPLETE;
   return adviceFor(failure?.error ?? 'FAILED').instance !== 'nothing';
 }
-
 
 export interface FollowRestoreOptions {
   /** Wait for the restore to appear and follow it while it runs (false: one look, as it is now). */
@@ -169,13 +166,8 @@ async function findRestore(
 }
 
 /** The restore's input: `{ executionArn, input }` as the restore rule gives it. */
-function restoreInput(execution: DescribeExecutionCommandOutput): { executionArn?: string } {
-  try {
-    const input: unknown = JSON.parse(execution.input ?? '{}');
-    return input && typeof input === 'object' ? input as { executionArn?: string } : {};
-  } catch {
-    return {};
-  }
+function restoreInput(execution: DescribeExecutionCommandOutput): { executionArn?: unknown } {
+  return parseJsonObject(execution.input) ?? {};
 }
 
 function notFollowed(err: unknown, what: string, stateMachineArn?: string): RestoreReport {
@@ -264,10 +256,6 @@ export function restoreOutcome(report: RestoreReport, resume: string, now: Date)
 
 /** The restore's output keeps the journal it read: `found: false` means there was nothing to put back. */
 function journalFound(output: string | undefined): boolean | undefined {
-  try {
-    const parsed = JSON.parse(output ?? '{}') as { journal?: { found?: unknown } };
-    return typeof parsed.journal?.found === 'boolean' ? parsed.journal.found : undefined;
-  } catch {
-    return undefined;
-  }
+  const found = (parseJsonObject(output)?.journal as { found?: unknown } | undefined)?.found;
+  return typeof found === 'boolean' ? found : undefined;
 }

@@ -6,6 +6,7 @@ import { CliError, toCliError } from '../core/errors';
 import { EXIT_CODES, ExitCode } from '../core/exit-codes';
 import { failureLines, formatDuration, nextSteps, planLines, ResetOutput } from '../core/format';
 import type { ExecutionStatus, ProgressTracker } from '../core/history';
+import { parseJsonObject } from '../core/json';
 import type { AwsClients, CliEnvironment } from '../environment';
 import { PlainRenderer, ProgressRenderer, SilentRenderer, TerminalRenderer } from '../progress';
 import { followRestore, restoreMachineRestores, restoreOutcome } from '../restore';
@@ -82,12 +83,7 @@ export function writeLines(env: CliEnvironment, lines: readonly string[]): void 
 
 /** The execution's input, as the caller gave it. */
 export function executionInput(execution: DescribeExecutionCommandOutput): { instanceId?: string; dryRun?: boolean } {
-  try {
-    const input: unknown = JSON.parse(execution.input ?? '{}');
-    return input && typeof input === 'object' ? input as { instanceId?: string; dryRun?: boolean } : {};
-  } catch {
-    return {};
-  }
+  return (parseJsonObject(execution.input) ?? {}) as { instanceId?: string; dryRun?: boolean };
 }
 
 function stepsDocument(tracker: ProgressTracker) {

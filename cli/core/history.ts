@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { parseJsonObject } from './json';
 import { Lane, RESET_STEPS, StepCatalog } from './steps';
 
 /**
@@ -33,6 +34,9 @@ export interface Failure {
   readonly error: string;
   readonly cause?: string;
 }
+
+/** The error of a restore loop that did not converge (WORKFLOW_ERRORS.restoreIncomplete). */
+export const RESTORE_INCOMPLETE = 'RestoreIncomplete';
 
 /** The step whose task returns the plan (and with it the method). */
 const PREFLIGHT_STEP = 'preflight';
@@ -138,12 +142,12 @@ export class ProgressTracker {
   /** The method the reset runs, from the preflight's plan (`auto` is decided there). */
   private learnMethod(event: HistoryEvent, output: string | undefined): void {
     if (this.stepOfEvent(event) !== PREFLIGHT_STEP) return;
-    const method = parseJson(output)?.method;
+    const method = parseJsonObject(output)?.method;
     if (method === 'online' || method === 'offline') this.method = method;
   }
 
   private reported(event: HistoryEvent, output: string | undefined): ProgressChange[] {
-    const status = parseJson(output)?.status;
+    const status = parseJsonObject(output)?.status;
     const stepId = this.stepOfEvent(event);
     const step = this.steps.find(s => s.id === stepId && s.status === 'running');
     if (!step || typeof status !== 'string' || status === step.detail) return [];
@@ -159,7 +163,7 @@ export class ProgressTracker {
     for (const step of this.open()) {
       if (status === 'SUCCEEDED') changes.push(this.end(step, 'succeeded', at));
       // The restore after a failure reaches the final Fail state only once it has converged.
-      else if (status === 'FAILED' && this.catalog.isFailurePath(step.id) && failure?.error !== 'RestoreIncomplete') changes.push(this.end(step, 'succeeded', at));
+      else if (status === 'FAILED' && this.catalog.isFailurePath(step.id) && failure?.error !== RESTORE_INCOMPLETE) changes.push(this.end(step, 'succeeded', at));
       else if (status === 'FAILED') changes.push(this.end(step, 'failed', at, failure?.error));
       else changes.push(this.end(step, 'stopped', at));
     }
@@ -222,7 +226,7 @@ function executionEnd(event: HistoryEvent): { status: ExecutionStatus; failure?:
 
 /** `RecordFailure`'s input holds the caught failure at `$.failure` as `{ Error, Cause }`. */
 function recordedFailure(input: string | undefined): Failure | undefined {
-  const failure = parseJson(input)?.failure;
+  const failure = parseJsonObject(input)?.failure;
   if (failure && typeof failure === 'object' && typeof (failure as { Error?: unknown }).Error === 'string') {
     const { Error: error, Cause: cause } = failure as { Error: string; Cause?: unknown };
     return { error, cause: typeof cause === 'string' ? cause : undefined };
@@ -230,12 +234,3 @@ function recordedFailure(input: string | undefined): Failure | undefined {
   return undefined;
 }
 
-function parseJson(text: string | undefined): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' ? value as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
-}

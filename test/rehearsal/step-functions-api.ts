@@ -19,7 +19,6 @@ export class RehearsedStepFunctions {
   public now: number;
   /** Faults for the next execution StartExecution starts (see Rehearsal.start), e.g. to abort it. */
   public faultsForNextStart: Fault[] = [];
-  private readonly histories = new WeakMap<ExecutionRecord, HistoryEvent[]>();
 
   constructor(private readonly rehearsal: Rehearsal) {
     this.now = rehearsal.clock.now();
@@ -85,7 +84,7 @@ export class RehearsedStepFunctions {
 
   private getExecutionHistory(input: { executionArn: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string }): any {
     const record = this.visibleExecution(input.executionArn);
-    const visible = this.historyOf(record).filter(e => e.timestamp!.getTime() <= this.now);
+    const visible = executionHistory(record, this.machineOf(record).definition).filter(e => e.timestamp!.getTime() <= this.now);
     const ordered = input.reverseOrder ? [...visible].reverse() : visible;
     const offset = Number(input.nextToken ?? 0);
     const size = Math.min(input.maxResults || MAX_HISTORY_PAGE, MAX_HISTORY_PAGE);
@@ -134,16 +133,6 @@ export class RehearsedStepFunctions {
 
   private machineOf(record: ExecutionRecord) {
     return record.machine === 'reset' ? this.rehearsal.sample.reset : this.rehearsal.sample.restore;
-  }
-
-  private historyOf(record: ExecutionRecord): HistoryEvent[] {
-    let history = this.histories.get(record);
-    if (!history) {
-      history = executionHistory(record, this.machineOf(record).definition);
-      // Built once the execution has ended (StartExecution runs it through).
-      if (record.status !== 'RUNNING') this.histories.set(record, history);
-    }
-    return history;
   }
 }
 
