@@ -35,7 +35,7 @@ import { LatencyName, ms } from '../latencies';
 
 export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms';
 
-/** What the runner tells the account about the caller (for faults and the call log). */
+/** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
   readonly execution?: string;
   readonly state?: string;
@@ -51,6 +51,12 @@ export interface ServiceCall {
 
 /** Decides whether a call fails (fault injection). Returns the error to throw, or undefined. */
 export type FaultHook = (call: ServiceCall) => Error | undefined;
+
+/**
+ * Decides whether the caller may make a call (IAM): runs after the fault hook, before the
+ * service's operation. Returns the denial to throw (the service's own error shape), or undefined.
+ */
+export type AuthorizeHook = (call: ServiceCall) => Error | undefined;
 
 export interface ApiCall {
   readonly at: number;
@@ -127,6 +133,7 @@ export class SimulatedAccount {
   /** Who is calling (set by the runner around each task). */
   public context: CallContext = {};
   public fault?: FaultHook;
+  public authorize?: AuthorizeHook;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
 
@@ -172,7 +179,7 @@ export class SimulatedAccount {
 
   // ------------------------------------------------------------------ calls
 
-  /** The entry point of every routed SDK call: the fault hook, the operation lookup, the operation. */
+  /** The entry point of every routed SDK call: the fault hook, the operation lookup, the authorize hook, the operation. */
   public call(service: Service, operation: string, input: any): any {
     this.settle();
     const request: ServiceCall = { service, operation, input, context: this.context };
@@ -188,6 +195,11 @@ export class SimulatedAccount {
     if (!run) {
       record('Rehearsal.Unrouted');
       throw new Error(`The simulated account does not implement ${service}:${operation}; add it to the ${service} module's operations in test/rehearsal/account/.`);
+    }
+    const denied = this.authorize?.(request);
+    if (denied) {
+      record(denied.name);
+      throw denied;
     }
     try {
       const out = run(this, input ?? {});
