@@ -20,6 +20,14 @@ function autoScalingError(code: string, message: string): Error {
   return awsError('autoscaling', code, message);
 }
 
+function memberOf(account: SimulatedAccount, instanceId: string, groupName: string): SimAsgMember {
+  const member = account.autoScaling.get(instanceId);
+  if (!member || member.groupName !== groupName) {
+    throw autoScalingError('ValidationError', `The instance ${instanceId} is not part of Auto Scaling group ${groupName}.`);
+  }
+  return member;
+}
+
 // ------------------------------------------------------------------ following the instance's lifecycle (ec2-instances.ts)
 
 /**
@@ -61,10 +69,7 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
   EnterStandby(account, input) {
     if (input.ShouldDecrementDesiredCapacity === undefined) throw autoScalingError('ValidationError', 'ShouldDecrementDesiredCapacity is required.');
     const activities = (input.InstanceIds as string[]).map(id => {
-      const member = account.autoScaling.get(id);
-      if (!member || member.groupName !== input.AutoScalingGroupName) {
-        throw autoScalingError('ValidationError', `The instance ${id} is not part of Auto Scaling group ${input.AutoScalingGroupName}.`);
-      }
+      const member = memberOf(account, id, input.AutoScalingGroupName);
       if (member.lifecycleState !== 'InService') throw autoScalingError('ValidationError', `The instance ${id} is not in InService.`);
       member.lifecycleState = 'EnteringStandby';
       if (input.ShouldDecrementDesiredCapacity) {
@@ -78,10 +83,7 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
 
   ExitStandby(account, input) {
     const activities = (input.InstanceIds as string[]).map(id => {
-      const member = account.autoScaling.get(id);
-      if (!member || member.groupName !== input.AutoScalingGroupName) {
-        throw autoScalingError('ValidationError', `The instance ${id} is not part of Auto Scaling group ${input.AutoScalingGroupName}.`);
-      }
+      const member = memberOf(account, id, input.AutoScalingGroupName);
       if (member.lifecycleState !== 'Standby') throw autoScalingError('ValidationError', `The instance ${id} is not in Standby.`);
       member.lifecycleState = 'Pending';
       account.desiredCapacity.set(member.groupName, (account.desiredCapacity.get(member.groupName) ?? 0) + 1);

@@ -4,6 +4,7 @@
  */
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
+import { requestedTags, tagList } from './ec2-tags';
 import type { SimVolume } from './ec2-volumes';
 import { ec2Error } from './errors';
 
@@ -83,7 +84,7 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
         CreationDate: new Date(i.creationTime).toISOString(),
         PlatformDetails: i.platformDetails,
         BlockDeviceMappings: i.snapshotIds.map(s => ({ DeviceName: i.rootDeviceName, Ebs: { SnapshotId: s } })),
-        Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+        Tags: tagList(i.tags),
       })),
     };
   },
@@ -101,9 +102,7 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     }
     const volumes = [...account.volumes.values()].filter(v => !v.deleted && v.attachment?.instanceId === instance.instanceId);
     volumes.forEach(v => refuseAtPendingSnapshotLimit(account, v));
-    const tagsFor = (type: string) => Object.fromEntries(((input.TagSpecifications ?? []) as any[])
-      .filter(s => s.ResourceType === type).flatMap(s => s.Tags ?? []).map((t: any) => [t.Key, t.Value]));
-    const snapshotIds = volumes.map(v => startSnapshot(account, v, tagsFor('snapshot')));
+    const snapshotIds = volumes.map(v => startSnapshot(account, v, requestedTags(input, 'snapshot')));
     const image: SimImage = {
       imageId: account.newId('ami'),
       name: input.Name,
@@ -115,7 +114,7 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
       creationTime: account.now(),
       snapshotIds,
       sourceInstanceId: instance.instanceId,
-      tags: tagsFor('image'),
+      tags: requestedTags(input, 'image'),
       platformDetails: instance.platformDetails,
     };
     account.images.set(image.imageId, image);

@@ -11,6 +11,7 @@ import { constants, publicEncrypt, randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
 import { matchesFilter } from './ec2-filters';
+import { requestedTags, tagList } from './ec2-tags';
 import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
@@ -168,7 +169,7 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     ...(i.instanceLifecycle ? { InstanceLifecycle: i.instanceLifecycle } : {}),
     ProductCodes: i.productCodes.map(p => ({ ProductCodeId: p.id, ProductCodeType: p.type })),
     BlockDeviceMappings: mappings,
-    Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+    Tags: tagList(i.tags),
     NetworkInterfaces: [{
       SubnetId: i.subnetId,
       ...(association ? { Association: association } : {}),
@@ -309,10 +310,6 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     if (profile && !account.instanceProfiles.has(profile)) {
       throw ec2Error('InvalidParameterValue', `Value (${profile}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
     }
-    const tags = Object.fromEntries(((input.TagSpecifications ?? []) as any[])
-      .filter(s => s.ResourceType === 'instance').flatMap(s => s.Tags ?? []).map((t: any) => [t.Key, t.Value]));
-    const volumeTags = Object.fromEntries(((input.TagSpecifications ?? []) as any[])
-      .filter(s => s.ResourceType === 'volume').flatMap(s => s.Tags ?? []).map((t: any) => [t.Key, t.Value]));
     const rootMapping = (input.BlockDeviceMappings ?? []).find((m: any) => sameDevice(m.DeviceName, image.rootDeviceName));
     const instance = account.addInstance({
       state: 'stopped',
@@ -322,7 +319,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       instanceType: input.InstanceType,
       rootDeviceName: image.rootDeviceName,
       shutdownBehavior: input.InstanceInitiatedShutdownBehavior ?? 'stop',
-      tags,
+      tags: requestedTags(input, 'instance'),
       autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
       ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
       encrypted: rootMapping?.Ebs?.Encrypted ?? false,
@@ -332,7 +329,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       runInstancesFingerprint: fingerprint,
     });
     const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
-    Object.assign(root.tags, volumeTags);
+    Object.assign(root.tags, requestedTags(input, 'volume'));
     instance.launchTime = account.now();
     boot(account, instance);
     return { Instances: [instanceJson(account, instance)] };

@@ -5,6 +5,7 @@
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
 import type { SimInstance } from './ec2-instances';
+import { tagList } from './ec2-tags';
 import { ec2Error } from './errors';
 
 export interface SimAttachment {
@@ -72,7 +73,7 @@ function volumeJson(v: SimVolume): any {
       DeleteOnTermination: v.attachment.deleteOnTermination,
       AttachTime: new Date(v.attachment.attachTime),
     }] : [],
-    Tags: Object.entries(v.tags).map(([Key, Value]) => ({ Key, Value })),
+    Tags: tagList(v.tags),
   };
 }
 
