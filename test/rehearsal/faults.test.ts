@@ -1,7 +1,7 @@
+import { ACCESS_DENIED_CODES } from './account';
 import { baselineOf, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { ExecutionRecord, Fault, MachineKind, Rehearsal } from './runner';
 import { SampleArtifacts, synthesizeSample, taskStatesOf } from './sample';
-import { ACCESS_DENIED_CODES } from './simulated-account';
 import { managedTarget, windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 

@@ -2,8 +2,8 @@
  * DESIGN.md §3's invariants, checked against the simulated account and the executions' records
  * after a rehearsal. Each check returns sentences, one per violation; an empty list is a pass.
  */
+import { sameDevice, SimulatedAccount } from './account';
 import type { ExecutionRecord, Rehearsal } from './runner';
-import { sameDevice, SimulatedAccount } from './simulated-account';
 
 /** What the target looked like before the reset (what every outcome must return it to). */
 export interface TargetBaseline {

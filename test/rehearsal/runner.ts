@@ -8,11 +8,11 @@ import '../setup/promise-with-resolvers';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './account';
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
-import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './simulated-account';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,8 +1,8 @@
+import { SimInstance } from './account';
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
-import { SimInstance } from './simulated-account';
 import { managedTarget, windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 

@@ -4,7 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Service, SimulatedAccount } from './simulated-account';
+import { Service, SimulatedAccount } from './account';
 
 /** The SDK clients the handlers use (src/workflow/private/clients.ts and the retention handler's own). */
 const CLIENTS: ReadonlyArray<[Service, any]> = [

@@ -1,7 +1,7 @@
 /**
  * Targets for the scenarios: Windows instances as they are found in real accounts.
  */
-import { SimInstance, SimulatedAccount } from './simulated-account';
+import { SimInstance, SimulatedAccount } from './account';
 
 /** The tag the sample stack's workflow requires (ResetWorkflow.DEFAULT_TARGET_TAG_KEY = true). */
 export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as const;

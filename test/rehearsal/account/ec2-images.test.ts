@@ -1,0 +1,52 @@
+import { SimulatedAccount } from './account';
+import { MAX_PENDING_SNAPSHOTS_PER_VOLUME } from './ec2-images';
+import { accountHelpers, errorOf, newSimulatedAccount } from './fixture';
+import { LATENCY } from '../latencies';
+
+/**
+ * AMIs and snapshots: CreateImage, point-in-time snapshots, the pending-snapshot limit.
+ */
+describe('simulated account: images and snapshots', () => {
+  let account: SimulatedAccount;
+  beforeEach(() => {
+    account = newSimulatedAccount();
+  });
+  const { ec2, rootOf } = accountHelpers(() => account);
+
+  describe('images and snapshots', () => {
+    test('CreateImage: pending, available once its snapshots complete; names are unique (InvalidAMIName.Duplicate)', () => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const { ImageId } = ec2('CreateImage', { InstanceId: instanceId, Name: 'backup-1', NoReboot: true });
+      const image = () => ec2('DescribeImages', { Owners: ['self'], Filters: [{ Name: 'name', Values: ['backup-1'] }] }).Images;
+      expect(image()).toEqual([expect.objectContaining({ ImageId, State: 'pending' })]);
+      account.advance(LATENCY.snapshotCompletion.seconds);
+      expect(image()[0].State).toBe('available');
+      expect(errorOf(() => ec2('CreateImage', { InstanceId: instanceId, Name: 'backup-1' }))).toBe('InvalidAMIName.Duplicate');
+      expect(errorOf(() => ec2('CreateImage', { InstanceId: instanceId, Name: 'no*stars' }))).toBe('InvalidAMIName.Malformed');
+    });
+
+    test('a snapshot is point-in-time: a change to the volume after CreateImage is not in it', () => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const root = rootOf(instanceId);
+      const { ImageId } = ec2('CreateImage', { InstanceId: instanceId, Name: 'backup-2', NoReboot: true });
+      root.generation++;
+      const snapshotId = account.images.get(ImageId)!.snapshotIds[0];
+      expect(account.snapshots.get(snapshotId)!.generation).toBe(root.generation - 1);
+    });
+
+    test(`at most ${MAX_PENDING_SNAPSHOTS_PER_VOLUME} pending snapshots per volume (ConcurrentSnapshotLimitExceeded)`, () => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const volumeId = rootOf(instanceId).volumeId;
+      for (let i = 0; i < MAX_PENDING_SNAPSHOTS_PER_VOLUME; i++) ec2('CreateSnapshot', { VolumeId: volumeId });
+      expect(errorOf(() => ec2('CreateSnapshot', { VolumeId: volumeId }))).toBe('ConcurrentSnapshotLimitExceeded');
+      expect(errorOf(() => ec2('CreateImage', { InstanceId: instanceId, Name: 'backup-3' }))).toBe('ConcurrentSnapshotLimitExceeded');
+      account.advance(LATENCY.snapshotCompletion.seconds);
+      expect(ec2('CreateSnapshot', { VolumeId: volumeId }).State).toBe('pending');
+    });
+
+    test('only images of this account are listed for Owners self', () => {
+      expect(ec2('DescribeImages', { Owners: ['self'] }).Images).toEqual([]);
+      expect(ec2('DescribeImages', { Owners: ['801119661308'] }).Images).toHaveLength(3);
+    });
+  });
+});

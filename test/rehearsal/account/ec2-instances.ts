@@ -1,0 +1,342 @@
+/**
+ * EC2 instances: their lifecycle in modelled time (boot, stop, terminate), what Windows posts as
+ * password data at a boot (EC2Launch), and the instance operations, RunInstances included.
+ *
+ * A state change here has effects other services own; each is a function of its owner's module,
+ * called at the point of the change: the SSM Agent's registration and connection (ssm-commands.ts),
+ * Auto Scaling's health check of a stopped member and its member records (auto-scaling.ts), the
+ * volumes a termination deletes or releases (ec2-volumes.ts).
+ */
+import { constants, publicEncrypt, randomBytes } from 'node:crypto';
+import type { Operations, SimulatedAccount } from './account';
+import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
+import { matchesFilter } from './ec2-filters';
+import { requestedTags, tagList } from './ec2-tags';
+import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
+import { ec2Error } from './errors';
+import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+export interface SimInstance {
+  readonly instanceId: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly availabilityZone: string;
+  readonly subnetId: string;
+  state: InstanceState;
+  launchTime: number;
+  readonly platform?: 'windows';
+  readonly platformDetails: string;
+  readonly rootDeviceName: string;
+  readonly rootDeviceType: 'ebs' | 'instance-store';
+  readonly instanceLifecycle?: 'spot';
+  readonly productCodes: { id: string; type: string }[];
+  shutdownBehavior: 'stop' | 'terminate';
+  readonly tags: Record<string, string>;
+  /** An auto-assigned (amazon-owned) or Elastic IP address. */
+  publicIp?: { address: string; owner: 'amazon' | 'elastic' };
+  /** Whether the SSM Agent runs with a usable role (it registers after boot). */
+  readonly ssmAgent: boolean;
+  /** Set once the agent has registered (Online at least once). */
+  ssmRegistered: boolean;
+  pingStatus?: 'Online' | 'ConnectionLost';
+  /** The key pair it was launched with. */
+  readonly keyName?: string;
+  /** GetPasswordData's blob ('' until generated at a boot). */
+  passwordData: string;
+  passwordTimestamp?: number;
+  ec2RescueInstalled: boolean;
+  readonly clientToken?: string;
+  readonly runInstancesFingerprint?: string;
+  stateReason?: string;
+  /** Bumped on every state change, so timers of an overtaken transition do nothing. */
+  transition: number;
+  readonly isHelper: boolean;
+  /** Set when the target was rebooted by CreateImage with NoReboot=false. */
+  rebootedByCreateImage?: boolean;
+}
+
+const STATE_CODES: Record<InstanceState, number> = { 'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80 };
+
+// ------------------------------------------------------------------ lifecycle
+
+function setState(account: SimulatedAccount, instance: SimInstance, state: InstanceState): number {
+  instance.state = state;
+  instance.transition++;
+  account.moment(`${instance.instanceId}:${state}`);
+  return instance.transition;
+}
+
+function boot(account: SimulatedAccount, instance: SimInstance): void {
+  const t = setState(account, instance, 'pending');
+  account.after('instancePendingToRunning', () => {
+    if (instance.transition !== t) return;
+    setState(account, instance, 'running');
+    onRunning(account, instance);
+  });
+}
+
+function onRunning(account: SimulatedAccount, instance: SimInstance): void {
+  const t = instance.transition;
+  const root = account.volumeAt(instance.instanceId, instance.rootDeviceName);
+  if (instance.platform === 'windows' && root?.passwordGenerationArmed) {
+    account.after('passwordAfterBoot', () => {
+      if (instance.transition !== t) return;
+      instance.passwordData = newPasswordBlob(account, instance);
+      instance.passwordTimestamp = account.now();
+      root.passwordGenerationArmed = false;
+      account.moment(`password-data:${instance.instanceId}`);
+    });
+  }
+  // Systems Manager's rule: the agent registers some time after the boot.
+  agentRegistersAfterBoot(account, instance);
+}
+
+function stop(account: SimulatedAccount, instance: SimInstance): void {
+  const t = setState(account, instance, 'stopping');
+  agentLosesConnection(instance);
+  account.after('windowsStop', () => {
+    if (instance.transition !== t) return;
+    setState(account, instance, 'stopped');
+    // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
+    // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
+    if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
+    // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
+    replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
+  });
+}
+
+function terminate(account: SimulatedAccount, instance: SimInstance): void {
+  const t = setState(account, instance, 'shutting-down');
+  agentLosesConnection(instance);
+  account.after('shuttingDownToTerminated', () => {
+    if (instance.transition !== t) return;
+    setState(account, instance, 'terminated');
+    // EBS's rule: DeleteOnTermination decides which volumes go with the instance.
+    releaseVolumesOfTerminated(account, instance);
+    memberTerminated(account, instance);
+  });
+}
+
+/**
+ * EC2Launch sets a random password and posts it encrypted with the instance's key pair (RSA,
+ * PKCS#1 v1.5, base64). Without a registered public key: an opaque fake that says so.
+ */
+export function newPasswordBlob(account: SimulatedAccount, instance: SimInstance): string {
+  const publicKey = instance.keyName ? account.keyPairs.get(instance.keyName) : undefined;
+  if (!publicKey) {
+    const blob = `REHEARSAL-OPAQUE-BLOB/${randomBytes(12).toString('base64')}`;
+    account.secrets.add(blob);
+    return blob;
+  }
+  const password = randomBytes(24).toString('base64url');
+  const blob = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(password, 'utf8')).toString('base64');
+  account.secrets.add(password);
+  account.secrets.add(blob);
+  return blob;
+}
+
+// ------------------------------------------------------------------ operations
+
+function instanceJson(account: SimulatedAccount, i: SimInstance): any {
+  const mappings = [...account.volumes.values()]
+    .filter(v => !v.deleted && v.attachment?.instanceId === i.instanceId)
+    .map(v => ({
+      DeviceName: v.attachment!.device,
+      Ebs: {
+        VolumeId: v.volumeId,
+        Status: v.attachment!.state,
+        DeleteOnTermination: v.attachment!.deleteOnTermination,
+        AttachTime: new Date(v.attachment!.attachTime),
+      },
+    }));
+  const association = i.publicIp ? { PublicIp: i.publicIp.address, IpOwnerId: i.publicIp.owner === 'amazon' ? 'amazon' : account.accountId } : undefined;
+  return {
+    InstanceId: i.instanceId,
+    ImageId: i.imageId,
+    InstanceType: i.instanceType,
+    State: { Name: i.state, Code: STATE_CODES[i.state] },
+    ...(i.stateReason ? { StateReason: { Message: i.stateReason } } : {}),
+    LaunchTime: new Date(i.launchTime),
+    Placement: { AvailabilityZone: i.availabilityZone },
+    SubnetId: i.subnetId,
+    ...(i.platform ? { Platform: i.platform } : {}),
+    PlatformDetails: i.platformDetails,
+    ...(i.keyName ? { KeyName: i.keyName } : {}),
+    RootDeviceName: i.rootDeviceName,
+    RootDeviceType: i.rootDeviceType,
+    ...(i.instanceLifecycle ? { InstanceLifecycle: i.instanceLifecycle } : {}),
+    ProductCodes: i.productCodes.map(p => ({ ProductCodeId: p.id, ProductCodeType: p.type })),
+    BlockDeviceMappings: mappings,
+    Tags: tagList(i.tags),
+    NetworkInterfaces: [{
+      SubnetId: i.subnetId,
+      ...(association ? { Association: association } : {}),
+      PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.0.10', ...(association ? { Association: association } : {}) }],
+    }],
+  };
+}
+
+function stateChanges(account: SimulatedAccount, ids: string[], change: (i: SimInstance) => void): any {
+  const instances = ids.map(id => account.instance(id));
+  const before = instances.map(i => i.state);
+  instances.forEach(change);
+  return instances.map((i, n) => ({
+    InstanceId: i.instanceId,
+    PreviousState: { Name: before[n], Code: STATE_CODES[before[n]] },
+    CurrentState: { Name: i.state, Code: STATE_CODES[i.state] },
+  }));
+}
+
+export const EC2_INSTANCE_OPERATIONS: Operations = {
+  DescribeInstances(account, input) {
+    let instances: SimInstance[];
+    if (input.InstanceIds?.length) {
+      instances = (input.InstanceIds as string[]).map(id => account.instance(id));
+    } else {
+      instances = [...account.instances.values()];
+    }
+    for (const filter of input.Filters ?? []) {
+      instances = instances.filter(i => matchesFilter(filter, {
+        'instance-id': [i.instanceId],
+        'instance-state-name': [i.state],
+        'availability-zone': [i.availabilityZone],
+        'tag-key': Object.keys(i.tags),
+      }, i.tags));
+    }
+    return { Reservations: instances.map(i => ({ ReservationId: `r-${i.instanceId.slice(2)}`, Instances: [instanceJson(account, i)] })) };
+  },
+
+  DescribeInstanceAttribute(account, input) {
+    const i = account.instance(input.InstanceId);
+    if (input.Attribute !== 'instanceInitiatedShutdownBehavior') {
+      throw ec2Error('InvalidParameterValue', `The simulated account only describes instanceInitiatedShutdownBehavior, not ${input.Attribute}.`);
+    }
+    return { InstanceId: i.instanceId, InstanceInitiatedShutdownBehavior: { Value: i.shutdownBehavior } };
+  },
+
+  DescribeInstanceTypes(account, input) {
+    return {
+      InstanceTypes: (input.InstanceTypes ?? []).map((type: string) => {
+        const known = account.instanceTypes.get(type);
+        if (!known) throw ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${type}]`);
+        return { InstanceType: type, InstanceStorageSupported: known.instanceStorageSupported };
+      }),
+    };
+  },
+
+  ModifyInstanceAttribute(account, input) {
+    const i = account.instance(input.InstanceId);
+    if (i.state === 'terminated') throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be modified.`);
+    for (const mapping of input.BlockDeviceMappings ?? []) {
+      const volume = account.volumeAt(i.instanceId, mapping.DeviceName);
+      if (!volume) {
+        throw ec2Error('InvalidInstanceAttributeValue', `No device is currently mapped at ${mapping.DeviceName}`);
+      }
+      if (mapping.Ebs?.DeleteOnTermination !== undefined) volume.attachment!.deleteOnTermination = mapping.Ebs.DeleteOnTermination;
+    }
+    return {};
+  },
+
+  StopInstances(account, input) {
+    const instances = (input.InstanceIds as string[]).map(id => account.instance(id));
+    for (const i of instances) {
+      if (i.rootDeviceType !== 'ebs') {
+        throw ec2Error('UnsupportedOperation', `The instance '${i.instanceId}' does not have an 'ebs' root device type and cannot be stopped.`);
+      }
+      if (['pending', 'shutting-down', 'terminated'].includes(i.state)) {
+        throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be stopped.`);
+      }
+    }
+    return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (i.state === 'running') stop(account, i); }) };
+  },
+
+  StartInstances(account, input) {
+    const instances = (input.InstanceIds as string[]).map(id => account.instance(id));
+    for (const i of instances) {
+      if (['stopping', 'shutting-down', 'terminated'].includes(i.state)) {
+        throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be started.`);
+      }
+      if (i.state === 'stopped') {
+        const root = account.volumeAt(i.instanceId, i.rootDeviceName);
+        if (!root || root.attachment!.state !== 'attached') {
+          throw ec2Error('InvalidInstanceID', `Invalid value '${i.instanceId}' for instanceId. Instance does not have a volume attached at root (${i.rootDeviceName})`);
+        }
+        const stray = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.attachment.state !== 'attached');
+        if (stray) throw ec2Error('IncorrectState', `Volume '${stray.volumeId}' is ${stray.attachment!.state}.`);
+      }
+    }
+    return {
+      StartingInstances: stateChanges(account, input.InstanceIds, i => {
+        if (i.state !== 'stopped') return;
+        // EC2 sets LaunchTime anew at every start, not only at RunInstances.
+        i.launchTime = account.now();
+        boot(account, i);
+      }),
+    };
+  },
+
+  TerminateInstances(account, input) {
+    return {
+      TerminatingInstances: stateChanges(account, input.InstanceIds, i => {
+        if (!['shutting-down', 'terminated'].includes(i.state)) terminate(account, i);
+      }),
+    };
+  },
+
+  RunInstances(account, input) {
+    const fingerprint = JSON.stringify({ ...input, ClientToken: undefined });
+    if (input.ClientToken) {
+      const earlier = [...account.instances.values()].find(i => i.clientToken === input.ClientToken);
+      if (earlier) {
+        if (earlier.runInstancesFingerprint !== fingerprint) {
+          throw ec2Error('IdempotentParameterMismatch', `The client token ${input.ClientToken} was used with different parameters.`);
+        }
+        return { Instances: [instanceJson(account, earlier)] };
+      }
+    }
+    const image = account.images.get(input.ImageId);
+    if (!image) throw ec2Error('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
+    if (!account.instanceTypes.has(input.InstanceType)) throw ec2Error('InvalidParameterValue', `Invalid value '${input.InstanceType}' for InstanceType.`);
+    const eni = input.NetworkInterfaces?.[0];
+    const subnetId = eni?.SubnetId ?? input.SubnetId;
+    const subnet = account.subnets.get(subnetId);
+    if (!subnet) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    for (const group of eni?.Groups ?? input.SecurityGroupIds ?? []) {
+      if (!account.securityGroups.has(group)) throw ec2Error('InvalidGroup.NotFound', `The security group '${group}' does not exist`);
+    }
+    const profile = input.IamInstanceProfile?.Arn;
+    if (profile && !account.instanceProfiles.has(profile)) {
+      throw ec2Error('InvalidParameterValue', `Value (${profile}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
+    }
+    const rootMapping = (input.BlockDeviceMappings ?? []).find((m: any) => sameDevice(m.DeviceName, image.rootDeviceName));
+    const instance = account.addInstance({
+      state: 'stopped',
+      availabilityZone: subnet.availabilityZone,
+      subnetId,
+      imageId: image.imageId,
+      instanceType: input.InstanceType,
+      rootDeviceName: image.rootDeviceName,
+      shutdownBehavior: input.InstanceInitiatedShutdownBehavior ?? 'stop',
+      tags: requestedTags(input, 'instance'),
+      autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
+      ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
+      encrypted: rootMapping?.Ebs?.Encrypted ?? false,
+      deleteOnTermination: rootMapping?.Ebs?.DeleteOnTermination ?? true,
+      isHelper: true,
+      clientToken: input.ClientToken,
+      runInstancesFingerprint: fingerprint,
+    });
+    const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
+    Object.assign(root.tags, requestedTags(input, 'volume'));
+    instance.launchTime = account.now();
+    boot(account, instance);
+    return { Instances: [instanceJson(account, instance)] };
+  },
+
+  GetPasswordData(account, input) {
+    const i = account.instance(input.InstanceId);
+    return { InstanceId: i.instanceId, PasswordData: i.passwordData, Timestamp: new Date(i.passwordTimestamp ?? account.now()) };
+  },
+};

@@ -1,0 +1,145 @@
+/**
+ * EBS volumes: attach, detach and describe, with the attachment's own states in modelled time,
+ * and what a termination does to the volumes attached (DeleteOnTermination).
+ */
+import type { Operations, SimulatedAccount } from './account';
+import { matchesFilter } from './ec2-filters';
+import type { SimInstance } from './ec2-instances';
+import { tagList } from './ec2-tags';
+import { ec2Error } from './errors';
+
+export interface SimAttachment {
+  readonly instanceId: string;
+  readonly device: string;
+  state: 'attaching' | 'attached' | 'detaching';
+  deleteOnTermination: boolean;
+  readonly attachTime: number;
+  transition: number;
+}
+
+export interface SimVolume {
+  readonly volumeId: string;
+  readonly availabilityZone: string;
+  readonly sizeGiB: number;
+  readonly encrypted: boolean;
+  readonly kmsKeyId?: string;
+  /** Marketplace product codes the volume carries. */
+  readonly productCodes: string[];
+  attachment?: SimAttachment;
+  deleted: boolean;
+  readonly tags: Record<string, string>;
+  /** EC2Launch will set a new random password at the next boot (what the offline fix does). */
+  passwordGenerationArmed: boolean;
+  /** Bumped whenever the volume's content is changed (the offline fix): snapshots record it. */
+  generation: number;
+  /** Modelled times the volume left and came back to its original instance. */
+  readonly history: { at: number; what: string }[];
+}
+
+/** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are). */
+export function sameDevice(a: string, b: string): boolean {
+  return a.replace(/^\/dev\//, '') === b.replace(/^\/dev\//, '');
+}
+
+/**
+ * At termination, volumes whose DeleteOnTermination is true are deleted; the others are
+ * detached and kept (called by the instance lifecycle, ec2-instances.ts).
+ */
+export function releaseVolumesOfTerminated(account: SimulatedAccount, instance: SimInstance): void {
+  for (const volume of account.volumes.values()) {
+    if (volume.attachment?.instanceId !== instance.instanceId) continue;
+    const deleteIt = volume.attachment.deleteOnTermination;
+    volume.attachment = undefined;
+    if (deleteIt) {
+      volume.deleted = true;
+      account.moment(`volume-deleted:${volume.volumeId}`);
+    }
+  }
+}
+
+function volumeJson(v: SimVolume): any {
+  return {
+    VolumeId: v.volumeId,
+    AvailabilityZone: v.availabilityZone,
+    Size: v.sizeGiB,
+    State: v.attachment ? 'in-use' : 'available',
+    Encrypted: v.encrypted,
+    ...(v.kmsKeyId ? { KmsKeyId: v.kmsKeyId } : {}),
+    Attachments: v.attachment ? [{
+      VolumeId: v.volumeId,
+      InstanceId: v.attachment.instanceId,
+      Device: v.attachment.device,
+      State: v.attachment.state,
+      DeleteOnTermination: v.attachment.deleteOnTermination,
+      AttachTime: new Date(v.attachment.attachTime),
+    }] : [],
+    Tags: tagList(v.tags),
+  };
+}
+
+export const EC2_VOLUME_OPERATIONS: Operations = {
+  DescribeVolumes(account, input) {
+    let volumes = input.VolumeIds?.length
+      ? (input.VolumeIds as string[]).map(id => account.volume(id))
+      : [...account.volumes.values()].filter(v => !v.deleted);
+    for (const filter of input.Filters ?? []) {
+      volumes = volumes.filter(v => matchesFilter(filter, {
+        'attachment.instance-id': v.attachment ? [v.attachment.instanceId] : [],
+        'attachment.device': v.attachment ? [v.attachment.device] : [],
+        'volume-id': [v.volumeId],
+      }, v.tags));
+    }
+    return { Volumes: volumes.map(v => volumeJson(v)) };
+  },
+
+  DetachVolume(account, input) {
+    const volume = account.volume(input.VolumeId);
+    const attachment = volume.attachment;
+    if (!attachment) throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the 'available' state.`);
+    if (input.InstanceId && input.InstanceId !== attachment.instanceId) {
+      throw ec2Error('InvalidAttachment.NotFound', `The volume '${volume.volumeId}' is not attached to instance '${input.InstanceId}'`);
+    }
+    if (attachment.state !== 'attached') throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the '${attachment.state}' state.`);
+    const instance = account.instance(attachment.instanceId);
+    if (sameDevice(attachment.device, instance.rootDeviceName) && instance.state !== 'stopped' && !input.Force) {
+      throw ec2Error('IncorrectState', `Unable to detach root volume '${volume.volumeId}' from instance '${instance.instanceId}'`);
+    }
+    attachment.state = 'detaching';
+    const t = ++attachment.transition;
+    volume.history.push({ at: account.now(), what: `detach:${attachment.instanceId}` });
+    account.after('volumeDetach', () => {
+      if (volume.attachment !== attachment || attachment.transition !== t) return;
+      volume.attachment = undefined;
+    });
+    return { VolumeId: volume.volumeId, InstanceId: attachment.instanceId, Device: attachment.device, State: 'detaching' };
+  },
+
+  AttachVolume(account, input) {
+    const volume = account.volume(input.VolumeId);
+    const instance = account.instance(input.InstanceId);
+    if (volume.attachment) {
+      throw ec2Error('VolumeInUse', `${volume.volumeId} is already attached to an instance`);
+    }
+    if (instance.availabilityZone !== volume.availabilityZone) {
+      throw ec2Error('InvalidVolume.ZoneMismatch', `The volume '${volume.volumeId}' is not in the same availability zone as instance '${instance.instanceId}'`);
+    }
+    if (!['running', 'stopped'].includes(instance.state)) {
+      throw ec2Error('IncorrectState', `Instance '${instance.instanceId}' is not 'running' or 'stopped'.`);
+    }
+    if (account.volumeAt(instance.instanceId, input.Device)) {
+      throw ec2Error('InvalidParameterValue', `Invalid value '${input.Device}' for unixDevice. Attachment point ${input.Device} is already in use`);
+    }
+    if (volume.productCodes.length > 0 && instance.state !== 'stopped') {
+      throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' has a Marketplace product code and can only be attached to a stopped instance.`);
+    }
+    const attachment: SimAttachment = {
+      instanceId: instance.instanceId, device: input.Device, state: 'attaching', deleteOnTermination: false, attachTime: account.now(), transition: 0,
+    };
+    volume.attachment = attachment;
+    volume.history.push({ at: account.now(), what: `attach:${instance.instanceId}:${input.Device}` });
+    account.after('volumeAttach', () => {
+      if (volume.attachment === attachment && attachment.state === 'attaching') attachment.state = 'attached';
+    });
+    return { VolumeId: volume.volumeId, InstanceId: instance.instanceId, Device: input.Device, State: 'attaching' };
+  },
+};

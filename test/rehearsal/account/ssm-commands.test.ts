@@ -1,0 +1,103 @@
+import { SimulatedAccount } from './account';
+import { accountHelpers, errorOf, newSimulatedAccount } from './fixture';
+import { offlineFixDevice } from './ssm-commands';
+import { OFFLINE_PASSWORD_FIX_SCRIPT } from '../../../src/workflow/private/offline-script';
+import { LATENCY } from '../latencies';
+
+/**
+ * Systems Manager's agent and Run Command: who takes commands, how an invocation moves, what each document does.
+ */
+describe('simulated account: Run Command', () => {
+  let account: SimulatedAccount;
+  beforeEach(() => {
+    account = newSimulatedAccount();
+  });
+  const { ec2, ssm, stopFully } = accountHelpers(() => account);
+
+  describe('Run Command', () => {
+    const helper = () => {
+      const instance = account.addInstance({ ssmAgent: true, isHelper: true, state: 'stopped' });
+      ec2('StartInstances', { InstanceIds: [instance.instanceId] });
+      account.advance(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
+      return instance;
+    };
+    const send = (instanceId: string, DocumentName: string, Parameters: any) =>
+      ssm('SendCommand', { InstanceIds: [instanceId], DocumentName, Parameters, Comment: 'test' }).Command.CommandId as string;
+    const invocation = (CommandId: string, InstanceId: string) => ssm('GetCommandInvocation', { CommandId, InstanceId });
+    const install = { action: ['Install'], name: ['AWSSupport-EC2Rescue'], version: ['latest'] };
+
+    test('only registered instances take commands (InvalidInstanceId); unknown documents fail (InvalidDocument)', () => {
+      const { instanceId } = account.addInstance();
+      expect(errorOf(() => send(instanceId, 'AWS-ConfigureAWSPackage', install))).toBe('InvalidInstanceId');
+      const h = helper();
+      expect(errorOf(() => send(h.instanceId, 'AWS-Nope', {}))).toBe('InvalidDocument');
+    });
+
+    test('an invocation is invisible right after SendCommand, then Pending → InProgress → Success', () => {
+      const h = helper();
+      const id = send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      expect(errorOf(() => invocation(id, h.instanceId))).toBe('InvocationDoesNotExist');
+      account.advance(1);
+      expect(invocation(id, h.instanceId).Status).toBe('Pending');
+      account.advance(LATENCY.commandDelivery.seconds);
+      expect(invocation(id, h.instanceId).Status).toBe('InProgress');
+      account.advance(LATENCY.installEc2Rescue.seconds);
+      expect(invocation(id, h.instanceId).Status).toBe('Success');
+      expect(account.instances.get(h.instanceId)!.ec2RescueInstalled).toBe(true);
+      expect(ssm('ListCommands', { InstanceId: h.instanceId, Filters: [{ key: 'DocumentName', value: 'AWS-ConfigureAWSPackage' }] }).Commands)
+        .toEqual([expect.objectContaining({ CommandId: id, Comment: 'test', Status: 'Success' })]);
+    });
+
+    test('the offline fix needs EC2Rescue and the volume attached at the device it names, and arms password generation', () => {
+      const h = helper();
+      const volume = account.addVolume();
+      const fix = { commands: [OFFLINE_PASSWORD_FIX_SCRIPT] };
+      const run = () => {
+        const id = send(h.instanceId, 'AWS-RunPowerShellScript', fix);
+        account.advance(LATENCY.commandDelivery.seconds + LATENCY.offlinePasswordFix.seconds);
+        return invocation(id, h.instanceId);
+      };
+      expect(run()).toMatchObject({ Status: 'Failed', StandardErrorContent: expect.stringMatching(/EC2Rescue is not installed/) });
+      send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      account.advance(LATENCY.commandDelivery.seconds + LATENCY.installEc2Rescue.seconds);
+      expect(run()).toMatchObject({ Status: 'Failed', StandardErrorContent: expect.stringMatching(/no offline disk at xvdf/) });
+      ec2('AttachVolume', { VolumeId: volume.volumeId, InstanceId: h.instanceId, Device: 'xvdf' });
+      account.advance(LATENCY.volumeAttach.seconds);
+      expect(run().Status).toBe('Success');
+      expect(volume).toMatchObject({ passwordGenerationArmed: true, generation: 2 });
+    });
+
+    test('the offline fix\'s device is read from the script the workflow sends', () => {
+      expect(offlineFixDevice(OFFLINE_PASSWORD_FIX_SCRIPT)).toBe('xvdf');
+      expect(offlineFixDevice('Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName "xvdg"')).toBe('xvdg');
+      expect(offlineFixDevice('Get-Disk')).toBeUndefined();
+    });
+
+    test('the online ResetAccess writes /EC2Rescue/Passwords/<id> as a SecureString; the key must be an id or short alias', () => {
+      const { instanceId } = account.addInstance({ ssmAgent: true });
+      expect(errorOf(() => send(instanceId, 'AWSSupport-RunEC2RescueForWindowsTool', {
+        Command: ['ResetAccess'], Parameters: ['arn:aws:kms:us-east-1:123456789012:key/0b0b0b0b-1111-2222-3333-444444444444'],
+      }))).toBe('InvalidParameters');
+      const id = send(instanceId, 'AWSSupport-RunEC2RescueForWindowsTool', { Command: ['ResetAccess'], Parameters: ['alias/aws/ssm'] });
+      account.advance(LATENCY.commandDelivery.seconds + LATENCY.onlineResetAccess.seconds);
+      expect(invocation(id, instanceId).Status).toBe('Success');
+      const parameter = account.parameters.get(`/EC2Rescue/Passwords/${instanceId}`)!;
+      expect(parameter).toMatchObject({ type: 'SecureString', keyId: 'alias/aws/ssm' });
+      expect(account.secrets.has(parameter.value)).toBe(true);
+      // Deleted once read (the CLI's --delete); a second delete finds nothing.
+      ssm('DeleteParameter', { Name: `/EC2Rescue/Passwords/${instanceId}` });
+      expect(account.parameters.has(`/EC2Rescue/Passwords/${instanceId}`)).toBe(false);
+      expect(errorOf(() => ssm('DeleteParameter', { Name: `/EC2Rescue/Passwords/${instanceId}` }))).toBe('ParameterNotFound');
+    });
+
+    test('a command to an instance that is not Online stays Pending, then times out', () => {
+      const { instanceId } = account.addInstance({ ssmAgent: true });
+      stopFully(instanceId);
+      const id = ssm('SendCommand', { InstanceIds: [instanceId], DocumentName: 'AWS-ConfigureAWSPackage', Parameters: install, TimeoutSeconds: 60 }).Command.CommandId;
+      account.advance(30);
+      expect(invocation(id, instanceId).Status).toBe('Pending');
+      account.advance(60);
+      expect(invocation(id, instanceId).Status).toBe('TimedOut');
+    });
+  });
+});

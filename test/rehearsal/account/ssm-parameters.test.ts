@@ -1,0 +1,26 @@
+import { SimulatedAccount } from './account';
+import { accountHelpers, newSimulatedAccount } from './fixture';
+
+/**
+ * Parameter Store: listing by prefix, a page at a time, and deleting.
+ */
+describe('simulated account: Parameter Store', () => {
+  let account: SimulatedAccount;
+  beforeEach(() => {
+    account = newSimulatedAccount();
+  });
+  const { ssm } = accountHelpers(() => account);
+
+  describe('parameters', () => {
+    test('parameters are listed by prefix, a page at a time, and deleted', () => {
+      for (let i = 0; i < 60; i++) {
+        account.parameters.set(`/EC2Rescue/Passwords/i-${String(i).padStart(8, '0')}`, { name: `/EC2Rescue/Passwords/i-${String(i).padStart(8, '0')}`, value: 'x', type: 'SecureString', lastModified: 0, version: 1 });
+      }
+      const first = ssm('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/EC2Rescue/Passwords/'] }] });
+      expect(first.Parameters).toHaveLength(50);
+      const second = ssm('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/EC2Rescue/Passwords/'] }], NextToken: first.NextToken });
+      expect(second.Parameters).toHaveLength(10);
+      expect(ssm('DeleteParameters', { Names: ['/EC2Rescue/Passwords/i-00000000', '/nope'] })).toEqual({ DeletedParameters: ['/EC2Rescue/Passwords/i-00000000'], InvalidParameters: ['/nope'] });
+    });
+  });
+});
