@@ -13,6 +13,8 @@ import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockTableBackups, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScopedWildcards } from '../private/compliance';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
@@ -129,6 +131,22 @@ export interface ResetWorkflowOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the workflow's data at rest: the log groups of its state
+   * machines and functions, and the lock table (`ResetAccess` also uses it for the log groups of the
+   * rescue VPC's flow log, the password retention and the notification formatter). For compliance
+   * regimes that require customer managed keys (NIST 800-53 SC-28, PCI DSS 3.4, AWS Control Tower
+   * CT.CLOUDWATCH.PR.3). CloudWatch Logs uses the key itself, so its key policy must admit
+   * `logs.<region>.amazonaws.com` for this account's log groups: the statement is added to a key
+   * created in the app (`new kms.Key`); an imported key needs it already (CloudWatch Logs User Guide,
+   * "Encrypt log data in CloudWatch Logs using AWS KMS"). The functions that read and write the lock
+   * table may use the key through DynamoDB only (`kms:ViaService`).
+   *
+   * @default - log groups encrypted by CloudWatch Logs with keys it manages; the lock table with the
+   * AWS managed key `aws/dynamodb`
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -204,6 +222,14 @@ export class ResetWorkflow extends Construct {
    */
   public static readonly RESTORE_STATE_MACHINE_TAG_KEY = 'cdk-ec2-reset-access:restore-state-machine-arn';
 
+  /**
+   * IAM path of the step functions' roles. {@link ResetTagGuard} exempts roles on this path from its
+   * deny on the workflow's tag keys when they tag what they create (helpers, images): the guard's
+   * service control policy lives in the management account and cannot name roles CloudFormation
+   * names, and a role's path cannot change after it is created.
+   */
+  public static readonly ROLE_PATH = '/cdk-ec2-reset-access/';
+
   /** The reset state machine: what operators start. */
   public readonly stateMachine: sfn.StateMachine;
   /** The restore state machine, started by `restoreRule`. */
@@ -232,6 +258,7 @@ export class ResetWorkflow extends Construct {
 
   private readonly policyContext: PolicyContext;
   private readonly onlineKmsKey?: kms.IKey;
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ResetWorkflowProps) {
     super(scope, id);
@@ -255,6 +282,7 @@ export class ResetWorkflow extends Construct {
     this.onlineKmsKey = props.onlineKmsKey;
     const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const encryptionKey = this.encryptionKey = props.encryptionKey;
 
     // Unique and stable per construct: the helper tag value the IAM conditions compare with.
     this.workflowId = this.node.addr;
@@ -265,10 +293,15 @@ export class ResetWorkflow extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // A KMS key either way (AWS Control Tower CT.DYNAMODB.PR.2): the AWS managed key costs nothing
+      // and its use shows in CloudTrail, and callers need no KMS permission for it.
+      encryption: encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey,
       // Items live for one reset (at most the execution timeout plus an hour); nothing in the table
       // outlives the state machines it serves, so it goes with them.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLockTableBackups(this.lockTable);
 
     // ---- Helper role and instance profile.
     this.helperRole = new iam.Role(this, 'HelperRole', {
@@ -283,6 +316,7 @@ export class ResetWorkflow extends Construct {
         'offline reset, and it lives only for one reset, in an isolated VPC, running only this workflow\'s commands.',
     });
     props.rescueVpc.grantSsmBucketRead(this.helperRole);
+    acknowledgeInlinePolicies(this.helperRole);
     this.helperInstanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
 
     // ---- Step functions, each with a role of its own.
@@ -321,7 +355,7 @@ export class ResetWorkflow extends Construct {
     };
     const options = (name: StepRoleName, description: string): lambda.FunctionOptions => {
       const role = this.stepRole(name, description);
-      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: logRetention });
+      const logGroup = newLogGroup(this, `${pascal(name)}Logs`, { retention: logRetention, encryptionKey });
       // A role given to a function gets no log permissions from CDK: only its own log group.
       logGroup.grantWrite(role);
       return this.functionOptions(role, logGroup, environment, description);
@@ -348,9 +382,14 @@ export class ResetWorkflow extends Construct {
       loadJournal: new LoadJournalFunction(this, 'LoadJournal', options('loadJournal', 'Reset workflow: load an aborted execution\'s journal')),
     };
     this.functions = fns;
+    for (const fn of Object.values(fns) as lambda.IFunction[]) {
+      acknowledgeLambdaPlacement(fn);
+      acknowledgeNoLambdaDeadLetterQueue(fn, 'invoked synchronously by the reset or restore state machine, whose Retry and Catch ' +
+        'handle every error (a failure after the volume moved starts the restore)');
+    }
 
     // ---- State machines.
-    this.logGroup = new logs.LogGroup(this, 'ResetStateMachineLogs', { retention: logRetention });
+    this.logGroup = newLogGroup(this, 'ResetStateMachineLogs', { retention: logRetention, encryptionKey });
     this.stateMachine = new sfn.StateMachine(this, 'ResetStateMachine', {
       comment: 'Resets the Administrator password of an EC2 Windows instance (EC2Rescue ResetAccess, online or offline)',
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -361,7 +400,7 @@ export class ResetWorkflow extends Construct {
       // execution history, which IAM guards, and out of CloudWatch Logs (I5).
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    const restoreLogs = new logs.LogGroup(this, 'RestoreStateMachineLogs', { retention: logRetention });
+    const restoreLogs = newLogGroup(this, 'RestoreStateMachineLogs', { retention: logRetention, encryptionKey });
     this.restoreStateMachine = new sfn.StateMachine(this, 'RestoreStateMachine', {
       comment: 'Puts an instance back after a reset execution was aborted, timed out or failed',
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -375,6 +414,8 @@ export class ResetWorkflow extends Construct {
       includeResourceTypes: ['AWS::StepFunctions::StateMachine'],
     });
     for (const machine of [this.stateMachine, this.restoreStateMachine]) {
+      // The state machine's role, and the role EventBridge starts the restore with.
+      acknowledgeInlinePolicies(machine);
       const invoked = machine === this.stateMachine ? Object.values(fns) : [fns.loadJournal, fns.restore];
       acknowledgeWildcards(machine, { resources: invoked.map((fn: lambda.IFunction) => `${fn.functionArn}:*`) },
         'Step Functions\' Lambda integration grants invoking the function and its versions and aliases (<function ARN>:*); ' +
@@ -523,8 +564,14 @@ export class ResetWorkflow extends Construct {
     const role = new iam.Role(this, `${pascal(name)}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description,
+      path: ResetWorkflow.ROLE_PATH,
       inlinePolicies: { Step: new iam.PolicyDocument({ statements }) },
     });
+    if (this.encryptionKey && statements.some(s => s.actions.some(action => action.startsWith('dynamodb:')))) {
+      role.addToPrincipalPolicy(lockTableKeyStatement(this.encryptionKey, Stack.of(this).region));
+    }
+    acknowledgeInlinePolicies(role);
+    acknowledgeScopedWildcards(role);
     const wildcards = new Map<string, string[]>();
     for (const resource of statements.flatMap(s => s.resources)) {
       if (!resource.includes('*')) continue;
@@ -543,6 +590,20 @@ export class ResetWorkflow extends Construct {
 function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
   const principal = grantee.grantPrincipal;
   if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
+}
+
+/**
+ * The customer managed key of the lock table, for a step that reads or writes it: only through
+ * DynamoDB, which decrypts and encrypts the table's data key on the caller's behalf (DynamoDB
+ * Developer Guide, "How Amazon DynamoDB uses AWS KMS").
+ */
+function lockTableKeyStatement(key: kms.IKey, region: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'UseLockTableKeyThroughDynamoDb',
+    actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
+  });
 }
 
 function pascal(name: string): string {

@@ -93,7 +93,7 @@ describe('ResetNotifications', () => {
     });
   });
 
-  test('the formatter may publish to the topic (and use its key) and nothing else', () => {
+  test('the formatter may publish to the topic (and use its key), and to its dead-letter queue, and nothing else', () => {
     // WHEN
     const notifications = new ResetNotifications(stack, 'Notifications', { workflow });
 
@@ -103,8 +103,46 @@ describe('ResetNotifications', () => {
     });
     const actions = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
     expect(actions.sort()).toEqual([
-      'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+      'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sns:Publish', 'sqs:SendMessage',
+      'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
     ]);
+  });
+
+  test('a status change the formatter fails to publish lands in the alarmed dead-letter queue', () => {
+    // WHEN
+    const notifications = new ResetNotifications(stack, 'Notifications', { workflow });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const queue = { 'Fn::GetAtt': [stack.getLogicalId(notifications.deadLetterQueue.node.defaultChild as any), 'Arn'] };
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [stack.getLogicalId(notifications.formatter.role!.node.defaultChild as any), 'Arn'] },
+      DeadLetterConfig: { TargetArn: queue },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ DeadLetterConfig: { Arn: queue } })] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [stack.getLogicalId(notifications.deadLetterQueue.node.defaultChild as any), 'QueueName'] } }],
+    });
+  });
+
+  test('its topic key allows grants only to AWS services acting for a resource', () => {
+    // WHEN
+    new ResetNotifications(stack, 'Notifications', { workflow });
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'DenyGrantsExceptForAwsResources',
+          Action: 'kms:CreateGrant',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: '*',
+          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }]),
+      },
+    });
   });
 
   test.each([

@@ -16,7 +16,7 @@ describe('SessionManagerEncryption', () => {
     stack = new Stack(new App(), 'TestStack', { env: ENV });
   });
 
-  test('creates a KMS key with rotation on and the default (IAM-delegating) key policy', () => {
+  test('creates a KMS key with rotation on, the default (IAM-delegating) key policy, and grants only for AWS services', () => {
     // WHEN
     new SessionManagerEncryption(stack, 'Sessions');
 
@@ -31,6 +31,14 @@ describe('SessionManagerEncryption', () => {
           Effect: 'Allow',
           Principal: { AWS: arn(':iam::111122223333:root') },
           Resource: '*',
+        }, {
+          // AWS Control Tower CT.KMS.PR.3: nothing here needs a grant; an AWS service acting for a resource may.
+          Sid: 'DenyGrantsExceptForAwsResources',
+          Action: 'kms:CreateGrant',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: '*',
+          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
         }],
       },
     });

@@ -319,8 +319,70 @@ describe('ResetWorkflow', () => {
           BillingMode: 'PAY_PER_REQUEST',
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          // The AWS managed key aws/dynamodb (AWS Control Tower CT.DYNAMODB.PR.2), unless encryptionKey is given.
+          SSESpecification: { SSEEnabled: true },
         },
         DeletionPolicy: 'Delete',
+      });
+    });
+
+    test('the step roles are on ROLE_PATH, which ResetTagGuard exempts for tag-on-create', () => {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+      const roles = template.findResources('AWS::IAM::Role');
+      const stepRoleIds = functions.map(fn => fn.Properties.Role['Fn::GetAtt'][0] as string);
+      expect(stepRoleIds).toHaveLength(13);
+      for (const id of stepRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: '/cdk-ec2-reset-access/' });
+    });
+
+    describe('encryptionKey', () => {
+      let keyed: Stack;
+      let key: kms.Key;
+      let keyedTemplate: Template;
+
+      beforeEach(() => {
+        keyed = new Stack(new App(), 'KeyStack', { env: ENV });
+        key = new kms.Key(keyed, 'Key');
+        new ResetWorkflow(keyed, 'Workflow', { ...helperNetwork(keyed), encryptionKey: key });
+        keyedTemplate = Template.fromStack(keyed);
+      });
+
+      test('encrypts every log group and the lock table with the key, whose policy admits CloudWatch Logs', () => {
+        // THEN
+        const keyArn = keyed.resolve(key.keyArn);
+        const logGroups = Object.entries(keyedTemplate.findResources('AWS::Logs::LogGroup')) as Array<[string, any]>;
+        expect(logGroups).toHaveLength(15);
+        for (const [id, logGroup] of logGroups) expect({ id, key: logGroup.Properties.KmsKeyId }).toEqual({ id, key: keyArn });
+        keyedTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+        });
+        keyedTemplate.hasResourceProperties('AWS::KMS::Key', {
+          KeyPolicy: {
+            Statement: Match.arrayWith([Match.objectLike({
+              Sid: 'CloudWatchLogsEncryptLogGroups',
+              Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+              Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:123456789012:log-group:*' } },
+            })]),
+          },
+        });
+      });
+
+      test('the steps that use the lock table may use the key through DynamoDB only; the others not at all', () => {
+        // WHEN
+        const keyStatements = (prefix: string) => statementsOfFunctionRole(keyed, prefix).filter(st => st.Sid === 'UseLockTableKeyThroughDynamoDb');
+
+        // THEN
+        for (const step of ['WorkflowPreflight', 'WorkflowAcquireLock', 'WorkflowRestore', 'WorkflowLoadJournal']) {
+          expect({ step, statements: keyStatements(step).map(st => ({ Action: st.Action, Condition: st.Condition })) }).toEqual({
+            step,
+            statements: [{
+              Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+              Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+            }],
+          });
+        }
+        for (const step of ['WorkflowPrepareTarget', 'WorkflowLaunchHelper', 'WorkflowCheckPassword']) {
+          expect({ step, statements: keyStatements(step) }).toEqual({ step, statements: [] });
+        }
       });
     });
 
