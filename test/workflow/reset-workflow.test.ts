@@ -360,7 +360,11 @@ describe('ResetWorkflow', () => {
             Statement: Match.arrayWith([Match.objectLike({
               Sid: 'CloudWatchLogsEncryptLogGroups',
               Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-              Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:123456789012:log-group:*' } },
+              Condition: {
+                ArnLike: {
+                  'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:*']] },
+                },
+              },
             })]),
           },
         });
