@@ -2,9 +2,9 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { runComplianceChecks } from '../../build-tools/compliance';
 import { ResetTagGuard, ResetTagGuardProps, ResetWorkflow } from '../../src';
 import { TAGS } from '../../src/workflow/private/contracts';
-import { runComplianceChecks } from '../../build-tools/compliance';
 import { ENV, PlainStatement, statementsOfFunctionRole, workflowStack } from '../workflow/workflow-fixture';
 
 /*
@@ -81,8 +81,11 @@ function synthesizedScp(props: Partial<ResetTagGuardProps> = {}): { template: Te
   return { template, content: scp.Properties.Content };
 }
 
+/** A role's synthesized statements (resolved) as one policy document. */
 function asPolicy(statements: PlainStatement[]): object {
-  return policy(statements.map(s => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource, ...(s.Condition ? { Condition: s.Condition } : {}) })));
+  return policy(statements.map(s => ({
+    Effect: s.Effect, Action: s.Action, Resource: s.Resource, ...(s.Condition ? { Condition: s.Condition } : {}),
+  })));
 }
 
 describe('ResetTagGuard', () => {
@@ -169,7 +172,10 @@ describe('ResetTagGuard', () => {
       test('allows the backup step to tag the image it creates', async () => {
         // WHEN
         const decision = await underScp({
-          principal: WORKFLOW_ROLE, action: 'ec2:CreateTags', resource: IMAGE, tags: { [TAGS.role]: 'backup', [TAGS.target]: 'i-0123456789abcdef0' },
+          principal: WORKFLOW_ROLE,
+          action: 'ec2:CreateTags',
+          resource: IMAGE,
+          tags: { [TAGS.role]: 'backup', [TAGS.target]: 'i-0123456789abcdef0' },
           createAction: 'CreateImage',
         }, createBackupImage);
 
