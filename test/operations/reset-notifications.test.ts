@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RescueVpc, ResetNotifications, ResetWorkflow } from '../../src';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES } from '../helpers/key-policy';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
 
@@ -133,14 +134,7 @@ describe('ResetNotifications', () => {
     // THEN
     Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
-        Statement: Match.arrayWith([{
-          Sid: 'DenyGrantsExceptForAwsResources',
-          Action: 'kms:CreateGrant',
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Resource: '*',
-          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }]),
+        Statement: Match.arrayWith([DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES]),
       },
     });
   });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SessionManagerEncryption } from '../../src';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES } from '../helpers/key-policy';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
 
@@ -31,15 +32,7 @@ describe('SessionManagerEncryption', () => {
           Effect: 'Allow',
           Principal: { AWS: arn(':iam::111122223333:root') },
           Resource: '*',
-        }, {
-          // AWS Control Tower CT.KMS.PR.3: nothing here needs a grant; an AWS service acting for a resource may.
-          Sid: 'DenyGrantsExceptForAwsResources',
-          Action: 'kms:CreateGrant',
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Resource: '*',
-          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }],
+        }, DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES],
       },
     });
   });
