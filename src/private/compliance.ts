@@ -11,7 +11,8 @@ import { IConstruct } from 'constructs';
  * queue of the notification formatter, flow-log retention, KMS grant restriction, an optional
  * customer managed key for logs and the lock table). What remains is acknowledged here, one
  * function per kind of finding, with the reason a reviewer reads in the validation report. Each
- * is applied to the resource it is about (never to a whole construct tree), so a finding on a
+ * is applied to the resource it is about, or to the small construct that owns it (a role and its
+ * default policy, a state machine and its roles), never to a whole workflow: a finding on a
  * resource added later is reported, not silently covered.
  */
 
@@ -79,8 +80,8 @@ export function acknowledgeNoLambdaDeadLetterQueue(fn: IConstruct, handledBy: st
  */
 export function acknowledgeServiceManagedLogEncryption(logGroup: IConstruct): void {
   acknowledge(logGroup, [...inPacks('CloudWatchLogGroupEncrypted', [NIST, HIPAA, PCI]), controlTower('cloudwatch_log_group_encrypted_check')],
-    'CloudWatch Logs encrypts every log group at rest with keys it manages. These logs hold step results and events, ' +
-      'never a password or password data (state machines log without execution data). A customer managed key is one ' +
+    'CloudWatch Logs encrypts every log group at rest with keys it manages. These logs hold events, step results and ' +
+      'network flow records, never a password or password data (state machines log without execution data). A customer managed key is one ' +
       'property away (encryptionKey) for regimes that require one; it is not the default because its key policy must ' +
       'admit the CloudWatch Logs service and it costs a monthly fee.');
 }
