@@ -189,7 +189,8 @@ export function backupRetentionSettingsFrom(env: NodeJS.ProcessEnv): BackupReten
     return v;
   };
   const retentionSeconds = Number(value(BACKUP_RETENTION_ENV.retentionSeconds));
-  if (!Number.isInteger(retentionSeconds) || retentionSeconds < MIN_BACKUP_RETENTION_DAYS * 86400 || retentionSeconds > MAX_BACKUP_RETENTION_DAYS * 86400) {
+  const inRange = retentionSeconds >= MIN_BACKUP_RETENTION_DAYS * 86400 && retentionSeconds <= MAX_BACKUP_RETENTION_DAYS * 86400;
+  if (!Number.isInteger(retentionSeconds) || !inRange) {
     throw new InvalidBackupRetentionSettingsError(`${BACKUP_RETENTION_ENV.retentionSeconds} must be a whole number of seconds between ` +
       `${MIN_BACKUP_RETENTION_DAYS} and ${MAX_BACKUP_RETENTION_DAYS} days, got ${JSON.stringify(env[BACKUP_RETENTION_ENV.retentionSeconds])}.`);
   }

@@ -56,7 +56,9 @@ describe('simulated account: images and snapshots', () => {
       const { instanceId } = account.addInstance({ state: 'stopped' });
       const tags = [{ Key: 'role', Value: 'backup' }];
       const { ImageId } = ec2('CreateImage', {
-        InstanceId: instanceId, Name: name, NoReboot: true,
+        InstanceId: instanceId,
+        Name: name,
+        NoReboot: true,
         TagSpecifications: [{ ResourceType: 'image', Tags: tags }, { ResourceType: 'snapshot', Tags: tags }],
       });
       return { imageId: ImageId as string, snapshotId: account.images.get(ImageId)!.snapshotIds[0] };
