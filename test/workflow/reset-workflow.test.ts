@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ENV, HELPER_SECURITY_GROUP_ID_PREFIX, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
 import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { TAGS, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
@@ -331,9 +332,8 @@ describe('ResetWorkflow', () => {
     });
 
     test('the step roles are on ROLE_PATH, which ResetTagGuard exempts for tag-on-create', () => {
-      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
       const roles = template.findResources('AWS::IAM::Role');
-      const stepRoleIds = functions.map(fn => fn.Properties.Role['Fn::GetAtt'][0] as string);
+      const stepRoleIds = Object.values(workflow.functions).map((fn: lambda.IFunction) => stack.getLogicalId(fn.role!.node.defaultChild as any));
       expect(stepRoleIds).toHaveLength(13);
       for (const id of stepRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: '/cdk-ec2-reset-access/' });
     });
@@ -354,7 +354,8 @@ describe('ResetWorkflow', () => {
         // THEN
         const keyArn = keyed.resolve(key.keyArn);
         const logGroups = Object.entries(keyedTemplate.findResources('AWS::Logs::LogGroup')) as Array<[string, any]>;
-        expect(logGroups).toHaveLength(15);
+        // 13 steps, 2 state machines, the backup image retention.
+        expect(logGroups).toHaveLength(16);
         for (const [id, logGroup] of logGroups) expect({ id, key: logGroup.Properties.KmsKeyId }).toEqual({ id, key: keyArn });
         keyedTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
           SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
