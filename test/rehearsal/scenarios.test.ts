@@ -143,6 +143,38 @@ describe('rehearsal: scenarios', () => {
     expectInvariants(base, { expectFixed: method === 'offline' });
   });
 
+  test('a send retried after its Lambda timed out finds the command past the first page of ListCommands, and does not send it again', async () => {
+    // GIVEN a managed target on which another tool runs EC2Rescue often, and a send whose Lambda times out
+    // just after SendCommand returned (Step Functions retries Sandbox.Timedout)
+    rehearse();
+    const target = managedTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+    const call = r.account.call.bind(r.account);
+    let timedOut = false;
+    r.account.call = (service, operation, input) => {
+      const out = call(service, operation, input);
+      if (operation === 'SendCommand' && !timedOut) {
+        timedOut = true;
+        for (let n = 0; n < 60; n++) {
+          call('ssm', 'SendCommand', {
+            InstanceIds: [target.instanceId], DocumentName: 'AWSSupport-RunEC2RescueForWindowsTool', Parameters: { Command: ['CollectLogs'] }, Comment: `log collection ${n}`,
+          });
+        }
+        throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
+      }
+      return out;
+    };
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'online' });
+
+    // THEN one ResetAccess command, found again on the retry
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.spans.filter(s => s.state === 'SendOnlineReset' && s.kind === 'task').map(s => s.error ?? 'ok')).toEqual(['Sandbox.Timedout', 'ok']);
+    expect(r.account.commands.filter(c => c.parameters.Command?.[0] === 'ResetAccess')).toHaveLength(1);
+    expectInvariants(base);
+  });
+
   test('a dry run returns the plan and changes nothing', async () => {
     // GIVEN
     rehearse();

@@ -48,6 +48,27 @@ describe('simulated account: Run Command', () => {
         .toEqual([expect.objectContaining({ CommandId: id, Comment: 'test', Status: 'Success' })]);
     });
 
+    test('ListCommands pages: newest first, MaxResults of 1 to 50 (default 10), NextToken to the next page', () => {
+      const h = helper();
+      const ids = Array.from({ length: 23 }, () => send(h.instanceId, 'AWS-ConfigureAWSPackage', install));
+      const list = (input: any) => ssm('ListCommands', { InstanceId: h.instanceId, ...input });
+
+      const first = list({});
+      expect(first.Commands.map((c: any) => c.CommandId)).toEqual(ids.slice(-10).reverse());
+      const pages = [first.Commands.length];
+      let token = first.NextToken;
+      while (token) {
+        const page = list({ NextToken: token });
+        pages.push(page.Commands.length);
+        token = page.NextToken;
+      }
+      expect(pages).toEqual([10, 10, 3]);
+      expect(list({ MaxResults: 50 })).toEqual({ Commands: expect.any(Array) });
+      expect(list({ MaxResults: 50 }).Commands).toHaveLength(23);
+      expect(errorOf(() => list({ MaxResults: 51 }))).toBe('ValidationException');
+      expect(errorOf(() => list({ NextToken: 'bogus' }))).toBe('InvalidNextToken');
+    });
+
     test('the offline fix needs EC2Rescue and the volume attached at the device it names, and arms password generation', () => {
       const h = helper();
       const volume = account.addVolume();

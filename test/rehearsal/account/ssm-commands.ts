@@ -28,6 +28,11 @@ export interface SimCommand {
 const DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript', 'AWSSupport-RunEC2RescueForWindowsTool'];
 /** AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32 characters. */
 const RESET_ACCESS_KMS_PATTERN = /^(alias\/[a-zA-Z0-9/_-]{1,26}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+/**
+ * ListCommands' page size when MaxResults is not given. assumption: the reference gives only the range
+ * (1 to 50), not the default; a page smaller than the maximum makes a reader that ignores NextToken fail sooner.
+ */
+export const LIST_COMMANDS_DEFAULT_PAGE_SIZE = 10;
 /** How long after SendCommand the invocation is visible to GetCommandInvocation (assumption). */
 export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
 
@@ -194,14 +199,28 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
   },
 
   ListCommands(account, input) {
+    // Systems Manager API Reference, ListCommands (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html):
+    // MaxResults "Valid Range: Minimum value of 1. Maximum value of 50."; "The call also returns a token
+    // that you can specify in a subsequent call to get the next set of results."
+    const pageSize = input.MaxResults ?? LIST_COMMANDS_DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 50) {
+      throw ssmError('ValidationException', `1 validation error detected: Value '${pageSize}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`);
+    }
     let list = account.commands.filter(c => !input.InstanceId || c.instanceId === input.InstanceId);
     if (input.CommandId) list = list.filter(c => c.commandId === input.CommandId);
     for (const filter of input.Filters ?? []) {
       if (filter.key === 'DocumentName') list = list.filter(c => c.documentName === filter.value);
       else throw ssmError('InvalidFilterKey', `The simulated account filters commands by DocumentName only, not ${filter.key}.`);
     }
+    // assumption: the newest command first (what the console and the CLI show); the reference names no order,
+    // and newest-first puts an execution's earlier command furthest from the first page.
+    list = [...list].reverse();
+    const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString().replace(/^after:/, '')) : 0;
+    if (input.NextToken && !Number.isInteger(start)) throw ssmError('InvalidNextToken', 'The specified token is not valid.');
+    const page = list.slice(start, start + pageSize);
+    const more = start + pageSize < list.length;
     return {
-      Commands: list.map(c => ({
+      Commands: page.map(c => ({
         CommandId: c.commandId,
         DocumentName: c.documentName,
         Comment: c.comment,
@@ -209,6 +228,7 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
         InstanceIds: [c.instanceId],
         RequestedDateTime: new Date(c.requestedAt),
       })),
+      ...(more ? { NextToken: Buffer.from(`after:${start + pageSize}`).toString('base64url') } : {}),
     };
   },
 
