@@ -268,6 +268,26 @@ describe('rehearsal: scenarios', () => {
     expect(r.account.calls.some(c => c.operation === 'DescribeKey' && c.input.KeyId === keyArn)).toBe(true);
   });
 
+  test('an account whose default EBS key is a customer managed key: the helper is launched with the AWS managed key and the reset succeeds', async () => {
+    // GIVEN encryption by default with a customer managed key the workflow's launch role cannot use
+    rehearse();
+    const key = r.account.addCustomerKey({ aliases: ['alias/org-ebs-default'] });
+    Object.assign(r.account.ebsEncryption, { encryptByDefault: true, defaultKmsKeyId: key.arn });
+    const target = windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'offline' });
+
+    // THEN the helper ran (it was not terminated at launch by Client.InternalError), with its root on aws/ebs
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    const helper = [...r.account.instances.values()].find(i => i.isHelper)!;
+    expect(helper.stateReason).toBeUndefined();
+    const helperRoot = [...r.account.volumes.values()].find(v => v.tags['cdk-ec2-reset-access:role'] === 'helper')!;
+    expect(helperRoot.kmsKeyId).toBe(r.account.keys.find(k => k.aliases.includes('alias/aws/ebs'))!.arn);
+    expectInvariants(base, { expectFixed: true });
+  });
+
   test('Auto Scaling member with the acknowledgement: Standby while stopped, back InService, capacity as it was', async () => {
     // GIVEN
     rehearse();
