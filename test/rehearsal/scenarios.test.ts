@@ -3,7 +3,7 @@ import { baselineOf, changesMade, describeExecutions, invariantViolations, Targe
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
-import { managedTarget, windowsTarget } from './world';
+import { managedTarget, windowsTarget, WINDOWS_ROOT_DEVICE_NAMES } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 
 /**
@@ -40,10 +40,10 @@ describe('rehearsal: scenarios', () => {
     expect(r.config()).toMatchObject({ lockTableName: sample.world.tables[0], subnetsByAz: { 'us-east-1a': expect.stringMatching(/^subnet-/) } });
   });
 
-  test('offline reset of a running target: stopped, fixed on a helper, started; a new password exists; nothing left behind', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('offline reset of a running target with its root at %s: stopped, fixed on a helper, started; a new password exists; nothing left behind', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account);
+    const target = windowsTarget(r.account, { rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -62,10 +62,10 @@ describe('rehearsal: scenarios', () => {
     expect(minutes(run.end! - run.start)).toBeLessThan(25);
   });
 
-  test('offline reset of a stopped target: stays stopped; the password is generated at its next start', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('offline reset of a stopped target with its root at %s: stays stopped; the password is generated at its next start', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account, { state: 'stopped' });
+    const target = windowsTarget(r.account, { state: 'stopped', rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -305,10 +305,10 @@ describe('rehearsal: scenarios', () => {
     expectInvariants(base, { expectFixed: true });
   });
 
-  test('password-enabled AMI requested: made from the fixed volume while the target is stopped, and returned', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('password-enabled AMI requested (root at %s): made from the fixed volume while the target is stopped, and returned', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account);
+    const target = windowsTarget(r.account, { rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -348,6 +348,39 @@ describe('rehearsal: scenarios', () => {
     const byRefused = r.account.calls.filter(c => [second.name, second.restoreRun!.name].includes(c.context.execution ?? '') && !c.error);
     expect(byRefused.filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
     expectInvariants(base, { expectFixed: true });
+  });
+
+  describe.each(WINDOWS_ROOT_DEVICE_NAMES)('the restore paths put a root at %s back where it was', rootDeviceName => {
+    test('after an abort while the volume is on the helper (the restore state machine)', async () => {
+      // GIVEN
+      rehearse();
+      const target = windowsTarget(r.account, { rootDeviceName });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] });
+
+      // THEN
+      expect({ reset: run.status, restore: run.restoreRun?.status }).toEqual({ reset: 'ABORTED', restore: 'SUCCEEDED' });
+      expect(r.account.volumes.get(base.rootVolumeId!)!.attachment?.device).toBe(rootDeviceName);
+      expectInvariants(base);
+    });
+
+    test('after the fix failed on the helper (the reset\'s own restore)', async () => {
+      // GIVEN
+      rehearse();
+      r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
+      const target = windowsTarget(r.account, { rootDeviceName });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.commandFailed });
+      expect(r.account.volumes.get(base.rootVolumeId!)!.attachment?.device).toBe(rootDeviceName);
+      expectInvariants(base);
+    });
   });
 
   test('the modelled offline reset overlaps the target\'s stop with the helper\'s boot', async () => {
