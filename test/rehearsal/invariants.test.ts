@@ -21,6 +21,8 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     /** The backup image is requested only after the root came back (its snapshot postdates the detach). */
     readonly backupAfterDetach?: boolean;
     readonly skipFix?: boolean;
+    /** The disk is left online in the helper's Windows when the root leaves the helper. */
+    readonly diskOnlineOnHelper?: boolean;
     readonly skipReattach?: boolean;
     readonly reattachAt?: string;
     readonly skipRestoreDeleteOnTermination?: boolean;
@@ -70,6 +72,7 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     ec2('AttachVolume', { VolumeId: root, InstanceId: helper.instanceId, Device: 'xvdf' });
     wait(LATENCY.volumeAttach.seconds);
     if (!d.skipFix) account.volumes.get(root)!.generation++;
+    if (d.diskOnlineOnHelper) account.onlineDisks.add(root);
     ec2('DetachVolume', { VolumeId: root, InstanceId: helper.instanceId });
     wait(LATENCY.volumeDetach.seconds);
     if (!d.skipReattach) {
@@ -167,6 +170,12 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
   test('Standby desired capacity: not as it was', () => {
     expect(violationsAfter({ standbyWithoutDecrement: true }, { autoScalingGroup: 'web' })).toEqual([
       'Standby: the desired capacity of web is 2, was 1',
+    ]);
+  });
+
+  test('Disk: the root left the helper while its disk was online in Windows', () => {
+    expect(violationsAfter({ diskOnlineOnHelper: true })).toEqual([
+      expect.stringMatching(/^Disk: the root volume left i-\w+ at \S+ while its disk was still online in Windows$/),
     ]);
   });
 

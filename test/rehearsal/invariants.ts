@@ -78,6 +78,12 @@ export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o:
       violations.push(`I1: the root volume left the target with DeleteOnTermination ${firstDetach.deleteOnTermination}; it must be false from before the stop`);
     }
 
+    // The disk was offline in the helper's Windows whenever the root left a helper: the offline script sets it
+    // offline again in its finally block, whatever happened (EC2Rescue's stderr, a failure mid-way).
+    for (const left of volume.history.filter(h => h.what.startsWith('detach:') && h.what !== `detach:${id}` && h.diskOnline)) {
+      violations.push(`Disk: the root volume left ${left.what.slice('detach:'.length)} at ${new Date(left.at).toISOString()} while its disk was still online in Windows`);
+    }
+
     // I3: a backup image whose snapshot of the root started before the root left the target, and so holds the
     // volume as it was (a snapshot is point-in-time at its request: ec2-images.ts; the image may still be pending).
     if (firstDetach) {

@@ -367,9 +367,9 @@ describe('rehearsal: scenarios', () => {
     });
 
     test('after the fix failed on the helper (the reset\'s own restore)', async () => {
-      // GIVEN
+      // GIVEN EC2Rescue fails half-way through bringing the disk online
       rehearse();
-      r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
+      r.account.ec2Rescue = { bringOnlineFailsMidway: true };
       const target = windowsTarget(r.account, { rootDeviceName });
       const base = baselineOf(r.account, target.instanceId);
 
@@ -379,6 +379,44 @@ describe('rehearsal: scenarios', () => {
       // THEN
       expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.commandFailed });
       expect(r.account.volumes.get(base.rootVolumeId!)!.attachment?.device).toBe(rootDeviceName);
+      expectInvariants(base);
+    });
+  });
+
+  describe('the offline script runs on the helper (its control flow, interpreted): EC2Rescue as it may behave', () => {
+    test('EC2RescueCmd.exe writes warnings to stderr: the fix is judged by exit codes and the reset succeeds', async () => {
+      // GIVEN
+      rehearse();
+      r.account.ec2Rescue = { stderrLines: ['WARNING: the disk signature of xvdf collides with the system disk.'] };
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect(run.status).toBe('SUCCEEDED');
+      expectInvariants(base, { expectFixed: true });
+    });
+
+    test.each<[string, Partial<import('./account/ec2rescue').Ec2RescueBehaviour>]>([
+      ['fails half-way through bringing the disk online', { bringOnlineFailsMidway: true, stderrLines: ['WARNING: slow disk'] }],
+      ['cannot enable password generation', { enablePasswordGenerationError: 'Cannot load the offline registry hive.' }],
+    ])('EC2Rescue %s: the reset fails with CommandFailed, the disk was offline when the root left the helper, all put back', async (_, behaviour) => {
+      // GIVEN
+      rehearse();
+      r.account.ec2Rescue = behaviour;
+      const target = windowsTarget(r.account, { rootDeviceName: 'xvda' });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.commandFailed });
+      expect(run.cause).toMatch(/Offline password fix failed: /);
+      const leftHelper = r.account.volumes.get(base.rootVolumeId!)!.history.filter(h => h.what.startsWith('detach:') && h.what !== `detach:${target.instanceId}`);
+      expect(leftHelper.map(h => h.diskOnline)).toEqual([false]);
       expectInvariants(base);
     });
   });

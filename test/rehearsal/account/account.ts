@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS } from './dynamodb';
+import type { Ec2RescueBehaviour } from './ec2rescue';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
@@ -140,6 +141,10 @@ export class SimulatedAccount {
   public authorize?: AuthorizeHook;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
+  /** How EC2Rescue behaves on the helpers (stderr warnings, failures mid-way: ec2rescue.ts). */
+  public ec2Rescue: Ec2RescueBehaviour = {};
+  /** Volumes EC2Rescue has brought online in a helper's Windows (ec2rescue.ts). */
+  public readonly onlineDisks = new Set<string>();
 
   private readonly timers: Timer[] = [];
   /** While a due transition is applied: its own time (what follows from it is timed from there). */

@@ -22,6 +22,8 @@ export interface VolumeEvent {
   readonly what: string;
   /** At a detach: the attachment's DeleteOnTermination when the detach was requested. */
   readonly deleteOnTermination?: boolean;
+  /** At a detach: whether the instance's Windows still had the disk online (EC2Rescue on a helper: ec2rescue.ts). */
+  readonly diskOnline?: boolean;
 }
 
 export interface SimVolume {
@@ -130,7 +132,11 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     }
     attachment.state = 'detaching';
     const t = ++attachment.transition;
-    volume.history.push({ at: account.now(), what: `detach:${attachment.instanceId}`, deleteOnTermination: attachment.deleteOnTermination });
+    volume.history.push({
+      at: account.now(), what: `detach:${attachment.instanceId}`, deleteOnTermination: attachment.deleteOnTermination, diskOnline: account.onlineDisks.has(volume.volumeId),
+    });
+    // The disk leaves the instance's Windows with the volume (online or not, it is gone from there).
+    account.onlineDisks.delete(volume.volumeId);
     account.after('volumeDetach', () => {
       if (volume.attachment !== attachment || attachment.transition !== t) return;
       volume.attachment = undefined;

@@ -1,6 +1,6 @@
 import { SimulatedAccount } from './account';
 import { accountHelpers, errorOf, newSimulatedAccount } from './fixture';
-import { offlineFixDevice } from './ssm-commands';
+import { loadPowerShellParser } from './powershell';
 import { OFFLINE_PASSWORD_FIX_SCRIPT } from '../../../src/workflow/private/offline-script';
 import { LATENCY } from '../latencies';
 
@@ -8,6 +8,7 @@ import { LATENCY } from '../latencies';
  * Systems Manager's agent and Run Command: who takes commands, how an invocation moves, what each document does.
  */
 describe('simulated account: Run Command', () => {
+  beforeAll(() => loadPowerShellParser());
   let account: SimulatedAccount;
   beforeEach(() => {
     account = newSimulatedAccount();
@@ -86,12 +87,6 @@ describe('simulated account: Run Command', () => {
       account.advance(LATENCY.volumeAttach.seconds);
       expect(run().Status).toBe('Success');
       expect(volume).toMatchObject({ passwordGenerationArmed: true, generation: 2 });
-    });
-
-    test('the offline fix\'s device is read from the script the workflow sends', () => {
-      expect(offlineFixDevice(OFFLINE_PASSWORD_FIX_SCRIPT)).toBe('xvdf');
-      expect(offlineFixDevice('Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName "xvdg"')).toBe('xvdg');
-      expect(offlineFixDevice('Get-Disk')).toBeUndefined();
     });
 
     test('the online ResetAccess writes /EC2Rescue/Passwords/<id> as a SecureString; the key must be an id or short alias', () => {

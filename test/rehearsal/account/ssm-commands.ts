@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import type { SimInstance } from './ec2-instances';
+import { helperHost } from './ec2rescue';
 import { ssmError } from './errors';
 import { randomHex } from './ids';
+import { parsePowerShell, runPowerShell } from './powershell';
 import { LatencyName } from '../latencies';
 
 export interface SimCommand {
@@ -116,15 +118,17 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
       instance.ec2RescueInstalled = p.action[0] === 'Install';
       break;
     case 'AWS-RunPowerShellScript': {
-      const script = p.commands.join('\n');
-      const device = offlineFixDevice(script);
-      if (!device) return fail('The simulated helper only runs the offline password fix (Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName <device>).');
-      if (!instance.ec2RescueInstalled) return fail('EC2Rescue is not installed: the EC2Rescue module and EC2RescueCmd.exe were not found.');
-      const volume = account.volumeAt(instance.instanceId, device);
-      if (!volume || volume.attachment!.state !== 'attached') return fail(`EC2RescueCmd.exe: no offline disk at ${device}.`);
-      volume.passwordGenerationArmed = true;
-      volume.generation++;
-      account.moment(`offline-fix:${volume.volumeId}`);
+      // The script's own control flow runs (powershell.ts) on the helper as modelled (ec2rescue.ts): what it
+      // prints is the invocation's output, its exit code decides Success or Failed (AWS-RunPowerShellScript
+      // reports a non-zero exit code as a failed command).
+      const run = runPowerShell(parsedScript(p.commands.join('\n')), helperHost(account, instance));
+      command.stdout = run.stdout;
+      command.stderr = run.stderr;
+      if (run.exitCode !== 0) {
+        command.status = 'Failed';
+        command.responseCode = run.exitCode;
+        return;
+      }
       break;
     }
     case 'AWSSupport-RunEC2RescueForWindowsTool': {
@@ -145,17 +149,16 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
   command.responseCode = 0;
 }
 
-/**
- * The device the offline password fix runs EC2Rescue on: the `-BlockDeviceName` argument of
- * `Invoke-EC2RescueEnablePasswordGeneration`, a literal or a `$Variable = '<value>'` of the script.
- */
-export function offlineFixDevice(script: string): string | undefined {
-  const call = script.match(/Invoke-EC2RescueEnablePasswordGeneration\s+-BlockDeviceName\s+(\$\w+|['"]?[\w/]+['"]?)/);
-  if (!call) return undefined;
-  const argument = call[1];
-  if (!argument.startsWith('$')) return argument.replace(/['"]/g, '');
-  const assignment = script.match(new RegExp(`\\${argument}\\s*=\\s*['"]([\\w/]+)['"]`));
-  return assignment?.[1];
+/** Parsed scripts by their text (a command's script is parsed once, however often it runs). */
+const PARSED = new Map<string, ReturnType<typeof parsePowerShell>>();
+
+function parsedScript(script: string): ReturnType<typeof parsePowerShell> {
+  let program = PARSED.get(script);
+  if (!program) {
+    program = parsePowerShell(script);
+    PARSED.set(script, program);
+  }
+  return program;
 }
 
 export const SSM_COMMAND_OPERATIONS: Operations = {
