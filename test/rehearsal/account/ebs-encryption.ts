@@ -76,7 +76,8 @@ export function ec2CanUseKey(key: SimKey | undefined): boolean {
  * "Why can't my IAM user or role with full Amazon EC2 permissions start an EC2 instance?"
  * (https://repost.aws/knowledge-center/kms-iam-ec2-permission) says this error "might mean that you encrypted
  * the root volume or additional attached volumes. You don't have permission to access the AWS KMS key".
- * ModifyEbsDefaultKmsKeyId's reference adds: "If you delete or disable the customer managed KMS key that you
+ * EC2 API Reference, StateReason: "Client.InternalError: A client error caused the instance to terminate during
+ * launch." ModifyEbsDefaultKmsKeyId's reference adds: "If you delete or disable the customer managed KMS key that you
  * specified for use with encryption by default, your instances will fail to launch."
  */
 export const LAUNCH_FAILURE_KMS = { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' } as const;

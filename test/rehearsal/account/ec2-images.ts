@@ -113,16 +113,15 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
   CreateImage(account, input) {
     const instance = account.instance(input.InstanceId);
     // CreateImage: "Creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance that is either running
-    // or stopped." Other states are refused (IncorrectInstanceState, EC2 API "Error codes": "The instance is in
-    // an incorrect state").
+    // or stopped." Other states are refused with IncorrectInstanceState (EC2 API Reference, "Error codes").
     if (!['running', 'stopped'].includes(instance.state)) {
       throw ec2Error('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be imaged.`);
     }
     if (typeof input.Name !== 'string' || !AMI_NAME.test(input.Name)) {
       throw ec2Error('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, \'(\', \')\', \'.\', \'-\', \'/\' and \'_\'');
     }
-    // EC2 API "Error codes": InvalidAMIName.Duplicate, "The specified AMI name is already in use by another AMI"
-    // (names are unique among an account's AMIs in a Region).
+    // EC2 API Reference, "Error codes": InvalidAMIName.Duplicate when the name is already used by another AMI of
+    // the account in the Region.
     if ([...account.images.values()].some(i => i.ownerId === account.accountId && i.name === input.Name)) {
       throw ec2Error('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${[...account.images.values()].find(i => i.name === input.Name)!.imageId}`);
     }

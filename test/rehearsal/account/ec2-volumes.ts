@@ -112,11 +112,10 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     const volume = account.volume(input.VolumeId);
     const attachment = volume.attachment;
     // EC2 API Reference, DetachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html):
-    // only an attached volume can be detached; `IncorrectState` is EC2's error for a volume in the wrong state
-    // (EC2 API Reference, "Error codes": "The resource is in an incorrect state for the request").
+    // only an attached volume can be detached; EC2 answers a volume in the wrong state for the request with
+    // IncorrectState (EC2 API Reference, "Error codes for the Amazon EC2 API").
     if (!attachment) throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the 'available' state.`);
-    // Error codes reference: InvalidAttachment.NotFound, "the specified attachment ... does not exist" (the
-    // volume is not attached to the InstanceId given).
+    // The same error codes page: InvalidAttachment.NotFound when the volume is not attached to the InstanceId given.
     if (input.InstanceId && input.InstanceId !== attachment.instanceId) {
       throw ec2Error('InvalidAttachment.NotFound', `The volume '${volume.volumeId}' is not attached to instance '${input.InstanceId}'`);
     }
@@ -147,12 +146,13 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
   AttachVolume(account, input) {
     const volume = account.volume(input.VolumeId);
     const instance = account.instance(input.InstanceId);
-    // EC2 API Reference, AttachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AttachVolume.html)
-    // and its "Error codes": VolumeInUse, "the specified EBS volume is attached to an instance".
+    // EC2 API Reference, AttachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AttachVolume.html),
+    // and "Error codes for the Amazon EC2 API": VolumeInUse for a volume already attached to an instance.
     if (volume.attachment) {
       throw ec2Error('VolumeInUse', `${volume.volumeId} is already attached to an instance`);
     }
-    // AttachVolume: "The volume and instance must be within the same Availability Zone."
+    // Amazon EBS User Guide, "Attach an Amazon EBS volume to an instance": the volume and the instance must be in
+    // the same Availability Zone.
     if (instance.availabilityZone !== volume.availabilityZone) {
       throw ec2Error('InvalidVolume.ZoneMismatch', `The volume '${volume.volumeId}' is not in the same availability zone as instance '${instance.instanceId}'`);
     }

@@ -26,9 +26,17 @@ export interface SimCommand {
   responseCode: number;
 }
 
-/** The documents Run Command knows in this account, and what they need. */
+/**
+ * The documents Run Command knows in this account, and what they need. assumption: only the three the
+ * workflow sends exist here (a real account has many more; an unknown name is SendCommand's InvalidDocument,
+ * "The specified SSM document doesn't exist", Systems Manager API Reference, SendCommand).
+ */
 const DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript', 'AWSSupport-RunEC2RescueForWindowsTool'];
-/** AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32 characters. */
+/**
+ * AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32
+ * characters. Source: the document's parameter pattern as published (shared/reference/aws-reset-access-flow.md,
+ * "the document's pattern accepts a key id or an alias of up to 32 characters, not a key ARN").
+ */
 const RESET_ACCESS_KMS_PATTERN = /^(alias\/[a-zA-Z0-9/_-]{1,26}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 /**
  * ListCommands' page size when MaxResults is not given. assumption: the reference gives only the range
@@ -40,7 +48,11 @@ export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
 
 // ------------------------------------------------------------------ the agent (follows the instance's lifecycle, ec2-instances.ts)
 
-/** An instance whose agent runs with a usable role registers Online some time after it is running. */
+/**
+ * An instance whose agent runs with a usable role registers Online some time after it is running.
+ * assumption: the agent starts with Windows and registers once it reaches the ssm endpoints; the delay is
+ * the modelled `windowsBootToSsmOnline` (latencies.ts, AWS's runbook waits up to 600 s for Online).
+ */
 export function agentRegistersAfterBoot(account: SimulatedAccount, instance: SimInstance): void {
   if (!instance.ssmAgent) return;
   const t = instance.transition;
@@ -52,13 +64,25 @@ export function agentRegistersAfterBoot(account: SimulatedAccount, instance: Sim
   });
 }
 
-/** An instance that stops or shuts down loses its agent's connection at once. */
+/**
+ * An instance that stops or shuts down loses its agent's connection at once. assumption: Systems Manager marks
+ * the node ConnectionLost when its agent stops reporting (DescribeInstanceInformation's PingStatus values are
+ * Online | ConnectionLost | Inactive); the real mark comes after some minutes, earlier here, which only makes a
+ * command sent to a stopping instance wait (Pending) rather than be accepted.
+ */
 export function agentLosesConnection(instance: SimInstance): void {
   if (instance.pingStatus) instance.pingStatus = 'ConnectionLost';
 }
 
 // ------------------------------------------------------------------ Run Command
 
+/**
+ * The parameters each document requires (SendCommand's InvalidParameters: "You must specify values for all
+ * required parameters in the Amazon Web Services Systems Manager document (SSM document)"): AWS-ConfigureAWSPackage's
+ * `action` (Install | Uninstall) and `name` (Systems Manager User Guide, "Install or update packages"),
+ * AWS-RunPowerShellScript's `commands`, AWSSupport-RunEC2RescueForWindowsTool's `Command` (ResetAccess | CollectLogs |
+ * FixAll, shared/reference/aws-reset-access-flow.md).
+ */
 function validateCommandParameters(document: string, p: Record<string, string[]>): void {
   const bad = (why: string) => ssmError('InvalidParameters', `${document}: ${why}`);
   switch (document) {
@@ -86,6 +110,9 @@ function runCommand(account: SimulatedAccount, command: SimCommand, instance: Si
   };
   const deliver = () => {
     if (command.status !== 'Pending') return;
+    // SendCommand, TimeoutSeconds: "If this time is reached and the command hasn't already started running, it
+    // won't run." (Systems Manager API Reference.) assumption: until then delivery is retried every 5 s while the
+    // node is not Online (the agent polls for commands; Run Command shows the invocation Pending meanwhile).
     if (instance.state !== 'running' || instance.pingStatus !== 'Online') {
       if (account.now() - command.requestedAt >= deliveryTimeoutSeconds * 1000) {
         command.status = 'TimedOut';
@@ -100,6 +127,8 @@ function runCommand(account: SimulatedAccount, command: SimCommand, instance: Si
       : command.documentName === 'AWS-RunPowerShellScript' ? 'offlinePasswordFix' : 'onlineResetAccess';
     const transition = instance.transition;
     account.after(duration, () => {
+      // assumption: a command whose instance stops or terminates while it runs ends Failed (the agent that ran it
+      // is gone; Run Command reports no success for it).
       if (instance.transition !== transition) return fail('The instance stopped while the command ran.');
       completeCommand(account, command, instance, fail);
     });
@@ -114,6 +143,8 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
   if (failure) return fail(failure);
   switch (command.documentName) {
     case 'AWS-ConfigureAWSPackage':
+      // assumption: the only Distributor package of the simulated Region is AWSSupport-EC2Rescue (the one the
+      // workflow installs; AWS's runbook installs the same, shared/reference/aws-reset-access-flow.md step 16).
       if (p.name[0] !== 'AWSSupport-EC2Rescue') return fail(`Package ${p.name[0]} is not available in the simulated Region.`);
       instance.ec2RescueInstalled = p.action[0] === 'Install';
       break;
@@ -177,9 +208,13 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
   SendCommand(account, input) {
     if (!DOCUMENTS.includes(input.DocumentName)) throw ssmError('InvalidDocument', `Document ${input.DocumentName} does not exist in the simulated account.`);
     const ids = input.InstanceIds as string[];
+    // assumption (a limit of the simulator, not of AWS, which takes up to 50 ids): one instance per command.
     if (ids?.length !== 1) throw ssmError('InvalidInstanceId', 'The simulated account runs commands on exactly one instance.');
     const instance = account.instances.get(ids[0]);
-    if (!instance || !instance.ssmRegistered || instance.state === 'terminated') {
+    // SendCommand's InvalidInstanceId: "SSM Agent isn't registered with the SSM endpoint ... The managed node isn't
+    // in a valid state. Valid states are: Running, Pending, Stopped, and Stopping. Invalid states are:
+    // Shutting-down and Terminated." (Systems Manager API Reference, SendCommand, Errors.)
+    if (!instance || !instance.ssmRegistered || ['shutting-down', 'terminated'].includes(instance.state)) {
       throw ssmError('InvalidInstanceId', 'Instances [[' + ids[0] + ']] not in a valid state for account ' + account.accountId);
     }
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
