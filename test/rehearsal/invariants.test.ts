@@ -61,7 +61,9 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
       wait(LATENCY.windowsStop.seconds);
     }
     const backup = () => ec2('CreateImage', {
-      InstanceId: id, Name: `backup-${id}`, NoReboot: true,
+      InstanceId: id,
+      Name: `backup-${id}`,
+      NoReboot: true,
       TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: TAGS.target, Value: id }, { Key: TAGS.role, Value: 'backup' }] }],
     });
     if (!d.skipBackup && !d.backupAfterDetach) backup();

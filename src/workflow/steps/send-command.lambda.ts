@@ -56,7 +56,9 @@ export async function handler(event: SendCommandEvent): Promise<CommandResult> {
  * ListCommands until it is found: an instance with many commands of the same document (a
  * helper reused by retries, a target managed by other tools) may list it past the first page.
  */
-async function findSentCommand(instanceId: string, documentName: string, comment: string): Promise<{ commandId: string; status?: string } | undefined> {
+async function findSentCommand(
+  instanceId: string, documentName: string, comment: string,
+): Promise<{ commandId: string; status?: string } | undefined> {
   const pages = paginateListCommands({ client: ssm, pageSize: LIST_COMMANDS_PAGE_SIZE }, {
     InstanceId: instanceId,
     Filters: [{ key: 'DocumentName', value: documentName }],

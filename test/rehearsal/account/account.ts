@@ -23,11 +23,11 @@
 import { createHash } from 'node:crypto';
 import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS } from './dynamodb';
-import type { Ec2RescueBehaviour } from './ec2rescue';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
+import type { Ec2RescueBehaviour } from './ec2rescue';
 import { ec2Error } from './errors';
 import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
@@ -395,7 +395,10 @@ export class SimulatedAccount {
   public addCustomerKey(o: { aliases?: string[]; usableThroughEc2?: boolean } = {}): SimKey {
     const keyId = `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
     const key: SimKey = {
-      keyId, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`, manager: 'CUSTOMER', aliases: o.aliases ?? [],
+      keyId,
+      arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`,
+      manager: 'CUSTOMER',
+      aliases: o.aliases ?? [],
       ...(o.usableThroughEc2 ? { usableThroughEc2: true } : {}),
     };
     this.keys.push(key);

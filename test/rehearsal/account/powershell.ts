@@ -199,6 +199,8 @@ class Interpreter {
   private readonly imported = new Set<string>();
   private readonly stdout: string[] = [];
   private readonly stderr: string[] = [];
+  /** Script blocks given as arguments (ForEach-Object's), by node id. */
+  private readonly blocks = new Map<number, SyntaxNode>();
 
   constructor(private readonly host: PowerShellHost) {
     this.global.set('erroractionpreference', 'Continue');
@@ -458,8 +460,6 @@ class Interpreter {
     }
     return this.cmdlet(nameNode.text, args, named, input);
   }
-
-  private readonly blocks = new Map<number, SyntaxNode>();
 
   /** A native program: stdout lines are output; stderr lines are error records (Windows PowerShell 5.1). */
   private native(program: string, args: string[], mergeErrors: boolean): Value[] {
