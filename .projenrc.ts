@@ -39,6 +39,10 @@ const testDeps = [
   'asl-validator@^4.0.0',
   'aws-local-stepfunctions@^3.0.0',
   'aws-cdk@^2.1148.0',
+  // The offline script's tests parse offline-password-fix.ps1 (tree-sitter's PowerShell grammar, compiled
+  // to WebAssembly: no PowerShell, no native build) and run its control flow in the simulated helper.
+  'web-tree-sitter@^0.26.8',
+  'tree-sitter-powershell@^0.26.4',
 ];
 
 /**
