@@ -183,7 +183,7 @@ export class ResetAccess extends Construct {
     for (const other of this.node.root.node.findAll()) {
       if (other === this || !(other instanceof ResetAccess) || other.arnParameterName !== name) continue;
       const environment = sharedEnvironment(this, other);
-      const change = `Give one of them another \`stateMachineArnParameterName\` (the CLI then takes --state-machine-parameter <name>).`;
+      const change = 'Give one of them another `stateMachineArnParameterName` (the CLI then takes --state-machine-parameter <name>).';
       if (environment === 'same') {
         throw new InvalidPropsError('StateMachineArnParameterCollision',
           `ResetAccess: ${other.node.path} already writes the SSM parameter ${name} in this account and Region, ` +

@@ -1,8 +1,8 @@
 import { Annotations, Arn, ArnFormat, Aws, CfnCondition, ContextProvider, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SSM_BUCKETS, ssmBucketNameIn } from './ssm-buckets';
@@ -511,7 +511,7 @@ function selectExistingSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection | u
   // Vpc, or `publicSubnetIds` of an imported one).
   const publicOnes = subnets.filter(subnet => vpc.publicSubnets.includes(subnet));
   if (publicOnes.length > 0) {
-    throw new InvalidPropsError('HelperSubnetPublic', `RescueVpc: \`vpcSubnets\` selects public subnets of \`existingVpc\` ` +
+    throw new InvalidPropsError('HelperSubnetPublic', 'RescueVpc: `vpcSubnets` selects public subnets of `existingVpc` ' +
       `(${publicOnes.map(s => s.node.path).join(', ')}): they route to an internet gateway, and the helper instance holds the ` +
       'root volume of the instance being reset. Choose isolated subnets (no route to the internet), or remove `existingVpc` ' +
       'to let RescueVpc create an isolated VPC.');
