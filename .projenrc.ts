@@ -1,6 +1,31 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
+ * What the npm package ships: an allowlist, so that nothing else lands in it (build-tools/, docs/,
+ * a cdk.out/ left by `cdk synth`). The compiled library without what only the Lambda handlers use
+ * (assets/ holds their bundles, SDK clients included; lib/ copies would import SDK packages that
+ * are not dependencies), the Lambda and CLI bundles, the jsii assembly, the API reference and the
+ * changelog; npm adds package.json, README.md and LICENSE itself. test/package/pack.test.ts checks
+ * the packed list: every file reachable from lib/index.js ships, nothing else from lib/ does.
+ */
+const packageFiles = [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  '!lib/**/*.lambda.*',
+  // The steps' decisions and clients: only the handlers import them, from their bundles...
+  '!lib/workflow/private/*',
+  '!lib/permissions/session-preferences.*',
+  // ...except the contracts, policies and definition the constructs build the workflow from.
+  'lib/workflow/private/contracts.*',
+  'lib/workflow/private/policies.*',
+  'lib/workflow/private/state-machine-definition.*',
+  'assets/',
+  '.jsii',
+  'API.md',
+  'CHANGELOG.md',
+];
+
+/**
  * The newest Node.js runtime that aws-cdk-lib 2.276 knows. Pinned (rather than
  * the default "latest in the deployment Region") so that synthesized templates
  * and snapshots do not change with the machine that synthesizes them, and so
@@ -30,6 +55,8 @@ const cliDeps = [
   'commander@^14',
   'ora@^9',
   '@aws-sdk/client-sfn@^3',
+  // The SDK's own reader of ~/.aws/config and credentials (the copy its clients use): which profiles exist.
+  '@smithy/core@^3',
 ];
 
 const testDeps = [
@@ -98,7 +125,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   // The offline-fix PowerShell script is a .ps1 file in src/, inlined into its handler as text.
-  bundlerOptions: { loaders: { ps1: 'text' } },
+  // The test task builds the bundles (below), once per build: not pre-compile too (jsii needs no bundle).
+  bundlerOptions: { loaders: { ps1: 'text' }, runBundleTask: javascript.RunBundleTask.MANUAL },
 
   jestOptions: {
     // `--ci`: a changed snapshot fails instead of being silently rewritten.
@@ -106,7 +134,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // A run that finds no test is a broken run, not a green one.
     passWithNoTests: false,
     jestConfig: {
-      setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
+      setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts', '<rootDir>/test/setup/quiet-sdk.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
       testTimeout: 60_000,
       // Jest's default is cores - 1: a single worker on the 2-core machines CI runs on.
@@ -117,13 +145,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   tsconfigDev: { include: ['../sample/**/*.ts'] },
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'sample', 'build-tools', 'cli', '.projenrc.ts'] },
+  // Lint reports, it does not rewrite: a build never changes the files it checks (`npx projen eslint --fix` does).
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'sample', 'build-tools', 'cli', '.projenrc.ts'],
+    commandOptions: { fix: false },
+  },
+
+  // Stack traces name lib/*.js, which ships, instead of src/*.ts, which does not (and lib/ is half the size).
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
+
+  npmignoreEnabled: false,
 
   gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
 });
-project.addPackageIgnore('/sample/');
-project.addPackageIgnore('/cdk.json');
-project.addPackageIgnore('/.ci/');
+project.package.addField('files', packageFiles);
 
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
@@ -180,9 +216,10 @@ const cliBundle = project.bundler.addBundle('cli/cdk-ec2-reset-access.ts', {
   watchTask: false,
 });
 project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
-project.addPackageIgnore('/cli/');
 
-// Bundles are gitignored: build them before the tests so a clean clone passes.
+// Bundles are gitignored: build them before the tests so a clean clone passes (the only bundling of a
+// build). A package made without the tests (`projen package` after `compile`) bundles first.
+project.tasks.tryFind('package')!.prependSpawn(project.bundler.bundleTask, { condition: 'test ! -d assets' });
 // Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
 const testTask = project.tasks.tryFind('test')!;
 testTask.prependExec('tsc --noEmit -p cli/tsconfig.json');

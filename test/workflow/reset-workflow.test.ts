@@ -570,12 +570,12 @@ describe('ResetWorkflow', () => {
       const fresh = new Stack(new App(), 'Fresh', { env: ENV });
 
       // WHEN
-      const workflow = new ResetWorkflow(fresh, 'Workflow', {
+      const atLimits = new ResetWorkflow(fresh, 'Workflow', {
         ...helperNetwork(fresh), imageNamePrefix: 'P'.repeat(60), targetTag: { key: 'team', values: ['x'.repeat(256)] },
       } as ResetWorkflowProps);
 
       // THEN
-      expect(workflow.targetTag?.values).toEqual(['x'.repeat(256)]);
+      expect(atLimits.targetTag?.values).toEqual(['x'.repeat(256)]);
     });
   });
 
