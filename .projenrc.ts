@@ -222,8 +222,15 @@ project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
 project.tasks.tryFind('package')!.prependSpawn(project.bundler.bundleTask, { condition: 'test ! -d assets' });
 // Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
 const testTask = project.tasks.tryFind('test')!;
+// The package test packs lib/ and rosetta reads .jsii: compile first unless .jsii is newer than every
+// source file (a no-op in a build, which has just compiled), so `projen test` also works on a fresh clone.
+const compileIfStale = project.addTask('compile:if-stale', {
+  description: 'Compile with jsii unless .jsii is newer than every source file',
+  exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word',
+});
 testTask.prependExec('tsc --noEmit -p cli/tsconfig.json');
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+testTask.prependSpawn(compileIfStale);
 testTask.prependSpawn(project.bundler.bundleTask);
 
 // Examples in every language: the @example docstrings (and README snippets) are compiled by
@@ -234,8 +241,8 @@ project.addGitIgnore('/.jsii.tabl.json');
 const rosettaExtract = project.addTask('rosetta:extract', {
   description: 'Compile every example (README and @example) with jsii-rosetta in strict mode',
   steps: [
-    // Rosetta reads the assembly: compile first unless .jsii is newer than every source file.
-    { exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word' },
+    // Rosetta reads the assembly.
+    { spawn: compileIfStale.name },
     { exec: 'jsii-rosetta extract --strict' },
   ],
 });
