@@ -160,6 +160,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
 });
 project.package.addField('files', packageFiles);
+// jsii-pacmak writes a .npmignore when there is none (to exclude dist/): the files allowlist already does.
+for (const task of project.tasks.all.filter(t => t.name.startsWith('package:'))) {
+  const [step] = task.steps;
+  if (step?.execArgs?.[0] === 'jsii-pacmak' && task.steps.length === 1) task.reset([...step.execArgs, '--no-npmignore'].join(' '));
+}
 
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
@@ -219,7 +224,9 @@ project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
 
 // Bundles are gitignored: build them before the tests so a clean clone passes (the only bundling of a
 // build). A package made without the tests (`projen package` after `compile`) bundles first.
-project.tasks.tryFind('package')!.prependSpawn(project.bundler.bundleTask, { condition: 'test ! -d assets' });
+project.tasks.tryFind('package')!.prependSpawn(project.bundler.bundleTask, {
+  condition: 'node -e "process.exit(require(\'fs\').existsSync(\'assets\') ? 1 : 0)"',
+});
 // Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
 const testTask = project.tasks.tryFind('test')!;
 // The package test packs lib/ and rosetta reads .jsii: compile first unless .jsii is newer than every
