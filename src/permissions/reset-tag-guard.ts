@@ -3,12 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { acknowledgeDenyListBoundary } from '../private/compliance';
+import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 import { TAGS } from '../workflow/private/contracts';
 import { ResetWorkflow } from '../workflow/reset-workflow';
 
 /**
- * A service control policy made by {@link ResetTagGuard}.
+ * A service control policy made by [`ResetTagGuard`](#cdk-ec2-reset-access.ResetTagGuard).
  */
 export interface ResetTagGuardServiceControlPolicyOptions {
   /**
@@ -27,7 +28,7 @@ export interface ResetTagGuardServiceControlPolicyOptions {
 }
 
 /**
- * Properties of a {@link ResetTagGuard}.
+ * Properties of a [`ResetTagGuard`](#cdk-ec2-reset-access.ResetTagGuard).
  */
 export interface ResetTagGuardProps {
   /**
@@ -224,17 +225,17 @@ function guardStatements(c: GuardInputs): iam.PolicyStatement[] {
 function validateProps(props: ResetTagGuardProps, targetTagKeys: string[]): void {
   for (const arn of props.taggingPrincipalArns) {
     if (!Token.isUnresolved(arn) && !/^arn:[^:]*:(iam|sts)::[^:]*:.+/.test(arn)) {
-      throw new Error(`ResetTagGuard: taggingPrincipalArns "${arn}" is not an IAM principal ARN pattern: give e.g. ` +
+      throw new InvalidPropsError('TaggingPrincipalArnInvalid', `ResetTagGuard: taggingPrincipalArns "${arn}" is not an IAM principal ARN pattern: give e.g. ` +
         '"arn:aws:iam::*:role/BreakGlassAdmin" (role or user ARNs, * and ? allowed).');
     }
   }
   if (targetTagKeys.length === 0) {
-    throw new Error('ResetTagGuard: targetTagKeys is empty: list the targetTag.key of the workflows to guard ' +
+    throw new InvalidPropsError('TargetTagKeysEmpty', 'ResetTagGuard: targetTagKeys is empty: list the targetTag.key of the workflows to guard ' +
       `(default ${ResetWorkflow.DEFAULT_TARGET_TAG_KEY}).`);
   }
   for (const key of targetTagKeys) {
     if (!Token.isUnresolved(key) && (key.length === 0 || key.length > 128 || key.toLowerCase().startsWith('aws:'))) {
-      throw new Error(`ResetTagGuard: targetTagKeys "${key}" is not a usable tag key: give 1 to 128 characters not starting with "aws:".`);
+      throw new InvalidPropsError('TargetTagKeyInvalid', `ResetTagGuard: targetTagKeys "${key}" is not a usable tag key: give 1 to 128 characters not starting with "aws:".`);
     }
   }
 }

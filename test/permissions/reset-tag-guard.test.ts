@@ -261,11 +261,11 @@ describe('ResetTagGuard', () => {
   });
 
   test.each([
-    [{ taggingPrincipalArns: ['BreakGlassAdmin'] }, /taggingPrincipalArns "BreakGlassAdmin" is not an IAM principal ARN pattern/],
-    [{ taggingPrincipalArns: [], targetTagKeys: [] }, /targetTagKeys is empty/],
-    [{ taggingPrincipalArns: [], targetTagKeys: ['aws:reset'] }, /targetTagKeys "aws:reset" is not a usable tag key/],
-  ])('refuses props that cannot guard anything: %j', (props, message) => {
-    expect(() => new ResetTagGuard(new Stack(), 'Guard', props)).toThrow(message);
+    [{ taggingPrincipalArns: ['BreakGlassAdmin'] }, 'TaggingPrincipalArnInvalid', /taggingPrincipalArns "BreakGlassAdmin" is not an IAM principal ARN pattern/],
+    [{ taggingPrincipalArns: [], targetTagKeys: [] }, 'TargetTagKeysEmpty', /targetTagKeys is empty/],
+    [{ taggingPrincipalArns: [], targetTagKeys: ['aws:reset'] }, 'TargetTagKeyInvalid', /targetTagKeys "aws:reset" is not a usable tag key/],
+  ])('refuses props that cannot guard anything: %j', (props, name, message) => {
+    expect(() => new ResetTagGuard(new Stack(), 'Guard', props)).toThrow(expect.objectContaining({ name, message: expect.stringMatching(message) }));
   });
 
   test('passes cdk-nag and Control Tower\'s guard rules, each acknowledgement with a reason', () => {
