@@ -19,6 +19,9 @@ const packageFiles = [
   'lib/workflow/private/contracts.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
+  // BackupImageRetention validates its retention with the handler's own limits (retention/expired-backup-images),
+  // which reads the image name rules.
+  'lib/workflow/private/image-names.*',
   'assets/',
   '.jsii',
   'API.md',
