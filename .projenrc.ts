@@ -1,3 +1,4 @@
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
@@ -125,6 +126,18 @@ project.addPackageIgnore('/sample/');
 project.addPackageIgnore('/cdk.json');
 project.addPackageIgnore('/.ci/');
 
+/**
+ * The feature flags a new `cdk init` app of the installed aws-cdk-lib gets: the CLI writes its copy
+ * of this same table (aws-cdk-lib's recommended values), sorted by name. Read from aws-cdk-lib at
+ * projen time rather than written out, so that raising `cdkVersion` and running `npx projen` gives
+ * the sample the flags of a new app of that version; the committed cdk.json shows each change in
+ * review, and the sample's tests and snapshots (which synthesize under the same flags) catch what
+ * it does to the templates.
+ */
+const newAppFeatureFlags = Object.fromEntries(
+  Object.keys(CURRENTLY_RECOMMENDED_FLAGS).sort().map(flag => [flag, CURRENTLY_RECOMMENDED_FLAGS[flag]]),
+);
+
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
   obj: {
@@ -137,6 +150,7 @@ new JsonFile(project, 'cdk.json', {
     context: {
       // The CLI would otherwise send usage data; CI and most users synthesize offline.
       'cli-telemetry': false,
+      ...newAppFeatureFlags,
     },
   },
 });
