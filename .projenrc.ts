@@ -9,6 +9,18 @@ import { awscdk, javascript, JsonFile } from 'projen';
  */
 const lambdaRuntime = awscdk.LambdaRuntime.NODEJS_24_X;
 
+/**
+ * The oldest aws-cdk-lib the library works with: the peer dependency `^2.269.0`, and so the minimum
+ * of the Python, Java and Go packages. 2.269.0 is the first release whose `Validations.acknowledge`
+ * accepts cdk-nag's finding ids (`AwsSolutions-IAM5[Resource::...]`: earlier releases reject any
+ * `::` after the rule's prefix, and every construct acknowledges findings that way). It is lower
+ * than the version the repository tests with (2.276.0, devDeps below, not projen's default pin to
+ * the floor) because PyPI serves aws-cdk-lib up to 2.275.0 here: a floor above that would make the
+ * Python package uninstallable. The Python consumer app (examples/python) runs on the floor itself,
+ * so both ends of the range are synthesized in CI (`npx projen consumers`).
+ */
+const cdkFloor = '2.269.0';
+
 /** Clients the Lambda handlers use. devDeps: esbuild bundles them into assets/. */
 const handlerDeps = [
   '@aws-sdk/client-ec2@^3',
@@ -68,8 +80,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
 
   // Toolchain: see ../shared/reference/toolchain-notes.md.
-  cdkVersion: '2.276.0',
+  // The aws-cdk-lib users need (peer ^2.263.0) is lower than the one this repository tests with (2.276.0,
+  // devDeps below): see `cdkFloor`.
+  cdkVersion: cdkFloor,
   constructsVersion: '10.8.1',
+  // The peers' devDependencies are set by hand (devDeps), not pinned to the floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0.0',
   minNodeVersion: '20.16.0',
@@ -87,7 +103,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
   publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
 
-  devDeps: [...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
+  devDeps: ['aws-cdk-lib@2.276.0', ...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
 
   lambdaOptions: {
     runtime: lambdaRuntime,
@@ -122,6 +138,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
 });
+// The constructs the repository tests with (added here: projen replaces a constructs devDep given in
+// the options by the peer dependency).
+project.addDevDeps('constructs@10.8.1');
+// jsii asks for the aws-cdk-lib devDependency to equal the peer floor; it is newer on purpose (see cdkFloor).
+const jsiiCommand = 'jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency';
+project.compileTask.reset(jsiiCommand);
 project.addPackageIgnore('/sample/');
 project.addPackageIgnore('/cdk.json');
 project.addPackageIgnore('/.ci/');
@@ -212,7 +234,7 @@ const rosettaExtract = project.addTask('rosetta:extract', {
   description: 'Compile every example (README and @example) with jsii-rosetta in strict mode',
   steps: [
     // Rosetta reads the assembly: compile first unless .jsii is newer than every source file.
-    { exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word' },
+    { exec: `[ -f .jsii ] && [ -z "$(find src -name '*.ts' -newer .jsii | head -1)" ] || ${jsiiCommand}` },
     { exec: 'jsii-rosetta extract --strict' },
   ],
 });
