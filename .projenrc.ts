@@ -324,6 +324,13 @@ project.addTask('consumers', {
   exec: 'bash build-tools/consumers.sh',
 });
 project.addPackageIgnore('/examples/');
+
+// AWS's CloudFormation linter (PyPI, pinned in build-tools/requirements-cfn-lint.txt, offline) over the
+// sample stack's template and the integration test's templates: no error, and only listed warnings.
+project.addTask('cfn-lint', {
+  description: 'Lint the sample template (cdk.out, from `npx cdk synth`) and the integration test templates with cfn-lint',
+  exec: 'bash build-tools/cfn-lint.sh',
+});
 project.addGitIgnore('examples/python/.venv/');
 
 const bench = project.addTask('bench', {
