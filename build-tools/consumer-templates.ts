@@ -155,6 +155,7 @@ export function main(languages: string[], examplesDir = path.resolve(__dirname, 
     if (!fs.existsSync(file)) {
       console.error(`${language}: ${path.relative(process.cwd(), file)} is missing: the app did not synthesize`);
       failed = true;
+      results.push(`${language} FAILED (no template)`);
       continue;
     }
     const template = JSON.parse(fs.readFileSync(file, 'utf-8'));

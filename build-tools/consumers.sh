@@ -24,9 +24,9 @@ languages=("$@")
 # lap NAME: seconds since the previous lap, into the variable NAME.
 lap() { printf -v "$1" '%s s' $((SECONDS - timer)); timer=$SECONDS; }
 
-for language in "${languages[@]}"; do
-  app="$root/examples/$language"
-  rm -rf "$app/cdk.out"
+# build LANGUAGE: packages, installs and synthesizes one language's app (stops at its first failure).
+build() {
+  local language=$1 app="$root/examples/$1" package install synth bin
   case $language in
     python)
       timer=$SECONDS
@@ -50,9 +50,17 @@ for language in "${languages[@]}"; do
       rm -rf "$(dirname "$bin")"
       lap synth
       ;;
-    *) echo "consumers: no consumer app for '$language'"; exit 2 ;;
+    *) echo "consumers: no consumer app for '$language'"; return 2 ;;
   esac
   echo "$language: package $package, dependencies $install, build and synth $synth"
+}
+
+# Every language is tried even when one fails, so that one run shows which consumers a change breaks.
+for language in "${languages[@]}"; do
+  rm -rf "$root/examples/$language/cdk.out"
+  # In the background, so that `set -e` holds inside (bash ignores it in the left side of `||`).
+  build "$language" &
+  wait $! || echo "$language: FAILED (exit status $?), see above"
 done
 
 npx ts-node --transpile-only -P build-tools/tsconfig.json build-tools/consumer-templates.ts "${languages[@]}"

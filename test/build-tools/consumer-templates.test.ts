@@ -86,6 +86,7 @@ describe('consumer app templates (the checks run on the Python and Go apps)', ()
       expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), go ok (${count})`);
 
       expect(main(['python', 'java'], examples)).toBe(1);
+      expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), java FAILED (no template)`);
       expect(error).toHaveBeenCalledWith(expect.stringMatching(/^java: .*ResetAccessConsumer\.template\.json is missing: the app did not synthesize$/));
     } finally {
       log.mockRestore();
