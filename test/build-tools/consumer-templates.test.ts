@@ -34,28 +34,26 @@ describe('consumer app templates (the checks run on the Python and Go apps)', ()
     expect(consumerTemplateProblems(template)).toEqual([]);
   });
 
-  test('an app that keeps the default target tag fails: the tag does not scope the target actions', () => {
-    const problems = consumerTemplateProblems(consumerTemplate({ targetTag: 'default' }));
+  test('an app built otherwise fails each check it misses, naming what is missing', () => {
+    // GIVEN the default target tag, no grants to the operators, no allowed volume key
+    const problems = consumerTemplateProblems(consumerTemplate({ targetTag: 'default', grants: false, volumeKey: false }));
+
+    // THEN
     expect(problems).toEqual(expect.arrayContaining([
       'no statement allows ec2:StopInstances on instances tagged team:break-glass=windows',
       'no statement allows ssm:SendCommand on instances tagged team:break-glass=windows',
       'the default tag cdk-ec2-reset-access:allow-reset still appears in the template',
       expect.stringMatching(/^step ResetAccessWorkflowPreflight\w+ is not told the target tag team:break-glass$/),
+      expect.stringMatching(/^step ResetAccessWorkflowPreflight\w+ is not told the allowed volume key$/),
+      'Operators may not start executions of the reset state machine (grantStartReset)',
+      'Operators may not read the passwords of tagged instances (grantReadPasswords)',
     ]));
   });
 
   test('a tag with other values fails', () => {
     const problems = consumerTemplateProblems(consumerTemplate({ targetTag: { key: CONSUMER_APP.targetTag.key, values: ['linux'] } }));
     expect(problems).toContain('no statement allows ec2:GetPasswordData on instances tagged team:break-glass=windows');
-  });
-
-  test('an app without the grants or the volume key fails, naming what is missing', () => {
-    expect(consumerTemplateProblems(consumerTemplate({ grants: false }))).toEqual([
-      'Operators may not start executions of the reset state machine (grantStartReset)',
-      'Operators may not read the passwords of tagged instances (grantReadPasswords)',
-    ]);
-    expect(consumerTemplateProblems(consumerTemplate({ volumeKey: false }))).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^step ResetAccessWorkflowPreflight\w+ is not told the allowed volume key$/)]));
+    expect(problems).toContain('Operators may not read the passwords of tagged instances (grantReadPasswords)');
   });
 
   test('a template without the restore rule, or whose rule starts nothing, fails', () => {
