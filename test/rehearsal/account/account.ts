@@ -11,7 +11,9 @@
  * - ec2-instances.ts: instance lifecycle (boot, stop, terminate), EC2Launch's password data, RunInstances;
  * - ec2-volumes.ts: attach, detach, describe volumes; ec2-images.ts: CreateImage, snapshots, DescribeImages;
  * - ssm-commands.ts: the SSM Agent, Run Command and the documents the workflow sends; ssm-parameters.ts;
- * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts.
+ * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts (keys and their key policies);
+ * - iam.ts: who may make each call (every call a step function makes is authorized as its role with
+ *   iam-simulate, test/rehearsal/iam/), and the IAM operations the preflight uses.
  *
  * Nothing here is a real secret: password data is an opaque blob that says it is fake, and the
  * online method's parameter value likewise. Both are collected in `secrets`, so the rehearsal can
@@ -27,18 +29,21 @@ import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-ins
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
 import { ec2Error } from './errors';
 import { randomHex } from './ids';
+import { IAM_OPERATIONS, IamState } from './iam';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
-export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms';
+export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam';
 
 /** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
   readonly execution?: string;
   readonly state?: string;
+  /** Logical id of the Lambda function making the call (its role is the caller); absent for the test itself. */
+  readonly function?: string;
 }
 
 /** One call as the account receives it, before it runs. */
@@ -55,8 +60,10 @@ export type FaultHook = (call: ServiceCall) => Error | undefined;
 /**
  * Decides whether the caller may make a call (IAM): runs after the fault hook, before the
  * service's operation. Returns the denial to throw (the service's own error shape), or undefined.
+ * An evaluator that reads AWS's authorization reference answers asynchronously: such a hook is
+ * served by {@link SimulatedAccount.callAsync} (what the SDK routing uses).
  */
-export type AuthorizeHook = (call: ServiceCall) => Error | undefined;
+export type AuthorizeHook = (call: ServiceCall) => Error | undefined | Promise<Error | undefined>;
 
 export interface ApiCall {
   readonly at: number;
@@ -67,7 +74,10 @@ export interface ApiCall {
   readonly error?: string;
 }
 
-/** One operation of a service: reads and changes the account's state, returns the SDK's output shape. */
+/**
+ * One operation of a service: reads and changes the account's state, returns the SDK's output
+ * shape (or a promise of it, for operations that evaluate policies, e.g. iam:SimulatePrincipalPolicy).
+ */
 export type Operation = (account: SimulatedAccount, input: any) => any;
 
 /** A service module's operations, by the name the SDK's command carries (`DescribeInstancesCommand` → `DescribeInstances`). */
@@ -80,6 +90,7 @@ const OPERATIONS: Record<Service, Operations> = {
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
   kms: KMS_OPERATIONS,
+  iam: IAM_OPERATIONS,
 };
 
 /** One service's operations from several modules; an operation implemented twice is a mistake. */
@@ -130,6 +141,8 @@ export class SimulatedAccount {
   public readonly secrets = new Set<string>();
   /** Public keys (PEM) of key pairs, by name: instances launched with one get real password ciphertexts. */
   public readonly keyPairs = new Map<string, string>();
+  /** IAM: roles, instance profiles and which function runs as which role (iam.ts; the rehearsal fills it from the sample). */
+  public readonly iam: IamState = new IamState();
   /** Who is calling (set by the runner around each task). */
   public context: CallContext = {};
   public fault?: FaultHook;
@@ -166,6 +179,7 @@ export class SimulatedAccount {
         name: `Windows_Server-${version}-English-Full-Base-2025.05.14`,
         description: `Microsoft Windows Server ${version} Full Locale English AMI provided by Amazon`,
         ownerId: '801119661308',
+        ownerAlias: 'amazon',
         isPublic: true,
         state: 'available',
         rootDeviceName: '/dev/sda1',
@@ -179,12 +193,45 @@ export class SimulatedAccount {
 
   // ------------------------------------------------------------------ calls
 
-  /** The entry point of every routed SDK call: the fault hook, the operation lookup, the authorize hook, the operation. */
+  /**
+   * A call made by the test itself (setting up a world, reading it): the fault hook, the operation
+   * lookup, the authorize hook (which must answer at once), the operation.
+   */
   public call(service: Service, operation: string, input: any): any {
+    const { request, run, record } = this.begin(service, operation, input);
+    const denied = this.authorize?.(request);
+    if (denied instanceof Promise) {
+      throw new Error(`The authorize hook answers asynchronously: call ${service}:${operation} through callAsync (the SDK routing does).`);
+    }
+    return this.finish(run, input, record, denied);
+  }
+
+  /**
+   * The entry point of every routed SDK call: as {@link call}, with an authorize hook that may
+   * answer asynchronously and operations that may. Only the calling task runs meanwhile (the
+   * scheduler grants no other turn), so the account does not change between the two.
+   */
+  public async callAsync(service: Service, operation: string, input: any): Promise<any> {
+    const { request, run, record } = this.begin(service, operation, input);
+    const denied = await this.authorize?.(request);
+    const out = this.finish(run, input, record, denied);
+    if (!(out instanceof Promise)) return out;
+    try {
+      return await out;
+    } catch (err) {
+      // Recorded as a success by finish(): correct the record.
+      const last = this.calls.pop()!;
+      this.calls.push({ ...last, error: (err as Error).name });
+      throw err;
+    }
+  }
+
+  private begin(service: Service, operation: string, input: any): { request: ServiceCall; run: Operation; record: (error?: string) => void } {
     this.settle();
     const request: ServiceCall = { service, operation, input, context: this.context };
+    const context = { ...this.context };
     const record = (error?: string) => this.calls.push({
-      at: this.now(), service, operation, input, context: { ...this.context }, ...(error ? { error } : {}),
+      at: this.now(), service, operation, input, context, ...(error ? { error } : {}),
     });
     const injected = this.fault?.(request);
     if (injected) {
@@ -196,7 +243,10 @@ export class SimulatedAccount {
       record('Rehearsal.Unrouted');
       throw new Error(`The simulated account does not implement ${service}:${operation}; add it to the ${service} module's operations in test/rehearsal/account/.`);
     }
-    const denied = this.authorize?.(request);
+    return { request, run, record };
+  }
+
+  private finish(run: Operation, input: any, record: (error?: string) => void, denied: Error | undefined): any {
     if (denied) {
       record(denied.name);
       throw denied;
