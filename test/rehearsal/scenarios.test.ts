@@ -6,6 +6,9 @@ import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sam
 import { managedTarget, windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 
+const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const CUSTOMER_KEY_ARN = `arn:aws:kms:us-east-1:123456789012:key/${CUSTOMER_KEY_ID}`;
+
 /**
  * The sample stack's state machines, run end to end against the simulated account: the
  * scenarios of issue 5, each followed by the invariants (DESIGN.md §3).
@@ -20,6 +23,9 @@ describe('rehearsal: scenarios', () => {
   afterEach(() => r?.dispose());
 
   const rehearse = (options?: RehearsalOptions) => (r = new Rehearsal(sample, options));
+  let withCustomerKey: SampleArtifacts | undefined;
+  /** The sample deployed with `allowedVolumeKeyArns` naming one customer managed key (synthesized once, when first needed). */
+  const customerKeySample = () => (withCustomerKey ??= synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }));
   const minutes = (ms: number) => ms / 60_000;
   const expectInvariants = (base: TargetBaseline, o: { expectFixed?: boolean; lockOwner?: string } = {}) =>
     expect({ executions: describeExecutions(r), violations: invariantViolations(r, base, o) })
@@ -220,10 +226,9 @@ describe('rehearsal: scenarios', () => {
     ['an AWS managed key', false, 'SUCCEEDED'],
     ['a customer managed key the workflow is allowed to use', true, 'SUCCEEDED'],
   ])('offline reset of a root encrypted with %s', async (_, customer, status) => {
-    // GIVEN (the sample allows no customer key: the configuration the construct would build with allowedVolumeKeys is given here)
-    let keyArn = '';
-    rehearse({ configOverride: c => ({ ...c, allowedVolumeKeyArns: customer ? [keyArn] : [] }) });
-    keyArn = customer ? r.account.addCustomerKey().arn : r.account.keys[0].arn;
+    // GIVEN the sample deployed with that key allowed (its roles get the key's grants), the key with its default policy
+    r = new Rehearsal(customer ? customerKeySample() : sample);
+    const keyArn = customer ? r.account.addCustomerKey({ keyId: CUSTOMER_KEY_ID }).arn : r.account.keys[0].arn;
     const target = windowsTarget(r.account, { kmsKeyId: keyArn });
     const base = baselineOf(r.account, target.instanceId);
 

@@ -26,6 +26,7 @@ import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS } from './dynamodb';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
+import { EC2_TAG_OPERATIONS } from './ec2-tags';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
 import { ec2Error } from './errors';
 import { randomHex } from './ids';
@@ -85,7 +86,7 @@ export type Operations = Readonly<Record<string, Operation>>;
 
 /** Every operation the account implements, by service. A new module registers its table here. */
 const OPERATIONS: Record<Service, Operations> = {
-  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS),
+  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS),
   ssm: combine(SSM_COMMAND_OPERATIONS, SSM_PARAMETER_OPERATIONS),
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
@@ -433,9 +434,10 @@ export class SimulatedAccount {
     return volume;
   }
 
-  public addCustomerKey(): SimKey {
-    const keyId = `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
-    const key: SimKey = { keyId, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`, manager: 'CUSTOMER', aliases: [] };
+  /** A customer managed key (with the default key policy unless `policy` is given). */
+  public addCustomerKey(o: { keyId?: string; policy?: SimKey['policy'] } = {}): SimKey {
+    const keyId = o.keyId ?? `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
+    const key: SimKey = { keyId, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`, manager: 'CUSTOMER', aliases: [], ...(o.policy ? { policy: o.policy } : {}) };
     this.keys.push(key);
     return key;
   }

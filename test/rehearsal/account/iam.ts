@@ -76,9 +76,13 @@ export class IamAuthorization {
 
   constructor(private readonly account: SimulatedAccount) {}
 
-  public readonly hook = async (call: ServiceCall): Promise<Error | undefined> => {
+  /** Calls without a caller (the test itself) are answered at once; a function's call asynchronously. */
+  public readonly hook = (call: ServiceCall): Promise<Error | undefined> | undefined => {
     const fn = call.context.function;
-    if (!fn) return undefined;
+    return fn ? this.authorize(call, fn) : undefined;
+  };
+
+  private async authorize(call: ServiceCall, fn: string): Promise<Error | undefined> {
     const role = this.account.iam.roleOfFunction(fn);
     const requests = requestsFor(this.account, call.service, call.operation, call.input);
     const principal = { arn: sessionArn(this.account, role, fn), accountId: this.account.accountId, identityPolicies: role.policies };
@@ -98,7 +102,7 @@ export class IamAuthorization {
       denied: firstDenied !== undefined,
     });
     return firstDenied ? denial(call, principal.arn, firstDenied) : undefined;
-  };
+  }
 
   /** The denied calls (the rehearsal expects none unless a scenario asks for one). */
   public denials(): AuthorizationRecord[] {
