@@ -1,9 +1,10 @@
+import { READ_ONLY } from './account';
 import { SimInstance } from './account';
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
-import { managedTarget, windowsTarget } from './world';
+import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 
 const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -149,6 +150,26 @@ describe('rehearsal: scenarios', () => {
     expectInvariants(base, { expectFixed: method === 'offline' });
   });
 
+  test('auto falls back to offline when the instance\'s role may not store the password, and says why in the plan', async () => {
+    // GIVEN an SSM-managed, Online instance whose role lacks RescuePasswordPolicy
+    rehearse();
+    const target = managedTarget(r.account, { instanceProfileArn: ssmOnlyInstanceProfile(r.account) });
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN a dry run, then the reset
+    const plan = await r.reset({ instanceId: target.instanceId, method: 'auto', dryRun: true });
+    const run = await r.reset({ instanceId: target.instanceId, method: 'auto' });
+
+    // THEN the plan names the reason and the policy to attach; the reset ran offline
+    expect(plan.output).toMatchObject({ method: 'offline', consequences: expect.arrayContaining([
+      expect.stringMatching(/^Method auto chose offline .*SsmOnlyInstanceRole may not store the password .*ssm:PutParameter on .*\/EC2Rescue\/Passwords\/i-.*RescuePasswordPolicy/),
+    ]) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output.method).toBe('offline');
+    expect(r.account.calls.filter(c => c.operation === 'SimulatePrincipalPolicy').map(c => c.input.ActionNames)).toEqual([['ssm:PutParameter'], ['ssm:PutParameter']]);
+    expectInvariants(base, { expectFixed: true });
+  });
+
   test('a dry run returns the plan and changes nothing', async () => {
     // GIVEN
     rehearse();
@@ -196,6 +217,9 @@ describe('rehearsal: scenarios', () => {
       x.account.call('ec2', 'StartInstances', { InstanceIds: [target.instanceId] });
       return { instanceId: target.instanceId };
     }],
+    [ERRORS.instanceRoleCannotStorePassword, x => ({
+      instanceId: managedTarget(x.account, { instanceProfileArn: ssmOnlyInstanceProfile(x.account) }).instanceId, method: 'online',
+    })],
     [ERRORS.notManagedOnline, x => ({ instanceId: windowsTarget(x.account).instanceId, method: 'online' })],
   ];
 
@@ -216,7 +240,7 @@ describe('rehearsal: scenarios', () => {
     expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: name.split(' ')[0] });
     expect(run.cause).toMatch(/\w+.*\./);
     expect(run.visited).toEqual(['Preflight']);
-    expect(r.account.calls.slice(before).filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    expect(r.account.calls.slice(before).filter(c => !READ_ONLY.test(c.operation))).toEqual([]);
     // The restore rule fires on FAILED; the restore finds no journal of this execution.
     expect(run.restoreRun?.status).toBe('SUCCEEDED');
     expect(run.restoreRun?.visited).toEqual(['LoadJournal']);
@@ -299,7 +323,7 @@ describe('rehearsal: scenarios', () => {
     expect(second.visited[second.visited.length - 1]).toBe(refusedIn);
     expect(second.restoreRun?.visited).toEqual(['LoadJournal']);
     const byRefused = r.account.calls.filter(c => [second.name, second.restoreRun!.name].includes(c.context.execution ?? '') && !c.error);
-    expect(byRefused.filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    expect(byRefused.filter(c => !READ_ONLY.test(c.operation))).toEqual([]);
     expectInvariants(base, { expectFixed: true });
   });
 

@@ -231,6 +231,8 @@ export const ERRORS = {
   azNotCovered: 'AzNotCovered',
   resetInProgress: 'ResetInProgress',
   instanceStateUnsupported: 'InstanceStateUnsupported',
+  /** The online method was asked for, but the instance's role may not store the password (RescuePasswordPolicy). */
+  instanceRoleCannotStorePassword: 'InstanceRoleCannotStorePassword',
   notManagedOnline: 'NotManagedOnline',
   // During the reset: the restore path runs.
   helperNotReady: 'HelperNotReady',

@@ -112,7 +112,8 @@ function operationOf(service: Service, operation: string): Operation | undefined
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
 }
 
-const READ_ONLY = /^(Describe|Get|List)/;
+/** Calls that change nothing (iam:SimulatePrincipalPolicy only evaluates policies). */
+export const READ_ONLY = /^(Describe|Get|List|Simulate)/;
 
 interface Timer { readonly at: number; readonly seq: number; readonly apply: () => void }
 
@@ -344,6 +345,7 @@ export class SimulatedAccount {
     clientToken?: string;
     runInstancesFingerprint?: string;
     keyName?: string;
+    instanceProfileArn?: string;
   } = {}): SimInstance {
     const windows = (o.platform ?? 'windows') === 'windows';
     const az = o.availabilityZone ?? 'us-east-1a';
@@ -353,6 +355,7 @@ export class SimulatedAccount {
       instanceId: this.newId('i'),
       imageId,
       ...(o.keyName ? { keyName: o.keyName } : {}),
+      ...(o.instanceProfileArn ? { instanceProfileArn: o.instanceProfileArn } : {}),
       instanceType: o.instanceType ?? 'm5.large',
       availabilityZone: az,
       subnetId: o.subnetId ?? `subnet-workload-${az}`,
