@@ -357,14 +357,33 @@ export class Rehearsal {
   }
 
   /**
+   * Makes one SDK call as a function of the sample stack (its role), outside its handler: a request
+   * its code never builds, to show what IAM answers (e.g. RunInstances with a public IP).
+   */
+  public async callAs(fn: string, service: Service, operation: string, input: unknown): Promise<unknown> {
+    this.account.context = { execution: 'direct', state: fn, function: this.functionId(fn) };
+    try {
+      return await this.account.callAsync(service, operation, input);
+    } finally {
+      this.account.context = {};
+    }
+  }
+
+  /** A function's logical id from its id or the start of it after the construct path (`PrepareTarget`). */
+  private functionId(fn: string): string {
+    const logicalId = [...this.sample.functions.keys()].find(id => id === fn || id.replace(/^ResetAccess(Workflow)?/, '').startsWith(fn));
+    if (!logicalId) throw new Error(`No function ${fn} in the sample stack.`);
+    return logicalId;
+  }
+
+  /**
    * Invokes a function of the sample stack directly, as Lambda would (its environment, its role),
    * outside any execution: what a caller who bypasses the state machine could make it do.
    * `fn` is the function's logical id or the start of it after the construct path
    * (e.g. `PrepareTarget` for `ResetAccessWorkflowPrepareTarget...`).
    */
   public async invoke(fn: string, event: unknown): Promise<unknown> {
-    const logicalId = [...this.sample.functions.keys()].find(id => id === fn || id.replace(/^ResetAccess(Workflow)?/, '').startsWith(fn));
-    if (!logicalId) throw new Error(`No function ${fn} in the sample stack.`);
+    const logicalId = this.functionId(fn);
     const { handler, environment } = this.handlerOf(logicalId);
     Object.assign(process.env, environment);
     this.account.context = { execution: 'direct', state: fn, function: logicalId };
