@@ -132,6 +132,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.addPackageIgnore('/sample/');
 project.addPackageIgnore('/cdk.json');
 project.addPackageIgnore('/.ci/');
+project.addPackageIgnore('/.tmp/');
 
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
@@ -174,6 +175,24 @@ for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:'))) 
   }
 }
 
+// Every bundle writes esbuild's metafile (the inputs it bundled) under .tmp/ (gitignored, not packed):
+// test/packaging/agpl-free.test.ts reads them to prove no AGPL test dependency reaches a bundle.
+function addMetafiles(): void {
+  for (const task of project.tasks.all.filter(t => t.name.startsWith('bundle:') && t.name !== 'bundle:watch')) {
+    const steps = [...task.steps];
+    const metafile = `--metafile=.tmp/bundle-meta/${task.name.replace(/^bundle:/, '').replace(/[/.]/g, '-')}.json`;
+    if (steps.length === 0 || JSON.stringify(steps).includes('--metafile')) continue;
+    task.reset();
+    steps.forEach((step, i) => {
+      if (i === 0 && step.exec) task.exec(`${step.exec} ${metafile}`);
+      else if (i === 0 && step.execArgs) task.execArgs([...step.execArgs, metafile]);
+      else if (step.exec) task.exec(step.exec);
+      else if (step.execArgs) task.execArgs(step.execArgs);
+      else if (step.spawn) task.spawn(project.tasks.tryFind(step.spawn)!);
+    });
+  }
+}
+
 // The operator CLI: cli/ is not library source (jsii compiles only src/); esbuild bundles it with its
 // libraries into one executable file under assets/ (gitignored, shipped in the npm package).
 const cliBundle = project.bundler.addBundle('cli/cdk-ec2-reset-access.ts', {
@@ -188,6 +207,7 @@ const cliBundle = project.bundler.addBundle('cli/cdk-ec2-reset-access.ts', {
   watchTask: false,
 });
 project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
+addMetafiles();
 project.addPackageIgnore('/cli/');
 
 // Bundles are gitignored: build them before the tests so a clean clone passes.
@@ -283,7 +303,7 @@ for (const file of ['*.metadata.json', 'performance-counters.json', 'validation-
 // and the figures it yields. Both run the real step handlers against the simulated account.
 const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 project.addTask('rehearse', {
-  description: 'Rehearse one offline reset against the simulated account: print its timeline, write docs/rehearsal-timeline.svg',
+  description: 'Rehearse one offline reset against the simulated account (print its timeline, write docs/rehearsal-timeline.svg), then the IAM scenarios: print the IAM line and the unused statements by role',
   env: quietSdk,
   exec: 'ts-node --transpile-only build-tools/rehearse.ts',
 });
