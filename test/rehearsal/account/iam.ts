@@ -147,7 +147,8 @@ function iamError(code: string, message: string): Error {
 export const IAM_OPERATIONS: Operations = {
   /** IAM API Reference, GetInstanceProfile: the profile and its role (NoSuchEntity when there is none of that name). */
   GetInstanceProfile(account, input) {
-    const arn = [...account.iam.instanceProfileRoles.keys()].find(a => a.endsWith(`:instance-profile/${input.InstanceProfileName}`));
+    // The name is the ARN's last segment (an ARN may carry a path: instance-profile/<path>/<name>).
+    const arn = [...account.iam.instanceProfileRoles.keys()].find(a => a.split('/').pop() === input.InstanceProfileName);
     if (!arn) throw iamError('NoSuchEntity', `Instance Profile ${input.InstanceProfileName} cannot be found.`);
     const role = account.iam.roles.get(account.iam.instanceProfileRoles.get(arn)!)!;
     return { InstanceProfile: { InstanceProfileName: input.InstanceProfileName, Arn: arn, Roles: [{ RoleName: role.name, Arn: role.arn }] } };
