@@ -14,6 +14,7 @@
  * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts (keys and their key policies);
  * - iam.ts: who may make each call (every call a step function makes is authorized as its role with
  *   iam-simulate, test/rehearsal/iam/), and the IAM operations the preflight uses.
+ * - step-functions.ts: DescribeExecution of the rehearsal's executions, for functions that read them.
  *
  * Nothing here is a real secret: password data is an opaque blob that says it is fake, and the
  * online method's parameter value likewise. Both are collected in `secrets`, so the rehearsal can
@@ -34,10 +35,11 @@ import { IAM_OPERATIONS, IamState } from './iam';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
+import { SimExecution, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
-export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam';
+export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam' | 'states';
 
 /** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
@@ -92,6 +94,7 @@ const OPERATIONS: Record<Service, Operations> = {
   dynamodb: DYNAMODB_OPERATIONS,
   kms: KMS_OPERATIONS,
   iam: IAM_OPERATIONS,
+  states: STEP_FUNCTIONS_OPERATIONS,
 };
 
 /** One service's operations from several modules; an operation implemented twice is a mistake. */
@@ -135,6 +138,8 @@ export class SimulatedAccount {
   public readonly desiredCapacity = new Map<string, number>();
   public readonly keys: SimKey[] = [];
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
+  public readonly executions = new Map<string, SimExecution>();
   /** Every call, in order. */
   public readonly calls: ApiCall[] = [];
   /** Notable moments for timelines and the bench (e.g. `password-data:<instance>`). */

@@ -7,6 +7,7 @@ import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { IAMServiceException } from '@aws-sdk/client-iam';
 import { KMSServiceException } from '@aws-sdk/client-kms';
+import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import type { Service } from './account';
 
@@ -19,6 +20,7 @@ export function awsError(service: Service, code: string, message: string, fault:
     case 'dynamodb': return new DynamoDBServiceException(options);
     case 'kms': return new KMSServiceException(options);
     case 'iam': return new IAMServiceException(options);
+    case 'states': return new SFNServiceException(options);
   }
 }
 
@@ -40,6 +42,7 @@ export const THROTTLING_CODES: Record<Service, string> = {
   dynamodb: 'ProvisionedThroughputExceededException',
   kms: 'ThrottlingException',
   iam: 'Throttling',
+  states: 'ThrottlingException',
 };
 
 /** An access-denied error code per service (a hard failure nobody retries). */
@@ -50,4 +53,5 @@ export const ACCESS_DENIED_CODES: Record<Service, string> = {
   dynamodb: 'AccessDeniedException',
   kms: 'AccessDeniedException',
   iam: 'AccessDenied',
+  states: 'AccessDeniedException',
 };

@@ -21,6 +21,8 @@ export interface SimRole {
   /** Logical id in the sample template (how the tests name it). */
   readonly logicalId: string;
   readonly policies: NamedPolicy[];
+  /** Names of its inline policies (what this library writes; the removal check deletes their statements one by one). */
+  readonly inlinePolicyNames?: readonly string[];
 }
 
 /** Roles, instance profiles, and which function runs as which role. */

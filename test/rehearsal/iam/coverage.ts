@@ -103,6 +103,15 @@ export const IAM_SCENARIOS: IamScenario[] = [
     },
   },
   {
+    name: 'the backup image retention deregisters a successful reset\'s backup image', sample: 'default',
+    run: async r => {
+      await r.reset({ instanceId: windowsTarget(r.account).instanceId, method: 'offline' });
+      r.settle();
+      r.account.advance(15 * 86400);
+      return r.invoke('BackupImageRetention', {});
+    },
+  },
+  {
     name: 'bypassing the preflight: an untagged instance, a helper command on a target, a launch off the helper\'s terms', sample: 'default',
     denialsExpected: true,
     run: async r => {
@@ -170,12 +179,14 @@ interface RoleRequests {
   readonly roleArn: string;
   readonly sessionArn: string;
   readonly policies: NamedPolicy[];
+  readonly inline: readonly string[];
   readonly allowed: Map<string, Request>;
   readonly denied: Map<string, Request>;
 }
 
 /**
- * The removal check: for each statement of each step role's `Step` policy, and each action of it,
+ * The removal check: for each statement of each role's inline policies (the step roles' `Step`, the
+ * retention functions' `Retention`: what this library writes; CDK's log and trace grants are not), and each action of it,
  * whether some recorded request depends on it. An Allow is needed when a request it allows would
  * be denied without it; a Deny when a request it denies would be allowed without it.
  */
@@ -191,7 +202,7 @@ export async function statementUses(runs: CoverageRun[], samples: Record<SampleV
       let entry = byRole.get(key);
       if (!entry) {
         entry = {
-          variant: run.scenario.sample, logicalId: record.role, roleArn: role.arn, policies: role.policies,
+          variant: run.scenario.sample, logicalId: record.role, roleArn: role.arn, policies: role.policies, inline: role.inlinePolicyNames ?? [],
           sessionArn: `arn:aws:sts::123456789012:assumed-role/${role.name}/${record.function}`, allowed: new Map(), denied: new Map(),
         };
         byRole.set(key, entry);
@@ -204,10 +215,9 @@ export async function statementUses(runs: CoverageRun[], samples: Record<SampleV
 
   const uses = new Map<string, StatementUse & { used: Set<string> }>();
   for (const entry of byRole.values()) {
-    const step = entry.policies.find(p => p.name === STEP_POLICY_NAME);
-    if (!step) continue;
+    for (const step of entry.policies.filter(p => entry.inline.includes(p.name))) {
     for (const [index, statement] of step.document.Statement.entries()) {
-      const sid = statement.Sid ?? `#${index}`;
+      const sid = `${step.name === STEP_POLICY_NAME ? '' : `${step.name}/`}${statement.Sid ?? `#${index}`}`;
       const actions: string[] = [statement.Action].flat();
       const key = `${entry.logicalId}/${sid}`;
       const use = uses.get(key) ?? { role: entry.logicalId, sid, effect: statement.Effect, actions, unusedActions: [], used: new Set<string>() };
@@ -223,6 +233,7 @@ export async function statementUses(runs: CoverageRun[], samples: Record<SampleV
         const depends = statement.Effect === 'Deny' ? decision === 'Allowed' : decision !== 'Allowed';
         if (depends) use.used.add(request.action);
       }
+    }
     }
   }
   return [...uses.values()].map(({ used, ...use }) => ({ ...use, unusedActions: use.actions.filter(a => !used.has(a)) }));

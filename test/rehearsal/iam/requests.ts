@@ -174,6 +174,20 @@ const EC2: Record<string, RequestBuilder> = {
   DescribeInstanceTypeOfferings: unscoped('ec2', 'DescribeInstanceTypeOfferings', ec2Context),
   GetEbsDefaultKmsKeyId: unscoped('ec2', 'GetEbsDefaultKmsKeyId', ec2Context),
   GetEbsEncryptionByDefault: unscoped('ec2', 'GetEbsEncryptionByDefault', ec2Context),
+  DescribeSnapshots: unscoped('ec2', 'DescribeSnapshots', ec2Context),
+
+  /** SAR: image (required), with its tags. */
+  DeregisterImage: (account, input) => [{
+    action: 'ec2:DeregisterImage',
+    resource: ec2Arn(account, `image/${input.ImageId}`),
+    context: { ...ec2Context(account), ...resourceTags(account.images.get(input.ImageId)?.tags ?? {}, 'ec2:ResourceTag') },
+  }],
+  /** SAR: snapshot (required), with its tags. */
+  DeleteSnapshot: (account, input) => [{
+    action: 'ec2:DeleteSnapshot',
+    resource: ec2Arn(account, `snapshot/${input.SnapshotId}`),
+    context: { ...ec2Context(account), ...resourceTags(account.snapshots.get(input.SnapshotId)?.tags ?? {}, 'ec2:ResourceTag') },
+  }],
 
   /**
    * SAR: instance (required), security-group and volume (optional). EC2 User Guide, "ec2:Attribute
@@ -466,8 +480,15 @@ const IAM: Record<string, RequestBuilder> = {
   SimulatePrincipalPolicy: (_account, input) => [{ action: 'iam:SimulatePrincipalPolicy', resource: input.PolicySourceArn, context: {} }],
 };
 
+/** SAR, AWS Step Functions: execution (required) for DescribeExecution; statemachine for ListExecutions and StartExecution. */
+const STATES: Record<string, RequestBuilder> = {
+  DescribeExecution: (_account, input) => [{ action: 'states:DescribeExecution', resource: input.executionArn, context: {} }],
+  ListExecutions: (_account, input) => [{ action: 'states:ListExecutions', resource: input.stateMachineArn, context: {} }],
+  StartExecution: (_account, input) => [{ action: 'states:StartExecution', resource: input.stateMachineArn, context: {} }],
+};
+
 export const REQUEST_TABLE: Readonly<Record<Service, Readonly<Record<string, RequestBuilder>>>> = {
-  ec2: EC2, ssm: SSM, autoscaling: AUTO_SCALING, dynamodb: DYNAMODB, kms: KMS, iam: IAM,
+  ec2: EC2, ssm: SSM, autoscaling: AUTO_SCALING, dynamodb: DYNAMODB, kms: KMS, iam: IAM, states: STATES,
 };
 
 /** The requests AWS authorizes for one call; a call the table does not map fails loudly. */

@@ -76,7 +76,7 @@ export function sampleIam(resources: Record<string, any>, resolver: FakeResolver
       policies.push({ name: `aws-managed/${name}`, document });
     }
     const arn = resolver.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-    return { arn, name: arn.split('/').pop()!, logicalId, policies };
+    return { arn, name: arn.split('/').pop()!, logicalId, policies, inlinePolicyNames: (props.Policies ?? []).map((p: any) => p.PolicyName as string) };
   });
   const roleArn = (logicalId: string) => resolver.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] });
   const instanceProfileRoles = new Map(ids('AWS::IAM::InstanceProfile').map(id => [
