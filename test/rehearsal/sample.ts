@@ -240,6 +240,8 @@ export class FakeResolver {
     if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${logicalId}`);
     const { account, region, partition } = REHEARSAL_ENV;
     if (attribute === 'GroupId' && resource.Type === 'AWS::EC2::SecurityGroup') return this.ref(logicalId);
+    // A state machine is named by its logical id here (its Ref, the ARN, ends with it).
+    if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return this.ref(logicalId).split(':').pop()!;
     if (attribute === 'Arn') {
       switch (resource.Type) {
         case 'AWS::Lambda::Function': return `arn:${partition}:lambda:${region}:${account}:function:${logicalId}`;

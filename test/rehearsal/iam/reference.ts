@@ -27,11 +27,22 @@ export async function referenceProblems(requests: readonly AuthorizationRequest[
       else named.add(type.name);
     }
     for (const t of types.filter(x => x.required && !named.has(x.name))) {
+      const alternatives = ALTERNATIVES[action]?.find(group => group.includes(t.name));
+      if (alternatives?.some(name => named.has(name))) continue;
       problems.push(`${action} omits its required resource type ${t.name}`);
     }
   }
   return problems;
 }
+
+/**
+ * Resource types the reference marks required that are alternatives: one call names one of them
+ * (Step Functions: a standard or an express execution; a state machine or a Map Run).
+ */
+const ALTERNATIVES: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
+  'states:DescribeExecution': [['execution', 'express']],
+  'states:ListExecutions': [['statemachine', 'maprun']],
+};
 
 /** The reference's ARN format as a pattern: `${Account}` may be empty (AWS-owned documents, public parameters, images). */
 function arnPattern(format: string): RegExp {
