@@ -47,6 +47,8 @@ describe('rehearsal: IAM', () => {
       instanceTypeByRestore: expect.stringMatching(/^UnauthorizedOperation: .*ec2:ModifyInstanceAttribute on resource: .*instance\/i-.* with an explicit deny/),
       // The helper's commands run on helpers only.
       helperCommandOnTarget: expect.stringMatching(/^AccessDeniedException: User: .* is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:us-east-1:123456789012:instance\/i-/),
+      // Standby only in groups tagged for reset (the instance's tag is not enough).
+      standbyInUntaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:EnterStandby on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/untagged/),
       // The helper launches only on its terms.
       publicIp: expect.stringMatching(ec2Denied('ec2:RunInstances', 'network-interface/')),
       otherInstanceType: expect.stringMatching(ec2Denied('ec2:RunInstances', 'instance/')),

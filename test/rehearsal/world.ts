@@ -9,9 +9,12 @@ export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as con
 
 export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
 
-/** A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, unless told otherwise. */
+/**
+ * A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, unless told
+ * otherwise. In an Auto Scaling group, the group is tagged for reset too (as the README asks).
+ */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
-  return account.addInstance({ ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
+  return account.addInstance({ autoScalingGroupTags: { ...ALLOW_RESET }, ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
 }
 
 /**

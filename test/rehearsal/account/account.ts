@@ -136,6 +136,8 @@ export class SimulatedAccount {
   public readonly commands: SimCommand[] = [];
   public readonly autoScaling = new Map<string, SimAsgMember>();
   public readonly desiredCapacity = new Map<string, number>();
+  /** Tags of Auto Scaling groups, by name (IAM authorizes EnterStandby and ExitStandby on the group's tags). */
+  public readonly autoScalingGroupTags = new Map<string, Record<string, string>>();
   public readonly keys: SimKey[] = [];
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
@@ -346,6 +348,8 @@ export class SimulatedAccount {
     deleteOnTermination?: boolean;
     autoScalingGroup?: string;
     autoScalingLifecycle?: SimAsgMember['lifecycleState'];
+    /** Tags of its Auto Scaling group (set when the group is first named). */
+    autoScalingGroupTags?: Record<string, string>;
     isHelper?: boolean;
     clientToken?: string;
     runInstancesFingerprint?: string;
@@ -412,6 +416,7 @@ export class SimulatedAccount {
     if (o.autoScalingGroup) {
       this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState: o.autoScalingLifecycle ?? 'InService', healthStatus: 'HEALTHY' });
       this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
+      if (!this.autoScalingGroupTags.has(o.autoScalingGroup)) this.autoScalingGroupTags.set(o.autoScalingGroup, { ...(o.autoScalingGroupTags ?? {}) });
     }
     return instance;
   }

@@ -133,6 +133,10 @@ export const IAM_SCENARIOS: IamScenario[] = [
         helperCommandOnTarget: await outcome(() => r.invoke('SendHelperCommand', {
           plan: { ...plan, instanceId: untagged.instanceId }, command: 'offline-password-fix', targetInstanceId: target.instanceId,
         })),
+        standbyInUntaggedGroup: await outcome(() => r.callAs('PrepareTarget', 'autoscaling', 'EnterStandby', {
+          AutoScalingGroupName: 'untagged', ShouldDecrementDesiredCapacity: true,
+          InstanceIds: [windowsTarget(r.account, { autoScalingGroup: 'untagged', autoScalingGroupTags: {} }).instanceId],
+        })),
         publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
         otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.large' }))),
       };

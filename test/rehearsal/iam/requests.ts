@@ -428,8 +428,7 @@ const SSM: Record<string, RequestBuilder> = {
 
 /** The tags of an Auto Scaling group, as the simulated account holds them (none when it does not model them). */
 function groupTags(account: SimulatedAccount, name: string): Record<string, string> {
-  const groups = (account as unknown as { autoScalingGroups?: Map<string, { tags: Record<string, string> }> }).autoScalingGroups;
-  return groups?.get(name)?.tags ?? {};
+  return account.autoScalingGroupTags.get(name) ?? {};
 }
 
 /** SAR, Amazon EC2 Auto Scaling: autoScalingGroup, with its tags as aws:ResourceTag and autoscaling:ResourceTag. */
