@@ -1,5 +1,5 @@
-import { READ_ONLY } from './account';
 import { generateKeyPairSync } from 'node:crypto';
+import { READ_ONLY } from './account';
 import { CliRun, RehearsedCli } from './cli-environment';
 import { Rehearsal } from './runner';
 import { SampleArtifacts, synthesizeSample } from './sample';

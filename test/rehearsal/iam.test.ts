@@ -30,7 +30,7 @@ describe('rehearsal: IAM', () => {
   test('bypassing the preflight: each request off the workflow\'s terms is denied, with AWS\'s error', () => {
     // GIVEN the calls a caller who bypasses the preflight made (forged plans, the roles used directly)
     const outcomes = runs.find(r => r.scenario.denialsExpected)!.result as Record<string, string>;
-    const ec2Denied = (action: string, resource: string) => new RegExp(`^UnauthorizedOperation: You are not authorized to perform this operation\\. ` +
+    const ec2Denied = (action: string, resource: string) => new RegExp('^UnauthorizedOperation: You are not authorized to perform this operation\\. ' +
       `User: arn:aws:sts::123456789012:assumed-role/.+ is not authorized to perform: ${action} on resource: arn:aws:ec2:us-east-1:(123456789012)?:${resource}.*Encoded authorization failure message: `);
 
     // THEN

@@ -1,5 +1,4 @@
-import { READ_ONLY } from './account';
-import { SimInstance } from './account';
+import { READ_ONLY, SimInstance } from './account';
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
@@ -161,9 +160,12 @@ describe('rehearsal: scenarios', () => {
     const run = await r.reset({ instanceId: target.instanceId, method: 'auto' });
 
     // THEN the plan names the reason and the policy to attach; the reset ran offline
-    expect(plan.output).toMatchObject({ method: 'offline', consequences: expect.arrayContaining([
-      expect.stringMatching(/^Method auto chose offline .*SsmOnlyInstanceRole may not store the password .*ssm:PutParameter on .*\/EC2Rescue\/Passwords\/i-.*RescuePasswordPolicy/),
-    ]) });
+    expect(plan.output).toMatchObject({
+      method: 'offline',
+      consequences: expect.arrayContaining([
+        expect.stringMatching(/^Method auto chose offline .*SsmOnlyInstanceRole may not store the password .*ssm:PutParameter on .*\/EC2Rescue\/Passwords\/i-.*RescuePasswordPolicy/),
+      ]),
+    });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output.method).toBe('offline');
     expect(r.account.calls.filter(c => c.operation === 'SimulatePrincipalPolicy').map(c => c.input.ActionNames)).toEqual([['ssm:PutParameter'], ['ssm:PutParameter']]);

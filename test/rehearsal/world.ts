@@ -42,7 +42,9 @@ export function ssmOnlyInstanceProfile(account: SimulatedAccount): string {
   const profileArn = `arn:aws:iam::${account.accountId}:instance-profile/SsmOnlyInstanceProfile`;
   if (!account.iam.roles.has(roleArn)) {
     account.iam.addRole({
-      arn: roleArn, name, logicalId: name,
+      arn: roleArn,
+      name,
+      logicalId: name,
       policies: [{ name: 'aws-managed/AmazonSSMManagedInstanceCore', document: AWS_MANAGED_POLICIES.AmazonSSMManagedInstanceCore }],
     });
     account.iam.instanceProfileRoles.set(profileArn, roleArn);

@@ -130,7 +130,8 @@ describe('ResetWorkflow', () => {
       // THEN
       expect(allows(restore, 'ec2:TerminateInstances')).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: helperCondition })]);
       // The volume moves target → helper in attach-to-helper, helper → target in the restore, and no other way.
-      const onInstances = (statements: PlainStatement[], action: string) => allows(statements, action).filter(s => s.Resource.includes(INSTANCES)).map(s => s.Condition);
+      const onInstances = (statements: PlainStatement[], action: string) =>
+        allows(statements, action).filter(s => s.Resource.includes(INSTANCES)).map(s => s.Condition);
       expect(onInstances(attach, 'ec2:DetachVolume')).toEqual([DEFAULT_TAG_CONDITION]);
       expect(onInstances(attach, 'ec2:AttachVolume')).toEqual([helperCondition]);
       expect(onInstances(restore, 'ec2:DetachVolume')).toEqual([helperCondition]);

@@ -146,8 +146,8 @@ function rootMappingStatements(c: PolicyContext, sidPrefix: string): iam.PolicyS
       actions: ['ec2:ModifyInstanceAttribute'],
       resources: [a.instances],
       conditions: {
-        'Null': { 'ec2:Attribute': 'false' },
-        'StringNotEqualsIgnoreCase': { 'ec2:Attribute': [...MODIFIED_INSTANCE_ATTRIBUTES] },
+        Null: { 'ec2:Attribute': 'false' },
+        StringNotEqualsIgnoreCase: { 'ec2:Attribute': [...MODIFIED_INSTANCE_ATTRIBUTES] },
       },
     }),
   ];

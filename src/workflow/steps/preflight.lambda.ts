@@ -90,7 +90,9 @@ async function onlinePasswordStoreOf(instance: Instance, config: WorkflowConfig,
   const results = [];
   for (const check of checks) {
     // One action on its own resource per call: the simulator crosses every action with every resource.
-    const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: roleArn, ActionNames: [check.action], ResourceArns: [check.resource] }));
+    const out = await iam.send(new SimulatePrincipalPolicyCommand({
+      PolicySourceArn: roleArn, ActionNames: [check.action], ResourceArns: [check.resource],
+    }));
     results.push(...(out.EvaluationResults ?? []));
   }
   const permission = permissionFromSimulation(roleArn, results);

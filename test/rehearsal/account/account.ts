@@ -30,8 +30,8 @@ import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-ins
 import { EC2_TAG_OPERATIONS } from './ec2-tags';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
 import { ec2Error } from './errors';
-import { randomHex } from './ids';
 import { IAM_OPERATIONS, IamState } from './iam';
+import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
@@ -416,7 +416,9 @@ export class SimulatedAccount {
     if (o.autoScalingGroup) {
       this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState: o.autoScalingLifecycle ?? 'InService', healthStatus: 'HEALTHY' });
       this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
-      if (!this.autoScalingGroupTags.has(o.autoScalingGroup)) this.autoScalingGroupTags.set(o.autoScalingGroup, { ...(o.autoScalingGroupTags ?? {}) });
+      if (!this.autoScalingGroupTags.has(o.autoScalingGroup)) {
+        this.autoScalingGroupTags.set(o.autoScalingGroup, { ...(o.autoScalingGroupTags ?? {}) });
+      }
     }
     return instance;
   }

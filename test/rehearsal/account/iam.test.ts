@@ -17,11 +17,19 @@ describe('simulated account: IAM', () => {
     iam = new IamAuthorization(account);
     account.authorize = iam.hook;
     account.iam.addRole({
-      arn: roleArn, name: 'Step', logicalId: 'StepRole',
-      policies: [{ name: 'Step', document: { Version: '2012-10-17', Statement: [
-        allow(['ec2:DescribeInstances', 'ssm:ListCommands', 'autoscaling:DescribeAutoScalingInstances'], '*'),
-        allow(['ssm:PutParameter'], 'arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*'),
-      ] } }],
+      arn: roleArn,
+      name: 'Step',
+      logicalId: 'StepRole',
+      policies: [{
+        name: 'Step',
+        document: {
+          Version: '2012-10-17',
+          Statement: [
+            allow(['ec2:DescribeInstances', 'ssm:ListCommands', 'autoscaling:DescribeAutoScalingInstances'], '*'),
+            allow(['ssm:PutParameter'], 'arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*'),
+          ],
+        },
+      }],
     });
     account.iam.functionRoles.set('Fn', roleArn);
     account.iam.instanceProfileRoles.set(profileArn, roleArn);
@@ -76,7 +84,8 @@ describe('simulated account: IAM', () => {
   test('SimulatePrincipalPolicy evaluates the role\'s policies for each action and resource', async () => {
     // WHEN
     const out = await account.callAsync('iam', 'SimulatePrincipalPolicy', {
-      PolicySourceArn: roleArn, ActionNames: ['ssm:PutParameter'],
+      PolicySourceArn: roleArn,
+      ActionNames: ['ssm:PutParameter'],
       ResourceArns: ['arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-0abc', 'arn:aws:ssm:us-east-1:123456789012:parameter/other'],
     });
 

@@ -126,7 +126,7 @@ export class IamAuthorization {
 function denial(call: ServiceCall, principal: string, denied: AuthorizedRequest): Error {
   const { action, resource } = denied.request;
   const because = denied.decision === 'ExplicitlyDenied'
-    ? `with an explicit deny in an identity-based policy`
+    ? 'with an explicit deny in an identity-based policy'
     : `because no identity-based policy allows the ${action} action`;
   const sentence = `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} ${because}`;
   switch (call.service) {
@@ -166,7 +166,8 @@ export const IAM_OPERATIONS: Operations = {
     const role = account.iam.roles.get(input.PolicySourceArn);
     if (!role) throw iamError('NoSuchEntity', `The role with ARN ${input.PolicySourceArn} cannot be found.`);
     const principal = { arn: role.arn, accountId: account.accountId, identityPolicies: role.policies };
-    const context = Object.fromEntries(((input.ContextEntries ?? []) as any[]).map(e => [e.ContextKeyName, e.ContextKeyValues.length === 1 ? e.ContextKeyValues[0] : e.ContextKeyValues]));
+    const context = Object.fromEntries(((input.ContextEntries ?? []) as any[])
+      .map(e => [e.ContextKeyName, e.ContextKeyValues.length === 1 ? e.ContextKeyValues[0] : e.ContextKeyValues]));
     const results = [];
     for (const action of input.ActionNames as string[]) {
       for (const resource of (input.ResourceArns ?? ['*']) as string[]) {

@@ -7,12 +7,12 @@
  * the recorded requests against each role with one statement (or one action of it) removed, instead
  * of rehearsing again per removal.
  */
-import type { AuthorizationRecord } from '../account/iam';
 import { evaluate, NamedPolicy } from './evaluate';
-import { STEP_POLICY_NAME } from './roles';
 import type { Request } from './requests';
+import { STEP_POLICY_NAME } from './roles';
 import type { ResetPlan } from '../../../src/workflow/private/contracts';
 import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
+import type { AuthorizationRecord } from '../account/iam';
 import { Rehearsal } from '../runner';
 import type { SampleArtifacts } from '../sample';
 import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
@@ -53,49 +53,59 @@ async function forgedPlan(r: Rehearsal, instanceId: string): Promise<ResetPlan> 
 
 export const IAM_SCENARIOS: IamScenario[] = [
   {
-    name: 'offline reset of a running target', sample: 'default',
+    name: 'offline reset of a running target',
+    sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId, method: 'offline' }),
   },
   {
-    name: 'offline reset of a stopped target', sample: 'default',
+    name: 'offline reset of a stopped target',
+    sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account, { state: 'stopped' }).instanceId }),
   },
   {
-    name: 'online reset', sample: 'default',
+    name: 'online reset',
+    sample: 'default',
     run: r => r.reset({ instanceId: managedTarget(r.account).instanceId, method: 'online' }),
   },
   {
-    name: 'auto falls back to offline (the role may not store the password)', sample: 'default',
+    name: 'auto falls back to offline (the role may not store the password)',
+    sample: 'default',
     run: r => r.reset({ instanceId: managedTarget(r.account, { instanceProfileArn: ssmOnlyInstanceProfile(r.account) }).instanceId, method: 'auto' }),
   },
   {
-    name: 'Auto Scaling member (Standby and back)', sample: 'default',
+    name: 'Auto Scaling member (Standby and back)',
+    sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account, { autoScalingGroup: 'web' }).instanceId, acknowledge: ['auto-scaling-standby'] }),
   },
   {
-    name: 'password-enabled image', sample: 'default',
+    name: 'password-enabled image',
+    sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId, passwordEnabledAmi: true }),
   },
   {
-    name: 'root encrypted with an allowed customer managed key', sample: 'customerKey',
+    name: 'root encrypted with an allowed customer managed key',
+    sample: 'customerKey',
     run: r => {
       const key = r.account.addCustomerKey({ keyId: CUSTOMER_KEY_ID });
       return r.reset({ instanceId: windowsTarget(r.account, { kmsKeyId: key.arn }).instanceId, method: 'offline' });
     },
   },
   {
-    name: 'reset stopped while the volume is on the helper (the restore machine puts it back)', sample: 'default',
+    name: 'reset stopped while the volume is on the helper (the restore machine puts it back)',
+    sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] }),
   },
   {
-    name: 'the offline fix fails (the reset\'s own restore)', sample: 'default',
+    name: 'the offline fix fails (the reset\'s own restore)',
+    sample: 'default',
     run: r => {
       r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
       return r.reset({ instanceId: windowsTarget(r.account).instanceId });
     },
   },
   {
-    name: 'the retention function deletes an expired password parameter', sample: 'default',
+    name: 'the retention function deletes an expired password parameter',
+    sample: 'default',
     run: async r => {
       await r.reset({ instanceId: managedTarget(r.account).instanceId, method: 'online' });
       r.account.advance(30 * 86400);
@@ -103,7 +113,8 @@ export const IAM_SCENARIOS: IamScenario[] = [
     },
   },
   {
-    name: 'the backup image retention deregisters a successful reset\'s backup image', sample: 'default',
+    name: 'the backup image retention deregisters a successful reset\'s backup image',
+    sample: 'default',
     run: async r => {
       await r.reset({ instanceId: windowsTarget(r.account).instanceId, method: 'offline' });
       r.settle();
@@ -112,7 +123,8 @@ export const IAM_SCENARIOS: IamScenario[] = [
     },
   },
   {
-    name: 'bypassing the preflight: an untagged instance, a helper command on a target, a launch off the helper\'s terms', sample: 'default',
+    name: 'bypassing the preflight: an untagged instance, a helper command on a target, a launch off the helper\'s terms',
+    sample: 'default',
     denialsExpected: true,
     run: async r => {
       const untagged = r.account.addInstance({ state: 'stopped', tags: { Name: 'not-for-reset' } });
@@ -134,7 +146,8 @@ export const IAM_SCENARIOS: IamScenario[] = [
           plan: { ...plan, instanceId: untagged.instanceId }, command: 'offline-password-fix', targetInstanceId: target.instanceId,
         })),
         standbyInUntaggedGroup: await outcome(() => r.callAs('PrepareTarget', 'autoscaling', 'EnterStandby', {
-          AutoScalingGroupName: 'untagged', ShouldDecrementDesiredCapacity: true,
+          AutoScalingGroupName: 'untagged',
+          ShouldDecrementDesiredCapacity: true,
           InstanceIds: [windowsTarget(r.account, { autoScalingGroup: 'untagged', autoScalingGroupTags: {} }).instanceId],
         })),
         publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
@@ -206,8 +219,14 @@ export async function statementUses(runs: CoverageRun[], samples: Record<SampleV
       let entry = byRole.get(key);
       if (!entry) {
         entry = {
-          variant: run.scenario.sample, logicalId: record.role, roleArn: role.arn, policies: role.policies, inline: role.inlinePolicyNames ?? [],
-          sessionArn: `arn:aws:sts::123456789012:assumed-role/${role.name}/${record.function}`, allowed: new Map(), denied: new Map(),
+          variant: run.scenario.sample,
+          logicalId: record.role,
+          roleArn: role.arn,
+          policies: role.policies,
+          inline: role.inlinePolicyNames ?? [],
+          sessionArn: `arn:aws:sts::123456789012:assumed-role/${role.name}/${record.function}`,
+          allowed: new Map(),
+          denied: new Map(),
         };
         byRole.set(key, entry);
       }
@@ -220,24 +239,24 @@ export async function statementUses(runs: CoverageRun[], samples: Record<SampleV
   const uses = new Map<string, StatementUse & { used: Set<string> }>();
   for (const entry of byRole.values()) {
     for (const step of entry.policies.filter(p => entry.inline.includes(p.name))) {
-    for (const [index, statement] of step.document.Statement.entries()) {
-      const sid = `${step.name === STEP_POLICY_NAME ? '' : `${step.name}/`}${statement.Sid ?? `#${index}`}`;
-      const actions: string[] = [statement.Action].flat();
-      const key = `${entry.logicalId}/${sid}`;
-      const use = uses.get(key) ?? { role: entry.logicalId, sid, effect: statement.Effect, actions, unusedActions: [], used: new Set<string>() };
-      uses.set(key, use);
-      const without = entry.policies.map(p => (p === step
-        ? { ...p, document: { ...p.document, Statement: p.document.Statement.filter((_, i) => i !== index) } }
-        : p));
-      const principal = { arn: entry.sessionArn, accountId: '123456789012', identityPolicies: without };
-      const candidates = statement.Effect === 'Deny' ? entry.denied : entry.allowed;
-      for (const request of candidates.values()) {
-        if (!actions.includes(request.action) || use.used.has(request.action)) continue;
-        const decision = await evaluate(principal, request, request.resourcePolicy);
-        const depends = statement.Effect === 'Deny' ? decision === 'Allowed' : decision !== 'Allowed';
-        if (depends) use.used.add(request.action);
+      for (const [index, statement] of step.document.Statement.entries()) {
+        const sid = `${step.name === STEP_POLICY_NAME ? '' : `${step.name}/`}${statement.Sid ?? `#${index}`}`;
+        const actions: string[] = [statement.Action].flat();
+        const key = `${entry.logicalId}/${sid}`;
+        const use = uses.get(key) ?? { role: entry.logicalId, sid, effect: statement.Effect, actions, unusedActions: [], used: new Set<string>() };
+        uses.set(key, use);
+        const without = entry.policies.map(p => (p === step
+          ? { ...p, document: { ...p.document, Statement: p.document.Statement.filter((_, i) => i !== index) } }
+          : p));
+        const principal = { arn: entry.sessionArn, accountId: '123456789012', identityPolicies: without };
+        const candidates = statement.Effect === 'Deny' ? entry.denied : entry.allowed;
+        for (const request of candidates.values()) {
+          if (!actions.includes(request.action) || use.used.has(request.action)) continue;
+          const decision = await evaluate(principal, request, request.resourcePolicy);
+          const depends = statement.Effect === 'Deny' ? decision === 'Allowed' : decision !== 'Allowed';
+          if (depends) use.used.add(request.action);
+        }
       }
-    }
     }
   }
   return [...uses.values()].map(({ used, ...use }) => ({ ...use, unusedActions: use.actions.filter(a => !used.has(a)) }));

@@ -1,7 +1,7 @@
 import { referenceProblems } from './reference';
 import { REQUEST_TABLE, requestsFor } from './requests';
-import { newSimulatedAccount } from '../account/fixture';
 import type { Service, SimulatedAccount } from '../account';
+import { newSimulatedAccount } from '../account/fixture';
 
 /**
  * Every entry of the request table, given a call the workflow makes, names the resource types the
@@ -44,9 +44,13 @@ describe('IAM request table against the Service Authorization Reference', () => 
     'ec2:GetPasswordData': () => ({ InstanceId: target }),
     'ec2:CreateImage': () => ({ InstanceId: target, Name: 'x-backup', TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'a', Value: 'b' }] }, { ResourceType: 'snapshot', Tags: [{ Key: 'a', Value: 'b' }] }] }),
     'ec2:RunInstances': () => ({
-      ImageId: 'ami-0a2019aaaaaaaaaaa', InstanceType: 't3.medium', MinCount: 1, MaxCount: 1,
+      ImageId: 'ami-0a2019aaaaaaaaaaa',
+      InstanceType: 't3.medium',
+      MinCount: 1,
+      MaxCount: 1,
       NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-a', Groups: ['sg-helper'], AssociatePublicIpAddress: false }],
-      IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/helper' }, MetadataOptions: { HttpTokens: 'required' },
+      IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/helper' },
+      MetadataOptions: { HttpTokens: 'required' },
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true } }],
       TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'a', Value: 'b' }] }, { ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }],
     }),

@@ -19,7 +19,9 @@ export async function referenceProblems(requests: readonly AuthorizationRequest[
       for (const r of ofAction.filter(x => x.resource !== '*')) problems.push(`${action} has no resource type, but is asked on ${r.resource}`);
       continue;
     }
-    const types = await Promise.all(details.resourceTypes.map(async t => ({ ...t, pattern: arnPattern((await iamResourceTypeDetails(service, t.name)).arn) })));
+    const types = await Promise.all(details.resourceTypes.map(async t => ({
+      ...t, pattern: arnPattern((await iamResourceTypeDetails(service, t.name)).arn),
+    })));
     const named = new Set<string>();
     for (const r of ofAction) {
       const type = types.find(t => t.pattern.test(r.resource));
@@ -28,7 +30,7 @@ export async function referenceProblems(requests: readonly AuthorizationRequest[
     }
     for (const t of types.filter(x => x.required && !named.has(x.name))) {
       const alternatives = ALTERNATIVES[action]?.find(group => group.includes(t.name));
-      if (alternatives?.some(name => named.has(name))) continue;
+      if (alternatives?.some(other => named.has(other))) continue;
       problems.push(`${action} omits its required resource type ${t.name}`);
     }
   }

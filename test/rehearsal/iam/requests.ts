@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Service, SimulatedAccount } from '../account';
-import { keyPolicyOf, findKeyOrUndefined } from '../account/kms';
 import type { AuthorizationRequest, NamedPolicy } from './evaluate';
+import { keyPolicyOf, findKeyOrUndefined } from '../account/kms';
 
 /** A request with the resource policy that applies to it (KMS key policies). */
 export interface Request extends AuthorizationRequest {
@@ -34,7 +34,7 @@ export function ec2Arn(account: SimulatedAccount, resource: string): string {
 
 /** EC2's ARN for a resource id of any type the workflow touches (CreateTags, DeleteTags). */
 function ec2ArnOfId(account: SimulatedAccount, id: string): string {
-  const type = { 'i': 'instance', 'vol': 'volume', 'ami': 'image', 'snap': 'snapshot', 'eni': 'network-interface' }[id.split('-')[0]];
+  const type = { i: 'instance', vol: 'volume', ami: 'image', snap: 'snapshot', eni: 'network-interface' }[id.split('-')[0]];
   if (!type) throw new Error(`The request table does not know the EC2 resource type of ${id}.`);
   return ec2Arn(account, `${type}/${id}`);
 }
@@ -261,7 +261,8 @@ const EC2: Record<string, RequestBuilder> = {
         action: 'ec2:RunInstances',
         resource: instanceArn,
         context: {
-          ...ec2Context(account), ...requestTags(instanceTags),
+          ...ec2Context(account),
+          ...requestTags(instanceTags),
           'ec2:InstanceType': input.InstanceType,
           ...(profile ? { 'ec2:InstanceProfile': profile } : {}),
           'ec2:MetadataHttpTokens': input.MetadataOptions?.HttpTokens ?? 'optional',
@@ -349,7 +350,8 @@ const EC2: Record<string, RequestBuilder> = {
     action: 'ec2:DeleteTags',
     resource: ec2ArnOfId(account, id),
     context: {
-      ...ec2Context(account), ...resourceTags(tagsOf(account, id), 'ec2:ResourceTag'),
+      ...ec2Context(account),
+      ...resourceTags(tagsOf(account, id), 'ec2:ResourceTag'),
       ...(input.Tags ? { 'aws:TagKeys': (input.Tags as any[]).map(t => t.Key) } : {}),
     },
   })),

@@ -5,8 +5,8 @@
  * account's ids (the resolver test/rehearsal/sample.ts uses for the state machines). Not a second,
  * hand-written copy of the policies: what the template says is what the rehearsal evaluates.
  */
-import type { SimRole } from '../account/iam';
 import type { NamedPolicy } from './evaluate';
+import type { SimRole } from '../account/iam';
 import type { FakeResolver } from '../sample';
 
 /** Name of the inline policy ResetWorkflow gives each step role (src/workflow/reset-workflow.ts). */
@@ -64,7 +64,8 @@ export function sampleIam(resources: Record<string, any>, resolver: FakeResolver
   ]);
   const roles: SimRole[] = ids('AWS::IAM::Role').filter(id => wanted.has(id)).map(logicalId => {
     const props = resources[logicalId].Properties ?? {};
-    const policies: NamedPolicy[] = (props.Policies ?? []).map((p: any) => ({ name: p.PolicyName, document: resolver.resolveDeep(p.PolicyDocument) }));
+    const policies: NamedPolicy[] = (props.Policies ?? [])
+      .map((p: any) => ({ name: p.PolicyName, document: resolver.resolveDeep(p.PolicyDocument) }));
     for (const policyId of [...ids('AWS::IAM::Policy'), ...ids('AWS::IAM::ManagedPolicy')]) {
       const policy = resources[policyId].Properties;
       if (refsOf(policy.Roles).includes(logicalId)) policies.push({ name: policyId, document: resolver.resolveDeep(policy.PolicyDocument) });

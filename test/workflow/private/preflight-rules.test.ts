@@ -1,6 +1,6 @@
-import { permissionFromSimulation } from '../../../src/workflow/private/online-permission';
 import { ResetPlan, WorkflowConfig } from '../../../src/workflow/private/contracts';
 import { PreflightError } from '../../../src/workflow/private/errors';
+import { permissionFromSimulation } from '../../../src/workflow/private/online-permission';
 import { ExecutionFacts, TargetFacts, planReset } from '../../../src/workflow/private/preflight-rules';
 import { validateRequest } from '../../../src/workflow/private/request';
 import { CONFIG, CUSTOMER_KEY, EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET } from '../fixtures';
@@ -144,9 +144,12 @@ describe('planReset: method choice', () => {
   });
 
   describe('when the instance\'s role may not store the password (IAM\'s policy simulator said so)', () => {
-    const denied = { ...online, onlinePasswordStore: permissionFromSimulation('arn:aws:iam::123456789012:role/App', [
-      { EvalActionName: 'ssm:PutParameter', EvalResourceName: 'arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-0123456789abcdef0', EvalDecision: 'implicitDeny' },
-    ]) };
+    const denied = {
+      ...online,
+      onlinePasswordStore: permissionFromSimulation('arn:aws:iam::123456789012:role/App', [
+        { EvalActionName: 'ssm:PutParameter', EvalResourceName: 'arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-0123456789abcdef0', EvalDecision: 'implicitDeny' },
+      ]),
+    };
 
     test('auto falls back to offline, and the plan says why and what to attach', () => {
       // WHEN

@@ -22,9 +22,11 @@ function target(state: string, deleteOnTermination: boolean): Instance {
 /** The target, its root volume marked by this workflow unless `marked` is false. */
 const givenTarget = (state: string, dot: boolean, marked = true) => {
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [target(state, dot)] }] });
-  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{
-    VolumeId: ROOT_VOLUME, State: 'in-use', Tags: marked ? [{ Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }] : [],
-  }] });
+  ec2.on(DescribeVolumesCommand).resolves({
+    Volumes: [{
+      VolumeId: ROOT_VOLUME, State: 'in-use', Tags: marked ? [{ Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }] : [],
+    }],
+  });
 };
 
 describe('prepare-target handler', () => {
