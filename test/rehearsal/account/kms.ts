@@ -12,6 +12,8 @@ export interface SimKey {
   readonly aliases: string[];
   /** A key policy a scenario sets; absent: the AWS managed key's policy, or the default key policy (keyPolicyOf). */
   readonly policy?: { Version: string; Statement: any[] };
+  /** A customer managed key whose key policy lets the account's principals use it through EC2 (see ebs-encryption.ts). */
+  readonly usableThroughEc2?: boolean;
 }
 
 /** The key an id, key ARN or alias names (KMS API Reference, DescribeKey: KeyId takes any of them). */
