@@ -19,6 +19,8 @@ const packageFiles = [
   'lib/workflow/private/contracts.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
+  // The backup image retention construct checks its image name prefix with the same rule as the images' names.
+  'lib/workflow/private/image-names.*',
   'assets/',
   '.jsii',
   'API.md',
