@@ -19,6 +19,12 @@ export interface SampleStackProps extends StackProps {
    * for compliance regimes that ask for one (about $1 a month). `cdk deploy -c customerManagedKey=true` opts in.
    */
   readonly customerManagedKey?: boolean;
+
+  /**
+   * ARNs of customer managed KMS keys whose encrypted root volumes the workflow may handle
+   * (`allowedVolumeKeys`). `cdk deploy -c allowedVolumeKeyArns=arn:...,arn:...` sets them.
+   */
+  readonly allowedVolumeKeyArns?: string[];
 }
 
 /**
@@ -47,6 +53,7 @@ export class SampleStack extends Stack {
     this.resetAccess = new ResetAccess(this, 'ResetAccess', {
       sessionManagerEncryption: props.sessionManagerEncryption,
       encryptionKey: this.encryptionKey,
+      allowedVolumeKeys: (props.allowedVolumeKeyArns ?? []).map((arn, i) => kms.Key.fromKeyArn(this, `AllowedVolumeKey${i}`, arn)),
     });
 
     // An instance role for Windows instances that should be resettable online:

@@ -21,12 +21,15 @@ export interface RestoreObservation {
   readonly helpers: ReadonlyArray<{ readonly instanceId: string; readonly state: string }>;
   /** Whether this pass has already deleted the lock item (the delete is conditional and idempotent). */
   readonly lockReleased: boolean;
+  /** Whether the root volume still carries the workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked?: boolean;
 }
 
 export type RestoreAction =
   | { readonly kind: 'detach-from-helper'; readonly helperInstanceId: string }
   | { readonly kind: 'attach-to-target'; readonly device: string }
   | { readonly kind: 'restore-delete-on-termination'; readonly value: boolean }
+  | { readonly kind: 'unmark-root-volume' }
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
@@ -36,7 +39,7 @@ export type RestoreAction =
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'terminate-helpers', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'unmark-root-volume', 'terminate-helpers', 'release-lock'];
 
 const GONE = ['shutting-down', 'terminated'];
 const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pending:Proceed'];
@@ -47,7 +50,7 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * or running, Auto Scaling in Standby, helpers alive — one step towards:
  * root attached to the target at its original device → DeleteOnTermination as it was →
  * password-enabled image (only after a success, while the target is stopped) → original
- * state → back InService → helpers terminated → lock released → done.
+ * mark removed → state → back InService → helpers terminated → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -117,6 +120,8 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   if (observed.target.rootDeleteOnTermination !== plan.rootDeleteOnTermination) {
     return { kind: 'restore-delete-on-termination', value: plan.rootDeleteOnTermination };
   }
+  // The volume is back and nothing more moves or modifies it: the mark goes (the workflow's rights on it with it).
+  if (observed.rootVolumeMarked) return { kind: 'unmark-root-volume' };
 
   // 3. The password-enabled image, only after a success and only while the target is stopped.
   if (succeeded && plan.passwordEnabledAmi && plan.method === 'offline' && !observed.passwordEnabledImage && observed.target.state === 'stopped') {

@@ -1,7 +1,7 @@
 import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  AttachVolumeCommand, CreateImageCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
+  AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
@@ -14,6 +14,7 @@ import { RELEASE_CONDITION, lockKey } from '../private/journal';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
 import { IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction } from '../private/restore-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('restore');
 
@@ -80,6 +81,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
     helpers,
     lockReleased: false,
+    rootVolumeMarked: isMarked(volume?.tags, config),
   };
 }
 
@@ -98,6 +100,10 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
         BlockDeviceMappings: [{ DeviceName: plan.rootDeviceName, Ebs: { DeleteOnTermination: action.value } }],
       }));
       return `DeleteOnTermination restored to ${action.value}`;
+    case 'unmark-root-volume':
+      // Only the mark's keys: the volume's other tags are its owner's.
+      await ec2.send(new DeleteTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config).map(t => ({ Key: t.Key })) }));
+      return 'root volume unmarked';
     case 'start-target':
       await ec2.send(new StartInstancesCommand({ InstanceIds: [plan.instanceId] }));
       return 'starting the target';
@@ -148,6 +154,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
   switch (action.kind) {
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
+    case 'unmark-root-volume':
+      return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
     case 'release-lock':
