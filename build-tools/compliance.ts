@@ -5,7 +5,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { SampleStack } from '../sample/sample-stack';
+import { SampleStack, SampleStackProps } from '../sample/sample-stack';
 
 /**
  * The compliance checks platform teams run over CDK apps, run the way they would run them: as
@@ -43,6 +43,10 @@ export interface ComplianceResult {
   readonly open: string[];
   /** Acknowledged findings (resources), by suite and rule. */
   readonly acknowledged: Record<Suite, Record<string, number>>;
+  /** Every acknowledgement of a suite's rule, as `<rule id> <construct path>` (the construct it was made on). */
+  readonly acknowledgements: string[];
+  /** The acknowledgements that covered at least one finding, in the same form. */
+  readonly usedAcknowledgements: string[];
 }
 
 /**
@@ -55,9 +59,10 @@ export function runComplianceChecks(define: (app: App) => void): ComplianceResul
     const app = new App({ outdir });
     define(app);
     const acknowledged = emptyCounts();
+    const used = new Set<string>();
     const packs = NAG_PACKS.map(({ suite, create }) => {
       const pack = create(app);
-      countAcknowledgements(pack, acknowledged[suite]);
+      countAcknowledgements(pack, acknowledged[suite], used);
       return pack;
     });
     Validations.of(app).addPlugins(...packs as IPolicyValidationPlugin[], new CfnGuardValidator());
@@ -69,6 +74,7 @@ export function runComplianceChecks(define: (app: App) => void): ComplianceResul
     }
     const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
     const open: string[] = [];
+    const byPath = new Map(app.node.findAll().map(c => [c.node.path, c]));
     for (const plugin of report.pluginReports) {
       const suite = suiteOf(plugin.pluginName);
       for (const violation of plugin.violations) {
@@ -81,9 +87,15 @@ export function runComplianceChecks(define: (app: App) => void): ComplianceResul
         const counts = acknowledged[suite];
         const rule = ruleOf(violation.ruleName);
         counts[rule] = (counts[rule] ?? 0) + violation.violatingConstructs.length;
+        for (const construct of violation.violatingConstructs) {
+          const node = construct.constructPath ? byPath.get(construct.constructPath) : undefined;
+          const id = `${plugin.pluginName}::${violation.ruleName}`;
+          const owner = node && acknowledgingScope(node, id);
+          if (owner) used.add(`${id} ${owner.node.path}`);
+        }
       }
     }
-    return { open: open.sort(), acknowledged };
+    return { open: open.sort(), acknowledged, acknowledgements: acknowledgementsIn(app), usedAcknowledgements: [...used].sort() };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
@@ -126,7 +138,7 @@ function ruleOf(ruleName: string): string {
  * whether a finding is acknowledged (`NagPack.isAcknowledged`, called only for non-compliant
  * resources). Fails loudly if a cdk-nag release renames it, rather than counting nothing.
  */
-function countAcknowledgements(pack: NagPack, counts: Record<string, number>): void {
+function countAcknowledgements(pack: NagPack, counts: Record<string, number>, used: Set<string>): void {
   const target = pack as unknown as { isAcknowledged?: (node: IConstruct, ruleId: string) => boolean };
   const original = target.isAcknowledged;
   if (typeof original !== 'function') {
@@ -140,9 +152,48 @@ function countAcknowledgements(pack: NagPack, counts: Record<string, number>): v
       seen.add(key);
       const rule = ruleOf(ruleId);
       counts[rule] = (counts[rule] ?? 0) + 1;
+      const owner = acknowledgingScope(node, ruleId);
+      if (owner) used.add(`${ruleId} ${owner.node.path}`);
     }
     return isAcknowledged;
   };
+}
+
+/**
+ * The rule ids acknowledged on `scope` itself (`Validations.of(scope).acknowledge` records them as
+ * metadata; cdk-nag's ids carry the `Annotation::` namespace there).
+ */
+function acknowledgedIdsOn(scope: IConstruct): string[] {
+  return scope.node.metadata
+    .filter(entry => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && entry.data)
+    .flatMap(entry => Object.keys(entry.data as object))
+    .map(id => id.replace(/^annotation::/i, ''));
+}
+
+/** The nearest scope, from `node` up, whose acknowledgements include `ruleId`: where cdk-nag and core look. */
+function acknowledgingScope(node: IConstruct, ruleId: string): IConstruct | undefined {
+  for (let current: IConstruct | undefined = node; current; current = current.node.scope) {
+    if (acknowledgedIdsOn(current).includes(ruleId)) return current;
+  }
+  return undefined;
+}
+
+/** Every acknowledgement in the app of a rule of the suites run here, as `<rule id> <construct path>`. */
+function acknowledgementsIn(app: App): string[] {
+  const ofSuites = (id: string) => id.startsWith(`${CFN_GUARD_PLUGIN}::`) || Object.values(PREFIXES).some(prefix => id.startsWith(`${prefix}-`));
+  return app.node.findAll()
+    .flatMap(scope => acknowledgedIdsOn(scope).filter(ofSuites).map(id => `${id} ${scope.node.path}`))
+    .sort();
+}
+
+/**
+ * Acknowledgements that covered no finding in any of `results` (synthesized with the same construct
+ * paths, in different configurations): what a change made obsolete, and would silently cover a new
+ * finding of the same rule later.
+ */
+export function unusedAcknowledgements(...results: ComplianceResult[]): string[] {
+  const used = new Set(results.flatMap(result => result.usedAcknowledgements));
+  return [...new Set(results.flatMap(result => result.acknowledgements))].filter(ack => !used.has(ack)).sort();
 }
 
 interface ValidationReport {
@@ -164,7 +215,7 @@ export function totalOf(counts: Record<string, number>): number {
 }
 
 /** The sample stack as `cdk deploy` deploys it, alone in an app, with the given options. */
-export function sampleStackChecks(options: { customerManagedKey?: boolean; sessionManagerEncryption?: boolean } = {}): ComplianceResult {
+export function sampleStackChecks(options: Pick<SampleStackProps, 'customerManagedKey' | 'sessionManagerEncryption' | 'allowedVolumeKeyArns'> = {}): ComplianceResult {
   return runComplianceChecks(app => {
     new SampleStack(app, 'Sample', options);
   });

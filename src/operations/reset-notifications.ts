@@ -13,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FormatNotificationFunction } from './format-notification-function';
 import { NOTIFICATION_ENV } from './notification-message';
-import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeScopedWildcards } from '../private/compliance';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement } from '../private/compliance';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { restrictGrantsToAwsServices } from '../private/key-policy';
 import { newLogGroup } from '../private/log-group';
@@ -158,7 +158,7 @@ export class ResetNotifications extends Construct {
     // Publishing to an encrypted topic: sns:Publish, and the key's data key (exactly, not `GenerateDataKey*`).
     iam.Grant.addToPrincipal({ grantee: role, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
     this.topicKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.deadLetterQueue = eventTargetDeadLetterQueue(this, 'DeadLetterQueue', 'publishes notifications (and of the formatter function itself)');
+    this.deadLetterQueue = eventTargetDeadLetterQueue(this, 'DeadLetterQueue', 'publishes notifications (and of the formatter function itself)', true);
     this.formatter = new FormatNotificationFunction(this, 'Formatter', {
       description: 'Publishes reset and restore status changes (never a password) to the notification topic',
       role,
@@ -179,7 +179,6 @@ export class ResetNotifications extends Construct {
     acknowledgeWildcards(role, { resources: ['*'] },
       'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
     acknowledgeInlinePolicies(role);
-    acknowledgeScopedWildcards(role);
     acknowledgeLambdaPlacement(this.formatter);
     this.rule = new events.Rule(this, 'StatusChangeRule', {
       description: 'Reset and restore executions started, succeeded, failed, timed out or aborted',

@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 
 /**
@@ -47,16 +48,17 @@ export function acknowledgeInlinePolicies(role: IConstruct): void {
       'iam:AttachRolePolicy could attach to another principal, and nothing is shared between roles.');
 }
 
+const LAMBDA_OUTSIDE_VPC = 'The function only calls AWS APIs (EC2, Systems Manager, DynamoDB, SNS, CloudWatch Logs, X-Ray) and reaches no ' +
+  'private network resource. In a VPC it would need interface endpoints for each of those services in every AZ ' +
+  'around the clock (or a NAT gateway), adding cost and failure modes to a break-glass tool without protecting ' +
+  'any traffic: calls are TLS-encrypted and authorized by IAM either way.';
+
 /**
  * The Lambda findings every function of this library shares: outside a VPC (NIST, HIPAA, PCI,
  * Control Tower CT.LAMBDA.PR.3) and without reserved concurrency (NIST, HIPAA).
  */
 export function acknowledgeLambdaPlacement(fn: IConstruct): void {
-  acknowledge(fn, [...inPacks('LambdaInsideVPC', [NIST, HIPAA, PCI]), controlTower('lambda_inside_vpc_check')],
-    'The function only calls AWS APIs (EC2, Systems Manager, DynamoDB, SNS, CloudWatch Logs, X-Ray) and reaches no ' +
-      'private network resource. In a VPC it would need interface endpoints for each of those services in every AZ ' +
-      'around the clock (or a NAT gateway), adding cost and failure modes to a break-glass tool without protecting ' +
-      'any traffic: calls are TLS-encrypted and authorized by IAM either way.');
+  acknowledge(fn, [...inPacks('LambdaInsideVPC', [NIST, HIPAA, PCI]), controlTower('lambda_inside_vpc_check')], LAMBDA_OUTSIDE_VPC);
   acknowledge(fn, inPacks('LambdaConcurrency', [NIST, HIPAA]),
     'Reserved concurrency is taken from the account\'s unreserved pool, which Lambda keeps at 100 or more: in accounts ' +
       'with a low concurrency quota (new accounts may have 10) any reservation makes the deployment fail. Invocations ' +
@@ -101,14 +103,16 @@ export function acknowledgeLockTableBackups(table: IConstruct): void {
 }
 
 /**
- * Serverless-LambdaStarPermissions (wildcards in a function's role): the wildcards are the ones the
- * AwsSolutions-IAM5 acknowledgements of the same role explain, resource by resource.
+ * Serverless-LambdaStarPermissions, for a function role whose inline policy allows read actions on
+ * `Resource: "*"` (the rule flags nothing else here: no action wildcard is used). Call it only for
+ * such a role: the compliance test fails on an acknowledgement that covers no finding.
  */
-export function acknowledgeScopedWildcards(role: IConstruct): void {
+export function acknowledgeUnscopableReads(role: IConstruct): void {
   acknowledge(role, [`${SERVERLESS}-LambdaStarPermissions`],
-    'Every wildcard in this role is listed and explained by an AwsSolutions-IAM5 acknowledgement of its own (resource ' +
-      'by resource): reads IAM cannot scope, X-Ray upload, and ARNs whose variable part is an id narrowed by tag or ' +
-      'request conditions. No action wildcard is used.');
+    'Resource "*" is given only to read actions for which IAM has no resource-level permission (EC2 Describe*, ' +
+      'autoscaling:DescribeAutoScalingInstances, ssm:DescribeInstanceInformation, ssm:ListCommands, ssm:GetCommandInvocation, ' +
+      'ssm:DescribeParameters: the Service Authorization Reference lists no resource type for them), each named by an ' +
+      'AwsSolutions-IAM5 acknowledgement of this role. Every change is scoped by ARN, tag or request conditions.');
 }
 
 /** Serverless-EventBusDLQ for a scheduled rule whose target repeats the same work at the next run. */
@@ -119,17 +123,29 @@ export function acknowledgeScheduleWithoutDeadLetterQueue(rule: IConstruct): voi
 }
 
 /**
- * The Serverless findings on CDK's own custom-resource handlers (the `AwsCustomResource` singleton,
- * provider functions): memory, tracing and dead-letter settings belong to CDK, and the function
- * runs only while CloudFormation deploys the stack, which waits for its answer.
+ * The findings on a custom-resource handler (CDK's `AwsCustomResource` singleton and
+ * custom-resource providers, this library's Session Manager preferences function): it runs only
+ * while CloudFormation deploys the stack, which waits for its answer.
+ *
+ * CDK's `CustomResourceProvider` writes its function as a plain `CfnResource`, which cdk-nag's
+ * Lambda rules (they test for `CfnFunction`) skip: only Control Tower's template checks see it,
+ * so only theirs is acknowledged there. Default memory is acknowledged only where it is the default.
  */
-export function acknowledgeDeployTimeHandler(fn: IConstruct): void {
-  acknowledge(fn, [`${SERVERLESS}-LambdaDefaultMemorySize`, `${SERVERLESS}-LambdaTracing`],
-    'A custom-resource handler that runs only while CloudFormation deploys the stack: each call is recorded as a stack ' +
-      'event and in the function\'s log group, and it handles one small request, for which the default memory is ample.');
-  acknowledgeNoLambdaDeadLetterQueue(fn, 'a custom-resource handler: CloudFormation waits for its answer and fails the ' +
+export function acknowledgeDeployTimeHandler(handler: IConstruct): void {
+  const fn = handler.node.findAll().find((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
+  if (!fn) {
+    acknowledge(handler, [controlTower('lambda_inside_vpc_check')], LAMBDA_OUTSIDE_VPC);
+    return;
+  }
+  const deployTime = 'A custom-resource handler that runs only while CloudFormation deploys the stack: each call is recorded as a ' +
+    'stack event and in the function\'s log group';
+  acknowledge(handler, [`${SERVERLESS}-LambdaTracing`], `${deployTime}; a trace would add nothing to them.`);
+  if (fn.memorySize === undefined) {
+    acknowledge(handler, [`${SERVERLESS}-LambdaDefaultMemorySize`], `${deployTime}, and it handles one small request, for which the default memory is ample.`);
+  }
+  acknowledgeNoLambdaDeadLetterQueue(handler, 'a custom-resource handler: CloudFormation waits for its answer and fails the ' +
     'deployment (rolling it back) when none comes');
-  acknowledgeLambdaPlacement(fn);
+  acknowledgeLambdaPlacement(handler);
 }
 
 /**

@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScheduleWithoutDeadLetterQueue,
-  acknowledgeScopedWildcards,
+  acknowledgeUnscopableReads,
 } from '../private/compliance';
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
@@ -162,7 +162,7 @@ export class BackupImageRetention extends Construct {
       'The wildcard is the execution name: the function reads (never starts or stops) the executions of this workflow\'s reset state machine.');
 
     acknowledgeInlinePolicies(role);
-    acknowledgeScopedWildcards(role);
+    acknowledgeUnscopableReads(role);
 
     const logGroup = newLogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: props.encryptionKey });
     logGroup.grantWrite(role);

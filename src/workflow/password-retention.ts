@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import {
   acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScheduleWithoutDeadLetterQueue,
-  acknowledgeScopedWildcards,
+  acknowledgeUnscopableReads,
 } from '../private/compliance';
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
@@ -106,7 +106,7 @@ export class PasswordRetention extends Construct {
         'any instance, and only those, in this account and Region.');
 
     acknowledgeInlinePolicies(role);
-    acknowledgeScopedWildcards(role);
+    acknowledgeUnscopableReads(role);
 
     const logGroup = newLogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: props.encryptionKey });
     logGroup.grantWrite(role);

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
 import { BackupImageRetention } from './backup-image-retention';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
-import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockTableBackups, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScopedWildcards } from '../private/compliance';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockTableBackups, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { newLogGroup } from '../private/log-group';
@@ -444,7 +444,10 @@ export class ResetWorkflow extends Construct {
     for (const machine of [this.stateMachine, this.restoreStateMachine]) {
       // The state machine's role, and the role EventBridge starts the restore with.
       acknowledgeInlinePolicies(machine);
-      const invoked = machine === this.stateMachine ? Object.values(fns) : [fns.loadJournal, fns.restore];
+      // The journal is loaded only by the restore machine, after an execution of the reset machine ended.
+      const invoked = machine === this.stateMachine
+        ? (Object.values(fns) as lambda.IFunction[]).filter(fn => fn !== fns.loadJournal)
+        : [fns.loadJournal, fns.restore];
       acknowledgeWildcards(machine, { resources: invoked.map((fn: lambda.IFunction) => `${fn.functionArn}:*`) },
         'Step Functions\' Lambda integration grants invoking the function and its versions and aliases (<function ARN>:*); ' +
           'each is a function of this workflow.');
@@ -611,7 +614,7 @@ export class ResetWorkflow extends Construct {
       role.addToPrincipalPolicy(lockTableKeyStatement(this.encryptionKey, Stack.of(this).region));
     }
     acknowledgeInlinePolicies(role);
-    acknowledgeScopedWildcards(role);
+    if (statements.some(s => s.resources.includes('*'))) acknowledgeUnscopableReads(role);
     const wildcards = new Map<string, string[]>();
     for (const resource of statements.flatMap(s => s.resources)) {
       if (!resource.includes('*')) continue;

@@ -2,7 +2,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { runComplianceChecks } from '../../build-tools/compliance';
+import { runComplianceChecks, unusedAcknowledgements } from '../../build-tools/compliance';
 import { ResetTagGuard, ResetTagGuardProps, ResetWorkflow } from '../../src';
 import { TAGS } from '../../src/workflow/private/contracts';
 import { ENV, PlainStatement, statementsOfFunctionRole, workflowStack } from '../workflow/workflow-fixture';
@@ -175,7 +175,7 @@ describe('ResetTagGuard', () => {
           principal: WORKFLOW_ROLE,
           action: 'ec2:CreateTags',
           resource: IMAGE,
-          tags: { [TAGS.role]: 'backup', [TAGS.target]: 'i-0123456789abcdef0' },
+          tags: { [TAGS.workflow]: workflow.workflowId, [TAGS.role]: 'backup', [TAGS.target]: 'i-0123456789abcdef0' },
           createAction: 'CreateImage',
         }, createBackupImage);
 
@@ -279,5 +279,6 @@ describe('ResetTagGuard', () => {
 
     // THEN
     expect(result.open).toEqual([]);
+    expect(unusedAcknowledgements(result)).toEqual([]);
   }, 120_000);
 });
