@@ -145,6 +145,8 @@ export class SimulatedAccount {
   /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
   public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** Table name → ARN of the customer managed key it is encrypted with. */
+  public readonly tableKeys = new Map<string, string>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
   public readonly executions = new Map<string, SimExecution>();
   /** Every call, in order. */
@@ -473,8 +475,10 @@ export class SimulatedAccount {
     return key;
   }
 
-  public addTable(name: string): void {
+  /** A table, encrypted with the customer managed key `kmsKeyArn` when given (else a key DynamoDB's callers need no permission for). */
+  public addTable(name: string, kmsKeyArn?: string): void {
     this.tables.set(name, new Map());
+    if (kmsKeyArn) this.tableKeys.set(name, kmsKeyArn);
   }
 
   // ------------------------------------------------------------------ lookups the services share
