@@ -16,6 +16,8 @@ const handlerDeps = [
   '@aws-sdk/client-auto-scaling@^3',
   '@aws-sdk/client-dynamodb@^3',
   '@aws-lambda-powertools/logger@^2',
+  // The reconciler's metric (CloudWatch embedded metric format: no PutMetricData permission, no idle cost).
+  '@aws-lambda-powertools/metrics@^2',
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
   '@aws-sdk/client-sns@^3',
