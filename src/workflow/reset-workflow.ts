@@ -454,7 +454,7 @@ export class ResetWorkflow extends Construct {
     };
     this.reconciler = new ReconcileFunction(this, 'Reconciler', this.functionOptions(reconcilerRole, reconcilerLogs, {
       [RECONCILER_CONFIG_ENV]: stack.toJsonString(reconcilerConfig),
-      POWERTOOLS_SERVICE_NAME: 'reset-reconciler',
+      POWERTOOLS_SERVICE_NAME: RECONCILER_METRIC.service,
     }, 'Reset workflow: restart unfinished restores (scheduled)'));
     this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
       description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
@@ -476,7 +476,7 @@ export class ResetWorkflow extends Construct {
     return new cloudwatch.Metric({
       namespace: RECONCILER_METRIC.namespace,
       metricName: RECONCILER_METRIC.restoresAbandoned,
-      dimensionsMap: { [RECONCILER_METRIC.dimension]: this.workflowId },
+      dimensionsMap: { service: RECONCILER_METRIC.service, [RECONCILER_METRIC.dimension]: this.workflowId },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
       ...props,

@@ -365,7 +365,7 @@ describe('ResetWorkflow', () => {
       const metric = workflow.metricRestoresAbandoned();
       expect(metric.namespace).toBe('cdk-ec2-reset-access');
       expect(metric.metricName).toBe('RestoresAbandoned');
-      expect(metric.dimensions).toEqual({ WorkflowId: workflow.workflowId });
+      expect(metric.dimensions).toEqual({ service: 'reset-reconciler', WorkflowId: workflow.workflowId });
       expect(metric.period.toMinutes()).toBe(5);
     });
   });

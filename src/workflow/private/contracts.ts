@@ -77,9 +77,13 @@ export interface ReconcilerConfig {
   readonly workflowId: string;
 }
 
-/** The reconciler's CloudWatch metric (embedded metric format): journals it gave up on, still in the table. */
+/**
+ * The reconciler's CloudWatch metric (embedded metric format): journals it gave up on, still in the
+ * table. Its dimensions are `service` (Powertools always adds it) and `WorkflowId`.
+ */
 export const RECONCILER_METRIC = {
   namespace: 'cdk-ec2-reset-access',
+  service: 'reset-reconciler',
   restoresAbandoned: 'RestoresAbandoned',
   dimension: 'WorkflowId',
 } as const;

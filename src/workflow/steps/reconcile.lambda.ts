@@ -11,7 +11,7 @@ import { stepLogger } from '../private/logger';
 import { ReconcileDecision, reconcileJournal, restoreMachineInput } from '../private/reconcile-plan';
 
 const logger = stepLogger('reconcile');
-const metrics = new Metrics({ namespace: RECONCILER_METRIC.namespace, serviceName: 'reset-reconciler' });
+const metrics = new Metrics({ namespace: RECONCILER_METRIC.namespace, serviceName: RECONCILER_METRIC.service });
 
 /** What one run of the reconciler did, for its log and its tests. */
 export interface ReconcileResult {

@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
-import { DYNAMODB_OPERATIONS } from './dynamodb';
+import { DYNAMODB_OPERATIONS, expireItems } from './dynamodb';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
@@ -100,7 +100,7 @@ function operationOf(service: Service, operation: string): Operation | undefined
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
 }
 
-const READ_ONLY = /^(Describe|Get|List)/;
+const READ_ONLY = /^(Describe|Get|List|Scan)/;
 
 interface Timer { readonly at: number; readonly seq: number; readonly apply: () => void }
 
@@ -122,6 +122,8 @@ export class SimulatedAccount {
   public readonly desiredCapacity = new Map<string, number>();
   public readonly keys: SimKey[] = [];
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** The TTL attribute of each table that has one (dynamodb.ts deletes expired items). */
+  public readonly tableTtl = new Map<string, string>();
   /** Every call, in order. */
   public readonly calls: ApiCall[] = [];
   /** Notable moments for timelines and the bench (e.g. `password-data:<instance>`). */
@@ -136,6 +138,8 @@ export class SimulatedAccount {
   public authorize?: AuthorizeHook;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
+  /** Documents whose runs never finish on their own (e.g. EC2Rescue hanging on a damaged disk): Run Command times them out. */
+  public readonly hangingDocuments = new Set<string>();
 
   private readonly timers: Timer[] = [];
   /** While a due transition is applied: its own time (what follows from it is timed from there). */
@@ -228,7 +232,10 @@ export class SimulatedAccount {
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers[0];
-      if (!next || next.at > this.clock.now()) return;
+      if (!next || next.at > this.clock.now()) {
+        expireItems(this);
+        return;
+      }
       this.timers.shift();
       this.applyingAt = next.at;
       try {
@@ -390,8 +397,10 @@ export class SimulatedAccount {
     return key;
   }
 
-  public addTable(name: string): void {
+  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` when given. */
+  public addTable(name: string, ttlAttribute?: string): void {
     this.tables.set(name, new Map());
+    if (ttlAttribute) this.tableTtl.set(name, ttlAttribute);
   }
 
   // ------------------------------------------------------------------ lookups the services share

@@ -12,7 +12,7 @@ import type { Operations, SimulatedAccount } from './account';
 import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
 import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
-import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
+import { markUnflushedVolumes, releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
@@ -55,6 +55,11 @@ export interface SimInstance {
   readonly isHelper: boolean;
   /** Set when the target was rebooted by CreateImage with NoReboot=false. */
   rebootedByCreateImage?: boolean;
+  /**
+   * A stop that hangs (for a test): the guest never finishes its shutdown, so a normal stop stays
+   * `stopping`; only a forced stop, or one without the OS shutdown, completes.
+   */
+  stopHangs?: boolean;
 }
 
 const STATE_CODES: Record<InstanceState, number> = { 'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80 };
@@ -93,18 +98,45 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   agentRegistersAfterBoot(account, instance);
 }
 
-function stop(account: SimulatedAccount, instance: SimInstance): void {
-  const t = setState(account, instance, 'stopping');
-  agentLosesConnection(instance);
-  account.after('windowsStop', () => {
+/**
+ * StopInstances, in its three modes (EC2 User Guide, Methods for stopping an instance; StopInstances):
+ * - normal: "Normal instance shutdown with attempted graceful OS shutdown"; the guest flushes its
+ *   file systems (windowsStop). An instance whose shutdown hangs (`stopHangs`) stays stopping.
+ * - Force: "Attempts a default stop first; if instance fails to stop, then forcibly stops the
+ *   instance", for an instance "stuck in stopping state"; forcibly means "without flushing the file
+ *   system caches and metadata". Assumption: the forced end comes `forcedStop` after the Force (on a
+ *   running instance, after the normal stop it starts), unless the normal stop ends first.
+ * - SkipOsShutdown: "Bypasses the graceful OS shutdown"; "might result in data loss or corruption
+ *   (for example, memory contents not flushed to disk or loss of in-flight IOs)".
+ * A stop that does not flush, while a command may be writing on the instance, leaves the volumes
+ * it writes to possibly corrupted (ec2-volumes.ts).
+ */
+function stop(account: SimulatedAccount, instance: SimInstance, mode: 'normal' | 'force' | 'skip-os-shutdown'): void {
+  if (instance.state === 'running') {
+    setState(account, instance, 'stopping');
+    agentLosesConnection(instance);
+    if (mode !== 'skip-os-shutdown' && !instance.stopHangs) {
+      const t = instance.transition;
+      account.after('windowsStop', () => { if (instance.transition === t) stopped(account, instance); });
+    }
+  }
+  if (instance.state !== 'stopping' || mode === 'normal') return;
+  const t = instance.transition;
+  const unflushed = mode === 'force' ? 'a forced stop (StopInstances Force)' : 'a stop without the OS shutdown (StopInstances SkipOsShutdown)';
+  account.after(mode === 'force' ? 'forcedStop' : 'stopWithoutOsShutdown', () => {
     if (instance.transition !== t) return;
-    setState(account, instance, 'stopped');
-    // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
-    // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
-    if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
-    // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
-    replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
+    markUnflushedVolumes(account, instance, unflushed);
+    stopped(account, instance);
   });
+}
+
+function stopped(account: SimulatedAccount, instance: SimInstance): void {
+  setState(account, instance, 'stopped');
+  // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
+  // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
+  if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
+  // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
+  replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
 }
 
 function terminate(account: SimulatedAccount, instance: SimInstance): void {
@@ -249,7 +281,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
         throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be stopped.`);
       }
     }
-    return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (i.state === 'running') stop(account, i); }) };
+    const mode = input.SkipOsShutdown ? 'skip-os-shutdown' : input.Force ? 'force' : 'normal';
+    return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (['running', 'stopping'].includes(i.state)) stop(account, i, mode); }) };
   },
 
   StartInstances(account, input) {

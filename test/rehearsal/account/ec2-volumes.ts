@@ -7,6 +7,7 @@ import { matchesFilter } from './ec2-filters';
 import type { SimInstance } from './ec2-instances';
 import { tagList } from './ec2-tags';
 import { ec2Error } from './errors';
+import { commandMayWrite } from './ssm-commands';
 
 export interface SimAttachment {
   readonly instanceId: string;
@@ -32,8 +33,13 @@ export interface SimVolume {
   passwordGenerationArmed: boolean;
   /** Bumped whenever the volume's content is changed (the offline fix): snapshots record it. */
   generation: number;
-  /** Modelled times the volume left and came back to its original instance. */
-  readonly history: { at: number; what: string }[];
+  /**
+   * Modelled times the volume was attached and detached (`attach:<instance>:<device>`,
+   * `detach:<instance>`), with the state of the instance it was detached from.
+   */
+  readonly history: { at: number; what: string; instanceState?: string }[];
+  /** Why its content may be corrupted (a detach or a stop while a command could be writing to it), if it may. */
+  possiblyCorrupted?: string;
 }
 
 /** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are). */
@@ -53,6 +59,21 @@ export function releaseVolumesOfTerminated(account: SimulatedAccount, instance: 
     if (deleteIt) {
       volume.deleted = true;
       account.moment(`volume-deleted:${volume.volumeId}`);
+    }
+  }
+}
+
+/**
+ * Volumes an instance may have been writing to when it stopped without flushing (a forced stop, or
+ * one without the OS shutdown): those other than its own root, while a command ran on it. Called
+ * by the instance lifecycle (ec2-instances.ts).
+ */
+export function markUnflushedVolumes(account: SimulatedAccount, instance: SimInstance, how: string): void {
+  if (!commandMayWrite(account, instance.instanceId)) return;
+  for (const volume of account.volumes.values()) {
+    const a = volume.attachment;
+    if (!volume.deleted && a?.instanceId === instance.instanceId && !sameDevice(a.device, instance.rootDeviceName)) {
+      volume.possiblyCorrupted ??= `${instance.instanceId} stopped by ${how} while a command could write to ${a.device}`;
     }
   }
 }
@@ -104,9 +125,21 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     if (sameDevice(attachment.device, instance.rootDeviceName) && instance.state !== 'stopped' && !input.Force) {
       throw ec2Error('IncorrectState', `Unable to detach root volume '${volume.volumeId}' from instance '${instance.instanceId}'`);
     }
+    // "You can reattach a volume that you detached (without unmounting it), but ... the data on the
+    // volume might be out of sync if there were writes to the volume in progress when it was
+    // detached" (EC2 User Guide for Windows, Detaching an Amazon EBS volume). Assumption: writes are
+    // in progress while a Run Command command runs on the instance (or is being cancelled) and the
+    // instance is not stopped. Force "can lead to data loss or a corrupted file system ... The
+    // instance won't have an opportunity to flush file system caches" (DetachVolume, Force).
+    if (instance.state !== 'stopped' && commandMayWrite(account, instance.instanceId)) {
+      volume.possiblyCorrupted ??= `detached from ${instance.instanceId} (${instance.state}) while a command could write to it`;
+    }
+    if (instance.state !== 'stopped' && input.Force) {
+      volume.possiblyCorrupted ??= `force-detached from ${instance.instanceId} (${instance.state})`;
+    }
     attachment.state = 'detaching';
     const t = ++attachment.transition;
-    volume.history.push({ at: account.now(), what: `detach:${attachment.instanceId}` });
+    volume.history.push({ at: account.now(), what: `detach:${attachment.instanceId}`, instanceState: instance.state });
     account.after('volumeDetach', () => {
       if (volume.attachment !== attachment || attachment.transition !== t) return;
       volume.attachment = undefined;
