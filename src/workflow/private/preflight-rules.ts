@@ -2,6 +2,7 @@ import { ERRORS, ResetPlan, WorkflowConfig } from './contracts';
 import { PreflightError } from './errors';
 import { backupImageName, passwordEnabledImageName, windowsVersionOf } from './image-names';
 import { ValidRequest } from './request';
+import { offlineStopConsequences } from './stop-escalation';
 
 /** What the preflight step observed about the target, as plain data (no SDK types). */
 export interface TargetFacts {
@@ -76,7 +77,9 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     throw blocker(ERRORS.targetNotAllowed, `Instance ${id} may not be reset by this workflow: tag it ${key}=${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}, or use a workflow whose target selector includes it.`);
   }
   if (target.lock && target.lock.executionArn !== execution.executionArn && target.lock.expiresAtEpochSeconds >= execution.nowEpochSeconds) {
-    throw blocker(ERRORS.resetInProgress, `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
+    throw blocker(ERRORS.resetInProgress, target.lock.expiresAtEpochSeconds === Number.POSITIVE_INFINITY
+      ? `The restore after an earlier reset of ${id} (${target.lock.executionArn}) did not finish and the reconciler gave up: put the instance back by hand (docs/operating.md), then delete its item from the lock table.`
+      : `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
   }
   if (target.state === 'pending' || target.state === 'stopping') {
     throw blocker(ERRORS.instanceStateUnsupported, `Instance ${id} is ${target.state}; retry in a minute, once it is running or stopped.`);
@@ -166,6 +169,7 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
       : `Instance ${id} stays stopped; its root volume ${root.volumeId} is attached to a helper instance where EC2Rescue enables password generation, then reattached; a new password is generated at its next start.`,
     `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`,
   );
+  consequences.push(...offlineStopConsequences(id, target.state === 'running'));
   if (request.passwordEnabledAmi) {
     consequences.push(`A password-enabled image ${postName} is created after the fix; launch it with a new key pair if the key pair is lost.`);
   }

@@ -97,10 +97,10 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * leave behind — volume on the helper with a command running on it, detaching, available,
  * reattaching, instance stopped, stopping (even hung) or running, Auto Scaling in Standby,
  * helpers alive — one step towards:
- * the helper's commands cancelled and the helper stopped (I7) → root attached to the target at
- * its original device → DeleteOnTermination as it was → password-enabled image (only after a
- * success, while the target is stopped) → original state → back InService → helpers
- * terminated → lock released → done.
+ * the helper's commands cancelled and the helper stopped (I7) → the root detached from it →
+ * helpers terminated → root attached to the target at its original device → DeleteOnTermination
+ * as it was → password-enabled image (only after a success, while the target is stopped) →
+ * original state → back InService → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -118,11 +118,11 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
     }
   }
 
-  // 6. No helper left running (I2).
+  // No helper left running (I2), also when the target cannot be put back.
   const alive = observed.helpers.filter(h => !GONE.includes(h.state)).map(h => h.instanceId);
   if (alive.length > 0) return { kind: 'terminate-helpers', instanceIds: alive };
 
-  // 7. The lock released (I4).
+  // The lock released (I4).
   if (!observed.lockReleased) return { kind: 'release-lock' };
   if (unrecoverable) throw unrecoverable;
   return { kind: 'done' };
@@ -139,6 +139,12 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
     throw new WorkflowError(ERRORS.volumeNotFound, `The root volume ${plan.rootVolumeId} of ${plan.instanceId} no longer exists; restore the instance from the backup image ${plan.backupImageName}.`);
   }
   const attachment = volume.attachment && volume.attachment.state !== 'detached' ? volume.attachment : undefined;
+  // Once the root is off the helpers they have no use left: terminated at once, so a restore that
+  // fails later (at the start, say) leaves no helper behind (I2).
+  const alive = observed.helpers.filter(h => !GONE.includes(h.state)).map(h => h.instanceId);
+  if ((!attachment || attachment.instanceId === plan.instanceId) && alive.length > 0) {
+    return { kind: 'terminate-helpers', instanceIds: alive };
+  }
   if (!attachment) {
     if (volume.state !== 'available') {
       return wait(`the root volume is ${volume.state}`, WAIT_SECONDS.short);

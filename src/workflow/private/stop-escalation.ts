@@ -1,5 +1,5 @@
 import { WAIT_SECONDS } from './observations';
-import { StopBound } from './timeouts';
+import { STOP_BOUNDS, StopBound } from './timeouts';
 
 /**
  * A stop that hangs, escalated: a normal stop first (Windows shuts down and flushes its file
@@ -69,4 +69,17 @@ export function nextStopStep(p: StopProgress, bound: StopBound, nowEpochSeconds:
     default:
       return { kind: 'wait', reason: `${who} is ${p.state}`, waitSeconds: WAIT_SECONDS.instance };
   }
+}
+
+/** What the stops of an offline reset may cost, in the plan's consequences (a dry run shows them). */
+export function offlineStopConsequences(instanceId: string, running: boolean): string[] {
+  const minutes = (seconds: number) => `${Math.round(seconds / 60)} minutes`;
+  return [
+    ...(running ? [
+      `If ${instanceId} has not stopped ${minutes(STOP_BOUNDS.target.gracefulSeconds)} after the stop request, it is force-stopped ` +
+      '(StopInstances Force): Windows then may not flush its file systems (EC2 advises against it for Windows), and the backup image is taken after it.',
+    ] : []),
+    'Before the root volume leaves the helper, the helper\'s Run Command commands are cancelled and the helper is stopped (force-stopped ' +
+    `after ${minutes(STOP_BOUNDS.helper.gracefulSeconds)} if its stop hangs); after a successful fix, which sets the disk offline, it is stopped without its OS shutdown.`,
+  ];
 }

@@ -140,6 +140,8 @@ export class SimulatedAccount {
   public readonly failingDocuments = new Map<string, string>();
   /** Documents whose runs never finish on their own (e.g. EC2Rescue hanging on a damaged disk): Run Command times them out. */
   public readonly hangingDocuments = new Set<string>();
+  /** Helpers launched from now on have a stop that hangs (see SimInstance.stopHangs). */
+  public helperStopsHang = false;
 
   private readonly timers: Timer[] = [];
   /** While a due transition is applied: its own time (what follows from it is timed from there). */

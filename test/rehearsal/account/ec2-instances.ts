@@ -363,6 +363,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     });
     const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
     Object.assign(root.tags, requestedTags(input, 'volume'));
+    if (account.helperStopsHang) instance.stopHangs = true;
     instance.launchTime = account.now();
     boot(account, instance);
     return { Instances: [instanceJson(account, instance)] };

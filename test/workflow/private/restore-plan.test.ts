@@ -48,6 +48,7 @@ describe('nextRestoreAction, one state at a time', () => {
     ['starting → wait', { target: { state: 'pending', rootDeleteOnTermination: true } }, /target is pending/],
     ['still stopping (failure before the detach) → wait, then start', { target: { state: 'stopping', rootDeleteOnTermination: true }, moments: { targetStopRequestedAt: NOW - 10 } }, /target is stopping/],
     ['running, helper alive → terminate it', { helpers: helperRunning }, 'terminate-helpers'],
+    ['volume off the helpers (available), helper alive → terminate it before the attach', { volume: available, target: { state: 'stopped' }, helpers: helperRunning }, 'terminate-helpers'],
     ['running, helper already terminated → release the lock', { helpers: [{ instanceId: HELPER, state: 'terminated' }] }, 'release-lock'],
     ['running, helper shutting down → release the lock', { helpers: [{ instanceId: HELPER, state: 'shutting-down' }] }, 'release-lock'],
     ['everything back, lock released → done', { lockReleased: true }, 'done'],
@@ -486,7 +487,7 @@ describe('nextRestoreAction converges from every state a reset can leave behind'
     }
   });
 
-  test('the order from the helper after a success is: stop it (no OS shutdown), detach, attach, DeleteOnTermination, image, start, exit Standby, terminate, release', () => {
+  test('the order from the helper after a success is: stop it (no OS shutdown), detach, terminate, attach, DeleteOnTermination, image, start, exit Standby, release', () => {
     // GIVEN
     const plan = offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', passwordEnabledAmi: true });
     const world: World = {
@@ -504,8 +505,8 @@ describe('nextRestoreAction converges from every state a reset can leave behind'
 
     // THEN
     expect(actions).toEqual([
-      'stop-helper:skip-os-shutdown', 'detach-from-helper', 'attach-to-target', 'restore-delete-on-termination', 'create-password-enabled-image',
-      'start-target', 'exit-standby', 'terminate-helpers', 'release-lock',
+      'stop-helper:skip-os-shutdown', 'detach-from-helper', 'terminate-helpers', 'attach-to-target', 'restore-delete-on-termination',
+      'create-password-enabled-image', 'start-target', 'exit-standby', 'release-lock',
     ]);
   });
 

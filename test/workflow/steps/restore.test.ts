@@ -81,11 +81,11 @@ describe('restore handler converges from every intermediate state', () => {
     ['volume attached to the helper, the fix still running → cancel it, then stop the helper', { volume: onHelper, targetState: 'stopped', helperState: 'running', commands: [{ CommandId: 'c-install', Status: 'Success' }, { CommandId: 'c-fix', Status: 'InProgress', Comment: FIX }] }, offlinePlan(), false, ['CancelCommand', 'StopInstances', 'UpdateItem'], false],
     ['volume attached to the stopped helper → detach it from the helper', { volume: onHelper, targetState: 'stopped', helperState: 'stopped' }, offlinePlan(), false, ['DetachVolume'], false],
     ['volume detaching → wait', { volume: { State: 'in-use', Attachments: [{ InstanceId: HELPER, Device: 'xvdf', State: 'detaching' }] }, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, [], false],
-    ['volume detached → reattach at the original device', { volume: detached, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['AttachVolume'], false],
-    ['reattaching → wait', { volume: onTarget('attaching'), targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, [], false],
-    ['reattached, stopped → DeleteOnTermination, then start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' }, offlinePlan(), false, ['ModifyInstanceAttribute', 'StartInstances'], false],
-    ['reattached, success, password-enabled AMI → DeleteOnTermination, image, start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' }, offlinePlan({ passwordEnabledAmi: true }), true, ['ModifyInstanceAttribute', 'CreateImage', 'StartInstances'], false],
-    ['running, ASG in Standby → exit Standby', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'Standby' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['ExitStandby'], false],
+    ['volume detached, helper still running → terminate the helper, reattach at the original device', { volume: detached, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['TerminateInstances', 'AttachVolume'], false],
+    ['reattaching → wait', { volume: onTarget('attaching'), targetState: 'stopped', helperState: 'terminated' }, offlinePlan(), false, [], false],
+    ['reattached, stopped → DeleteOnTermination, then start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' }, offlinePlan(), false, ['ModifyInstanceAttribute', 'StartInstances'], false],
+    ['reattached, success, password-enabled AMI → DeleteOnTermination, image, start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' }, offlinePlan({ passwordEnabledAmi: true }), true, ['ModifyInstanceAttribute', 'CreateImage', 'StartInstances'], false],
+    ['running, ASG in Standby → exit Standby', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'Standby' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['ExitStandby'], false],
     ['running, InService, helper running → terminate helper, release lock: done', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'InService' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['TerminateInstances', 'DeleteItem'], true],
     ['helper already terminated → release lock: done', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated' }, offlinePlan(), false, ['DeleteItem'], true],
     ['failure before the stop finished (stopping, journaled) → wait', { volume: onTarget(), targetState: 'stopping', dot: false, moments: { targetStopRequestedAt: Math.floor(Date.now() / 1000) - 30 } }, offlinePlan(), false, ['ModifyInstanceAttribute'], false],
@@ -105,7 +105,7 @@ describe('restore handler converges from every intermediate state', () => {
 
   test('the calls carry the right arguments', async () => {
     // GIVEN
-    given({ volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' });
+    given({ volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' });
 
     // WHEN
     const result = await restore({ plan: offlinePlan({ passwordEnabledAmi: true, rootDeleteOnTermination: true }), succeeded: true });
@@ -212,7 +212,7 @@ describe('restore handler converges from every intermediate state', () => {
     });
 
     asg.reset();
-    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'Standby' });
+    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'Standby' });
     await restore({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), succeeded: false });
     expect(asg).toHaveReceivedCommandWith(ExitStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET] });
   });
