@@ -452,10 +452,14 @@ export class ResetWorkflow extends Construct {
       holdSeconds: config.lockTtlSeconds,
       workflowId: this.workflowId,
     };
-    this.reconciler = new ReconcileFunction(this, 'Reconciler', this.functionOptions(reconcilerRole, reconcilerLogs, {
-      [RECONCILER_CONFIG_ENV]: stack.toJsonString(reconcilerConfig),
-      POWERTOOLS_SERVICE_NAME: RECONCILER_METRIC.service,
-    }, 'Reset workflow: restart unfinished restores (scheduled)'));
+    this.reconciler = new ReconcileFunction(this, 'Reconciler', {
+      ...this.functionOptions(reconcilerRole, reconcilerLogs, {
+        [RECONCILER_CONFIG_ENV]: stack.toJsonString(reconcilerConfig),
+        POWERTOOLS_SERVICE_NAME: RECONCILER_METRIC.service,
+      }, 'Reset workflow: restart unfinished restores (scheduled)'),
+      // It runs 8,760 times a month, almost always to read an empty table: the smallest size keeps its idle cost near zero.
+      memorySize: 128,
+    });
     this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
       description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
       schedule: events.Schedule.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),

@@ -214,7 +214,9 @@ describe('rehearsal: restore safety', () => {
       const attempts = r.executions.filter(e => e.name.startsWith('reconcile-'));
       expect(attempts.map(e => e.status)).toEqual(Array(MAX_RECONCILE_ATTEMPTS).fill('FAILED'));
       const item = r.account.tables.get(sample.world.tables[0])!.get(JSON.stringify({ instanceId: { S: target.instanceId } }))!;
-      expect(item).toMatchObject({ executionArn: { S: run.arn }, abandonedAt: { N: expect.any(String) }, reconcileAttempts: { N: String(MAX_RECONCILE_ATTEMPTS) } });
+      expect(item).toMatchObject({
+        executionArn: { S: run.arn }, abandonedAt: { N: expect.any(String) }, reconcileAttempts: { N: String(MAX_RECONCILE_ATTEMPTS) },
+      });
       expect(item.expiresAt).toBeUndefined();
       const metric = r.logs.map(line => JSON.parse(line)).find(line => line._aws);
       expect(metric).toMatchObject({ RestoresAbandoned: 1, service: 'reset-reconciler' });
@@ -244,7 +246,9 @@ describe('rehearsal: restore safety', () => {
       const base = baselineOf(r.account, target.instanceId);
       const ec2 = (operation: string, input: any) => r.account.call('ec2', operation, input);
       ec2('CreateImage', {
-        InstanceId: target.instanceId, Name: 'backup', NoReboot: true,
+        InstanceId: target.instanceId,
+        Name: 'backup',
+        NoReboot: true,
         TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'cdk-ec2-reset-access:target', Value: target.instanceId }, { Key: 'cdk-ec2-reset-access:role', Value: 'backup' }] }],
       });
       r.account.advance(1);

@@ -352,7 +352,8 @@ describe('ResetWorkflow', () => {
     test('knows the lock table, the restore machine and how long to hold a journal', () => {
       const fn = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RESET_RECONCILER_CONFIG: Match.anyValue() } } } });
       expect(Object.keys(fn)).toHaveLength(1);
-      const config = JSON.parse(resolveCfnValue(Object.values(fn)[0].Properties.Environment.Variables.RESET_RECONCILER_CONFIG, template.toJSON().Resources));
+      const raw = Object.values(fn)[0].Properties.Environment.Variables.RESET_RECONCILER_CONFIG;
+      const config = JSON.parse(resolveCfnValue(raw, template.toJSON().Resources));
       expect(config).toEqual({
         lockTableName: expect.stringMatching(/WorkflowLockTable/),
         restoreStateMachineArn: expect.stringMatching(/WorkflowRestoreStateMachine/),

@@ -1,6 +1,6 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionStatus, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamodb, sfn } from '../private/clients';
 import { reconcilerConfig } from '../private/config';
 import { RECONCILER_METRIC, ReconcilerConfig } from '../private/contracts';

@@ -53,8 +53,13 @@ describe('simulated account: DynamoDB', () => {
     test('UpdateItem: SET (if_not_exists), ADD to a string set or a number, REMOVE, #names; conditioned; never creates an item its condition rules out', () => {
       const key = { instanceId: { S: 'i-1' } };
       const update = (expression: string, values: any = {}, condition?: string) => ddb('UpdateItem', {
-        TableName: table, Key: key, UpdateExpression: expression, ExpressionAttributeValues: { ':me': { S: 'a' }, ...values },
-        ExpressionAttributeNames: { '#t': 'stoppedAt' }, ...(condition ? { ConditionExpression: condition } : {}), ReturnValues: 'ALL_NEW',
+        TableName: table,
+        Key: key,
+        UpdateExpression: expression,
+        ExpressionAttributeValues: { ':me': { S: 'a' }, ...values },
+        ExpressionAttributeNames: { '#t': 'stoppedAt' },
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ReturnValues: 'ALL_NEW',
       }).Attributes;
       expect(errorOf(() => update('SET #t = :t', { ':t': { N: '1' } }, 'executionArn = :me'))).toBe('ConditionalCheckFailedException');
       expect(ddb('GetItem', { TableName: table, Key: key }).Item).toBeUndefined();
@@ -63,8 +68,8 @@ describe('simulated account: DynamoDB', () => {
       update('SET #t = if_not_exists(#t, :t)', { ':t': { N: '2' } }, 'executionArn = :me');
       update('ADD arns :s', { ':s': { SS: ['x'] } });
       update('ADD arns :s, n :one', { ':s': { SS: ['x', 'y'] }, ':one': { N: '1' } });
-      const item = update('SET expiresAt = :e REMOVE n', { ':e': { N: '5' } }, 'executionArn = :me AND attribute_exists(expiresAt)');
-      expect(item).toEqual({ instanceId: { S: 'i-1' }, executionArn: { S: 'a' }, expiresAt: { N: '5' }, stoppedAt: { N: '1' }, arns: { SS: ['x', 'y'] } });
+      const updated = update('SET expiresAt = :e REMOVE n', { ':e': { N: '5' } }, 'executionArn = :me AND attribute_exists(expiresAt)');
+      expect(updated).toEqual({ instanceId: { S: 'i-1' }, executionArn: { S: 'a' }, expiresAt: { N: '5' }, stoppedAt: { N: '1' }, arns: { SS: ['x', 'y'] } });
       expect(errorOf(() => update('SET #x = :t', { ':t': { N: '1' } }))).toBe('ValidationException');
     });
 

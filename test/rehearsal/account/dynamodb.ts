@@ -118,6 +118,11 @@ export function applyUpdate(expression: string, item: Record<string, any>, value
   return item;
 }
 
+/** Whether a request's ConditionExpression holds for the item as it is (with its values and names). */
+function conditionHolds(input: any, item: Record<string, any> | undefined): boolean {
+  return evaluateCondition(input.ConditionExpression, item, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames);
+}
+
 export const DYNAMODB_OPERATIONS: Operations = {
   GetItem(account, input) {
     const item = table(account, input.TableName).get(keyOf(input.Key));
@@ -128,7 +133,7 @@ export const DYNAMODB_OPERATIONS: Operations = {
     const items = table(account, input.TableName);
     const key = keyOf({ instanceId: input.Item.instanceId });
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames)) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: { httpStatusCode: 400 },
@@ -181,7 +186,7 @@ export const DYNAMODB_OPERATIONS: Operations = {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames)) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
     }
     items.delete(key);

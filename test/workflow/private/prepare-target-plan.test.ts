@@ -44,7 +44,9 @@ describe('nextPrepareAction', () => {
   describe('a stop that hangs', () => {
     const bound = STOP_BOUNDS.target.gracefulSeconds;
     const stopping = (requestedAgo: number, forcedAgo?: number) => at({
-      state: 'stopping', rootDeleteOnTermination: false, stopRequestedAt: NOW - requestedAgo,
+      state: 'stopping',
+      rootDeleteOnTermination: false,
+      stopRequestedAt: NOW - requestedAgo,
       ...(forcedAgo === undefined ? {} : { forceStopRequestedAt: NOW - forcedAgo }),
     });
 

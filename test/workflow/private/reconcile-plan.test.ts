@@ -8,7 +8,9 @@ const NOW = 1_800_000_000;
 const RESTORE = 'arn:aws:states:eu-west-1:111122223333:execution:Restore:abc';
 
 function item(journal: Partial<Journal> = {}, o: Partial<LockItem> = {}): LockItem {
-  return { instanceId: TARGET, executionArn: EXECUTION_ARN, plan: offlinePlan(), expiresAt: NOW + 3600, journal: { ...EMPTY_JOURNAL, ...journal }, ...o };
+  return {
+    instanceId: TARGET, executionArn: EXECUTION_ARN, plan: offlinePlan(), expiresAt: NOW + 3600, journal: { ...EMPTY_JOURNAL, ...journal }, ...o,
+  };
 }
 
 function observation(o: Partial<ReconcileObservation> = {}): ReconcileObservation {

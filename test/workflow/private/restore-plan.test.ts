@@ -478,11 +478,12 @@ describe('nextRestoreAction converges from every state a reset can leave behind'
       }
       if (!c.succeeded) expect(world.image).toBeUndefined();
       // A hung stop is forced only after its bound.
-      if (world.moments.targetForceStopRequestedAt !== undefined) {
-        expect(world.moments.targetForceStopRequestedAt - world.moments.targetStopRequestedAt!).toBeGreaterThanOrEqual(STOP_BOUNDS.target.gracefulSeconds);
+      const { targetStopRequestedAt, targetForceStopRequestedAt, helperStopRequestedAt, helperForceStopRequestedAt } = world.moments;
+      if (targetForceStopRequestedAt !== undefined) {
+        expect(targetForceStopRequestedAt - targetStopRequestedAt!).toBeGreaterThanOrEqual(STOP_BOUNDS.target.gracefulSeconds);
       }
-      if (world.moments.helperForceStopRequestedAt !== undefined) {
-        expect(world.moments.helperForceStopRequestedAt - world.moments.helperStopRequestedAt!).toBeGreaterThanOrEqual(STOP_BOUNDS.helper.gracefulSeconds);
+      if (helperForceStopRequestedAt !== undefined) {
+        expect(helperForceStopRequestedAt - helperStopRequestedAt!).toBeGreaterThanOrEqual(STOP_BOUNDS.helper.gracefulSeconds);
       }
     }
   });

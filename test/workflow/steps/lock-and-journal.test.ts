@@ -66,6 +66,7 @@ describe('acquire-lock handler', () => {
 });
 
 const RESTORE_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Restore:0b6c2c1e-1111-4222-a333-444455556666';
+const eventFor = (instanceId: string) => ({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId }), restoreExecutionArn: RESTORE_ARN });
 
 describe('load-journal handler', () => {
   beforeEach(() => {
@@ -84,7 +85,7 @@ describe('load-journal handler', () => {
     const now = Math.floor(Date.now() / 1000);
 
     // WHEN
-    const result = await loadJournal({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }), restoreExecutionArn: RESTORE_ARN });
+    const result = await loadJournal(eventFor(TARGET));
 
     // THEN
     expect(result).toEqual({ found: true, plan });
@@ -103,11 +104,12 @@ describe('load-journal handler', () => {
 
   test('a journal released between the read and the update is not found', async () => {
     // GIVEN
-    ddb.on(GetItemCommand).resolves({ Item: marshalLockItem({ instanceId: TARGET, executionArn: EXECUTION_ARN, plan: offlinePlan(), expiresAt: 1 }) });
+    const item = marshalLockItem({ instanceId: TARGET, executionArn: EXECUTION_ARN, plan: offlinePlan(), expiresAt: 1 });
+    ddb.on(GetItemCommand).resolves({ Item: item });
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
 
     // WHEN / THEN
-    await expect(loadJournal({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }), restoreExecutionArn: RESTORE_ARN }))
+    await expect(loadJournal(eventFor(TARGET)))
       .resolves.toEqual({ found: false });
   });
 
@@ -117,12 +119,12 @@ describe('load-journal handler', () => {
     ddb.on(GetItemCommand).resolves({ Item: foreign });
 
     // WHEN / THEN
-    await expect(loadJournal({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }), restoreExecutionArn: RESTORE_ARN })).resolves.toEqual({ found: false });
+    await expect(loadJournal(eventFor(TARGET))).resolves.toEqual({ found: false });
   });
 
   test('no lock item: not found', async () => {
     ddb.on(GetItemCommand).resolves({});
-    await expect(loadJournal({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }), restoreExecutionArn: RESTORE_ARN })).resolves.toEqual({ found: false });
+    await expect(loadJournal(eventFor(TARGET))).resolves.toEqual({ found: false });
   });
 
   test('an input without a valid instance id: not found, no lookup', async () => {

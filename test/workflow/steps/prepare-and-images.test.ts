@@ -1,6 +1,6 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Instance, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Instance, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { marshalLockItem } from '../../../src/workflow/private/journal';
 import { STOP_BOUNDS } from '../../../src/workflow/private/timeouts';

@@ -101,7 +101,8 @@ describe('reconcile handler', () => {
     await reconcile();
 
     // THEN
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: restoreExecutionName({ instanceId: TARGET, executionArn: EXECUTION_ARN }, 2) });
+    const name = restoreExecutionName({ instanceId: TARGET, executionArn: EXECUTION_ARN }, 2);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name });
     expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
       ConditionExpression: 'executionArn = :owner AND reconcileAttempts = :previous',
       ExpressionAttributeValues: expect.objectContaining({ ':attempt': { N: '2' }, ':previous': { N: '1' } }),
