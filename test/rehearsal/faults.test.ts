@@ -180,7 +180,7 @@ describe('rehearsal: faults injected in every Task state', () => {
   const EVENT_LOST_CASES = TASKS.filter(([machine, state]) => machine === 'reset' && state !== 'Preflight')
     .flatMap(([, state]) => (['abort', 'timeout'] as const).map(kind => ({ machine: 'reset', state, kind }) as Fault));
 
-  test.each(EVENT_LOST_CASES.map(c => [c.state, c.kind, c] as const))('reset:%s, %s, restore event lost', async (_, kind, fault) => {
+  test.each(EVENT_LOST_CASES.map(c => [c.state, c.kind, c] as const))('reset:%s, %s, restore event lost', async (_, _kind, fault) => {
     // GIVEN the base scenario that reaches the state, and a restore rule that never fires
     const baseName = baseOf.get(`reset:${fault.state}`)!;
     const base = BASES[baseName];

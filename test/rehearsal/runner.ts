@@ -3,8 +3,8 @@
  * every Task goes to its real handler module (src/**\/<name>.lambda.ts), whose SDK clients the
  * account serves; Wait states, retries and tasks take modelled time; the EventBridge restore rule
  * is emulated from its synthesized pattern and input transformer, and the reconciler's schedule
- * runs its real handler every five modelled minutes, its Step Functions client served by the
- * rehearsal (step-functions-api.ts).
+ * runs its real handler every five modelled minutes (its Step Functions calls served by the
+ * account, which starts executions here).
  */
 import '../setup/promise-with-resolvers';
 import { createHash } from 'node:crypto';
@@ -15,8 +15,6 @@ import { installVirtualDate, REHEARSAL_EPOCH, Scheduler, ThreadStopped, VirtualC
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
-import { RehearsedStepFunctions } from './step-functions-api';
-import { sfn as reconcilerStepFunctionsClient } from '../../src/workflow/private/clients';
 import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/reconcile-plan';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
@@ -58,6 +56,7 @@ export interface ExecutionRecord {
   readonly machine: MachineKind;
   readonly name: string;
   readonly arn: string;
+  readonly stateMachineArn: string;
   readonly input: any;
   readonly start: number;
   status: ExecutionStatus;
@@ -147,9 +146,11 @@ export class Rehearsal {
     for (const table of sample.world.tables) this.account.addTable(table, sample.world.ttlAttributes[table]);
     this.account.fault = call => this.injectedFault(call);
     this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
-    if (this.options.reconciler !== false) {
-      this.undo.push(new RehearsedStepFunctions(this, { live: true }).installOn(reconcilerStepFunctionsClient));
-    }
+    // StartExecution from inside the account (the reconciler starting a restore), at the account's time.
+    this.account.startExecution = ({ stateMachineArn, name, input }) => {
+      const machine = stateMachineArn === sample.restore.arn ? 'restore' : stateMachineArn === sample.reset.arn ? 'reset' : undefined;
+      return machine ? this.start(machine, input, { name, at: this.clock.now() }) : undefined;
+    };
   }
 
   public dispose(): void {
@@ -197,7 +198,9 @@ export class Rehearsal {
     const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
     const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
     const faults = this.pendingFaults.filter(f => f.machine === machine);
-    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [] };
+    const record: ExecutionRecord = {
+      machine, name, arn, stateMachineArn: artifact.arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [],
+    };
     const definition = artifact.definition;
     const live: LiveExecution = {
       record,
@@ -212,6 +215,8 @@ export class Rehearsal {
     };
     this.pendingFaults = this.pendingFaults.filter(f => f.machine !== machine);
     this.executions.push(record);
+    // What DescribeExecution answers from inside the account (the record is the same object, so it follows the run).
+    this.account.executions.set(arn, record);
     this.live.set(name, live);
     live.done = this.run(live);
     if (this.options.reconciler !== false && !this.reconcilerSchedule) {

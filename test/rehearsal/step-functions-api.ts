@@ -1,20 +1,12 @@
 /**
- * The Step Functions API over a rehearsal, for the clients that start and watch executions.
- *
- * For the operator CLI (an observer outside the rehearsal): `StartExecution` runs the reset in the
- * rehearsal to its end in modelled time, with the restore the EventBridge rule starts after it;
- * the reading calls then answer as Step Functions would at the observer's time, `now`, which the
- * client moves forward as it waits. The client thus sees the execution unfold step by step, and
- * everything it sees was done by the real handlers against the simulated account.
- *
- * For the reconciler (a function inside the rehearsal, `live`): `now` is the rehearsal's clock, and
- * `StartExecution` of the restore state machine starts it there and returns at once, with Step
- * Functions' name rules: "When the original execution is open and the execution input from the
- * new call is identical, the Success message is returned"; "When the original execution is
- * closed, the ExecutionAlreadyExists message is returned regardless of input" (StartExecution).
+ * The Step Functions API over a rehearsal, for the clients that start and watch executions (the
+ * operator CLI). `StartExecution` runs the reset in the rehearsal to its end in modelled time,
+ * with the restore the EventBridge rule starts after it; the reading calls then answer as Step
+ * Functions would at the observer's time, `now`, which the client moves forward as it waits. The
+ * client thus sees the execution unfold step by step, and everything it sees was done by the real
+ * handlers against the simulated account.
  */
 import { HistoryEvent, HistoryEventType, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionRecord, Fault, Rehearsal } from './runner';
 import { FakeResolver, statesOf } from './sample';
 
@@ -22,45 +14,35 @@ import { FakeResolver, statesOf } from './sample';
 const MAX_HISTORY_PAGE = 1000;
 
 export class RehearsedStepFunctions {
+  /** The observer's time (ms since the epoch): reads see what had happened by then. */
+  public now: number;
   /** Faults for the next execution StartExecution starts (see Rehearsal.start), e.g. to abort it. */
   public faultsForNextStart: Fault[] = [];
-  private observerNow: number;
 
-  /** `live`: the caller runs inside the rehearsal (its time is the clock's), see the class comment. */
-  constructor(private readonly rehearsal: Rehearsal, private readonly o: { live?: boolean } = {}) {
-    this.observerNow = rehearsal.clock.now();
-  }
-
-  /** The observer's time (ms since the epoch): reads see what had happened by then. */
-  public get now(): number {
-    return this.o.live ? this.rehearsal.clock.now() : this.observerNow;
-  }
-
-  public set now(value: number) {
-    if (this.o.live) throw new Error('A live Step Functions view reads the rehearsal\'s clock; move the clock instead.');
-    this.observerNow = value;
+  constructor(private readonly rehearsal: Rehearsal) {
+    this.now = rehearsal.clock.now();
   }
 
   /**
-   * Serves every `SFNClient` command from here (and the stack's SSM parameters, e.g. the state
-   * machine ARN `ResetAccess` publishes, from the simulated account). Returns the function that
-   * removes the routing.
+   * Puts the stack's SSM parameters (e.g. the state machine ARN `ResetAccess` publishes) into the
+   * simulated account, where the operator's SSM client reads them.
    */
-  public install(): () => void {
+  public publishStackParameters(): void {
     for (const parameter of stackParameters(this.rehearsal)) this.rehearsal.account.parameters.set(parameter.name, parameter);
-    const mock = mockClient(SFNClient);
-    mock.send.callsFake(async (command: { constructor: { name: string }; input: any }) => {
-      const operation = command.constructor.name.replace(/Command$/, '');
-      return this.call(operation, command.input);
-    });
-    return () => mock.restore();
   }
 
-  /** Serves the commands of one client instance (the reconciler's) from here; returns the function that removes it. */
-  public installOn(client: SFNClient): () => void {
-    const mock = mockClient(client);
-    mock.send.callsFake(async (command: { constructor: { name: string }; input: any }) => this.call(command.constructor.name.replace(/Command$/, ''), command.input));
-    return () => mock.restore();
+  /**
+   * Serves every command of this one client from here, at the observer's time. Per client, not
+   * per class: the SFNClient class is routed to the simulated account, for the functions that read
+   * executions from inside it (account/step-functions.ts).
+   */
+  public serve(client: SFNClient): SFNClient {
+    const send = async (command: { constructor: { name: string }; input: any }) => {
+      const operation = command.constructor.name.replace(/Command$/, '');
+      return this.call(operation, command.input);
+    };
+    Object.defineProperty(client, 'send', { value: send });
+    return client;
   }
 
   /** One Step Functions API call; an operation not modelled here fails loudly. */
@@ -76,7 +58,6 @@ export class RehearsedStepFunctions {
   }
 
   private async startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<any> {
-    if (this.o.live && input.stateMachineArn === this.rehearsal.sample.restore.arn) return this.startRestore(input);
     if (input.stateMachineArn !== this.rehearsal.sample.reset.arn) {
       throw sfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
     }
@@ -88,24 +69,9 @@ export class RehearsedStepFunctions {
     const record = this.rehearsal.start('reset', JSON.parse(input.input ?? '{}'), { name, faults, at: Math.max(this.now, this.rehearsal.clock.now()) });
     // The rehearsal's clock may be ahead of the observer (the reconciler's schedule ran after the
     // last execution): the observer's call returns when the execution has started.
-    this.observerNow = Math.max(this.observerNow, record.start);
+    this.now = Math.max(this.now, record.start);
     // Runs it (and the restore the rule starts) to the end; reads then reveal it over the observer's time.
     await this.rehearsal.finished();
-    return { executionArn: record.arn, startDate: new Date(record.start) };
-  }
-
-  /** The restore state machine started from inside the rehearsal (by the reconciler), at the clock's time. */
-  private startRestore(input: { stateMachineArn: string; name?: string; input?: string }): any {
-    const name = input.name ?? `restore-by-api-${this.rehearsal.executions.length + 1}`;
-    const body = JSON.parse(input.input ?? '{}');
-    const existing = this.rehearsal.executions.find(e => e.machine === 'restore' && e.name === name);
-    if (existing) {
-      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(body)) {
-        return { executionArn: existing.arn, startDate: new Date(existing.start) };
-      }
-      throw sfnError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
-    }
-    const record = this.rehearsal.start('restore', body, { name, at: this.now });
     return { executionArn: record.arn, startDate: new Date(record.start) };
   }
 

@@ -277,7 +277,9 @@ describe('ResetWorkflow', () => {
         imageNamePrefix: 'ResetAccess',
         onlineKmsKey: 'alias/aws/ssm',
         lockTtlSeconds: 7200 + 3600,
+        backupImageRetentionDays: 14,
       } satisfies WorkflowConfig);
+      // Every step function; the backup image retention function and the reconciler have settings of their own.
       const environments = Object.values(template.findResources('AWS::Lambda::Function'))
         .map((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]).filter(e => e !== undefined);
       expect(environments).toHaveLength(13);
@@ -412,8 +414,8 @@ describe('ResetWorkflow', () => {
           Level: 'ALL',
         });
       }
-      // One per step function, one per state machine, the reconciler's.
-      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2 + 1);
+      // 13 step functions, 2 state machines, the backup image retention function, the reconciler.
+      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2 + 1 + 1);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 

@@ -167,7 +167,9 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     target.state === 'running'
       ? `Instance ${id} is stopped, its root volume ${root.volumeId} is attached to a helper instance where EC2Rescue enables password generation, then reattached, and the instance is started again; a new password is generated at boot and read with GetPasswordData and the instance's key pair.`
       : `Instance ${id} stays stopped; its root volume ${root.volumeId} is attached to a helper instance where EC2Rescue enables password generation, then reattached; a new password is generated at its next start.`,
-    `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`,
+    config.backupImageRetentionDays === undefined
+      ? `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`
+      : `A backup image ${backupName} is created before the volume is touched; if the reset succeeds it is deregistered (and its snapshots deleted) ${config.backupImageRetentionDays} days later, otherwise it is kept until you delete it.`,
   );
   consequences.push(...offlineStopConsequences(id, target.state === 'running'));
   if (request.passwordEnabledAmi) {

@@ -212,8 +212,9 @@ describe('nextRestoreAction, one state at a time', () => {
     const plan = offlinePlan({ method: 'online', rootVolumeId: '', helperSubnetId: '' });
 
     test('only the lock is released: the volume is not even observed', () => {
-      expect(nextRestoreAction({ target: { state: 'running' }, helpers: [], lockReleased: false }, plan, true).kind).toBe('release-lock');
-      expect(nextRestoreAction({ target: { state: 'running' }, helpers: [], lockReleased: true }, plan, true).kind).toBe('done');
+      const online = (lockReleased: boolean) => ({ target: { state: 'running' }, helpers: [], lockReleased, moments: {}, nowEpochSeconds: NOW });
+      expect(nextRestoreAction(online(false), plan, true).kind).toBe('release-lock');
+      expect(nextRestoreAction(online(true), plan, true).kind).toBe('done');
     });
   });
 
