@@ -168,6 +168,12 @@ export function changesMade(r: Rehearsal): string[] {
   return r.account.mutations().map(c => `${c.service}:${c.operation}`);
 }
 
+/** Asserts that the invariants hold for the target, naming the rehearsal's executions when they do not. */
+export function expectInvariantsHold(r: Rehearsal, base: TargetBaseline, o: InvariantOptions = {}): void {
+  expect({ executions: describeExecutions(r), violations: invariantViolations(r, base, o) })
+    .toEqual({ executions: describeExecutions(r), violations: [] });
+}
+
 /** Every execution of the rehearsal, in start order, with its status (for messages). */
 export function describeExecutions(r: Rehearsal): string {
   return r.executions.map((e: ExecutionRecord) => `${e.name} ${e.status}${e.error ? ` ${e.error}` : ''}`).join('; ');
