@@ -284,7 +284,8 @@ describe('restore state machine definition', () => {
   test('loads the journal of the ended execution, then runs the same restore loop', () => {
     // THEN
     expect(definition.StartAt).toBe('LoadJournal');
-    expect(states.LoadJournal.Parameters).toEqual({ 'executionArn.$': '$.executionArn', 'input.$': '$.input' });
+    // The restore records its own execution in the journal (the reconciler then knows a restore runs).
+    expect(states.LoadJournal.Parameters).toEqual({ 'executionArn.$': '$.executionArn', 'input.$': '$.input', 'restoreExecutionArn.$': '$$.Execution.Id' });
     expect(states.LoadJournal.ResultPath).toBe('$.journal');
     expect(states['JournalFound?'].Choices).toEqual([{ Variable: '$.journal.found', BooleanEquals: true, Next: 'UseJournalPlan' }]);
     expect(states['JournalFound?'].Default).toBe('NothingToRestore');
