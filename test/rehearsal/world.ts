@@ -8,7 +8,18 @@ export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as con
 
 export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
 
-/** A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, unless told otherwise. */
+/**
+ * The root device names Windows instances come with. Amazon EC2 User Guide, "Device names for volumes on
+ * Amazon EC2 instances" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html): the name
+ * reserved for the root volume "Differs by AMI: /dev/sda1 or /dev/xvda"; its Windows table lists `/dev/sda1`
+ * and `xvd*` names, written without `/dev/`. assumption: EC2 reports a device name the way it was given when
+ * the AMI was registered (RegisterImage's RootDeviceName) or the volume attached, so an AMI registered with
+ * `xvda` has instances whose RootDeviceName is `xvda`, and the workflow must reattach there, not at a name
+ * it assumes. Every scenario that moves the root volume runs with each of them.
+ */
+export const WINDOWS_ROOT_DEVICE_NAMES = ['/dev/sda1', 'xvda', '/dev/xvda'] as const;
+
+/** A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, with its root at /dev/sda1, unless told otherwise. */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
   return account.addInstance({ ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
 }

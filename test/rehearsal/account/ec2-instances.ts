@@ -10,6 +10,7 @@
 import { constants, publicEncrypt, randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
+import { ec2CanUseKey, LAUNCH_FAILURE_KMS, newVolumeEncryption } from './ebs-encryption';
 import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
 import { markUnflushedVolumes, releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
@@ -49,7 +50,9 @@ export interface SimInstance {
   ec2RescueInstalled: boolean;
   readonly clientToken?: string;
   readonly runInstancesFingerprint?: string;
-  stateReason?: string;
+  stateReason?: { readonly code: string; readonly message: string };
+  /** Why this instance cannot get past `pending` (set by RunInstances): it is terminated at launch. */
+  launchFailure?: { readonly code: string; readonly message: string };
   /** Bumped on every state change, so timers of an overtaken transition do nothing. */
   transition: number;
   readonly isHelper: boolean;
@@ -77,6 +80,12 @@ function boot(account: SimulatedAccount, instance: SimInstance): void {
   const t = setState(account, instance, 'pending');
   account.after('instancePendingToRunning', () => {
     if (instance.transition !== t) return;
+    if (instance.launchFailure) {
+      // EBS's rule (ebs-encryption.ts): a volume key EC2 cannot use ends the launch; the instance is terminated.
+      instance.stateReason = instance.launchFailure;
+      terminate(account, instance);
+      return;
+    }
     setState(account, instance, 'running');
     onRunning(account, instance);
   });
@@ -189,7 +198,7 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     ImageId: i.imageId,
     InstanceType: i.instanceType,
     State: { Name: i.state, Code: STATE_CODES[i.state] },
-    ...(i.stateReason ? { StateReason: { Message: i.stateReason } } : {}),
+    ...(i.stateReason ? { StateReason: { Code: i.stateReason.code, Message: i.stateReason.message } } : {}),
     LaunchTime: new Date(i.launchTime),
     Placement: { AvailabilityZone: i.availabilityZone },
     SubnetId: i.subnetId,
@@ -344,6 +353,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       throw ec2Error('InvalidParameterValue', `Value (${profile}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
     }
     const rootMapping = (input.BlockDeviceMappings ?? []).find((m: any) => sameDevice(m.DeviceName, image.rootDeviceName));
+    const encryption = newVolumeEncryption(account, rootMapping?.Ebs);
     const instance = account.addInstance({
       state: 'stopped',
       availabilityZone: subnet.availabilityZone,
@@ -355,7 +365,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       tags: requestedTags(input, 'instance'),
       autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
       ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
-      encrypted: rootMapping?.Ebs?.Encrypted ?? false,
+      encrypted: encryption.encrypted,
+      ...(encryption.key ? { kmsKeyId: encryption.key.arn } : {}),
       deleteOnTermination: rootMapping?.Ebs?.DeleteOnTermination ?? true,
       isHelper: true,
       clientToken: input.ClientToken,
@@ -365,6 +376,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     Object.assign(root.tags, requestedTags(input, 'volume'));
     if (account.helperStopsHang) instance.stopHangs = true;
     instance.launchTime = account.now();
+    if (encryption.encrypted && !ec2CanUseKey(encryption.key)) instance.launchFailure = LAUNCH_FAILURE_KMS;
     boot(account, instance);
     return { Instances: [instanceJson(account, instance)] };
   },
