@@ -17,9 +17,12 @@ export interface PrepareObservation {
   readonly forceStopRequestedAt?: number;
   /** Now, epoch s: a stop is forced once its bound has passed. */
   readonly nowEpochSeconds: number;
+  /** Whether the root volume carries this workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked: boolean;
 }
 
 export type PrepareAction =
+  | { readonly kind: 'mark-root-volume' }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
   /** StopInstances, graceful first; `Force: true` once the stop has hung past its bound (both journaled). */
@@ -28,12 +31,14 @@ export type PrepareAction =
   | { readonly kind: 'done' };
 
 /**
- * The next thing to do to take the target offline: Standby (when the workflow manages it),
+ * The next thing to do to take the target offline: mark the root volume (the workflow's IAM
+ * permissions on volumes require the mark, volume-mark.ts), Standby (when the workflow manages it),
  * root `DeleteOnTermination=false`, stop (forced once the stop has hung for
  * `STOP_BOUNDS.target.gracefulSeconds`, see stop-escalation.ts); done once it is stopped. An
  * instance already in Standby, already keeping its root, or already stopped converges without acting.
  */
 export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan): PrepareAction {
+  if (!observed.rootVolumeMarked) return { kind: 'mark-root-volume' };
   if (plan.manageStandby) {
     switch (observed.autoScalingLifecycleState) {
       case 'InService':

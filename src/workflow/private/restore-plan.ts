@@ -46,6 +46,8 @@ export interface RestoreObservation {
   readonly moments: Partial<Record<JournalMoment, number>>;
   /** Now, epoch s: stops are escalated once their bounds have passed. */
   readonly nowEpochSeconds: number;
+  /** Whether the root volume still carries the workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked?: boolean;
 }
 
 export type RestoreAction =
@@ -58,6 +60,7 @@ export type RestoreAction =
   | { readonly kind: 'detach-from-helper'; readonly helperInstanceId: string }
   | { readonly kind: 'attach-to-target'; readonly device: string }
   | { readonly kind: 'restore-delete-on-termination'; readonly value: boolean }
+  | { readonly kind: 'unmark-root-volume' }
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
@@ -67,7 +70,7 @@ export type RestoreAction =
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['cancel-commands', 'restore-delete-on-termination', 'terminate-helpers', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['cancel-commands', 'restore-delete-on-termination', 'unmark-root-volume', 'terminate-helpers', 'release-lock'];
 
 /**
  * The journal moments of a stop action: when the stop was asked for (what its bound is
@@ -99,8 +102,8 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * helpers alive — one step towards:
  * the helper's commands cancelled and the helper stopped (I7) → the root detached from it →
  * helpers terminated → root attached to the target at its original device → DeleteOnTermination
- * as it was → password-enabled image (only after a success, while the target is stopped) →
- * original state → back InService → lock released → done.
+ * as it was → the root volume's mark removed → password-enabled image (only after a success,
+ * while the target is stopped) → original state → back InService → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -177,6 +180,8 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   if (observed.target.rootDeleteOnTermination !== plan.rootDeleteOnTermination) {
     return { kind: 'restore-delete-on-termination', value: plan.rootDeleteOnTermination };
   }
+  // The volume is back and nothing more moves or modifies it: the mark goes (the workflow's rights on it with it).
+  if (observed.rootVolumeMarked) return { kind: 'unmark-root-volume' };
 
   // 3. The password-enabled image, only after a success and only while the target is stopped.
   if (succeeded && plan.passwordEnabledAmi && plan.method === 'offline' && !observed.passwordEnabledImage && observed.target.state === 'stopped') {

@@ -1,21 +1,22 @@
 import { EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ERRORS, PlanEvent, PollResult } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeInstance } from '../private/describe';
+import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume } from '../private/describe';
 import { WorkflowError } from '../private/errors';
 import { recordMoments } from '../private/journal';
 import { nowEpochSeconds, readLockItem, writeJournal } from '../private/journal-io';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
 import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('prepare-target');
 
 /**
- * Takes the target offline, one observed step at a time: Standby (when the workflow
- * manages it), root DeleteOnTermination=false (so a termination while the root is on the
+ * Takes the target offline, one observed step at a time: its root volume marked (volume-mark.ts),
+ * Standby (when the workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
  * helper cannot delete it), stop, forced once it has hung past its bound. Both stop requests
  * are journaled (the bound is measured from the first). Polled until the target is stopped.
  */
@@ -23,9 +24,12 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
   const { plan } = event;
   const config = workflowConfig();
   logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName });
-  const [instance, lock] = await Promise.all([describeInstance(plan.instanceId), readLockItem(config.lockTableName, plan.instanceId)]);
+  const [instance, volume, lock] = await Promise.all([
+    describeInstance(plan.instanceId), describeVolume(plan.rootVolumeId), readLockItem(config.lockTableName, plan.instanceId),
+  ]);
   const moments = lock?.executionArn === plan.executionArn ? lock.journal.moments : {};
   let observed: PrepareObservation = {
+    rootVolumeMarked: isMarked(volume?.tags, config),
     state: instance.State?.Name ?? 'unknown',
     rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
     ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
@@ -38,6 +42,10 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
     const action = nextPrepareAction(observed, plan);
     logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState, ...(action.kind === 'stop' ? { force: action.force } : {}) });
     switch (action.kind) {
+      case 'mark-root-volume':
+        await ec2.send(new CreateTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config) }));
+        observed = { ...observed, rootVolumeMarked: true };
+        continue;
       case 'enter-standby':
         await autoScaling.send(new EnterStandbyCommand({
           AutoScalingGroupName: plan.autoScalingGroupName,

@@ -1,7 +1,7 @@
 import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  AttachVolumeCommand, CreateImageCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
+  AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CancelCommandCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
@@ -19,6 +19,7 @@ import {
   CommandObservation, HelperObservation, IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction, stopMoments,
 } from '../private/restore-plan';
 import { StopMode } from '../private/stop-escalation';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('restore');
 
@@ -89,6 +90,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     lockReleased: false,
     moments: lock?.executionArn === plan.executionArn ? lock.journal.moments : {},
     nowEpochSeconds: nowEpochSeconds(),
+    rootVolumeMarked: isMarked(volume?.tags, config),
   };
 }
 
@@ -155,6 +157,10 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
         BlockDeviceMappings: [{ DeviceName: plan.rootDeviceName, Ebs: { DeleteOnTermination: action.value } }],
       }));
       return `DeleteOnTermination restored to ${action.value}`;
+    case 'unmark-root-volume':
+      // Only the mark's keys: the volume's other tags are its owner's.
+      await ec2.send(new DeleteTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config).map(t => ({ Key: t.Key })) }));
+      return 'root volume unmarked';
     case 'start-target':
       await ec2.send(new StartInstancesCommand({ InstanceIds: [plan.instanceId] }));
       return 'starting the target';
@@ -236,6 +242,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
       };
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
+    case 'unmark-root-volume':
+      return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
     case 'release-lock':

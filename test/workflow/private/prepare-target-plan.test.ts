@@ -3,7 +3,9 @@ import { STOP_BOUNDS } from '../../../src/workflow/private/timeouts';
 import { offlinePlan } from '../fixtures';
 
 const NOW = 1_800_000_000;
-const at = (o: Omit<PrepareObservation, 'nowEpochSeconds'>): PrepareObservation => ({ ...o, nowEpochSeconds: NOW });
+/** An observation now, of a target whose root volume is already marked (unless it says otherwise). */
+const at = (o: Omit<PrepareObservation, 'nowEpochSeconds' | 'rootVolumeMarked'> & { rootVolumeMarked?: boolean }): PrepareObservation =>
+  ({ rootVolumeMarked: true, ...o, nowEpochSeconds: NOW });
 
 describe('nextPrepareAction', () => {
   const plan = offlinePlan();
@@ -18,6 +20,14 @@ describe('nextPrepareAction', () => {
     ['already stopped, root still deleted on termination → keep it, then done', at({ state: 'stopped', rootDeleteOnTermination: true }), 'keep-root-volume'],
   ])('%s', (_, observed, kind) => {
     expect(nextPrepareAction(observed, plan).kind).toBe(kind);
+  });
+
+  test('the root volume is marked before anything changes (the workflow may touch only marked volumes)', () => {
+    // GIVEN a target whose root is not marked yet, in a group, deleting its root on termination
+    const observed = at({ rootVolumeMarked: false, state: 'running', rootDeleteOnTermination: true, autoScalingLifecycleState: 'InService' });
+    // THEN marking comes first, and then Standby
+    expect(nextPrepareAction(observed, standbyPlan).kind).toBe('mark-root-volume');
+    expect(nextPrepareAction({ ...observed, rootVolumeMarked: true }, standbyPlan).kind).toBe('enter-standby');
   });
 
   test('an instance in an Auto Scaling group enters Standby before anything else', () => {
@@ -80,7 +90,7 @@ describe('nextPrepareAction', () => {
           for (const hangs of [false, true]) {
             // GIVEN
             const o: { -readonly [K in keyof PrepareObservation]: PrepareObservation[K] } = {
-              state, rootDeleteOnTermination: dot, autoScalingLifecycleState: lifecycle, nowEpochSeconds: NOW,
+              rootVolumeMarked: true, state, rootDeleteOnTermination: dot, autoScalingLifecycleState: lifecycle, nowEpochSeconds: NOW,
             };
             let forced = false;
             // WHEN (each wait lasts a minute)
