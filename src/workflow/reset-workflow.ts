@@ -242,7 +242,7 @@ export class ResetWorkflow extends Construct {
   /**
    * Runs every five minutes: starts the restore state machine again for an instance whose restore
    * did not finish (it was stopped, timed out or failed, or its event was lost), up to three
-   * times, then gives up and reports it ([`metricRestoresAbandoned`](#cdk-ec2-reset-access.ResetWorkflow.metricRestoresAbandoned)).
+   * times, then gives up and reports it (`metricRestoresAbandoned`).
    */
   public readonly reconciler: lambda.Function;
   /** The schedule that runs `reconciler`. */

@@ -45,7 +45,7 @@ describe('nextRestoreAction, one state at a time', () => {
     ['reattached, mapping not visible yet → wait', { volume: onTarget(), target: { state: 'stopped' } }, /not visible/],
     ['reattached, DeleteOnTermination still false → restore it', { volume: onTarget(), target: { state: 'stopped', rootDeleteOnTermination: false } }, 'restore-delete-on-termination'],
     ['reattached, DeleteOnTermination as it was, still marked → unmark it', { volume: onTarget(), target: { state: 'stopped', rootDeleteOnTermination: true }, rootVolumeMarked: true }, 'unmark-root-volume'],
-    ['marked but still on the helper → detach first (the mark stays until the volume is back)', { volume: onHelper(), target: { state: 'stopped' }, helpers: helperRunning, rootVolumeMarked: true }, 'detach-from-helper'],
+    ['marked but still on the helper → off the stopped helper first (the mark stays until the volume is back)', { volume: onHelper(), target: { state: 'stopped' }, helpers: helperStopped, rootVolumeMarked: true }, 'detach-from-helper'],
     ['reattached, DeleteOnTermination still false, marked → restore it before unmarking', { volume: onTarget(), target: { state: 'stopped', rootDeleteOnTermination: false }, rootVolumeMarked: true }, 'restore-delete-on-termination'],
     ['reattached, stopped, originally running → start', { volume: onTarget(), target: { state: 'stopped', rootDeleteOnTermination: true } }, 'start-target'],
     ['starting → wait', { target: { state: 'pending', rootDeleteOnTermination: true } }, /target is pending/],
