@@ -137,6 +137,8 @@ export const DYNAMODB_OPERATIONS: Operations = {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: { httpStatusCode: 400 },
+        // ReturnValuesOnConditionCheckFailure (DynamoDB API Reference, PutItem/UpdateItem/DeleteItem):
+        // ALL_OLD returns the item's attributes as they were when its condition check failed.
         ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing ? { Item: structuredClone(existing) } : {}),
       });
     }
