@@ -16,11 +16,14 @@ const packageFiles = [
   // The steps' decisions and clients: only the handlers import them, from their bundles...
   '!lib/workflow/private/*',
   '!lib/permissions/session-preferences.*',
-  // ...except the contracts, image names, policies and definition the constructs build the workflow from.
+  // ...except the contracts, image names, policies, definition and time bounds (with the wait times
+  // they are derived from) the constructs build the workflow from.
   'lib/workflow/private/contracts.*',
   'lib/workflow/private/image-names.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
+  'lib/workflow/private/timeouts.*',
+  'lib/workflow/private/observations.*',
   // The backup image retention construct checks its image name prefix with the same rule as the images' names.
   'lib/workflow/private/image-names.*',
   'assets/',

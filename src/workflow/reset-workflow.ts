@@ -19,7 +19,7 @@ import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 import { RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
-import { RECONCILE_INTERVAL_MINUTES } from './private/reconcile-plan';
+import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
 import { AttachToHelperFunction } from './steps/attach-to-helper-function';

@@ -5,8 +5,8 @@ import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, synthesizeSample } from './sample';
 import { windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
-import { MAX_RECONCILE_ATTEMPTS, RECONCILE_GRACE_SECONDS, RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/reconcile-plan';
-import { COMMAND_EXECUTION_TIMEOUT_SECONDS, STOP_BOUNDS } from '../../src/workflow/private/timeouts';
+import { MAX_RECONCILE_ATTEMPTS, RECONCILE_GRACE_SECONDS } from '../../src/workflow/private/reconcile-plan';
+import { COMMAND_EXECUTION_TIMEOUT_SECONDS, RECONCILE_INTERVAL_MINUTES, STOP_BOUNDS } from '../../src/workflow/private/timeouts';
 
 /**
  * Issue 11, items 1 and 5, and the reconciler, rehearsed: the root volume never leaves a helper

@@ -17,7 +17,7 @@ import { installVirtualDate, REHEARSAL_EPOCH, Scheduler, ThreadStopped, VirtualC
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
-import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/reconcile-plan';
+import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/timeouts';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports

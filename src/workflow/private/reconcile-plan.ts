@@ -18,9 +18,6 @@ export const MAX_RECONCILE_ATTEMPTS = 3;
  */
 export const RECONCILE_GRACE_SECONDS = 600;
 
-/** How often the reconciler runs (its EventBridge schedule). */
-export const RECONCILE_INTERVAL_MINUTES = 5;
-
 /** What the reconciler observed of one journal. */
 export interface ReconcileObservation {
   readonly item: LockItem;

@@ -81,3 +81,6 @@ export const POLL_BOUNDS = {
     WAIT_SECONDS.short),
   password: 90,
 } as const;
+
+/** How often the reconciler runs (its EventBridge schedule; the constructs read it, so it lives here with the other bounds). */
+export const RECONCILE_INTERVAL_MINUTES = 5;
