@@ -397,10 +397,10 @@ project.addTask('rehearse', {
   exec: 'ts-node --transpile-only build-tools/rehearse.ts',
 });
 // Real packages in other languages, used the way their users would (examples/<language>/): jsii-pacmak
-// builds the Python wheel and the Go module, each consumer app installs it with aws-cdk-lib and
-// constructs from its own registry and synthesizes, and one set of assertions checks every template.
+// builds the Python wheel, the Java jar and the Go module, each consumer app installs it with aws-cdk-lib
+// and constructs from its own registry and synthesizes, and one set of assertions checks every template.
 project.addTask('consumers', {
-  description: 'Build the Python and Go packages and synthesize the consumer app of each language against them',
+  description: 'Build the Python, Java and Go packages and synthesize the consumer app of each language against them',
   env: { ...quietSdk, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', JSII_SILENCE_SUPPORT_WARNING: '1' },
   exec: 'bash build-tools/consumers.sh',
 });
@@ -413,6 +413,7 @@ project.addTask('cfn-lint', {
   exec: 'bash build-tools/cfn-lint.sh',
 });
 project.addGitIgnore('examples/python/.venv/');
+project.addGitIgnore('examples/java/target/');
 
 const bench = project.addTask('bench', {
   description: 'Modelled reset times (ours and AWS\'s runbook order), Lambda bundle sizes, idle cost and synth time of the sample stack',
