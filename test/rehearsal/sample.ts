@@ -54,6 +54,8 @@ export interface SampleArtifacts {
     readonly tableKeys: Record<string, string>;
     /** The KMS keys the stack creates: id and key policy (resolved). */
     readonly keys: Array<{ keyId: string; policy: { Version: string; Statement: any[] } }>;
+    /** The TTL attribute of each table that has TimeToLiveSpecification enabled, by table name. */
+    readonly ttlAttributes: Record<string, string>;
   };
   readonly template: any;
   /** The stack's roles with their policies resolved, and which function and instance profile use which (iam/roles.ts). */
@@ -135,6 +137,9 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
         keyId: resolver.resolve({ Ref: id }),
         policy: resolver.resolveDeep(resources[id].Properties.KeyPolicy),
       })),
+      ttlAttributes: Object.fromEntries(Object.keys(resources)
+        .filter(id => resources[id].Type === 'AWS::DynamoDB::Table' && resources[id].Properties.TimeToLiveSpecification?.Enabled)
+        .map(id => [resolver.resolve({ Ref: id }), resources[id].Properties.TimeToLiveSpecification.AttributeName])),
     },
     template,
     iam: sampleIam(resources, resolver, [...functions.keys()]),

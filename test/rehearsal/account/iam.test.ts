@@ -117,7 +117,7 @@ describe('simulated account: IAM', () => {
   test('a table encrypted with a customer managed key: DynamoDB decrypts its key as the caller, through DynamoDB', async () => {
     // GIVEN a lock table on a customer key, and a role that may read the table but not use the key
     const key = account.addCustomerKey();
-    account.addTable('locks', key.arn);
+    account.addTable('locks', { kmsKeyArn: key.arn });
     account.iam.addRole({
       arn: 'arn:aws:iam::123456789012:role/Reader',
       name: 'Reader',
