@@ -499,24 +499,25 @@ export class ResetWorkflow extends Construct {
     const executionsOf = (machine: sfn.StateMachine) => stack.formatArn({
       service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const reconcilerPolicy = reconcilerStatements(this.policyContext, {
+      restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
+      resetExecutionsArn: executionsOf(this.stateMachine),
+      restoreExecutionsArn: executionsOf(this.restoreStateMachine),
+    });
+    // It scans the lock table: with a customer managed key, DynamoDB decrypts the table key as the reconciler.
+    if (encryptionKey) reconcilerPolicy.push(lockTableKeyStatement(encryptionKey, stack.region));
     const reconcilerRole = new iam.Role(this, 'ReconcilerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Reset workflow: restart unfinished restores',
-      inlinePolicies: {
-        Step: new iam.PolicyDocument({
-          statements: reconcilerStatements(this.policyContext, {
-            restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
-            resetExecutionsArn: executionsOf(this.stateMachine),
-            restoreExecutionsArn: executionsOf(this.restoreStateMachine),
-          }),
-        }),
-      },
+      inlinePolicies: { Step: new iam.PolicyDocument({ statements: reconcilerPolicy }) },
     });
+    acknowledgeInlinePolicies(reconcilerRole);
+    if (reconcilerPolicy.some(s => s.resources.includes('*'))) acknowledgeUnscopableReads(reconcilerRole);
     acknowledgeWildcards(reconcilerRole, { resources: [executionsOf(this.stateMachine), executionsOf(this.restoreStateMachine)] },
       wildcardReason(executionsOf(this.stateMachine)));
     acknowledgeWildcards(reconcilerRole, { resources: ['*'] },
       'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
-    const reconcilerLogs = new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention });
+    const reconcilerLogs = newLogGroup(this, 'ReconcilerLogs', { retention: logRetention, encryptionKey });
     reconcilerLogs.grantWrite(reconcilerRole);
     const reconcilerConfig: ReconcilerConfig = {
       lockTableName: this.lockTable.tableName,
@@ -532,6 +533,9 @@ export class ResetWorkflow extends Construct {
       // It runs 8,760 times a month, almost always to read an empty table: the smallest size keeps its idle cost near zero.
       memorySize: 128,
     });
+    acknowledgeLambdaPlacement(this.reconciler);
+    acknowledgeNoLambdaDeadLetterQueue(this.reconciler, 'run by a schedule whose event carries no data: a failed run is ' +
+      'repeated by the next one (the reconciler is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
     this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
       description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
       schedule: events.Schedule.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
