@@ -145,6 +145,8 @@ export class SimulatedAccount {
   /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
   public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** Table name → ARN of the customer managed key it is encrypted with. */
+  public readonly tableKeys = new Map<string, string>();
   /** The TTL attribute of each table that has one (dynamodb.ts deletes expired items). */
   public readonly tableTtl = new Map<string, string>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
@@ -484,10 +486,11 @@ export class SimulatedAccount {
     return key;
   }
 
-  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` when given. */
-  public addTable(name: string, ttlAttribute?: string): void {
+  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` and encrypted with the customer managed key `kmsKeyArn` when given. */
+  public addTable(name: string, options: { readonly ttlAttribute?: string; readonly kmsKeyArn?: string } = {}): void {
     this.tables.set(name, new Map());
-    if (ttlAttribute) this.tableTtl.set(name, ttlAttribute);
+    if (options.ttlAttribute) this.tableTtl.set(name, options.ttlAttribute);
+    if (options.kmsKeyArn) this.tableKeys.set(name, options.kmsKeyArn);
   }
 
   // ------------------------------------------------------------------ lookups the services share

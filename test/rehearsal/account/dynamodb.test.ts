@@ -89,7 +89,7 @@ describe('simulated account: DynamoDB', () => {
     });
 
     test('TTL deletes an item once its TTL attribute is in the past, and records it; items without the attribute stay', () => {
-      account.addTable('ttl', 'expiresAt');
+      account.addTable('ttl', { ttlAttribute: 'expiresAt' });
       const now = Math.floor(account.now() / 1000);
       ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-1' }, expiresAt: { N: String(now + 10) } } });
       ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-2' } } });

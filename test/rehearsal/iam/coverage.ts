@@ -10,6 +10,7 @@
 import { evaluate, NamedPolicy } from './evaluate';
 import type { Request } from './requests';
 import { STEP_POLICY_NAME } from './roles';
+import type { SampleStackProps } from '../../../sample/sample-stack';
 import type { ResetPlan } from '../../../src/workflow/private/contracts';
 import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
 import type { AuthorizationRecord } from '../account/iam';
@@ -17,9 +18,16 @@ import { Rehearsal, RehearsalOptions } from '../runner';
 import type { SampleArtifacts } from '../sample';
 import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
 
-/** A customer managed key the `customerKey` sample allows (allowedVolumeKeyArns). */
+/**
+ * A customer managed key the `customerKey` sample allows for root volumes (allowedVolumeKeyArns). That sample is
+ * also deployed with `customerManagedKey` (its logs and lock table on a key of the stack), so the steps' use of
+ * the lock table's key is authorized and removal-checked too.
+ */
 export const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 export const CUSTOMER_KEY_ARN = `arn:aws:kms:us-east-1:123456789012:key/${CUSTOMER_KEY_ID}`;
+
+/** How the `customerKey` sample is deployed. */
+export const CUSTOMER_KEY_SAMPLE: SampleStackProps = { allowedVolumeKeyArns: [CUSTOMER_KEY_ARN], customerManagedKey: true };
 
 export type SampleVariant = 'default' | 'customerKey';
 
@@ -190,7 +198,7 @@ export async function rehearseIamScenarios(samples: Record<SampleVariant, Sample
     try {
       const result = await scenario.run(r);
       await r.finished();
-      const unexpected = scenario.denialsExpected ? [] : r.iam.denials().map(d => `${d.role} denied ${d.call}`);
+      const unexpected = [...r.iam.mistakes, ...(scenario.denialsExpected ? [] : r.iam.denials().map(d => `${d.role} denied ${d.call}`))];
       runs.push({ scenario, records: [...r.iam.records], result, violations: unexpected });
     } finally {
       r.dispose();
