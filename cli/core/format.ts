@@ -53,7 +53,7 @@ export interface ResetOutput {
   readonly backupImageId?: string;
   readonly passwordEnabledImageId?: string;
   readonly passwordParameterName?: string;
-  readonly passwordStatus: 'available' | 'generated-at-next-start' | 'stored-in-parameter';
+  readonly passwordStatus: 'available' | 'generated-at-next-start' | 'stored-in-parameter' | 'no-key-pair';
 }
 
 const BIN = 'cdk-ec2-reset-access';
@@ -71,13 +71,17 @@ export function nextSteps(output: ResetOutput): string[] {
       lines.push(`Start it:              aws ec2 start-instances --instance-ids ${id}`);
       lines.push(`Then get the password: ${BIN} password ${id} --key-file <key pair .pem> --wait`);
       break;
+    case 'no-key-pair':
+      lines.push('The instance has no key pair, so its password cannot be read with GetPasswordData; the workflow did not wait for it.');
+      lines.push(`Launch ${output.passwordEnabledImageId ?? 'the password-enabled image'} with a new key pair, then: ${BIN} password <new instance> --key-file <new key .pem> --wait`);
+      break;
     case 'stored-in-parameter':
       lines.push(`Get the new password:  ${BIN} password ${id} --from-parameter --delete`);
       lines.push(`(It is in ${output.passwordParameterName ?? `/EC2Rescue/Passwords/${id}`}; --delete removes it once read.)`);
       break;
   }
   lines.push('Log in and set a password of your own.');
-  if (output.passwordEnabledImageId) {
+  if (output.passwordEnabledImageId && output.passwordStatus !== 'no-key-pair') {
     lines.push(`Lost the key pair? Launch ${output.passwordEnabledImageId} with a new key pair: its password is generated at launch.`);
   }
   if (output.backupImageId) {

@@ -125,6 +125,8 @@ export class Rehearsal {
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
     for (const table of sample.world.tables) this.account.addTable(table);
     this.account.fault = call => this.injectedFault(call);
+    // Until IAM is evaluated, "may the workflow use this customer managed key" is the workflow's configuration.
+    this.account.customerKeyAllowed = keyArn => (this.config().allowedVolumeKeyArns as string[]).includes(keyArn);
     this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
   }
 

@@ -1,16 +1,33 @@
 /**
  * Targets for the scenarios: Windows instances as they are found in real accounts.
  */
-import { SimInstance, SimulatedAccount } from './account';
+import { SimInstance, SimulatedAccount, SimVolume } from './account';
 
 /** The tag the sample stack's workflow requires (ResetWorkflow.DEFAULT_TARGET_TAG_KEY = true). */
 export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as const;
 
 export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
 
-/** A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, unless told otherwise. */
+/** The key pair targets are launched with unless told otherwise (`keyName: undefined` for none). */
+export const TARGET_KEY_PAIR = 'app-server-key';
+
+/**
+ * A Windows Server 2022 instance launched with a key pair, tagged for reset, in us-east-1a, not
+ * SSM-managed, unless told otherwise. In an Auto Scaling group that does not exist yet, the group is
+ * created tagged for reset too (as the README asks), with room below its desired capacity (MinSize 0).
+ */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
-  return account.addInstance({ ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
+  if (o.autoScalingGroup && !account.autoScalingGroups.has(o.autoScalingGroup)) {
+    account.addAutoScalingGroup({ name: o.autoScalingGroup, tags: { ...ALLOW_RESET } });
+  }
+  return account.addInstance({ keyName: TARGET_KEY_PAIR, ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
+}
+
+/** Attaches a data volume (optionally encrypted with `kmsKeyId`) to the instance at `device`. */
+export function attachDataVolume(account: SimulatedAccount, instance: SimInstance, o: { device: string; kmsKeyId?: string }): SimVolume {
+  const volume = account.addVolume({ availabilityZone: instance.availabilityZone, kmsKeyId: o.kmsKeyId });
+  volume.attachment = { instanceId: instance.instanceId, device: o.device, state: 'attached', deleteOnTermination: false, attachTime: instance.launchTime, transition: 0 };
+  return volume;
 }
 
 /** An SSM-managed, Online target (the online method can run). */

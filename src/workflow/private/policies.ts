@@ -30,7 +30,8 @@ export interface PolicyContext {
   readonly helperInstanceProfileArn: string;
   readonly helperSubnetIds: string[];
   readonly helperSecurityGroupId: string;
-  readonly helperInstanceType: string;
+  /** The helper's instance types: the configured one and its fallbacks (RunInstances may use exactly these). */
+  readonly helperInstanceTypes: string[];
   /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
   readonly helperImageParameters: string[];
 }
@@ -59,7 +60,8 @@ export const MUTATING_EC2_ACTIONS = [
  */
 export const UNSCOPED_READ_ACTIONS = [
   'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
-  'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
+  'ec2:DescribeInstanceTypeOfferings', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups',
+  'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
 ] as const;
 
 const TARGET = 'target';
@@ -109,6 +111,26 @@ function reads(sid: string, actions: Array<typeof UNSCOPED_READ_ACTIONS[number]>
   return statement(sid, actions, ['*']);
 }
 
+/**
+ * UpdateAutoScalingGroup that can change nothing but MinSize, on groups carrying the target tag: it
+ * lowers a group at its minimum size by one for the reset (prepare-target) and raises it back (restore).
+ * The Service Authorization Reference gives request keys for each setting the call can change; every
+ * one but autoscaling:MinSize must be absent (Null), and MinSize must be given. No key carries the
+ * request's DesiredCapacity; the workflow never sends one.
+ */
+function minSizeStatement(c: PolicyContext): iam.PolicyStatement {
+  const a = new Arns(c);
+  const absent = [
+    'autoscaling:MaxSize', 'autoscaling:LaunchConfigurationName', 'autoscaling:LaunchTemplateVersionSpecified',
+    'autoscaling:VPCZoneIdentifiers', 'autoscaling:ImageId', 'autoscaling:InstanceTypes', 'autoscaling:TargetCapacityTypes',
+    'autoscaling:CapacityReservationIds', 'autoscaling:CapacityReservationResourceGroupArns',
+  ];
+  return statement('ChangeOnlyMinSize', ['autoscaling:UpdateAutoScalingGroup'], [a.autoScalingGroups], {
+    ...targetCondition(c),
+    Null: { 'autoscaling:MinSize': 'false', ...Object.fromEntries(absent.map(key => [key, 'true'])) },
+  });
+}
+
 /** The KMS rights EC2 needs on the caller's behalf to stop, start, snapshot and attach an encrypted root. */
 function volumeKeyStatements(c: PolicyContext): iam.PolicyStatement[] {
   if (c.allowedVolumeKeyArns.length === 0) return [];
@@ -144,18 +166,22 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'preflight':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
-          'ec2:DescribeInstanceTypes', 'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
+          'ec2:DescribeInstanceTypes', 'ec2:DescribeInstanceTypeOfferings', 'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups', 'ssm:DescribeInstanceInformation']),
         table('ReadLock', ['dynamodb:GetItem']),
-        // Which manager (AWS or customer) owns the root volume's key: AWS managed keys are always usable.
-        statement('DescribeRootVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
+        // Which manager (AWS or customer) owns each attached volume's key: AWS managed keys are always usable.
+        statement('DescribeVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
       ];
     case 'acquireLock':
       return [table('TakeLock', ['dynamodb:PutItem'])];
     case 'prepareTarget':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances']),
+        reads('Observe', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups']),
         statement('StopTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
+        minSizeStatement(c),
+        // The journal's record that MinSize is being lowered (conditional on this execution's lock).
+        table('RecordInJournal', ['dynamodb:UpdateItem']),
         ...volumeKeyStatements(c),
       ];
     case 'createBackupImage':
@@ -202,13 +228,17 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'restore':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances']),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups']),
         ...volumeMoveStatements(c, 'ReturnRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
         statement('RestoreTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StartInstances'], [a.instances], targetCondition(c)),
         ...createImageStatements(c),
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
+        minSizeStatement(c),
         table('ReleaseLock', ['dynamodb:DeleteItem']),
+        // The journal's record of a lowered MinSize.
+        table('ReadJournal', ['dynamodb:GetItem']),
         ...volumeKeyStatements(c),
       ];
     case 'checkPassword':
@@ -242,7 +272,8 @@ function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
     statement('LaunchHelperInstance', run, [a.instances], {
       StringEquals: {
         [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId,
-        'ec2:InstanceType': c.helperInstanceType,
+        // The configured type and its documented fallbacks, exactly (the preflight picks one offered in the AZ).
+        'ec2:InstanceType': c.helperInstanceTypes,
         'ec2:InstanceProfile': c.helperInstanceProfileArn,
         'ec2:MetadataHttpTokens': 'required',
       },
@@ -301,7 +332,8 @@ export function wildcardReason(resource: string): string {
   }
   if (resource.includes(':autoScalingGroup:')) {
     return 'Auto Scaling groups of this account and Region, narrowed by the target tag (tag the group as well as its instances); ' +
-      'only EnterStandby/ExitStandby, for targets the caller acknowledged.';
+      'only EnterStandby/ExitStandby, and UpdateAutoScalingGroup that changes MinSize and nothing else (Null conditions), ' +
+      'for targets the caller acknowledged.';
   }
   throw new Error(`No reason recorded for the wildcard resource ${resource}`);
 }

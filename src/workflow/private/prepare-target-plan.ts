@@ -1,5 +1,6 @@
 import { ERRORS, ResetPlan } from './contracts';
 import { WorkflowError } from './errors';
+import { GroupSize, mustLowerMinSize } from './min-size';
 import { WAIT_SECONDS } from './observations';
 
 /** What prepare-target observes of the target. */
@@ -10,9 +11,12 @@ export interface PrepareObservation {
   readonly rootDeleteOnTermination?: boolean;
   /** Auto Scaling lifecycle state, when the instance is in a group. */
   readonly autoScalingLifecycleState?: string;
+  /** The group's MinSize and desired capacity, observed when the plan lowers MinSize. */
+  readonly autoScalingGroup?: GroupSize;
 }
 
 export type PrepareAction =
+  | { readonly kind: 'lower-min-size'; readonly to: number }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
   | { readonly kind: 'stop' }
@@ -20,7 +24,8 @@ export type PrepareAction =
   | { readonly kind: 'done' };
 
 /**
- * The next thing to do to take the target offline: Standby (when the workflow manages it),
+ * The next thing to do to take the target offline: the group's MinSize lowered (when the plan says
+ * so), Standby (when the workflow manages it),
  * root `DeleteOnTermination=false`, stop; done once it is stopped. An instance already in
  * Standby, already keeping its root, or already stopped converges without acting.
  */
@@ -28,6 +33,8 @@ export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan)
   if (plan.manageStandby) {
     switch (observed.autoScalingLifecycleState) {
       case 'InService':
+        // A group at its minimum refuses EnterStandby: MinSize first, when the caller acknowledged it.
+        if (mustLowerMinSize(observed.autoScalingGroup, plan)) return { kind: 'lower-min-size', to: plan.minSizeLowering!.to };
         return { kind: 'enter-standby' };
       case 'Standby':
       case undefined:

@@ -1,10 +1,11 @@
 import { ERRORS, ResetPlan } from './contracts';
 import { sameDevice } from './device-names';
 import { WorkflowError } from './errors';
+import { MinSizeObservation, nextMinSizeRestoreAction } from './min-size';
 import { VolumeObservation, WAIT_SECONDS } from './observations';
 
-/** What one restore pass observes. */
-export interface RestoreObservation {
+/** What one restore pass observes (with, from MinSizeObservation, the Auto Scaling group's size and the journal's MinSize record). */
+export interface RestoreObservation extends MinSizeObservation {
   /** The root volume; absent when it does not exist (or, for the online method, is not observed). */
   readonly volume?: VolumeObservation;
   readonly target: {
@@ -30,13 +31,14 @@ export type RestoreAction =
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
+  | { readonly kind: 'restore-min-size'; readonly groupName: string; readonly value: number }
   | { readonly kind: 'terminate-helpers'; readonly instanceIds: string[] }
   | { readonly kind: 'release-lock' }
   | { readonly kind: 'wait'; readonly reason: string; readonly waitSeconds: number }
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'terminate-helpers', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'restore-min-size', 'terminate-helpers', 'release-lock'];
 
 const GONE = ['shutting-down', 'terminated'];
 const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pending:Proceed'];
@@ -47,7 +49,8 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * or running, Auto Scaling in Standby, helpers alive — one step towards:
  * root attached to the target at its original device → DeleteOnTermination as it was →
  * password-enabled image (only after a success, while the target is stopped) → original
- * state → back InService → helpers terminated → lock released → done.
+ * state → back InService → MinSize as it was (when the workflow lowered it) → helpers terminated →
+ * lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -148,6 +151,11 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
       return wait(`the instance is ${lifecycle} in its Auto Scaling group`, WAIT_SECONDS.short);
     }
   }
+
+  // ---- 5b. (issue 11, item 2) The group's MinSize back, once the instance is out of Standby: min-size.ts decides.
+  const minSize = nextMinSizeRestoreAction(observed, plan);
+  if (minSize) return minSize;
+  // ---- end of 5b.
   return undefined;
 }
 

@@ -1,5 +1,5 @@
-import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { ExitStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand, CreateImageCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, TerminateInstancesCommand,
@@ -7,11 +7,14 @@ import {
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume, findHelpers, findOwnImageByName } from '../private/describe';
+import {
+  deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance, describeVolume, findHelpers, findOwnImageByName,
+} from '../private/describe';
 import { isAwsError } from '../private/errors';
 import { imageTags } from '../private/image-names';
 import { RELEASE_CONDITION, lockKey } from '../private/journal';
 import { stepLogger } from '../private/logger';
+import { MinSizeObservation, minSizeRecordOf, minSizeRestoreNote } from '../private/min-size';
 import { WAIT_SECONDS } from '../private/observations';
 import { IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction } from '../private/restore-plan';
 
@@ -37,7 +40,8 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
     logger.info('Decision', { action: action.kind, targetState: observed.target.state, attachment: observed.volume?.attachment, lifecycle: observed.autoScalingLifecycleState });
     const imageId = observed.passwordEnabledImage?.imageId ? { passwordEnabledImageId: observed.passwordEnabledImage.imageId } : {};
     if (action.kind === 'done') {
-      return { done: true, waitSeconds: 0, status: 'restored', ...imageId };
+      const note = minSizeRestoreNote(observed);
+      return { done: true, waitSeconds: 0, status: note ? `restored; ${note}` : 'restored', ...imageId };
     }
     if (action.kind === 'wait') {
       return { done: false, waitSeconds: action.waitSeconds, status: `waiting: ${action.reason}`, ...imageId };
@@ -66,20 +70,36 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
 
 async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boolean): Promise<RestoreObservation> {
   const offline = plan.method === 'offline';
-  const [instance, volume, image, autoScalingMember, helpers] = await Promise.all([
+  const [instance, volume, image, autoScalingMember, helpers, minSize] = await Promise.all([
     describeInstance(plan.instanceId),
     offline ? describeVolume(plan.rootVolumeId) : Promise.resolve(undefined),
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
     offline && plan.manageStandby ? describeAutoScaling(plan.instanceId) : Promise.resolve(undefined),
     findHelpers(config.workflowId, plan.executionName),
+    offline ? observeMinSize(plan, config) : Promise.resolve({}),
   ]);
   return {
     volume,
     target: { state: instance.State?.Name ?? 'unknown', rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName) },
     ...(image ? { passwordEnabledImage: image } : {}),
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
+    ...minSize,
     helpers,
     lockReleased: false,
+  };
+}
+
+/** When the plan lowers MinSize: the journal's record of it (the lock item) and the group's size now. */
+async function observeMinSize(plan: ResetPlan, config: WorkflowConfig): Promise<Omit<MinSizeObservation, 'autoScalingLifecycleState'>> {
+  if (!plan.minSizeLowering || !plan.autoScalingGroupName) return {};
+  const [item, group] = await Promise.all([
+    dynamodb.send(new GetItemCommand({ TableName: config.lockTableName, Key: lockKey(plan.instanceId), ConsistentRead: true })),
+    describeAutoScalingGroup(plan.autoScalingGroupName),
+  ]);
+  const minSizeRecord = minSizeRecordOf(item.Item, plan);
+  return {
+    ...(minSizeRecord ? { minSizeRecord } : {}),
+    ...(group ? { autoScalingGroup: { minSize: group.minSize, desiredCapacity: group.desiredCapacity } } : {}),
   };
 }
 
@@ -104,6 +124,9 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
     case 'exit-standby':
       await autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: plan.autoScalingGroupName, InstanceIds: [plan.instanceId] }));
       return 'leaving Standby';
+    case 'restore-min-size':
+      await autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: action.groupName, MinSize: action.value }));
+      return `MinSize of ${action.groupName} raised back to ${action.value}`;
     case 'terminate-helpers':
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: action.instanceIds }));
       return `terminating ${action.instanceIds.join(', ')}`;
@@ -148,6 +171,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
   switch (action.kind) {
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
+    case 'restore-min-size':
+      return { ...observed, autoScalingGroup: { ...observed.autoScalingGroup!, minSize: action.value } };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
     case 'release-lock':

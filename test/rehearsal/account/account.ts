@@ -20,7 +20,7 @@
  * password data Windows-style: a random password encrypted with that key.
  */
 import { createHash } from 'node:crypto';
-import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
+import { AUTO_SCALING_OPERATIONS, SimAsgGroup, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS } from './dynamodb';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
@@ -115,11 +115,13 @@ export class SimulatedAccount {
   public readonly securityGroups = new Set<string>();
   public readonly instanceProfiles = new Set<string>();
   public readonly instanceTypes = new Map<string, { instanceStorageSupported: boolean }>();
+  /** Instance types offered per Availability Zone; an AZ not listed offers every type of `instanceTypes`. */
+  public readonly instanceTypeOfferings = new Map<string, Set<string>>();
   public readonly publicParameters = new Map<string, string>();
   public readonly parameters = new Map<string, SimParameter>();
   public readonly commands: SimCommand[] = [];
   public readonly autoScaling = new Map<string, SimAsgMember>();
-  public readonly desiredCapacity = new Map<string, number>();
+  public readonly autoScalingGroups = new Map<string, SimAsgGroup>();
   public readonly keys: SimKey[] = [];
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
   /** Every call, in order. */
@@ -134,6 +136,8 @@ export class SimulatedAccount {
   public context: CallContext = {};
   public fault?: FaultHook;
   public authorize?: AuthorizeHook;
+  /** Whether an execution's caller may use a customer managed KMS key (see kms.ts `mayUseKey`); unset: yes. */
+  public customerKeyAllowed?: (keyArn: string) => boolean;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
 
@@ -144,7 +148,9 @@ export class SimulatedAccount {
   private idCounter = 0;
 
   constructor(public readonly clock: VirtualClock) {
-    for (const [type, store] of [['t3.medium', false], ['m5.large', false], ['m5d.large', true], ['t3.large', false]] as const) {
+    for (const [type, store] of [
+      ['t3.medium', false], ['t3a.medium', false], ['m5.large', false], ['m6i.large', false], ['m5d.large', true], ['t3.large', false],
+    ] as const) {
       this.instanceTypes.set(type, { instanceStorageSupported: store });
     }
     this.keys.push({
@@ -329,7 +335,7 @@ export class SimulatedAccount {
       isHelper: o.isHelper ?? false,
     };
     this.instances.set(instance.instanceId, instance);
-    if (windows && !instance.isHelper && state === 'running') {
+    if (windows && !instance.isHelper && state === 'running' && instance.keyName) {
       // The password data EC2Launch posted at this boot (stale: it predates any reset).
       instance.passwordData = newPasswordBlob(this, instance);
       instance.passwordTimestamp = instance.launchTime + 4 * 60_000;
@@ -351,10 +357,24 @@ export class SimulatedAccount {
       };
     }
     if (o.autoScalingGroup) {
-      this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState: o.autoScalingLifecycle ?? 'InService', healthStatus: 'HEALTHY' });
-      this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
+      const lifecycleState = o.autoScalingLifecycle ?? 'InService';
+      this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState, healthStatus: 'HEALTHY' });
+      const group = this.autoScalingGroups.get(o.autoScalingGroup) ?? this.addAutoScalingGroup({ name: o.autoScalingGroup });
+      // Instances in Standby do not count towards the desired capacity (they left it when they entered Standby).
+      if (lifecycleState !== 'Standby') group.desiredCapacity += 1;
+      group.maxSize = Math.max(group.maxSize, group.desiredCapacity);
     }
     return instance;
+  }
+
+  /**
+   * Adds an Auto Scaling group without instances (addInstance with `autoScalingGroup` joins it, or
+   * creates one with these defaults: MinSize 0, MaxSize 10, no tags).
+   */
+  public addAutoScalingGroup(o: { name: string; minSize?: number; maxSize?: number; tags?: Record<string, string> }): SimAsgGroup {
+    const group: SimAsgGroup = { name: o.name, minSize: o.minSize ?? 0, maxSize: o.maxSize ?? 10, desiredCapacity: 0, tags: { ...(o.tags ?? {}) } };
+    this.autoScalingGroups.set(o.name, group);
+    return group;
   }
 
   /** Registers a key pair's public key (PEM): instances launched with `keyName` then get real password ciphertexts. */

@@ -17,7 +17,7 @@ describe('simulated account: Auto Scaling', () => {
       const { instanceId } = account.addInstance({ autoScalingGroup: 'web' });
       expect(errorOf(() => asg('ExitStandby', { AutoScalingGroupName: 'web', InstanceIds: [instanceId] }))).toBe('ValidationError');
       asg('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: true });
-      expect(account.desiredCapacity.get('web')).toBe(0);
+      expect(account.autoScalingGroups.get('web')!.desiredCapacity).toBe(0);
       expect(errorOf(() => asg('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: true }))).toBe('ValidationError');
       account.advance(LATENCY.enterStandby.seconds);
       const lifecycle = () => asg('DescribeAutoScalingInstances', { InstanceIds: [instanceId] }).AutoScalingInstances[0].LifecycleState;
@@ -26,7 +26,7 @@ describe('simulated account: Auto Scaling', () => {
       expect(lifecycle()).toBe('Pending');
       account.advance(LATENCY.exitStandby.seconds);
       expect(lifecycle()).toBe('InService');
-      expect(account.desiredCapacity.get('web')).toBe(1);
+      expect(account.autoScalingGroups.get('web')!.desiredCapacity).toBe(1);
     });
 
     test('a stopped InService member fails its health check and is replaced (terminated); in Standby it is kept', () => {

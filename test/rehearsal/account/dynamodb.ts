@@ -1,5 +1,5 @@
 /**
- * DynamoDB, as far as the lock table uses it: items by key, conditional puts and deletes.
+ * DynamoDB, as far as the lock table uses it: items by key, conditional puts, updates and deletes.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Operations, SimulatedAccount } from './account';
@@ -65,6 +65,35 @@ export const DYNAMODB_OPERATIONS: Operations = {
       });
     }
     items.set(key, structuredClone(input.Item));
+    return {};
+  },
+
+  /**
+   * `SET a = :v, #n = :w` updates of an existing item (the journal's records), conditional like PutItem.
+   * DynamoDB API reference, UpdateItem: the condition is evaluated against the item as it is; a failed
+   * condition is ConditionalCheckFailedException and nothing changes; without an item, an update would
+   * create one, but the condition the workflow uses (`executionArn = :me`) fails on an absent item.
+   */
+  UpdateItem(account, input) {
+    const items = table(account, input.TableName);
+    const key = keyOf(input.Key);
+    const existing = items.get(key);
+    const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
+    const values: Record<string, any> = input.ExpressionAttributeValues ?? {};
+    const condition = input.ConditionExpression ? String(input.ConditionExpression).replace(/#\w+/g, n => names[n] ?? n) : undefined;
+    if (condition && !evaluateCondition(condition, existing, values)) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+    }
+    const set = String(input.UpdateExpression ?? '').match(/^\s*SET\s+(.+)$/i);
+    if (!set) throw new Error(`The simulated DynamoDB only applies "SET a = :v" updates, not "${input.UpdateExpression}"`);
+    const item = structuredClone(existing ?? input.Key);
+    for (const assignment of set[1].split(',')) {
+      const m = assignment.trim().match(/^(#?\w+)\s*=\s*(:\w+)$/);
+      if (!m) throw new Error(`The simulated DynamoDB cannot apply "${assignment.trim()}"`);
+      if (!(m[2] in values)) throw awsError('dynamodb', 'ValidationException', `An expression attribute value used in expression is not defined: ${m[2]}`);
+      item[names[m[1]] ?? m[1]] = structuredClone(values[m[2]]);
+    }
+    items.set(key, item);
     return {};
   },
 

@@ -14,6 +14,7 @@ import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
 import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
+import { mayUseKey } from './kms';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
@@ -80,7 +81,10 @@ function boot(account: SimulatedAccount, instance: SimInstance): void {
 function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   const t = instance.transition;
   const root = account.volumeAt(instance.instanceId, instance.rootDeviceName);
-  if (instance.platform === 'windows' && root?.passwordGenerationArmed) {
+  // EC2 guide, "Cannot retrieve Windows password": the password is encrypted with the key pair given at
+  // launch; an instance launched without one never has password data to retrieve (GetPasswordData: the
+  // password "is encrypted using the key pair that you specified when you launched the instance").
+  if (instance.platform === 'windows' && root?.passwordGenerationArmed && instance.keyName) {
     account.after('passwordAfterBoot', () => {
       if (instance.transition !== t) return;
       instance.passwordData = newPasswordBlob(account, instance);
@@ -91,6 +95,21 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   }
   // Systems Manager's rule: the agent registers some time after the boot.
   agentRegistersAfterBoot(account, instance);
+}
+
+/**
+ * EC2 guide, "Instance terminates immediately": an EBS volume whose KMS key the caller may not use
+ * (the data key cannot be decrypted) fails the launch with the state reason `Client.InternalError:
+ * Client error on launch`; the request itself is accepted. Assumption: starting a stopped instance
+ * fails the same way and returns it to `stopped` (it is not terminated), whichever volume's key it is.
+ */
+function bootFailsOnKey(account: SimulatedAccount, instance: SimInstance, keyId: string): void {
+  const t = setState(account, instance, 'pending');
+  account.after('instancePendingToRunning', () => {
+    if (instance.transition !== t) return;
+    instance.stateReason = `Client.InternalError: Client error on launch (the caller may not use the KMS key ${keyId})`;
+    setState(account, instance, 'stopped');
+  });
 }
 
 function stop(account: SimulatedAccount, instance: SimInstance): void {
@@ -178,6 +197,12 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
   };
 }
 
+/** Whether the instance type is offered in the AZ (see DescribeInstanceTypeOfferings). */
+function offeredIn(account: SimulatedAccount, type: string, availabilityZone: string): boolean {
+  const offered = account.instanceTypeOfferings.get(availabilityZone);
+  return account.instanceTypes.has(type) && (!offered || offered.has(type));
+}
+
 function stateChanges(account: SimulatedAccount, ids: string[], change: (i: SimInstance) => void): any {
   const instances = ids.map(id => account.instance(id));
   const before = instances.map(i => i.state);
@@ -226,6 +251,25 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     };
   },
 
+  /**
+   * API reference, DescribeInstanceTypeOfferings: the instance types offered in a location; with
+   * LocationType `availability-zone` the `location` filter names an Availability Zone of the Region.
+   * The simulated Region offers every type it knows in every AZ unless `instanceTypeOfferings` says
+   * otherwise for that AZ (assumption: AWS lists offerings per AZ; most types are in most AZs).
+   */
+  DescribeInstanceTypeOfferings(account, input) {
+    const locationType = input.LocationType ?? 'region';
+    if (!['region', 'availability-zone'].includes(locationType)) {
+      throw ec2Error('InvalidParameterValue', `The simulated account describes offerings by region or availability-zone, not ${locationType}.`);
+    }
+    const zones = locationType === 'region' ? [account.region] : [...new Set([...account.subnets.values()].map(s => s.availabilityZone))];
+    const offerings = zones.flatMap(zone => [...account.instanceTypes.keys()]
+      .filter(type => locationType === 'region' || offeredIn(account, type, zone))
+      .map(type => ({ InstanceType: type, LocationType: locationType, Location: zone })))
+      .filter(o => (input.Filters ?? []).every((f: any) => matchesFilter(f, { 'instance-type': [o.InstanceType], 'location': [o.Location] }, {})));
+    return { InstanceTypeOfferings: offerings };
+  },
+
   ModifyInstanceAttribute(account, input) {
     const i = account.instance(input.InstanceId);
     if (i.state === 'terminated') throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be modified.`);
@@ -272,7 +316,10 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
         if (i.state !== 'stopped') return;
         // EC2 sets LaunchTime anew at every start, not only at RunInstances.
         i.launchTime = account.now();
-        boot(account, i);
+        const locked = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.encrypted
+          && v.kmsKeyId && !mayUseKey(account, v.kmsKeyId));
+        if (locked) bootFailsOnKey(account, i, locked.kmsKeyId!);
+        else boot(account, i);
       }),
     };
   },
@@ -303,6 +350,11 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     const subnetId = eni?.SubnetId ?? input.SubnetId;
     const subnet = account.subnets.get(subnetId);
     if (!subnet) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    // EC2 API error codes: `Unsupported` — e.g. launching in an Availability Zone that has constraints on
+    // that instance type; EC2 names the type and the AZ and suggests others.
+    if (!offeredIn(account, input.InstanceType, subnet.availabilityZone)) {
+      throw ec2Error('Unsupported', `Your requested instance type (${input.InstanceType}) is not supported in your requested Availability Zone (${subnet.availabilityZone}).`);
+    }
     for (const group of eni?.Groups ?? input.SecurityGroupIds ?? []) {
       if (!account.securityGroups.has(group)) throw ec2Error('InvalidGroup.NotFound', `The security group '${group}' does not exist`);
     }

@@ -1,7 +1,7 @@
 /**
  * KMS keys as the preflight sees them: AWS managed or customer managed, found by id, ARN or alias.
  */
-import type { Operations } from './account';
+import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
 
 export interface SimKey {
@@ -19,3 +19,18 @@ export const KMS_OPERATIONS: Operations = {
     return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeyManager: key.manager, KeyState: 'Enabled', Enabled: true } };
   },
 };
+
+/**
+ * Whether the workflow may have EC2 use the key on its behalf (starting an instance with a volume
+ * encrypted with it). AWS managed keys (`aws/ebs`) are usable by every principal of the account (KMS
+ * guide, AWS managed keys: their key policy allows any principal in the account through the service);
+ * a customer managed key only when the caller is allowed it. Until the account evaluates IAM, that is
+ * modelled by `customerKeyAllowed` (the rehearsal answers it from the workflow's allowed volume keys);
+ * calls outside an execution are the account owner's, who may use every key.
+ */
+export function mayUseKey(account: SimulatedAccount, keyId: string): boolean {
+  const key = account.keys.find(k => k.keyId === keyId || k.arn === keyId || k.aliases.includes(keyId));
+  if (!key || key.manager === 'AWS') return true;
+  if (!account.context.execution || !account.customerKeyAllowed) return true;
+  return account.customerKeyAllowed(key.arn);
+}

@@ -1,12 +1,16 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, EnterStandbyCommand, UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Instance, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as createBackupImage } from '../../../src/workflow/steps/create-backup-image.lambda';
 import { handler as prepareTarget } from '../../../src/workflow/steps/prepare-target.lambda';
-import { ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+import { EXECUTION_ARN, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
+const ddb = mockClient(DynamoDBClient);
 
 function target(state: string, deleteOnTermination: boolean): Instance {
   return {
@@ -21,11 +25,49 @@ const givenTarget = (state: string, dot: boolean) =>
 
 describe('prepare-target handler', () => {
   beforeEach(() => {
-    ec2.reset(); asg.reset();
+    ec2.reset(); asg.reset(); ddb.reset();
     useConfig();
     captureLogs();
   });
   afterEach(() => jest.restoreAllMocks());
+
+  test('a group at its minimum, acknowledged: journals the lowering, lowers MinSize by one, then enters Standby, in one call', async () => {
+    // GIVEN a single-instance group
+    givenTarget('running', true);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'web-asg', MinSize: 1, MaxSize: 1, DesiredCapacity: 1 } as never] });
+    const plan = offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } });
+
+    // WHEN
+    const result = await prepareTarget({ plan });
+
+    // THEN: the record first (conditional on this execution's lock), then MinSize (nothing else), then Standby.
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'ResetLocks', Key: { instanceId: { S: TARGET } }, ConditionExpression: 'executionArn = :me',
+      ExpressionAttributeValues: { ':record': { S: JSON.stringify({ groupName: 'web-asg', from: 1, to: 0 }) }, ':me': { S: EXECUTION_ARN } },
+    });
+    expect(asg).toHaveReceivedCommandWith(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: 'web-asg', MinSize: 0 });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: 'web-asg', MinSize: 0 });
+    expect(asg).toHaveReceivedCommandWith(EnterStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET], ShouldDecrementDesiredCapacity: true });
+    const order = [...ddb.calls(), ...asg.calls()].map(c => c.args[0].constructor.name).filter(n => !n.startsWith('Describe'));
+    expect(order).toEqual(['UpdateItemCommand', 'UpdateAutoScalingGroupCommand', 'EnterStandbyCommand']);
+    expect(result).toMatchObject({ done: false, status: 'entering Standby' });
+  });
+
+  test('a retried pass after MinSize was lowered goes straight to Standby', async () => {
+    // GIVEN
+    givenTarget('running', true);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'web-asg', MinSize: 0, MaxSize: 1, DesiredCapacity: 1 } as never] });
+
+    // WHEN
+    await prepareTarget({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } }) });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(UpdateAutoScalingGroupCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 0);
+    expect(asg).toHaveReceivedCommandTimes(EnterStandbyCommand, 1);
+  });
 
   test('a running target: keeps the root volume, then stops it, in one call', async () => {
     // GIVEN
