@@ -202,7 +202,7 @@ describe('reset state machine definition', () => {
     expect(states['PasswordCheckNeeded?'].Choices).toEqual([
       { Variable: '$.plan.method', StringEquals: 'online', Next: 'OnlineOutput' },
       // No key pair: GetPasswordData never returns a password, so nothing is waited for.
-      { Variable: '$.plan.keyName', IsPresent: false, Next: 'PasswordWithoutKeyPair' },
+      { Not: { Variable: '$.plan.keyName', IsPresent: true }, Next: 'PasswordWithoutKeyPair' },
       { Variable: '$.plan.originalState', StringEquals: 'running', Next: 'CheckPasswordStart' },
     ]);
     expect(states.PasswordWithoutKeyPair).toMatchObject({ Type: 'Pass', Result: 'no-key-pair', ResultPath: '$.passwordStatus', Next: 'OfflineOutput' });

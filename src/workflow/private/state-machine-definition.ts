@@ -344,7 +344,9 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
   const afterRestore = new sfn.Choice(scope, 'PasswordCheckNeeded?')
     .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.method`, 'online'), onlineOutput)
     // (issue 11, item 4) No key pair: GetPasswordData would stay empty, so there is nothing to wait for.
-    .when(sfn.Condition.isNotPresent(`${STATE_PATHS.plan}.keyName`), passwordStatus('PasswordWithoutKeyPair', PASSWORD_STATUS.noKeyPair))
+    // Not(IsPresent) rather than IsPresent=false: the same in ASL, and aws-local-stepfunctions 3 (the
+    // rehearsal) evaluates `IsPresent: false` as never true.
+    .when(sfn.Condition.not(sfn.Condition.isPresent(`${STATE_PATHS.plan}.keyName`)), passwordStatus('PasswordWithoutKeyPair', PASSWORD_STATUS.noKeyPair))
     .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.originalState`, 'running'), verify)
     .otherwise(passwordStatus('PasswordAtNextStart', PASSWORD_STATUS.atNextStart));
 
