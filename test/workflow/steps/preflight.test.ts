@@ -1,8 +1,8 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand,
-  DescribeVolumesCommand, EC2Client, Instance,
+  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand, DescribeVolumesCommand, EC2Client, Instance,
 } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -58,7 +58,10 @@ function givenAutoScalingGroup(group: { MinSize: number; DesiredCapacity: number
   asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
   asg.on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['web-asg'] }).resolves({
     AutoScalingGroups: [{
-      AutoScalingGroupName: 'web-asg', MinSize: group.MinSize, MaxSize: 4, DesiredCapacity: group.DesiredCapacity,
+      AutoScalingGroupName: 'web-asg',
+      MinSize: group.MinSize,
+      MaxSize: 4,
+      DesiredCapacity: group.DesiredCapacity,
       Tags: group.tagged ? [{ Key: 'cdk-ec2-reset-access:allow-reset', Value: 'true', ResourceId: 'web-asg', ResourceType: 'auto-scaling-group' }] : [],
     } as never],
   });
@@ -293,10 +296,12 @@ describe('preflight handler', () => {
       ],
     }));
     const awsKey = 'arn:aws:kms:eu-west-1:111122223333:key/aws-ebs-default';
-    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [
-      { VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: awsKey },
-      { VolumeId: DATA_VOLUME, Encrypted: true, KmsKeyId: FOREIGN_KEY },
-    ] });
+    ec2.on(DescribeVolumesCommand).resolves({
+      Volumes: [
+        { VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: awsKey },
+        { VolumeId: DATA_VOLUME, Encrypted: true, KmsKeyId: FOREIGN_KEY },
+      ],
+    });
     kms.on(DescribeKeyCommand, { KeyId: awsKey }).resolves({ KeyMetadata: { KeyId: 'aws-ebs-default', KeyManager: 'AWS' } });
 
     // WHEN / THEN

@@ -43,7 +43,9 @@ describe('prepare-target handler', () => {
 
     // THEN: the record first (conditional on this execution's lock), then MinSize (nothing else), then Standby.
     expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
-      TableName: 'ResetLocks', Key: { instanceId: { S: TARGET } }, ConditionExpression: 'executionArn = :me',
+      TableName: 'ResetLocks',
+      Key: { instanceId: { S: TARGET } },
+      ConditionExpression: 'executionArn = :me',
       ExpressionAttributeValues: { ':record': { S: JSON.stringify({ groupName: 'web-asg', from: 1, to: 0 }) }, ':me': { S: EXECUTION_ARN } },
     });
     expect(asg).toHaveReceivedCommandWith(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: 'web-asg', MinSize: 0 });

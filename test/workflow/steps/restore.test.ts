@@ -181,7 +181,9 @@ describe('restore handler: the Auto Scaling group\'s MinSize (issue 11, item 2)'
     useConfig();
     captureLogs();
     given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'InService' });
-    ddb.on(GetItemCommand).resolves({ Item: { instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN }, minSizeLowered: { S: JSON.stringify(RECORD) } } });
+    ddb.on(GetItemCommand).resolves({
+      Item: { instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN }, minSizeLowered: { S: JSON.stringify(RECORD) } },
+    });
   });
   afterEach(() => jest.restoreAllMocks());
 
