@@ -137,8 +137,11 @@ export function planLines(plan: ResetPlan): string[] {
     rows.push(['Root volume', `${plan.rootVolumeId} at ${plan.rootDeviceName} (DeleteOnTermination ${plan.rootDeleteOnTermination}, ` +
       'set to false during the reset and restored)']);
     rows.push(['Auto Scaling', plan.autoScalingGroupName
-      ? `${plan.autoScalingGroupName}: ${plan.manageStandby ? 'put into Standby and back' : 'already in Standby, left there'}`
+      ? `${plan.autoScalingGroupName}: ${plan.manageStandby ? 'put into Standby and back' : 'already in Standby, left there'}` +
+        (plan.minSizeLowering ? `; MinSize ${plan.minSizeLowering.from} lowered to ${plan.minSizeLowering.to} and raised back` : '')
       : 'not a member']);
+    rows.push(['Key pair', plan.keyName ?? 'none: GetPasswordData cannot return the password; use the password-enabled image']);
+    if (plan.helperInstanceType) rows.push(['Helper', `${plan.helperInstanceType} in ${plan.availabilityZone}`]);
     rows.push(['Backup image', plan.backupImageName]);
     rows.push(['Password-enabled image', plan.passwordEnabledAmi ? plan.passwordEnabledImageName : 'not requested (--password-enabled-ami)']);
     if (plan.targetWindowsVersion) rows.push(['Windows version', plan.targetWindowsVersion]);
