@@ -4,17 +4,21 @@
  * - the same latency table applied to AWS's runbook order (AWSSupport-ResetAccess →
  *   StartEC2RescueWorkflow, ../shared/reference/aws-reset-access-flow.md), and the ratio;
  * - the size of each Lambda bundle in assets/;
- * - the idle monthly cost of the sample stack, from its synthesized template;
+ * - the idle monthly cost of the sample stack, from its synthesized template, line by line;
+ * - the cost of one offline reset, from the rehearsed reset (build-tools/reset-cost.ts);
  * - how long the sample stack takes to synthesize.
+ * Each section is a function of the figures it prints, so a new line (e.g. the offline time with
+ * on-demand endpoints next to always-on) goes into its section.
  */
 import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HOURS_PER_MONTH, PRICES_US_EAST_1, stackIdleChargesOf } from './idle-cost';
-import { rehearseReset } from './rehearse';
+import { RehearsedReset, rehearseReset } from './rehearse';
+import { resetChargesOf, resetUsageOf } from './reset-cost';
 import { LATENCY, LatencyName } from '../test/rehearsal/latencies';
-import { synthesizeSample } from '../test/rehearsal/sample';
+import { SampleArtifacts, synthesizeSample } from '../test/rehearsal/sample';
 import { clock } from '../test/rehearsal/timeline';
 
 /** One step of AWS's runbook, timed with the rehearsal's latency table. */
@@ -66,16 +70,14 @@ export function bundleSizes(root = path.join(__dirname, '..', 'assets')): { bund
   return out.sort((a, b) => a.bundle.localeCompare(b.bundle));
 }
 
-async function main(): Promise<void> {
-  const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
-  const sample = synthesizeSample();
+const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
+const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
 
-  const offline = await rehearseReset(sample, 'offline');
-  const online = await rehearseReset(sample, 'online');
+/** Modelled time until the new password exists, ours and AWS's runbook order. */
+function printTimes(offline: RehearsedReset, online: RehearsedReset): void {
   const runbook = runbookSeconds();
   const awsTotal = runbook.reduce((sum, s) => sum + s.seconds, 0);
-  const span = (r: typeof offline) => ((r.record.end ?? r.record.start) - r.record.start) / 1000;
-
+  const span = (r: RehearsedReset) => ((r.record.end ?? r.record.start) - r.record.start) / 1000;
   console.log('Modelled time until the new password exists (latencies: test/rehearsal/latencies.ts)');
   console.log(`  offline, running target   ${minutes(offline.passwordAvailable).padStart(9)}   (execution ends at ${minutes(span(offline))}, once GetPasswordData is seen)`);
   console.log(`  online                    ${minutes(online.passwordAvailable).padStart(9)}   (execution ends at ${minutes(span(online))})`);
@@ -87,19 +89,42 @@ async function main(): Promise<void> {
     console.log(`    ${clock(t).padStart(6)}  +${clock(s.seconds).padStart(5)}  ${s.step}`);
     t += s.seconds;
   }
+}
 
+function printBundles(): void {
   console.log('\nLambda bundles (assets/, minified, SDK clients bundled):');
   const bundles = bundleSizes();
   if (bundles.length === 0) console.log('  (none: run `npx projen bundle` first)');
   for (const b of bundles) console.log(`  ${(b.bytes / 1024).toFixed(0).padStart(6)} KiB  ${b.bundle}`);
+}
 
+/** What the sample stack bills while no reset runs, line by line (prices and sources: idle-cost.ts). */
+function printIdleCost(sample: SampleArtifacts): void {
   const charges = stackIdleChargesOf(Template.fromJSON(sample.template));
   const total = charges.reduce((sum, c) => sum + c.monthlyUsd, 0);
-  console.log(`\nIdle monthly cost of the sample stack (${PRICES_US_EAST_1.region} prices, ${HOURS_PER_MONTH} h/month): $${total.toFixed(2)}`);
-  for (const c of charges) console.log(`  $${c.monthlyUsd.toFixed(2).padStart(6)}  ${c.resource}: ${Math.round(c.quantity * 100) / 100} ${c.unit}`);
-  console.log('  A reset adds its own run: a t3.medium helper for ~10 minutes, one AMI\'s snapshots (kept until you delete them), ' +
-    'a few hundred state transitions and Lambda invocations.');
+  console.log(`\nIdle monthly cost of the sample stack (${PRICES_US_EAST_1.region} prices, ${HOURS_PER_MONTH} h/month): ${usd(total)}`);
+  for (const c of charges) console.log(`  ${usd(c.monthlyUsd).padStart(7)}  ${c.resource}: ${Math.round(c.quantity * 100) / 100} ${c.unit}`);
+}
 
+/** What one offline reset adds (usage from the rehearsed reset, prices: idle-cost.ts RESET_PRICES_US_EAST_1). */
+function printResetCost(sample: SampleArtifacts, offline: RehearsedReset): void {
+  const charges = resetChargesOf(resetUsageOf(offline.rehearsal, offline.record, sample));
+  const total = charges.reduce((sum, c) => sum + c.usd, 0);
+  console.log(`\nCost of one offline reset of a 30 GiB root (${PRICES_US_EAST_1.region} On-Demand prices, usage from the rehearsal): ${usd(total)}`);
+  for (const c of charges) console.log(`  ${usd(c.usd, 4).padStart(8)}  ${c.resource}: ${c.detail}`);
+  console.log('  Not in it: a password-enabled image, when asked for, keeps its snapshots until you delete it (at most $1.50 a month ' +
+    'for 30 GiB); a failed reset\'s backup image likewise; X-Ray traces and KMS requests (fractions of a cent).');
+}
+
+async function main(): Promise<void> {
+  const sample = synthesizeSample();
+  const offline = await rehearseReset(sample, 'offline');
+  const online = await rehearseReset(sample, 'online');
+
+  printTimes(offline, online);
+  printBundles();
+  printIdleCost(sample);
+  printResetCost(sample, offline);
   console.log(`\nSample stack synthesis: ${(sample.synthMs / 1000).toFixed(1)} s (in-process App.synth of SampleStack, cdk-nag not attached)`);
 }
 

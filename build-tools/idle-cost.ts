@@ -4,8 +4,9 @@
  *
  *   npx ts-node --transpile-only build-tools/idle-cost.ts
  *
- * Prints one line per configuration. The price table below is the only place prices
- * live; update it (with its date and sources) when AWS changes them.
+ * Prints one line per configuration. The price tables below are the only place prices
+ * live (reset-cost.ts reads them too); update them (with their date and sources) when AWS
+ * changes them.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -92,6 +93,63 @@ export const STACK_PRICES_US_EAST_1 = {
   lambdaGbSecond: 0.0000166667,
   /** Assumption: a scheduled function's run (the password retention lists a few parameters) takes about a second. */
   scheduledRunSeconds: 1,
+  /** CloudWatch Logs standard ingestion, per GB (https://aws.amazon.com/cloudwatch/pricing/, "Logs"). */
+  logIngestionGb: 0.5,
+  /** CloudWatch Logs storage ("archival"), per GB-month (same page). */
+  logStorageGbMonth: 0.03,
+  /**
+   * Assumption: what one scheduled run writes to its log group: Lambda's START, END and REPORT
+   * lines (about 350 bytes) and the function's one summary line (about 400 bytes).
+   */
+  scheduledRunLogBytes: 750,
+  /**
+   * DynamoDB on-demand storage, per GB-month, and continuous backups (point-in-time recovery), per
+   * GB-month of table size (https://aws.amazon.com/dynamodb/pricing/on-demand/). The lock table holds
+   * an item per reset in progress and is empty between resets.
+   */
+  dynamodbStorageGbMonth: 0.25,
+  dynamodbPitrGbMonth: 0.2,
+  /**
+   * EventBridge: rules on the default bus that match AWS service events or run on a schedule are not
+   * charged; custom and partner events are (https://aws.amazon.com/eventbridge/pricing/).
+   */
+  scheduledRuleInvocation: 0,
+} as const;
+
+/**
+ * What one reset pays for beyond the idle stack, us-east-1 On-Demand, USD, checked 2025. Sources:
+ * - https://aws.amazon.com/ec2/pricing/on-demand/ (Windows t3.medium per hour; Linux and Windows
+ *   instances are billed per second with a one-minute minimum, while running)
+ * - https://aws.amazon.com/ec2/instance-types/t3/ (T3 Unlimited, the default: CPU above the baseline
+ *   is charged per vCPU-hour, Windows rate)
+ * - https://aws.amazon.com/ebs/pricing/ (gp3 volume storage per GB-month, billed per second;
+ *   snapshot storage, standard tier, per GB-month of data stored)
+ * - https://aws.amazon.com/step-functions/pricing/ (Standard workflows: per state transition)
+ * - https://aws.amazon.com/lambda/pricing/ (per request and per GB-second, x86), and
+ *   https://aws.amazon.com/cloudwatch/pricing/ (log ingestion) via STACK_PRICES_US_EAST_1
+ * - https://aws.amazon.com/dynamodb/pricing/on-demand/ (per write and read request unit)
+ */
+export const RESET_PRICES_US_EAST_1 = {
+  helperInstanceType: 't3.medium',
+  /** t3.medium, Windows, On-Demand, per hour. */
+  helperHour: 0.06,
+  /** Billed at least this long per start (per-second billing's minimum). */
+  helperMinimumSeconds: 60,
+  /** T3 Unlimited surplus CPU credits, Windows, per vCPU-hour; t3.medium has 2 vCPUs and a 20 % baseline each. */
+  t3SurplusVcpuHour: 0.096,
+  t3MediumVcpus: 2,
+  t3MediumBaseline: 0.2,
+  /** gp3 storage, per GB-month (the helper's root volume). */
+  gp3GbMonth: 0.08,
+  /** EBS snapshot storage, standard tier, per GB-month (the backup image's snapshots). */
+  snapshotGbMonth: 0.05,
+  /** Step Functions Standard, per state transition ($0.025 per 1,000). */
+  stateTransition: 0.025 / 1000,
+  /** DynamoDB on-demand, per write request unit and per read request unit. */
+  dynamodbWrite: 0.625 / 1_000_000,
+  dynamodbRead: 0.125 / 1_000_000,
+  /** Interface endpoint, per ENI-hour (one endpoint in one AZ): what on-demand endpoints bill per reset. */
+  interfaceEndpointEniHour: PRICES_US_EAST_1.interfaceEndpointEniHour,
 } as const;
 
 /** Invocations per month of an EventBridge `rate(n unit)` schedule. */
@@ -105,9 +163,10 @@ export function runsPerMonth(scheduleExpression: string): number {
 /**
  * Everything a synthesized stack bills while no reset runs: the network charges of
  * `idleChargesOf`, customer managed KMS keys, CloudWatch alarms, and scheduled Lambda functions
- * (requests and GB-seconds at the assumed run time). The rest is listed at $0 with the reason:
- * DynamoDB on-demand tables (a few KB of items between resets), log groups (no ingestion while
- * idle), state machines, queues, rules on AWS service events, unscheduled functions.
+ * (requests and GB-seconds at the assumed run time) and their logs. The rest is listed at $0 with
+ * the reason: EventBridge schedules, the DynamoDB lock table (empty between resets), log groups (no
+ * other ingestion while idle), state machines, queues; rules on AWS service events and unscheduled
+ * functions are not listed.
  */
 export function stackIdleChargesOf(template: Template, prices = PRICES_US_EAST_1, stackPrices = STACK_PRICES_US_EAST_1): IdleCharge[] {
   const count = (type: string) => Object.keys(template.findResources(type)).length;
@@ -134,9 +193,30 @@ export function stackIdleChargesOf(template: Template, prices = PRICES_US_EAST_1
     unit: 'invocations',
     monthlyUsd: runs * stackPrices.lambdaRequest + gbSeconds * stackPrices.lambdaGbSecond,
   });
+  const scheduledRules = Object.values(template.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.ScheduleExpression).length;
+  charges.push({ resource: 'EventBridge schedules (not charged)', quantity: scheduledRules, unit: 'rules', monthlyUsd: scheduledRules * stackPrices.scheduledRuleInvocation });
+  // The only logs written while idle are the scheduled functions' own; they are stored for the log
+  // groups' retention, so at steady state a month's ingestion is stored `retention months` times over.
+  const logGb = (runs * stackPrices.scheduledRunLogBytes) / 1e9;
+  const retentionMonths = Math.max(1, ...Object.values(template.findResources('AWS::Logs::LogGroup'))
+    .map((g: any) => (g.Properties.RetentionInDays ?? 3653) / (HOURS_PER_MONTH / 24)));
+  charges.push({
+    resource: 'CloudWatch Logs of the scheduled runs (ingestion, and storage at steady state)',
+    quantity: Math.round(logGb * 1e6) / 1e3,
+    unit: 'MB a month',
+    monthlyUsd: logGb * stackPrices.logIngestionGb + logGb * retentionMonths * stackPrices.logStorageGbMonth,
+  });
+  const tables = count('AWS::DynamoDB::Table');
+  if (tables > 0) {
+    charges.push({
+      resource: 'DynamoDB lock table (empty between resets; storage and point-in-time recovery are billed per GB)',
+      quantity: tables,
+      unit: 'tables',
+      monthlyUsd: 0,
+    });
+  }
   for (const [type, why] of [
-    ['AWS::DynamoDB::Table', 'on-demand, no requests while idle'],
-    ['AWS::Logs::LogGroup', 'no ingestion while idle'],
+    ['AWS::Logs::LogGroup', 'no other ingestion while idle'],
     ['AWS::StepFunctions::StateMachine', 'billed per state transition'],
     ['AWS::SQS::Queue', 'billed per request'],
   ] as const) {

@@ -14,6 +14,8 @@ import { managedTarget, windowsTarget } from '../test/rehearsal/world';
 export const SVG_PATH = path.join(__dirname, '..', 'docs', 'rehearsal-timeline.svg');
 
 export interface RehearsedReset {
+  /** The rehearsal it ran in (disposed: its account and logs stay readable, for the bench's cost figures). */
+  readonly rehearsal: Rehearsal;
   readonly record: ExecutionRecord;
   /** Seconds from the start until the account holds the new password (GetPasswordData non-empty, or the parameter written). */
   readonly passwordAvailable: number;
@@ -31,7 +33,7 @@ export async function rehearseReset(sample: SampleArtifacts, method: 'offline' |
     const password = moment(method === 'offline' ? 'password-data' : 'password-parameter')!;
     const at = (ms: number) => (ms - record.start) / 1000;
     const markers: Marker[] = [{ label: 'new password exists', at: at(password.at) }];
-    return { record, passwordAvailable: at(password.at), markers };
+    return { rehearsal: r, record, passwordAvailable: at(password.at), markers };
   } finally {
     r.dispose();
   }

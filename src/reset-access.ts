@@ -75,8 +75,9 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
 /**
  * Everything needed to regain access to the EC2 Windows instances of one account and Region:
  * the rescue network, the reset workflow (online and offline methods, the password-enabled AMI
- * for lost key pairs), the deletion of expired password parameters, notifications and alarms, and
- * optionally the Session Manager encryption that Fleet Manager's password reset requires.
+ * for lost key pairs), the deletion of expired password parameters and of successful resets' backup
+ * images (`workflow.backupImageRetention`), notifications and alarms, and optionally the Session
+ * Manager encryption that Fleet Manager's password reset requires.
  *
  * @example
  * import * as iam from 'aws-cdk-lib/aws-iam';

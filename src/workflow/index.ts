@@ -1,2 +1,3 @@
 export * from './reset-workflow';
 export * from './password-retention';
+export * from './backup-image-retention';

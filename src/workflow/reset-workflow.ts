@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
+import { BackupImageRetention } from './backup-image-retention';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { acknowledgeWildcards } from '../private/nag';
@@ -135,6 +136,25 @@ export interface ResetWorkflowOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * How long the backup image of a SUCCESSFUL reset (`<prefix>-Pre-Script-Backup_<instance>_<date>`)
+   * and its snapshots are kept before a daily function deregisters and deletes them. Whole days,
+   * from 1 to 80. Backups of failed, aborted or timed-out resets and password-enabled images are
+   * never deleted automatically. Each kept image costs its snapshots' storage (up to about $1.50
+   * a month for a 30 GiB root in us-east-1). Mutually exclusive with `keepBackupImages`.
+   *
+   * @default Duration.days(14): two weeks to find out whether the instance is well after its reset
+   */
+  readonly backupImageRetention?: Duration;
+
+  /**
+   * Keep every backup image until you delete it yourself: no retention function is created.
+   * Mutually exclusive with `backupImageRetention`.
+   *
+   * @default false
+   */
+  readonly keepBackupImages?: boolean;
 }
 
 /**
@@ -235,6 +255,11 @@ export class ResetWorkflow extends Construct {
   public readonly targetTag?: TargetTag;
   /** Log group of the reset state machine (events without execution data). */
   public readonly logGroup: logs.LogGroup;
+  /**
+   * Deregisters the backup images of successful resets after `backupImageRetention` (undefined
+   * with `keepBackupImages`).
+   */
+  public readonly backupImageRetention?: BackupImageRetention;
 
   private readonly policyContext: PolicyContext;
   private readonly onlineKmsKey?: kms.IKey;
@@ -261,6 +286,7 @@ export class ResetWorkflow extends Construct {
     this.onlineKmsKey = props.onlineKmsKey;
     const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const backupImageRetention = resolveBackupImageRetention(props);
 
     // Unique and stable per construct: the helper tag value the IAM conditions compare with.
     this.workflowId = this.node.addr;
@@ -320,6 +346,7 @@ export class ResetWorkflow extends Construct {
       imageNamePrefix,
       onlineKmsKey,
       lockTtlSeconds: executionTimeout.toSeconds() + 3600,
+      backupImageRetentionDays: backupImageRetention?.toDays(),
     };
     const environment = {
       [WORKFLOW_CONFIG_ENV]: stack.toJsonString(config),
@@ -412,6 +439,17 @@ export class ResetWorkflow extends Construct {
       retryAttempts: 20,
       maxEventAge: Duration.hours(6),
     }));
+
+    // ---- Backup images of successful resets go after their retention (I9).
+    if (backupImageRetention) {
+      this.backupImageRetention = new BackupImageRetention(this, 'BackupImageRetention', {
+        stateMachine: this.stateMachine,
+        workflowId: this.workflowId,
+        imageNamePrefix,
+        retention: backupImageRetention,
+        logRetention,
+      });
+    }
   }
 
   /**
@@ -568,6 +606,17 @@ function resolveTargetTag(props: ResetWorkflowProps): TargetTag | undefined {
     throw new Error('targetTag.values is empty: list the tag values that allow a reset (e.g. ["true"]), or set allowAnyInstance instead.');
   }
   return { key: tag.key, values: [...tag.values] };
+}
+
+/** The backup image retention to apply, or undefined when every backup image is kept. */
+function resolveBackupImageRetention(props: ResetWorkflowProps): Duration | undefined {
+  if (props.keepBackupImages && props.backupImageRetention) {
+    throw new Error('Set either backupImageRetention (delete successful resets\' backup images after it) or keepBackupImages (keep them all), not both.');
+  }
+  if (props.keepBackupImages) return undefined;
+  const retention = props.backupImageRetention ?? BackupImageRetention.DEFAULT_RETENTION;
+  BackupImageRetention._validateRetention(retention, 'backupImageRetention');
+  return retention;
 }
 
 function validateHelperImageParameters(parameters: string[]): void {

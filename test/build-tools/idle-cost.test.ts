@@ -51,8 +51,38 @@ describe('idle-cost', () => {
     expect(usd('customer managed KMS keys')).toBe(STACK_PRICES_US_EAST_1.kmsKeyMonth);
     expect(usd('CloudWatch alarms')).toBe(STACK_PRICES_US_EAST_1.alarmMonth);
     expect(usd('scheduled Lambda runs')).toBeCloseTo(HOURS_PER_MONTH * (STACK_PRICES_US_EAST_1.lambdaRequest + 0.25 * STACK_PRICES_US_EAST_1.lambdaGbSecond), 6);
-    expect(usd('AWS::DynamoDB::Table')).toBe(0);
+    expect(usd('DynamoDB lock table')).toBe(0);
     expect(runsPerMonth('rate(5 minutes)')).toBe(HOURS_PER_MONTH * 12);
     expect(runsPerMonth('cron(0 * * * ? *)')).toBe(0);
+  });
+});
+
+describe('idle-cost: the lines of a whole stack', () => {
+  test('schedules are not charged; the scheduled runs\' logs are, ingested and stored for the log groups\' retention', () => {
+    // GIVEN an hourly and a daily schedule, and log groups kept a year
+    const template = Template.fromJSON({
+      Resources: {
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } },
+        Hourly: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 hour)', Targets: [{ Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] } },
+        Daily: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 day)', Targets: [{ Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] } },
+        Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 365 } },
+        Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      },
+    });
+
+    // WHEN
+    const charges = stackIdleChargesOf(template);
+    const line = (resource: string) => charges.find(c => c.resource.startsWith(resource))!;
+
+    // THEN
+    const runs = HOURS_PER_MONTH + HOURS_PER_MONTH / 24;
+    expect(line('scheduled Lambda runs').quantity).toBeCloseTo(runs, 6);
+    expect(line('EventBridge schedules')).toMatchObject({ quantity: 2, monthlyUsd: 0 });
+    const gb = runs * STACK_PRICES_US_EAST_1.scheduledRunLogBytes / 1e9;
+    const months = 365 / (HOURS_PER_MONTH / 24);
+    expect(line('CloudWatch Logs of the scheduled runs').monthlyUsd)
+      .toBeCloseTo(gb * STACK_PRICES_US_EAST_1.logIngestionGb + gb * months * STACK_PRICES_US_EAST_1.logStorageGbMonth, 9);
+    expect(line('DynamoDB lock table')).toMatchObject({ quantity: 1, monthlyUsd: 0 });
+    expect(runsPerMonth('rate(1 day)')).toBeCloseTo(HOURS_PER_MONTH / 24, 6);
   });
 });

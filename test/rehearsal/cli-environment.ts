@@ -67,16 +67,14 @@ export class RehearsedCli {
   public readonly stepFunctions: RehearsedStepFunctions;
   /** Files the CLI may read (e.g. a throwaway key pair's private key), by path. */
   public readonly files = new Map<string, string>();
-  private readonly uninstall: () => void;
 
   constructor(public readonly rehearsal: Rehearsal) {
     this.stepFunctions = new RehearsedStepFunctions(rehearsal);
-    this.uninstall = this.stepFunctions.install();
+    this.stepFunctions.publishStackParameters();
   }
 
-  public dispose(): void {
-    this.uninstall();
-  }
+  /** Nothing to undo: the CLI's Step Functions clients are served one by one (see `run`). */
+  public dispose(): void {}
 
   /** `cdk-ec2-reset-access <argv...>`, as typed at a terminal. */
   public async run(argv: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
@@ -102,7 +100,7 @@ export class RehearsedCli {
       stderr: err,
       createClients: aws => {
         const config = { region: aws.region ?? REHEARSAL_ENV.region, credentials: { accessKeyId: 'AKIDREHEARSAL', secretAccessKey: 'not-a-secret' } };
-        return { sfn: new SFNClient(config), ssm: new SSMClient(config), ec2: new EC2Client(config) };
+        return { sfn: sfn.serve(new SFNClient(config)), ssm: new SSMClient(config), ec2: new EC2Client(config) };
       },
       createSpinner: () => spinner,
       readFile: async path => {

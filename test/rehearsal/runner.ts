@@ -53,6 +53,7 @@ export interface ExecutionRecord {
   readonly machine: MachineKind;
   readonly name: string;
   readonly arn: string;
+  readonly stateMachineArn: string;
   readonly input: any;
   readonly start: number;
   status: ExecutionStatus;
@@ -171,7 +172,9 @@ export class Rehearsal {
     const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
     const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
     const faults = this.pendingFaults.filter(f => f.machine === machine);
-    const record: ExecutionRecord = { machine, name, arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [] };
+    const record: ExecutionRecord = {
+      machine, name, arn, stateMachineArn: artifact.arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [],
+    };
     const definition = artifact.definition;
     const live: LiveExecution = {
       record,
@@ -186,6 +189,8 @@ export class Rehearsal {
     };
     this.pendingFaults = this.pendingFaults.filter(f => f.machine !== machine);
     this.executions.push(record);
+    // What DescribeExecution answers from inside the account (the record is the same object, so it follows the run).
+    this.account.executions.set(arn, record);
     this.live.set(name, live);
     live.done = this.run(live);
     return record;

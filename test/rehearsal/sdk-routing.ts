@@ -2,21 +2,25 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Service, SimulatedAccount } from './account';
 
-/** The SDK clients the handlers use (src/workflow/private/clients.ts and the retention handler's own). */
+/** The SDK clients the handlers use (src/workflow/private/clients.ts and the retention handlers' own). */
 const CLIENTS: ReadonlyArray<[Service, any]> = [
   ['ec2', EC2Client],
   ['ssm', SSMClient],
   ['autoscaling', AutoScalingClient],
   ['dynamodb', DynamoDBClient],
   ['kms', KMSClient],
+  // The backup image retention reads reset executions. (The operator CLI's SFN clients are served
+  // by step-functions-api.ts instead, per client.)
+  ['states', SFNClient],
 ];
 
 /**
- * Serves every command sent by any instance of the five clients from the simulated account:
+ * Serves every command sent by any instance of these clients from the simulated account:
  * `FooCommand` becomes `account.call(service, 'Foo', input)`. A command the account does not
  * implement fails loudly (nothing reaches AWS, nothing is silently answered). Returns the
  * function that removes the routing.

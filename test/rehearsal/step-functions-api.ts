@@ -7,7 +7,6 @@
  * handlers against the simulated account.
  */
 import { HistoryEvent, HistoryEventType, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionRecord, Fault, Rehearsal } from './runner';
 import { FakeResolver, statesOf } from './sample';
 
@@ -25,18 +24,25 @@ export class RehearsedStepFunctions {
   }
 
   /**
-   * Serves every `SFNClient` command from here (and the stack's SSM parameters, e.g. the state
-   * machine ARN `ResetAccess` publishes, from the simulated account). Returns the function that
-   * removes the routing.
+   * Puts the stack's SSM parameters (e.g. the state machine ARN `ResetAccess` publishes) into the
+   * simulated account, where the operator's SSM client reads them.
    */
-  public install(): () => void {
+  public publishStackParameters(): void {
     for (const parameter of stackParameters(this.rehearsal)) this.rehearsal.account.parameters.set(parameter.name, parameter);
-    const mock = mockClient(SFNClient);
-    mock.send.callsFake(async (command: { constructor: { name: string }; input: any }) => {
+  }
+
+  /**
+   * Serves every command of this one client from here, at the observer's time. Per client, not
+   * per class: the SFNClient class is routed to the simulated account, for the functions that read
+   * executions from inside it (account/step-functions.ts).
+   */
+  public serve(client: SFNClient): SFNClient {
+    const send = async (command: { constructor: { name: string }; input: any }) => {
       const operation = command.constructor.name.replace(/Command$/, '');
       return this.call(operation, command.input);
-    });
-    return () => mock.restore();
+    };
+    Object.defineProperty(client, 'send', { value: send });
+    return client;
   }
 
   /** One Step Functions API call; an operation not modelled here fails loudly. */

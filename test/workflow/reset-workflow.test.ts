@@ -292,9 +292,13 @@ describe('ResetWorkflow', () => {
         imageNamePrefix: 'ResetAccess',
         onlineKmsKey: 'alias/aws/ssm',
         lockTtlSeconds: 7200 + 3600,
+        backupImageRetentionDays: 14,
       } satisfies WorkflowConfig);
-      const environments = Object.values(template.findResources('AWS::Lambda::Function'))
-        .map((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
+      // Every step function; the backup image retention function has settings of its own.
+      const environments = Object.entries(template.findResources('AWS::Lambda::Function'))
+        .filter(([id]) => !id.startsWith('WorkflowBackupImageRetention'))
+        .map(([, f]: [string, any]) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
+      expect(environments).toHaveLength(13);
       expect(environments.every(e => JSON.stringify(e) === JSON.stringify(environments[0]))).toBe(true);
     });
 
@@ -376,7 +380,8 @@ describe('ResetWorkflow', () => {
           Level: 'ALL',
         });
       }
-      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2);
+      // 13 step functions, 2 state machines, the backup image retention function.
+      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2 + 1);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 

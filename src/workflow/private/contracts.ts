@@ -66,6 +66,11 @@ export interface WorkflowConfig {
   readonly onlineKmsKey: string;
   /** How long a lock may be held before it is considered abandoned (the execution timeout plus a margin). */
   readonly lockTtlSeconds: number;
+  /**
+   * Days after which a successful reset's backup image is deleted (BackupImageRetention); absent
+   * when backup images are kept until someone deletes them. Only the plan's wording reads it.
+   */
+  readonly backupImageRetentionDays?: number;
 }
 
 /** Reset methods a caller may ask for. */

@@ -188,7 +188,9 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     target.state === 'running'
       ? `Instance ${id} is stopped, its root volume ${root.volumeId} is attached to a helper instance where EC2Rescue enables password generation, then reattached, and the instance is started again; a new password is generated at boot and read with GetPasswordData and the instance's key pair.`
       : `Instance ${id} stays stopped; its root volume ${root.volumeId} is attached to a helper instance where EC2Rescue enables password generation, then reattached; a new password is generated at its next start.`,
-    `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`,
+    config.backupImageRetentionDays === undefined
+      ? `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`
+      : `A backup image ${backupName} is created before the volume is touched; if the reset succeeds it is deregistered (and its snapshots deleted) ${config.backupImageRetentionDays} days later, otherwise it is kept until you delete it.`,
     // AWS's EC2Launch v2 guide: resetting the password this way makes EC2Launch v2 run every task whose frequency is `once` again.
     'If the instance runs EC2Launch v2, its next boot runs every task set to run once again, not only the password (EC2Launch v2 resets the password that way): user data and scripts configured to run once run a second time.',
   );

@@ -11,7 +11,8 @@
  * - ec2-instances.ts: instance lifecycle (boot, stop, terminate), EC2Launch's password data, RunInstances;
  * - ec2-volumes.ts: attach, detach, describe volumes; ec2-images.ts: CreateImage, snapshots, DescribeImages;
  * - ssm-commands.ts: the SSM Agent, Run Command and the documents the workflow sends; ssm-parameters.ts;
- * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts.
+ * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts;
+ * - step-functions.ts: DescribeExecution of the rehearsal's executions, for functions that read them.
  *
  * Nothing here is a real secret: password data is an opaque blob that says it is fake, and the
  * online method's parameter value likewise. Both are collected in `secrets`, so the rehearsal can
@@ -30,10 +31,11 @@ import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
+import { SimExecution, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
-export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms';
+export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'states';
 
 /** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
@@ -80,6 +82,7 @@ const OPERATIONS: Record<Service, Operations> = {
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
   kms: KMS_OPERATIONS,
+  states: STEP_FUNCTIONS_OPERATIONS,
 };
 
 /** One service's operations from several modules; an operation implemented twice is a mistake. */
@@ -124,6 +127,8 @@ export class SimulatedAccount {
   public readonly autoScalingGroups = new Map<string, SimAsgGroup>();
   public readonly keys: SimKey[] = [];
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
+  public readonly executions = new Map<string, SimExecution>();
   /** Every call, in order. */
   public readonly calls: ApiCall[] = [];
   /** Notable moments for timelines and the bench (e.g. `password-data:<instance>`). */

@@ -49,4 +49,68 @@ describe('simulated account: images and snapshots', () => {
       expect(ec2('DescribeImages', { Owners: ['801119661308'] }).Images).toHaveLength(3);
     });
   });
+
+  describe('removing images and snapshots', () => {
+    /** A backup-like image of a stopped instance, its snapshots tagged as CreateImage's TagSpecifications ask. */
+    const imaged = (name: string) => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const tags = [{ Key: 'role', Value: 'backup' }];
+      const { ImageId } = ec2('CreateImage', {
+        InstanceId: instanceId,
+        Name: name,
+        NoReboot: true,
+        TagSpecifications: [{ ResourceType: 'image', Tags: tags }, { ResourceType: 'snapshot', Tags: tags }],
+      });
+      return { imageId: ImageId as string, snapshotId: account.images.get(ImageId)!.snapshotIds[0] };
+    };
+
+    test('DescribeSnapshots lists the account\'s snapshots with their tags, start time and state, filtered by tag', () => {
+      // GIVEN
+      const { snapshotId } = imaged('backup-4');
+      account.addInstance();
+
+      // WHEN
+      const listed = ec2('DescribeSnapshots', { OwnerIds: ['self'], Filters: [{ Name: 'tag:role', Values: ['backup'] }] }).Snapshots;
+
+      // THEN
+      expect(listed).toEqual([expect.objectContaining({
+        SnapshotId: snapshotId, State: 'pending', StartTime: new Date(account.now()), VolumeSize: 30, Tags: [{ Key: 'role', Value: 'backup' }],
+      })]);
+      expect(ec2('DescribeSnapshots', { OwnerIds: ['self'], Filters: [{ Name: 'tag:role', Values: ['other'] }] }).Snapshots).toEqual([]);
+      expect(errorOf(() => ec2('DescribeSnapshots', { SnapshotIds: ['snap-0000000000000000'] }))).toBe('InvalidSnapshot.NotFound');
+    });
+
+    test('a snapshot a registered image uses cannot be deleted (InvalidSnapshot.InUse)', () => {
+      // GIVEN
+      const { snapshotId } = imaged('backup-5');
+      account.advance(LATENCY.snapshotCompletion.seconds);
+
+      // WHEN / THEN
+      expect(errorOf(() => ec2('DeleteSnapshot', { SnapshotId: snapshotId }))).toBe('InvalidSnapshot.InUse');
+      expect(account.snapshots.has(snapshotId)).toBe(true);
+    });
+
+    test('deregistering an image leaves its snapshots; they can be deleted after, once', () => {
+      // GIVEN
+      const { imageId, snapshotId } = imaged('backup-6');
+
+      // WHEN
+      ec2('DeregisterImage', { ImageId: imageId });
+
+      // THEN: the image is gone, its snapshot is not.
+      expect(errorOf(() => ec2('DescribeImages', { ImageIds: [imageId] }))).toBe('InvalidAMIID.NotFound');
+      expect(ec2('DescribeSnapshots', { SnapshotIds: [snapshotId] }).Snapshots).toHaveLength(1);
+      expect(errorOf(() => ec2('DeregisterImage', { ImageId: imageId }))).toBe('InvalidAMIID.NotFound');
+      // WHEN the snapshot is deleted (still pending: allowed)
+      ec2('DeleteSnapshot', { SnapshotId: snapshotId });
+      // THEN
+      expect(account.snapshots.has(snapshotId)).toBe(false);
+      expect(errorOf(() => ec2('DeleteSnapshot', { SnapshotId: snapshotId }))).toBe('InvalidSnapshot.NotFound');
+    });
+
+    test('only the owner deregisters an image (AuthFailure for Amazon\'s public images)', () => {
+      expect(errorOf(() => ec2('DeregisterImage', { ImageId: 'ami-0a2022aaaaaaaaaaa' }))).toBe('AuthFailure');
+      expect(account.images.has('ami-0a2022aaaaaaaaaaa')).toBe(true);
+    });
+  });
 });

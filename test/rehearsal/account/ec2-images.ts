@@ -1,6 +1,15 @@
 /**
  * AMIs and EBS snapshots: CreateImage (a point-in-time snapshot of every attached volume),
- * CreateSnapshot, DescribeImages, and the limit of pending snapshots per volume.
+ * CreateSnapshot, DescribeImages, DescribeSnapshots, the limit of pending snapshots per volume,
+ * and their removal: DeregisterImage (which leaves the snapshots) and DeleteSnapshot (refused
+ * while a registered image uses the snapshot).
+ *
+ * Documents quoted:
+ * - [CI] EC2 API Reference, CreateImage.
+ * - [SNAP] EBS User Guide, "Create Amazon EBS snapshots".
+ * - [DI] EC2 API Reference, DeregisterImage; EC2 User Guide, "Deregister an Amazon EC2 AMI".
+ * - [DS] EC2 API Reference, DeleteSnapshot.
+ * - [ERR] EC2 API Reference, "Error codes for the Amazon EC2 API".
  */
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
@@ -33,8 +42,13 @@ export interface SimImage {
   readonly platformDetails: string;
 }
 
+// [CI] Name: "3-128 alphanumeric characters, parentheses (()), square brackets ([]), spaces ( ),
+// periods (.), slashes (/), dashes (-), single quotes ('), at-signs (@), or underscores(_)".
 const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
-/** EC2's limit of pending snapshots per volume. */
+/**
+ * EC2's limit of pending snapshots per volume. [SNAP]: "a limit of five pending snapshots for a
+ * single gp2, io1, or Magnetic volume", and ConcurrentSnapshotLimitExceeded beyond it.
+ */
 export const MAX_PENDING_SNAPSHOTS_PER_VOLUME = 5;
 
 function refuseAtPendingSnapshotLimit(account: SimulatedAccount, volume: SimVolume): void {
@@ -44,6 +58,10 @@ function refuseAtPendingSnapshotLimit(account: SimulatedAccount, volume: SimVolu
   }
 }
 
+/**
+ * [SNAP] "the point-in-time snapshot is created immediately, but the status of the snapshot is
+ * pending until the snapshot is complete": the snapshot records the volume's content generation now.
+ */
 function startSnapshot(account: SimulatedAccount, volume: SimVolume, tags: Record<string, string>): string {
   const snapshot: SimSnapshot = {
     snapshotId: account.newId('snap'), volumeId: volume.volumeId, startTime: account.now(), generation: volume.generation, state: 'pending', tags,
@@ -59,6 +77,7 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     if (input.ImageIds?.length) {
       images = (input.ImageIds as string[]).map(id => {
         const image = account.images.get(id);
+        // [ERR] InvalidAMIID.NotFound: "The specified AMI doesn't exist." (a deregistered one included)
         if (!image) throw ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
         return image;
       });
@@ -91,12 +110,14 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
 
   CreateImage(account, input) {
     const instance = account.instance(input.InstanceId);
+    // [CI] "Creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance that is either running or stopped."
     if (!['running', 'stopped'].includes(instance.state)) {
       throw ec2Error('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be imaged.`);
     }
     if (typeof input.Name !== 'string' || !AMI_NAME.test(input.Name)) {
       throw ec2Error('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, \'(\', \')\', \'.\', \'-\', \'/\' and \'_\'');
     }
+    // [ERR] InvalidAMIName.Duplicate: "The specified AMI name is already in use by another AMI."
     if ([...account.images.values()].some(i => i.ownerId === account.accountId && i.name === input.Name)) {
       throw ec2Error('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${[...account.images.values()].find(i => i.name === input.Name)!.imageId}`);
     }
@@ -119,9 +140,12 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     };
     account.images.set(image.imageId, image);
     account.moment(`image-requested:${image.name}`);
+    // assumption: an EBS-backed image is pending until its snapshots complete, then available (the
+    // runbook's reference: "AMI availability can take minutes to hours").
     account.after('snapshotCompletion', () => {
       if (image.state === 'pending') image.state = 'available';
     });
+    // [CI] "By default, when Amazon EC2 creates the new AMI, it reboots the instance"; NoReboot prevents it.
     if (instance.state === 'running' && !input.NoReboot) {
       instance.rebootedByCreateImage = true;
     }
@@ -134,4 +158,67 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     refuseAtPendingSnapshotLimit(account, volume);
     return { SnapshotId: startSnapshot(account, volume, {}), State: 'pending' };
   },
+
+  DescribeSnapshots(account, input) {
+    let snapshots: SimSnapshot[];
+    if (input.SnapshotIds?.length) {
+      snapshots = (input.SnapshotIds as string[]).map(id => snapshotOf(account, id));
+    } else {
+      snapshots = [...account.snapshots.values()];
+    }
+    // Every snapshot here is the account's own: `OwnerIds: ['self']` (or the account id) lists them all.
+    if (input.OwnerIds?.length && !(input.OwnerIds as string[]).some(o => o === 'self' || o === account.accountId)) snapshots = [];
+    for (const filter of input.Filters ?? []) {
+      snapshots = snapshots.filter(sn => matchesFilter(filter, { 'snapshot-id': [sn.snapshotId], 'volume-id': [sn.volumeId], 'status': [sn.state] }, sn.tags));
+    }
+    return {
+      Snapshots: snapshots.map(sn => ({
+        SnapshotId: sn.snapshotId,
+        VolumeId: sn.volumeId,
+        VolumeSize: account.volumes.get(sn.volumeId)?.sizeGiB,
+        State: sn.state,
+        StartTime: new Date(sn.startTime),
+        OwnerId: account.accountId,
+        Tags: tagList(sn.tags),
+      })),
+    };
+  },
+
+  DeregisterImage(account, input) {
+    const image = account.images.get(input.ImageId);
+    if (!image) throw ec2Error('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
+    // [ERR] AuthFailure: "trying to use an AMI for which you do not have permissions"; only the
+    // owner deregisters an image (assumption: the code EC2 returns for another account's image).
+    if (image.ownerId !== account.accountId) throw ec2Error('AuthFailure', `Not authorized for image:${image.imageId}`);
+    // [DI] DeleteAssociatedSnapshots deletes the snapshots too, with rules of its own (a snapshot
+    // of several images stays); the workflow does not use it, so it is not modelled.
+    if (input.DeleteAssociatedSnapshots) throw new Error('The simulated account does not model DeregisterImage DeleteAssociatedSnapshots.');
+    // [DI] "By default, deregistering an AMI also has no effect on any snapshots that were created
+    // during the AMI creation process": the image goes, its snapshots stay (and keep costing).
+    account.images.delete(image.imageId);
+    account.moment(`image-deregistered:${image.name}`);
+    return { Return: true };
+  },
+
+  DeleteSnapshot(account, input) {
+    const snapshot = snapshotOf(account, input.SnapshotId);
+    // [DS] "You cannot delete a snapshot of the root device of an EBS volume used by a registered
+    // AMI. You must first deregister the AMI before you can delete the snapshot." [ERR]
+    // InvalidSnapshot.InUse: the snapshot is in use. (Any snapshot an image maps, not only the root's:
+    // assumption, the stricter reading; the workflow's images map only the root.)
+    const user = [...account.images.values()].find(i => i.snapshotIds.includes(snapshot.snapshotId));
+    if (user) throw ec2Error('InvalidSnapshot.InUse', `The snapshot ${snapshot.snapshotId} is currently in use by ${user.imageId}`);
+    // A pending snapshot may be deleted: "You can delete EBS snapshots while they're in progress"
+    // (AWS re:Post knowledge center, "ebs-snapshot-stuck").
+    account.snapshots.delete(snapshot.snapshotId);
+    account.moment(`snapshot-deleted:${snapshot.snapshotId}`);
+    return {};
+  },
 };
+
+function snapshotOf(account: SimulatedAccount, snapshotId: string): SimSnapshot {
+  const snapshot = account.snapshots.get(snapshotId);
+  // [ERR] InvalidSnapshot.NotFound: "The specified snapshot does not exist."
+  if (!snapshot) throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`);
+  return snapshot;
+}

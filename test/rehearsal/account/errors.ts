@@ -6,6 +6,7 @@ import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { KMSServiceException } from '@aws-sdk/client-kms';
+import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import type { Service } from './account';
 
@@ -17,6 +18,7 @@ export function awsError(service: Service, code: string, message: string, fault:
     case 'autoscaling': return new AutoScalingServiceException(options);
     case 'dynamodb': return new DynamoDBServiceException(options);
     case 'kms': return new KMSServiceException(options);
+    case 'states': return new SFNServiceException(options);
   }
 }
 
@@ -37,6 +39,7 @@ export const THROTTLING_CODES: Record<Service, string> = {
   autoscaling: 'Throttling',
   dynamodb: 'ProvisionedThroughputExceededException',
   kms: 'ThrottlingException',
+  states: 'ThrottlingException',
 };
 
 /** An access-denied error code per service (a hard failure nobody retries). */
@@ -46,4 +49,5 @@ export const ACCESS_DENIED_CODES: Record<Service, string> = {
   autoscaling: 'AccessDenied',
   dynamodb: 'AccessDeniedException',
   kms: 'AccessDeniedException',
+  states: 'AccessDeniedException',
 };

@@ -12,3 +12,4 @@ export type { SimCommand } from './ssm-commands';
 export type { SimParameter } from './ssm-parameters';
 export type { SimAsgGroup, SimAsgMember } from './auto-scaling';
 export type { SimKey } from './kms';
+export type { SimExecution } from './step-functions';

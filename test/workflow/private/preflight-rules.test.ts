@@ -80,6 +80,15 @@ describe('planReset: the plan', () => {
     });
   });
 
+  test('with a backup image retention, the plan says the backup goes that many days after a success and stays after a failure', () => {
+    // WHEN
+    const result = plan({ method: 'offline' }, facts(), { ...CONFIG, backupImageRetentionDays: 14 });
+
+    // THEN
+    expect(result.consequences[1]).toMatch(
+      /backup image ResetAccess-Pre-Script-Backup_\S+ is created before the volume is touched; if the reset succeeds it is deregistered \(and its snapshots deleted\) 14 days later, otherwise it is kept until you delete it\./);
+  });
+
   test('a stopped instance stays stopped', () => {
     // WHEN
     const result = plan({}, facts({ state: 'stopped' }));
