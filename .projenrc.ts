@@ -1,6 +1,31 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
+ * What the npm package ships: an allowlist, so that nothing else lands in it (build-tools/, docs/,
+ * a cdk.out/ left by `cdk synth`). The compiled library without what only the Lambda handlers use
+ * (assets/ holds their bundles, SDK clients included; lib/ copies would import SDK packages that
+ * are not dependencies), the Lambda and CLI bundles, the jsii assembly, the API reference and the
+ * changelog; npm adds package.json, README.md and LICENSE itself. test/package/pack.test.ts checks
+ * the packed list: every file reachable from lib/index.js ships, nothing else from lib/ does.
+ */
+const packageFiles = [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  '!lib/**/*.lambda.*',
+  // The steps' decisions and clients: only the handlers import them, from their bundles...
+  '!lib/workflow/private/*',
+  '!lib/permissions/session-preferences.*',
+  // ...except the contracts, policies and definition the constructs build the workflow from.
+  'lib/workflow/private/contracts.*',
+  'lib/workflow/private/policies.*',
+  'lib/workflow/private/state-machine-definition.*',
+  'assets/',
+  '.jsii',
+  'API.md',
+  'CHANGELOG.md',
+];
+
+/**
  * The newest Node.js runtime that aws-cdk-lib 2.276 knows. Pinned (rather than
  * the default "latest in the deployment Region") so that synthesized templates
  * and snapshots do not change with the machine that synthesizes them, and so
@@ -30,6 +55,8 @@ const cliDeps = [
   'commander@^14',
   'ora@^9',
   '@aws-sdk/client-sfn@^3',
+  // The SDK's own reader of ~/.aws/config and credentials (the copy its clients use): which profiles exist.
+  '@smithy/core@^3',
 ];
 
 const testDeps = [
@@ -39,6 +66,10 @@ const testDeps = [
   'asl-validator@^4.0.0',
   'aws-local-stepfunctions@^3.0.0',
   'aws-cdk@^2.1148.0',
+  // The offline script's tests parse offline-password-fix.ps1 (tree-sitter's PowerShell grammar, compiled
+  // to WebAssembly: no PowerShell, no native build) and run its control flow in the simulated helper.
+  'web-tree-sitter@^0.26.8',
+  'tree-sitter-powershell@^0.26.4',
 ];
 
 /**
@@ -98,7 +129,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   // The offline-fix PowerShell script is a .ps1 file in src/, inlined into its handler as text.
-  bundlerOptions: { loaders: { ps1: 'text' } },
+  // The test task builds the bundles (below), once per build: not pre-compile too (jsii needs no bundle).
+  bundlerOptions: { loaders: { ps1: 'text' }, runBundleTask: javascript.RunBundleTask.MANUAL },
 
   jestOptions: {
     // `--ci`: a changed snapshot fails instead of being silently rewritten.
@@ -106,7 +138,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // A run that finds no test is a broken run, not a green one.
     passWithNoTests: false,
     jestConfig: {
-      setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts'],
+      setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts', '<rootDir>/test/setup/quiet-sdk.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
       testTimeout: 60_000,
       // Jest's default is cores - 1: a single worker on the 2-core machines CI runs on.
@@ -117,13 +149,26 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   tsconfigDev: { include: ['../sample/**/*.ts'] },
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'sample', 'build-tools', 'cli', '.projenrc.ts'] },
+  // Lint reports, it does not rewrite: a build never changes the files it checks (`npx projen eslint --fix` does).
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'sample', 'build-tools', 'cli', '.projenrc.ts'],
+    commandOptions: { fix: false },
+  },
+
+  // Stack traces name lib/*.js, which ships, instead of src/*.ts, which does not (and lib/ is half the size).
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
+
+  npmignoreEnabled: false,
 
   gitignore: ['cdk.out/', '.tmp/', '*.d.ts.map'],
 });
-project.addPackageIgnore('/sample/');
-project.addPackageIgnore('/cdk.json');
-project.addPackageIgnore('/.ci/');
+project.package.addField('files', packageFiles);
+// jsii-pacmak writes a .npmignore when there is none (to exclude dist/): the files allowlist already does.
+for (const task of project.tasks.all.filter(t => t.name.startsWith('package:'))) {
+  const [step] = task.steps;
+  if (step?.execArgs?.[0] === 'jsii-pacmak' && task.steps.length === 1) task.reset([...step.execArgs, '--no-npmignore'].join(' '));
+}
 
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
@@ -180,13 +225,23 @@ const cliBundle = project.bundler.addBundle('cli/cdk-ec2-reset-access.ts', {
   watchTask: false,
 });
 project.addBins({ 'cdk-ec2-reset-access': cliBundle.outfile });
-project.addPackageIgnore('/cli/');
 
-// Bundles are gitignored: build them before the tests so a clean clone passes.
+// Bundles are gitignored: build them before the tests so a clean clone passes (the only bundling of a
+// build). A package made without the tests (`projen package` after `compile`) bundles first.
+project.tasks.tryFind('package')!.prependSpawn(project.bundler.bundleTask, {
+  condition: 'node -e "process.exit(require(\'fs\').existsSync(\'assets\') ? 1 : 0)"',
+});
 // Type-check test/ (ts-jest runs with isolatedModules and jsii compiles only src/).
 const testTask = project.tasks.tryFind('test')!;
+// The package test packs lib/ and rosetta reads .jsii: compile first unless .jsii is newer than every
+// source file (a no-op in a build, which has just compiled), so `projen test` also works on a fresh clone.
+const compileIfStale = project.addTask('compile:if-stale', {
+  description: 'Compile with jsii unless .jsii is newer than every source file',
+  exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word',
+});
 testTask.prependExec('tsc --noEmit -p cli/tsconfig.json');
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+testTask.prependSpawn(compileIfStale);
 testTask.prependSpawn(project.bundler.bundleTask);
 
 // Examples in every language: the @example docstrings (and README snippets) are compiled by
@@ -197,8 +252,8 @@ project.addGitIgnore('/.jsii.tabl.json');
 const rosettaExtract = project.addTask('rosetta:extract', {
   description: 'Compile every example (README and @example) with jsii-rosetta in strict mode',
   steps: [
-    // Rosetta reads the assembly: compile first unless .jsii is newer than every source file.
-    { exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word' },
+    // Rosetta reads the assembly.
+    { spawn: compileIfStale.name },
     { exec: 'jsii-rosetta extract --strict' },
   ],
 });
@@ -217,10 +272,16 @@ testTask.spawn(rosettaCheck);
  * A generated document: `docs:<name>` writes it with `script`, and `docs:<name>:check` (spawned by
  * the test task) runs `script --check`, which fails when the committed document is stale.
  */
-function addGeneratedDocument(name: string, script: string, o: { write: string; stale: string }): void {
-  project.addTask(`docs:${name}`, { description: o.write, exec: script });
-  testTask.spawn(project.addTask(`docs:${name}:check`, { description: `Fail when ${o.stale} stale`, exec: `${script} --check` }));
+function addGeneratedDocument(name: string, script: string, o: { write: string; stale: string; env?: Record<string, string> }): void {
+  project.addTask(`docs:${name}`, { description: o.write, exec: script, env: o.env });
+  testTask.spawn(project.addTask(`docs:${name}:check`, { description: `Fail when ${o.stale} stale`, exec: `${script} --check`, env: o.env }));
 }
+
+/**
+ * On Node.js 20 the AWS SDK warns, once per process, that its releases after January 2027 need
+ * Node.js 22: expected in the tasks that run SDK clients in-process against the simulated account.
+ */
+const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 // docs/architecture.svg is drawn from docs/architecture.dot (Graphviz in WebAssembly, offline).
 addGeneratedDocument('architecture', 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts', {
@@ -233,6 +294,7 @@ addGeneratedDocument('architecture', 'ts-node --transpile-only -P build-tools/ts
 addGeneratedDocument('cli-sessions', 'ts-node --transpile-only build-tools/capture-cli-sessions.ts', {
   write: 'Capture the CLI sessions of docs/operating.md and the README from the rehearsal',
   stale: 'the CLI sessions in docs/operating.md or the README are',
+  env: quietSdk,
 });
 
 // Integration tests for a real account: projen discovers test/*.integ.ts and makes
@@ -273,7 +335,6 @@ for (const file of ['*.metadata.json', 'performance-counters.json', 'validation-
 
 // The rehearsal (test/rehearsal/): one modelled offline reset as a timeline and an SVG Gantt chart,
 // and the figures it yields. Both run the real step handlers against the simulated account.
-const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 project.addTask('rehearse', {
   description: 'Rehearse one offline reset against the simulated account: print its timeline, write docs/rehearsal-timeline.svg',
   env: quietSdk,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { AwsClients, AwsOptions, CliEnvironment, SpinnerLike } from './environment';
 import { runCli } from './program';
 
@@ -13,6 +14,14 @@ import { runCli } from './program';
  * credential chain, the terminal, the clock, Ctrl-C) into {@link runCli}. esbuild bundles this
  * file and its libraries into one file of the npm package.
  */
+
+/**
+ * On Node.js 20 the SDK prints a 9-line warning that its future releases will need Node.js 22, once
+ * per process, when the first client is built. It is about this tool's runtime, not the operator's
+ * command, and it would sit in the middle of every run's output (and of `2>&1` logs). The SDK's own
+ * switch turns it off, unless the operator set it. docs/compatibility.md says what Node 20 means.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
   // ora is ESM-only: a dynamic import, which esbuild inlines into the bundle.
@@ -41,6 +50,10 @@ async function main(): Promise<void> {
       return () => process.off('SIGINT', listener);
     },
     randomSuffix: () => randomBytes(3).toString('hex'),
+    profileNames: async () => {
+      const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+      return [...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)])];
+    },
   };
   process.exitCode = await runCli(process.argv.slice(2), env, packageVersion());
 }

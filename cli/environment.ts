@@ -51,4 +51,9 @@ export interface CliEnvironment {
   onInterrupt(listener: () => void): () => void;
   /** A few random characters that keep execution names unique. */
   randomSuffix(): string;
+  /**
+   * The profiles of the shared config and credentials files, to tell a `--profile` that does not
+   * exist from one that gave no credentials. Absent: the CLI does not tell them apart.
+   */
+  profileNames?(): Promise<string[]>;
 }

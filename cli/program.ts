@@ -1,11 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PasswordOptions, passwordCommand } from './commands/password';
 import { resetCommand, ResetOptions } from './commands/reset';
-import { BIN, CommandResult, DEFAULT_STATE_MACHINE_PARAMETER, GlobalOptions } from './commands/shared';
+import { CommandResult, GlobalOptions } from './commands/shared';
 import { statusCommand, StatusOptions } from './commands/status';
 import { adviceFor } from './core/advice';
 import { CliError, toCliError } from './core/errors';
 import { EXIT_CODES } from './core/exit-codes';
+import { BIN, DEFAULT_STATE_MACHINE_PARAMETER } from './core/hints';
 import type { CliEnvironment } from './environment';
 // The workflow's own list, so a new acknowledgement reaches --ack without a second edit.
 import { ACKNOWLEDGEMENTS } from '../src/workflow/private/request';
@@ -18,13 +19,14 @@ Exit codes:
   3    AWS access: no credentials, no Region, access denied, no reset state machine
   4    not found or not yet there: instance, execution, password data, password parameter
   5    the key file cannot be read or does not decrypt the password
+  6    AWS could not be reached: network, Region name, proxy or firewall
   10   another AWS error
   130  Ctrl-C while watching: detached, the reset goes on (resume with: ${BIN} status <execution-arn>)`;
 
 /** Adds the options every command takes. */
 function withCommonOptions(command: Command): Command {
   return command
-    .option('--region <region>', 'AWS Region (default: AWS_REGION, or the profile\'s)')
+    .addOption(new Option('--region <region>', 'AWS Region (default: AWS_REGION, or the profile\'s)').argParser(regionName))
     .option('--profile <profile>', 'AWS profile from the shared config (default: the SDK\'s credential chain)')
     .option('--state-machine-arn <arn>', 'the reset state machine (default: read from the SSM parameter below)')
     .option('--state-machine-parameter <name>', 'SSM parameter holding the state machine ARN', DEFAULT_STATE_MACHINE_PARAMETER)
@@ -33,6 +35,18 @@ function withCommonOptions(command: Command): Command {
 
 const pollOption = () => new Option('--poll-seconds <seconds>', 'seconds between two reads of the execution history')
   .default(5).argParser(positiveNumber).hideHelp();
+
+/**
+ * A Region name's shape, as every partition writes them (`eu-west-1`, `us-gov-west-1`,
+ * `cn-north-1`, `eusc-de-east-1`): letters and dashes, then a number. Checked here so that a typo
+ * is an invalid command line, not an AWS error; whether the Region exists, its endpoint tells.
+ */
+const REGION_NAME = /^[a-z]{2,4}(-[a-z]+){1,2}-\d{1,2}$/;
+
+function regionName(value: string): string {
+  if (!REGION_NAME.test(value)) throw new InvalidArgumentError(`"${value}" is not an AWS Region name (e.g. eu-west-1, us-east-1).`);
+  return value;
+}
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -50,7 +64,11 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
   let json = argv.includes('--json');
   const run = <O extends GlobalOptions>(action: (arg: string, options: O) => Promise<CommandResult>) => async (arg: string, options: O) => {
     json = options.json === true;
-    result = await action(arg, options);
+    try {
+      result = await action(arg, options);
+    } catch (err) {
+      throw await withProfileNamed(env, options, toCliError(err));
+    }
   };
 
   const program = new Command()
@@ -106,10 +124,12 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_CODES.ok;
-      // Commander has already printed the message and the usage.
-      if (json) env.stdout.write(`${JSON.stringify({ error: { name: 'InvalidArguments', message: err.message } }, null, 2)}\n`);
-      return EXIT_CODES.usage;
+      // --help, --version and `help`: exit code 0. No command at all: help on stderr, exit code 1 from commander.
+      if (err.exitCode === 0) return EXIT_CODES.ok;
+      // Commander has already printed the message and the usage on stderr.
+      const error = new CliError('InvalidArguments', err.code === 'commander.help' ? 'No command given.' : err.message.replace(/^error: /, ''));
+      if (json) writeJsonError(env, error);
+      return error.exitCode;
     }
     return reportError(env, json, toCliError(err));
   }
@@ -118,10 +138,34 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
   return result.exitCode;
 }
 
+/**
+ * The SDK says only "Could not load credentials from any providers", whether `--profile` names a
+ * profile that does not exist or one whose login expired: the shared config files tell which.
+ */
+async function withProfileNamed(env: CliEnvironment, options: GlobalOptions, error: CliError): Promise<CliError> {
+  const profile = options.profile;
+  if (error.name !== 'NoCredentials' || !profile || !env.profileNames) return error;
+  let names: string[];
+  try {
+    names = await env.profileNames();
+  } catch {
+    return error;
+  }
+  if (names.includes(profile)) return new CliError('NoCredentials', `The profile "${profile}" gave no credentials: ${error.message}`);
+  const known = names.length > 0 ? `; the profiles there are ${names.join(', ')}` : '; there is no profile at all';
+  return new CliError('ProfileNotFound', `There is no profile "${profile}" in the shared config or credentials file${known}.`);
+}
+
+/** `{ error: { name, message, meaning, action } }`, the document of every error that is not a workflow's. */
+function writeJsonError(env: CliEnvironment, error: CliError): void {
+  const advice = adviceFor(error.name);
+  env.stdout.write(`${JSON.stringify({ error: { name: error.name, message: error.message, meaning: advice.meaning, action: advice.action } }, null, 2)}\n`);
+}
+
 function reportError(env: CliEnvironment, json: boolean, error: CliError): number {
   const advice = adviceFor(error.name);
   if (json) {
-    env.stdout.write(`${JSON.stringify({ error: { name: error.name, message: error.message, meaning: advice.meaning, action: advice.action } }, null, 2)}\n`);
+    writeJsonError(env, error);
   } else {
     env.stderr.write(`✖ ${error.name}: ${error.message}\n`);
     if (advice.meaning !== error.message) env.stderr.write(`  ${advice.meaning}\n`);

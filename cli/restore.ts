@@ -4,6 +4,7 @@ import {
 import { adviceFor } from './core/advice';
 import { toCliError } from './core/errors';
 import { formatDuration } from './core/format';
+import { awsFlags, shellQuote } from './core/hints';
 import { ExecutionStatus, Failure, ProgressTracker, RESTORE_INCOMPLETE } from './core/history';
 import { parseJsonObject } from './core/json';
 import { RESTORE_STEPS } from './core/steps';
@@ -64,6 +65,8 @@ export interface FollowRestoreOptions {
   readonly json: boolean;
   /** How long to wait for the restore to appear after the reset ended. */
   readonly appearsWithinMs?: number;
+  /** The operator's `--profile`, repeated in the AWS CLI commands the CLI suggests. */
+  readonly profile?: string;
 }
 
 /**
@@ -113,7 +116,7 @@ export async function followRestore(
           followed: false,
           reason: 'Detached',
           stateMachineArn,
-          note: `Stopped waiting for the restore. ${howToCheck(stateMachineArn, resetArn)}`,
+          note: `Stopped waiting for the restore. ${howToCheck(stateMachineArn, resetArn, options.profile)}`,
         };
       }
     }
@@ -128,7 +131,7 @@ export async function followRestore(
       followed: false,
       reason: 'NotFound',
       stateMachineArn,
-      note: `No execution of the restore state machine names this reset${waited}. ${howToCheck(stateMachineArn, resetArn)}`,
+      note: `No execution of the restore state machine names this reset${waited}. ${howToCheck(stateMachineArn, resetArn, options.profile)}`,
     };
   }
 
@@ -182,27 +185,25 @@ function notFollowed(err: unknown, what: string, stateMachineArn?: string): Rest
   };
 }
 
-function howToCheck(stateMachineArn: string, resetArn: string): string {
-  return `Check by hand: aws stepfunctions list-executions --region ${regionOf(stateMachineArn)} --state-machine-arn ${stateMachineArn} ` +
+function howToCheck(stateMachineArn: string, resetArn: string, profile: string | undefined): string {
+  return `Check by hand: aws stepfunctions list-executions${inRegionOf(stateMachineArn, profile)} --state-machine-arn ${stateMachineArn} ` +
     `(the restore's input names ${resetArn}); if none, look at the restore rule's dead-letter queue.`;
 }
 
-function regionOf(arn: string): string {
-  return arn.split(':')[3] ?? '';
-}
-
-/** `'…'` for a POSIX shell. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, '\'\\\'\'')}'`;
+/** `--region` of the ARN (where the state machine is) and the operator's `--profile`. */
+function inRegionOf(arn: string, profile: string | undefined): string {
+  return awsFlags({ region: arn.split(':')[3] ?? '', profile });
 }
 
 /** The command that runs the restore again with the same input. */
-export function rerunCommand(stateMachineArn: string, input: string): string {
-  return `aws stepfunctions start-execution --region ${regionOf(stateMachineArn)} --state-machine-arn ${stateMachineArn} --input ${shellQuote(input)}`;
+export function rerunCommand(stateMachineArn: string, input: string, profile?: string): string {
+  return `aws stepfunctions start-execution${inRegionOf(stateMachineArn, profile)} --state-machine-arn ${stateMachineArn} --input ${shellQuote(input)}`;
 }
 
 /** What the operator reads about the restore (stdout), and the `restore` field of the `--json` document. */
-export function restoreOutcome(report: RestoreReport, resume: string, now: Date): { lines: string[]; document: Record<string, unknown> } {
+export function restoreOutcome(
+  report: RestoreReport, resume: string, now: Date, profile?: string,
+): { lines: string[]; document: Record<string, unknown> } {
   if (!report.followed) {
     return {
       lines: [`Could not follow the restore: ${report.note}`],
@@ -240,7 +241,7 @@ export function restoreOutcome(report: RestoreReport, resume: string, now: Date)
   const failure = execution.error ? { error: execution.error, cause: execution.cause } : tracker.failure ?? { error: status };
   const verb = { FAILED: 'failed', TIMED_OUT: 'timed out', ABORTED: 'was stopped' }[status as string] ?? status.toLowerCase();
   const advice = status === 'FAILED' ? adviceFor(failure.error) : undefined;
-  const rerun = rerunCommand(report.stateMachineArn, execution.input ?? '{}');
+  const rerun = rerunCommand(report.stateMachineArn, execution.input ?? '{}', profile);
   return {
     lines: [
       `✖ The restore ${verb} after ${elapsed}: the instance may not be as it was.`,

@@ -1,9 +1,12 @@
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RescueVpc, RescueVpcProps } from './network';
 import { ResetNotifications, ResetNotificationsOptions } from './operations';
 import { SessionManagerEncryption, SessionManagerEncryptionProps } from './permissions';
+import { sharedEnvironment } from './private/environments';
+import { InvalidPropsError } from './private/invalid-props';
 import { PasswordRetention, PasswordRetentionProps, ResetWorkflow, ResetWorkflowOptions } from './workflow';
 
 /**
@@ -13,7 +16,7 @@ import { PasswordRetention, PasswordRetentionProps, ResetWorkflow, ResetWorkflow
 export const DEFAULT_STATE_MACHINE_ARN_PARAMETER = '/cdk-ec2-reset-access/state-machine-arn';
 
 /**
- * Properties of {@link ResetAccess}: the reset workflow's options plus the parts it composes.
+ * Properties of [`ResetAccess`](#cdk-ec2-reset-access.ResetAccess): the reset workflow's options plus the parts it composes.
  */
 export interface ResetAccessProps extends ResetWorkflowOptions {
   /**
@@ -65,7 +68,15 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
   readonly notifications?: ResetNotificationsOptions;
 
   /**
-   * Name of the SSM parameter the state machine's ARN is written to.
+   * Name of the SSM parameter the state machine's ARN is written to. Tools find the workflow
+   * through it: the operator CLI (`--state-machine-parameter <name>` when it is not the default),
+   * scripts, and `grantStartReset`, which grants reading it.
+   *
+   * A parameter name exists once per account and Region, so a second `ResetAccess` deployed to the
+   * same account and Region needs a name of its own. Synthesis fails when two `ResetAccess` of
+   * one app use the same name in one stack, or in stacks whose account and Region are known and
+   * equal; it warns when either stack is environment-agnostic (the account and Region are only
+   * known at deploy time).
    *
    * @default '/cdk-ec2-reset-access/state-machine-arn'
    */
@@ -122,6 +133,12 @@ export class ResetAccess extends Construct {
   /** The notification topic, the status-change rule and the alarms. */
   public readonly notifications: ResetNotifications;
 
+  /**
+   * The parameter name as given (the parameter's own `parameterName` is a CloudFormation reference);
+   * set once the parameter exists, so a ResetAccess whose constructor threw never counts as a rival.
+   */
+  private arnParameterName?: string;
+
   constructor(scope: Construct, id: string, props: ResetAccessProps = {}) {
     super(scope, id);
     if (props.rescueVpc && props.rescueVpcProps) {
@@ -147,11 +164,38 @@ export class ResetAccess extends Construct {
       workflow: this.workflow,
     });
 
+    const parameterName = props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER;
+    this.checkParameterNameIsFree(parameterName);
+    this.arnParameterName = parameterName;
     this.stateMachineArnParameter = new ssm.StringParameter(this, 'StateMachineArn', {
-      parameterName: props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER,
+      parameterName,
       stringValue: this.workflow.stateMachine.stateMachineArn,
       description: 'ARN of the cdk-ec2-reset-access reset state machine',
     });
+  }
+
+  /**
+   * Two `ResetAccess` writing one parameter name in one account and Region: the second deployment
+   * fails (two stacks), or CloudFormation rejects the template (one stack). Found here, at synth,
+   * across the whole app; a stack without a known account and Region can only be warned about.
+   */
+  private checkParameterNameIsFree(name: string): void {
+    if (Token.isUnresolved(name)) return;
+    for (const other of this.node.root.node.findAll()) {
+      if (other === this || !(other instanceof ResetAccess) || other.arnParameterName !== name) continue;
+      const environment = sharedEnvironment(this, other);
+      const change = 'Give one of them another `stateMachineArnParameterName` (the CLI then takes --state-machine-parameter <name>).';
+      if (environment === 'same') {
+        throw new InvalidPropsError('StateMachineArnParameterCollision',
+          `ResetAccess: ${other.node.path} already writes the SSM parameter ${name} in this account and Region, ` +
+          `and a parameter name exists once per account and Region. ${change}`);
+      }
+      if (environment === 'unknown') {
+        Annotations.of(this).addWarningV2('cdk-ec2-reset-access:stateMachineArnParameterCollision',
+          `${other.node.path} also writes the SSM parameter ${name}; deployed to the same account and Region, ` +
+          `the second deployment fails. ${change}`);
+      }
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RescueVpc, ResetAccess } from '../src';
 import { awsSolutionsFindingsFor } from './helpers/nag';
@@ -77,6 +77,58 @@ describe('ResetAccess', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/cdk-ec2-reset-access/state-machine-arn',
       Value: { Ref: stack.getLogicalId(access.workflow.stateMachine.node.defaultChild as any) },
+    });
+  });
+
+  describe('the state machine ARN parameter exists once per account and Region', () => {
+    const collision = expect.objectContaining({ name: 'StateMachineArnParameterCollision' });
+
+    test('two in one stack are refused at synth, naming the first and the prop that separates them', () => {
+      // GIVEN
+      new ResetAccess(stack, 'First');
+
+      // THEN
+      expect(() => new ResetAccess(stack, 'Second')).toThrow(collision);
+      expect(() => new ResetAccess(stack, 'Third')).toThrow(
+        /TestStack\/First already writes the SSM parameter \/cdk-ec2-reset-access\/state-machine-arn .*another `stateMachineArnParameterName`/);
+    });
+
+    test('two in stacks of one app deployed to the same account and Region are refused too', () => {
+      // GIVEN
+      const app = stack.node.root as App;
+      new ResetAccess(stack, 'ResetAccess');
+      const other = new Stack(app, 'OtherStack', { env: ENV });
+
+      // THEN
+      expect(() => new ResetAccess(other, 'ResetAccess')).toThrow(collision);
+    });
+
+    test('another parameter name, another Region or another account is no collision', () => {
+      // GIVEN
+      const app = stack.node.root as App;
+      new ResetAccess(stack, 'ResetAccess');
+
+      // WHEN
+      new ResetAccess(stack, 'Second', { stateMachineArnParameterName: '/team-b/state-machine-arn' });
+      new ResetAccess(new Stack(app, 'OtherRegion', { env: { ...ENV, region: 'eu-west-1' } }), 'ResetAccess');
+      new ResetAccess(new Stack(app, 'OtherAccount', { env: { ...ENV, account: '210987654321' } }), 'ResetAccess');
+
+      // THEN
+      Template.fromStack(stack).resourcePropertiesCountIs('AWS::SSM::Parameter', { Name: '/team-b/state-machine-arn' }, 1);
+    });
+
+    test('an environment-agnostic stack gets a warning: its account and Region are only known at deploy time', () => {
+      // GIVEN
+      const app = new App();
+      new ResetAccess(new Stack(app, 'First'), 'ResetAccess');
+      const second = new Stack(app, 'Second');
+
+      // WHEN
+      new ResetAccess(second, 'ResetAccess');
+
+      // THEN
+      Annotations.fromStack(second).hasWarning('/Second/ResetAccess',
+        Match.stringLikeRegexp('First/ResetAccess also writes the SSM parameter /cdk-ec2-reset-access/state-machine-arn'));
     });
   });
 

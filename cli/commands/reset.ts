@@ -2,10 +2,11 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Acknowledgement, RequestedMethod, ResetRequest } from '../../src/workflow/private/contracts';
 import { CliError, toCliError } from '../core/errors';
 import { EXIT_CODES } from '../core/exit-codes';
+import { resumeCommand } from '../core/hints';
 import type { CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
-  BIN, checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resolveStateMachineArn, withRestore, writeLines,
+  checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resolveStateMachineArn, withRestore, writeLines,
 } from './shared';
 
 export interface ResetOptions extends GlobalOptions {
@@ -49,7 +50,7 @@ export async function resetCommand(env: CliEnvironment, instanceIdArg: string, o
     if (options.wait && !options.dryRun) env.stderr.write('Ctrl-C stops watching; the reset goes on.\n');
   }
   if (!options.wait) {
-    if (!options.json) writeLines(env, [executionArn, `Watch it:  ${BIN} status ${executionArn}`]);
+    if (!options.json) writeLines(env, [executionArn, `Watch it:  ${resumeCommand(options, executionArn)}`]);
     return { exitCode: EXIT_CODES.ok, document: { executionArn, executionName: name, instanceId, status: 'RUNNING', request } };
   }
   try {

@@ -5,6 +5,7 @@ import { adviceFor } from '../core/advice';
 import { CliError, toCliError } from '../core/errors';
 import { EXIT_CODES, ExitCode } from '../core/exit-codes';
 import { failureLines, formatDuration, nextSteps, planLines, ResetOutput } from '../core/format';
+import { cliCommand, Connection, resumeCommand } from '../core/hints';
 import type { ExecutionStatus, ProgressTracker } from '../core/history';
 import { parseJsonObject } from '../core/json';
 import type { AwsClients, CliEnvironment } from '../environment';
@@ -12,17 +13,8 @@ import { PlainRenderer, ProgressRenderer, SilentRenderer, TerminalRenderer } fro
 import { followRestore, restoreMachineRestores, restoreOutcome } from '../restore';
 import type { WatchResult } from '../watch';
 
-/** The name of the command, as operators type it (used in the hints the CLI prints). */
-export const BIN = 'cdk-ec2-reset-access';
-
-/** Where ResetAccess publishes the state machine's ARN (`DEFAULT_STATE_MACHINE_ARN_PARAMETER`). */
-export const DEFAULT_STATE_MACHINE_PARAMETER = '/cdk-ec2-reset-access/state-machine-arn';
-
 /** Options every command takes. */
-export interface GlobalOptions {
-  readonly region?: string;
-  readonly profile?: string;
-  readonly stateMachineArn?: string;
+export interface GlobalOptions extends Connection {
   readonly stateMachineParameter: string;
   readonly json: boolean;
 }
@@ -34,7 +26,7 @@ export interface CommandResult {
 }
 
 const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:execution:[^:]+:[^:]+$/;
 
 export function checkInstanceId(value: string): string {
   if (!INSTANCE_ID.test(value)) {
@@ -43,8 +35,18 @@ export function checkInstanceId(value: string): string {
   return value;
 }
 
-export function isExecutionArn(value: string): boolean {
-  return EXECUTION_ARN.test(value);
+/**
+ * The Region of an execution ARN (`arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`);
+ * anything else that starts like an ARN is an invalid argument that says what an execution ARN looks like.
+ */
+export function executionArnRegion(value: string): string {
+  const match = EXECUTION_ARN.exec(value);
+  if (!match) {
+    const kind = /^arn:[^:]*:states:[^:]*:[^:]*:stateMachine:/.test(value) ? ' (that is a state machine\'s ARN)' : '';
+    throw new CliError('InvalidArguments', `"${value}" is not an execution ARN${kind}: give ` +
+      'arn:aws:states:<region>:<account>:execution:<state machine>:<execution name>, or an instance id for its latest reset.');
+  }
+  return match[1];
 }
 
 /** `i-0123456789abcdef0-20260501T031500Z-k3v9` (a dry run: `…-preflight-…`); what `status <instance-id>` looks for. */
@@ -111,7 +113,7 @@ export function reportExecution(env: CliEnvironment, options: GlobalOptions, wat
   const started = execution.startDate ?? tracker.startedAt;
   const stopped = execution.stopDate ?? tracker.endedAt;
   const elapsed = started ? formatDuration((stopped ?? env.now()).getTime() - started.getTime()) : '?';
-  const resume = `${BIN} status ${executionArn}`;
+  const resume = resumeCommand(options, executionArn);
   const base = {
     executionArn,
     executionName: execution.name,
@@ -140,12 +142,13 @@ export function reportExecution(env: CliEnvironment, options: GlobalOptions, wat
       const plan = output as ResetPlan;
       if (!options.json) {
         writeLines(env, [`Plan for ${instanceId} (dry run: nothing was changed):`, ...planLines(plan), '',
-          `Run it:  ${BIN} reset ${instanceId} --method ${plan.method}${plan.passwordEnabledAmi ? ' --password-enabled-ami' : ''}`]);
+          `Run it:  ${cliCommand(options, `reset ${instanceId} --method ${plan.method}${plan.passwordEnabledAmi ? ' --password-enabled-ami' : ''}`,
+            { findsWorkflow: true })}`]);
       }
       return { exitCode: EXIT_CODES.ok, document: { ...base, plan } };
     }
     const result = output as ResetOutput;
-    const next = nextSteps(result);
+    const next = nextSteps(result, options);
     if (!options.json) writeLines(env, [`✔ Reset of ${instanceId} succeeded in ${elapsed} (${result.method}).`, 'Next:', ...next.map(l => `  ${l}`)]);
     return { exitCode: EXIT_CODES.ok, document: { ...base, output: result, next } };
   }
@@ -182,8 +185,8 @@ export async function withRestore(
   const failure = execution.error ? { error: execution.error, cause: execution.cause } : tracker.failure;
   if (watched.detached || !restoreMachineRestores(status, tracker, executionInput(execution).dryRun === true, failure)) return result;
   const report = await followRestore(env, clients.sfn, execution, createRenderer(env, options.json),
-    { follow: watch.follow, pollMs: watch.pollMs, json: options.json });
-  const outcome = restoreOutcome(report, `${BIN} status ${execution.executionArn ?? ''}`, env.now());
+    { follow: watch.follow, pollMs: watch.pollMs, json: options.json, profile: options.profile });
+  const outcome = restoreOutcome(report, resumeCommand(options, execution.executionArn ?? ''), env.now(), options.profile);
   if (!options.json) writeLines(env, outcome.lines);
   return { ...result, document: { ...result.document, restore: outcome.document } };
 }

@@ -3,7 +3,8 @@ import { CliError, toCliError } from '../core/errors';
 import type { AwsClients, CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
-  checkInstanceId, CommandResult, createRenderer, executionInput, GlobalOptions, isExecutionArn, reportExecution, resolveStateMachineArn, withRestore,
+  checkInstanceId, CommandResult, createRenderer, executionArnRegion, executionInput, GlobalOptions, reportExecution,
+  resolveStateMachineArn, withRestore,
 } from './shared';
 
 export interface StatusOptions extends GlobalOptions {
@@ -17,11 +18,20 @@ const LOOK_BACK = 100;
 /** How many of them it describes when none is named after the instance (started elsewhere than this CLI). */
 const DESCRIBE_AT_MOST = 10;
 
-/** `status <execution-arn | instance-id>`: the steps so far and the outcome; follows a running execution. */
-export async function statusCommand(env: CliEnvironment, target: string, options: StatusOptions): Promise<CommandResult> {
-  const clients = env.createClients(options);
+/**
+ * `status <execution-arn | instance-id>`: the steps so far and the outcome; follows a running execution.
+ * An execution ARN names its Region, and the execution is only there: that Region is used.
+ */
+export async function statusCommand(env: CliEnvironment, target: string, givenOptions: StatusOptions): Promise<CommandResult> {
+  const arnRegion = target.startsWith('arn:') ? executionArnRegion(target) : undefined;
+  if (arnRegion && givenOptions.region && givenOptions.region !== arnRegion && !givenOptions.json) {
+    env.stderr.write(`The execution is in ${arnRegion} (its ARN says so); --region ${givenOptions.region} is not used.\n`);
+  }
+  const clients = env.createClients(arnRegion ? { ...givenOptions, region: arnRegion } : givenOptions);
+  // The hints it prints repeat the operator's --region, corrected to the ARN's.
+  const options = arnRegion && givenOptions.region ? { ...givenOptions, region: arnRegion } : givenOptions;
   try {
-    const executionArn = isExecutionArn(target) ? target : await latestExecutionOf(clients, checkInstanceId(target), options);
+    const executionArn = arnRegion ? target : await latestExecutionOf(clients, checkInstanceId(target), options);
     // Fails early with ExecutionNotFound for a wrong ARN.
     const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
     const follow = options.wait && execution.status === 'RUNNING';

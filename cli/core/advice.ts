@@ -106,8 +106,17 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   // ---- The CLI's own errors.
   'InvalidArguments': cli(EXIT_CODES.usage, 'The command line is not valid.', 'See --help.'),
   'NoCredentials': cli(EXIT_CODES.setup, 'No AWS credentials were found (or they have expired).',
-    'Log in (aws sso login --profile <p>, or aws configure), then pass --profile <p> or set AWS_PROFILE.'),
+    'Log in (aws sso login --profile <p>) or configure keys (aws configure --profile <p>). The CLI uses --profile, else AWS_PROFILE, ' +
+      'else the environment\'s credentials and the default profile.'),
+  'ProfileNotFound': cli(EXIT_CODES.setup, 'That AWS profile is in neither the shared config file nor the credentials file.',
+    'List the profiles with `aws configure list-profiles` and pass one with --profile, or create it (aws configure sso --profile <p>, ' +
+      'or aws configure --profile <p>). AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE move those files.'),
   'NoRegion': cli(EXIT_CODES.setup, 'No AWS Region is set.', 'Pass --region <region>, set AWS_REGION, or give the profile a region.'),
+  'InvalidRegion': cli(EXIT_CODES.setup, 'The AWS Region set in the environment or the profile is not a Region name.',
+    'Fix AWS_REGION or the profile\'s region (e.g. eu-west-1), or pass --region <region>.'),
+  'NetworkError': cli(EXIT_CODES.network, 'AWS could not be reached: no answer came back, so nothing was asked of AWS or changed by this request.',
+    'Check the Region name (a name that does not exist has no endpoint), the network connection and DNS, and any proxy or firewall ' +
+      'between you and *.amazonaws.com on port 443. Then run the same command again.'),
   'AccessDenied': cli(EXIT_CODES.setup, 'AWS denied the request.',
     'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets), grantReadPasswords (passwords) and grantDeletePasswords (password --delete).'),
   'StateMachineNotFound': cli(EXIT_CODES.setup, 'No reset state machine was found in this account and Region.',
@@ -119,7 +128,8 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   'PasswordParameterNotFound': cli(EXIT_CODES.notFound, 'There is no password parameter for this instance.',
     'Only the online method writes one, and it is deleted after its retention (24 hours by default) or by --delete. For an offline reset use --key-file.'),
   'KeyFileUnreadable': cli(EXIT_CODES.key, 'The key file cannot be read as an RSA private key.',
-    'Give the key pair\'s .pem file (PKCS#1 "BEGIN RSA PRIVATE KEY" or PKCS#8 "BEGIN PRIVATE KEY"); convert a .ppk with puttygen first.'),
+    'Give the key pair\'s private key as PEM (PKCS#1 "BEGIN RSA PRIVATE KEY" or PKCS#8 "BEGIN PRIVATE KEY"). An OpenSSH key ' +
+      '("BEGIN OPENSSH PRIVATE KEY"): convert a copy with ssh-keygen -p -m PEM -f <copy>; a PuTTY .ppk: puttygen key.ppk -O private-openssh -o key.pem.'),
   'KeyMismatch': cli(EXIT_CODES.key, 'The key does not decrypt this instance\'s password data.',
     'Use the private key of the key pair the instance was launched with (its KeyName). Lost it? Reset with --password-enabled-ami and launch that image with a new key pair.'),
   'Unexpected': cli(EXIT_CODES.unexpected, 'AWS answered with an error this tool does not know.', 'Read the message; run again with the same options.'),

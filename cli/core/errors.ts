@@ -24,6 +24,16 @@ const ACCESS_DENIED = new Set([
 const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);
 
 /**
+ * What reaching AWS over the network fails with, before AWS answers anything: Node's socket and
+ * DNS error codes (`err.code`), and the SDK's own names for a connection or request that timed
+ * out (`TimeoutError` from its HTTP handler) or a networking failure (`NetworkingError`).
+ */
+const NETWORK_CODES = new Set([
+  'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED',
+]);
+const NETWORK_NAMES = new Set(['TimeoutError', 'NetworkingError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/**
  * Turns whatever an AWS call threw into a {@link CliError}: the credential chain's and the
  * Region's failures, permission errors, and the "does not exist" answers the CLI knows.
  * Anything else becomes `Unexpected` with AWS's own message.
@@ -37,6 +47,10 @@ export function toCliError(err: unknown): CliError {
   }
   if (EXPIRED.has(name)) return new CliError('NoCredentials', `The credentials have expired: ${message}`);
   if (/Region is missing|region.*not.*(set|configured)/i.test(message)) return new CliError('NoRegion', message);
+  // The SDK's check of the Region it was given (AWS_REGION or the profile's; --region is checked by the CLI).
+  if (/Region not accepted|not a valid hostname component/i.test(message)) return new CliError('InvalidRegion', message);
+  const network = networkFailure(err, name);
+  if (network) return new CliError('NetworkError', network);
   if (ACCESS_DENIED.has(name)) return new CliError('AccessDenied', message);
   switch (name) {
     case 'StateMachineDoesNotExist':
@@ -52,6 +66,19 @@ export function toCliError(err: unknown): CliError {
     default:
       return new CliError('Unexpected', name ? `${name}: ${message}` : message);
   }
+}
+
+/** The sentence for a failure to reach AWS, or undefined when AWS did answer. */
+function networkFailure(err: unknown, name: string): string | undefined {
+  const fields = (err && typeof err === 'object' ? err : {}) as { code?: unknown; hostname?: unknown; message?: unknown };
+  const code = typeof fields.code === 'string' ? fields.code : name;
+  if (!NETWORK_CODES.has(code) && !NETWORK_NAMES.has(name)) return undefined;
+  const host = typeof fields.hostname === 'string' ? fields.hostname : undefined;
+  const message = typeof fields.message === 'string' ? fields.message : String(err);
+  if (code === 'ENOTFOUND' && host) {
+    return `The name ${host} does not resolve (${code}): that Region has no such endpoint, or DNS is not reachable.`;
+  }
+  return `AWS could not be reached${host ? ` at ${host}` : ''}: ${message}${message.includes(code) ? '' : ` (${code})`}.`;
 }
 
 function errorName(err: unknown): string {

@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   notFound: 4,
   /** The key file cannot be read or does not decrypt this instance's password. */
   key: 5,
+  /** AWS could not be reached: no network, a Region whose endpoint does not resolve, a proxy or firewall in the way. */
+  network: 6,
   /** Anything else (an AWS error the CLI does not know): the message says what AWS answered. */
   unexpected: 10,
   /** Ctrl-C while watching: the CLI detached, the reset goes on. Resume with `status <execution-arn>`. */

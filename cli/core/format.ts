@@ -1,4 +1,5 @@
 import { Advice, adviceFor } from './advice';
+import { awsFlags, cliCommand, Connection } from './hints';
 import type { ExecutionStatus, Failure, StepProgress } from './history';
 import type { ResetPlan } from '../../src/workflow/private/contracts';
 
@@ -56,27 +57,25 @@ export interface ResetOutput {
   readonly passwordStatus: 'available' | 'generated-at-next-start' | 'stored-in-parameter' | 'no-key-pair';
 }
 
-const BIN = 'cdk-ec2-reset-access';
-
-/** What the operator does next after a successful reset, as shell-ready lines. */
-export function nextSteps(output: ResetOutput): string[] {
+/** What the operator does next after a successful reset, as shell-ready lines (with the operator's `--region`/`--profile`). */
+export function nextSteps(output: ResetOutput, connection: Connection = {}): string[] {
   const id = output.instanceId;
   const lines: string[] = [];
   switch (output.passwordStatus) {
     case 'available':
-      lines.push(`Get the new password:  ${BIN} password ${id} --key-file <key pair .pem>`);
+      lines.push(`Get the new password:  ${cliCommand(connection, `password ${id} --key-file <key pair .pem>`)}`);
       break;
     case 'generated-at-next-start':
       lines.push('The instance was stopped before the reset and is left stopped; Windows generates the new password when it next starts.');
-      lines.push(`Start it:              aws ec2 start-instances --instance-ids ${id}`);
-      lines.push(`Then get the password: ${BIN} password ${id} --key-file <key pair .pem> --wait`);
+      lines.push(`Start it:              aws ec2 start-instances --instance-ids ${id}${awsFlags(connection)}`);
+      lines.push(`Then get the password: ${cliCommand(connection, `password ${id} --key-file <key pair .pem> --wait`)}`);
       break;
     case 'no-key-pair':
       lines.push('The instance has no key pair, so its password cannot be read with GetPasswordData; the workflow did not wait for it.');
-      lines.push(`Launch ${output.passwordEnabledImageId ?? 'the password-enabled image'} with a new key pair, then: ${BIN} password <new instance> --key-file <new key .pem> --wait`);
+      lines.push(`Launch ${output.passwordEnabledImageId ?? 'the password-enabled image'} with a new key pair, then: ${cliCommand(connection, 'password <new instance> --key-file <new key .pem> --wait')}`);
       break;
     case 'stored-in-parameter':
-      lines.push(`Get the new password:  ${BIN} password ${id} --from-parameter --delete`);
+      lines.push(`Get the new password:  ${cliCommand(connection, `password ${id} --from-parameter --delete`)}`);
       lines.push(`(It is in ${output.passwordParameterName ?? `/EC2Rescue/Passwords/${id}`}; --delete removes it once read.)`);
       break;
   }

@@ -19,14 +19,28 @@ export function readRsaPrivateKey(pem: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (err) {
-    const encrypted = /ENCRYPTED/.test(pem) || (err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
-    const reason = encrypted ? 'it is protected by a passphrase; remove it (openssl rsa -in key.pem -out plain.pem)' : 'it is not a PEM private key';
-    throw new CliError('KeyFileUnreadable', `The key file cannot be used: ${reason}.`);
+    throw new CliError('KeyFileUnreadable', `The key file cannot be used: ${unreadableReason(pem, err)}.`);
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw new CliError('KeyFileUnreadable', `The key is ${key.asymmetricKeyType}, not RSA: Windows instances only support RSA key pairs.`);
   }
   return key;
+}
+
+/** Why Node cannot read a key, and the one command that converts it, for the formats operators meet. */
+function unreadableReason(pem: string, err: unknown): string {
+  // ssh-keygen's default format since OpenSSH 7.8 (a key pair imported into EC2 is often one); Node reads PEM only.
+  if (pem.includes('BEGIN OPENSSH PRIVATE KEY')) {
+    return 'it is in OpenSSH format ("BEGIN OPENSSH PRIVATE KEY"), which is not PEM; convert a copy to PEM with ' +
+      'ssh-keygen -p -m PEM -f <copy of the key> (it rewrites that file; keep the passphrase empty)';
+  }
+  if (pem.startsWith('PuTTY-User-Key-File')) {
+    return 'it is a PuTTY key (.ppk); export it as PEM with puttygen key.ppk -O private-openssh -o key.pem';
+  }
+  if (/ENCRYPTED/.test(pem) || (err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+    return 'it is protected by a passphrase; remove it from a copy (openssl rsa -in key.pem -out plain.pem)';
+  }
+  return 'it is not a PEM private key';
 }
 
 /**

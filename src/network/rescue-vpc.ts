@@ -1,10 +1,12 @@
-import { Arn, ArnFormat, Aws, CfnCondition, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Aws, CfnCondition, ContextProvider, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SSM_BUCKETS, ssmBucketNameIn } from './ssm-buckets';
+import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 
 /**
@@ -36,7 +38,7 @@ export enum EndpointPlacement {
 }
 
 /**
- * Properties of a {@link RescueVpc}.
+ * Properties of a [`RescueVpc`](#cdk-ec2-reset-access.RescueVpc).
  *
  * Either let the construct create its VPC (`availabilityZones`, `ipAddresses`,
  * `flowLogRetention`), or bring your own with `existingVpc` (and `vpcSubnets`,
@@ -47,6 +49,13 @@ export interface RescueVpcProps {
    * The Availability Zones to create a rescue subnet in. A helper instance must be in
    * the same zone as the instance it repairs, so list every zone your Windows
    * instances may run in. Only for a VPC the construct creates.
+   *
+   * In an environment-agnostic stack these zones are used as given, with no lookup. In an
+   * environment-aware stack (`env: { account, region }`) CDK's `Vpc` still looks up the
+   * Region's zones at synth time to check these against them: that needs credentials for the
+   * account, or the lookup's answer in the app's context (`cdk.context.json` after one synth
+   * with credentials, or the key `availability-zones:account=<account>:region=<region>` in
+   * `cdk.json`); a stack class that overrides `availabilityZones` needs neither.
    *
    * @default - every Availability Zone of an environment-aware stack (as CDK knows them
    * from the `availability-zones` context lookup); the first two zones of the Region
@@ -73,7 +82,7 @@ export interface RescueVpcProps {
   readonly flowLogRetention?: logs.RetentionDays;
 
   /**
-   * Where the interface endpoints' ENIs go. See {@link EndpointPlacement} for the
+   * Where the interface endpoints' ENIs go. See [`EndpointPlacement`](#cdk-ec2-reset-access.EndpointPlacement) for the
    * trade-off between cost and availability.
    *
    * @default EndpointPlacement.ONE_AZ - the cheapest placement that serves every zone
@@ -208,6 +217,7 @@ export class RescueVpc extends Construct {
       this.subnets = selectExistingSubnets(props.existingVpc, props.vpcSubnets);
     } else {
       const stack = Stack.of(this);
+      explainZoneLookup(this);
       const vpc = new ec2.Vpc(this, 'Vpc', {
         ipAddresses: props.ipAddresses,
         ...(props.availabilityZones
@@ -427,6 +437,27 @@ export class RescueVpc extends Construct {
 /** The construct id of the singleton Lambda function behind every `AwsCustomResource` of a stack. */
 const AWS_CUSTOM_RESOURCE_SINGLETON_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
 
+/**
+ * CDK's `Vpc` reads `Stack.availabilityZones` even when it is given `availabilityZones` (it checks
+ * them against the Region's zones), and in an environment-aware stack that is a context lookup:
+ * credentials for the account at synth time, or the answer already in the app's context
+ * (`cdk.context.json`, `cdk.json`). While the answer is missing, CDK synthesizes with placeholder
+ * zones and the CLI fails without credentials; this warning names the context key that ends the
+ * lookup. Silent once the zones are known (from context, or a stack that overrides `availabilityZones`).
+ */
+function explainZoneLookup(scope: Construct): void {
+  const stack = Stack.of(scope);
+  if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
+  // CDK's placeholder answer while the lookup is pending (or failed): dummy1a, dummy1b, dummy1c.
+  if (!stack.availabilityZones.every(zone => /^dummy1[a-z]$/.test(zone))) return;
+  const { key } = ContextProvider.getKey(stack, { provider: cxschema.ContextProvider.AVAILABILITY_ZONE_PROVIDER });
+  Annotations.of(scope).addWarningV2('cdk-ec2-reset-access:availabilityZoneLookup',
+    `The Availability Zones of account ${stack.account} in ${stack.region} are looked up at synth time (CDK's Vpc checks ` +
+    '`availabilityZones` against them even when it is given), which needs credentials for that account. To synthesize ' +
+    `without them, put the zones in the app's context under "${key}" (cdk.json, or the cdk.context.json a synth with ` +
+    'credentials writes: commit it), or make the stack environment-agnostic.');
+}
+
 function validateProps(props: RescueVpcProps): void {
   if (props.existingVpc) {
     const creationProps = (['availabilityZones', 'ipAddresses', 'flowLogRetention'] as const)
@@ -474,6 +505,16 @@ function selectExistingSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection | u
   if (subnets.length === 0) {
     throw new Error(`RescueVpc: \`vpcSubnets\` selects no subnet of \`existingVpc\`${selection ? '' : ' (default: its isolated subnets)'}. ` +
       'Choose subnets with `vpcSubnets`, e.g. `{ subnetGroupName: ... }` or `{ subnets: [...] }`.');
+  }
+  // A public subnet routes to an internet gateway: the helper, which holds a customer's root volume,
+  // would have a path to the internet. CDK knows a subnet is public when the VPC says so (its own
+  // Vpc, or `publicSubnetIds` of an imported one).
+  const publicOnes = subnets.filter(subnet => vpc.publicSubnets.includes(subnet));
+  if (publicOnes.length > 0) {
+    throw new InvalidPropsError('HelperSubnetPublic', 'RescueVpc: `vpcSubnets` selects public subnets of `existingVpc` ' +
+      `(${publicOnes.map(s => s.node.path).join(', ')}): they route to an internet gateway, and the helper instance holds the ` +
+      'root volume of the instance being reset. Choose isolated subnets (no route to the internet), or remove `existingVpc` ' +
+      'to let RescueVpc create an isolated VPC.');
   }
   return subnets;
 }

@@ -18,7 +18,7 @@ import { acknowledgeWildcards } from '../private/nag';
 import { ResetWorkflow } from '../workflow/reset-workflow';
 
 /**
- * Options of {@link ResetNotifications}; {@link ResetAccess} takes these as `notifications`.
+ * Options of [`ResetNotifications`](#cdk-ec2-reset-access.ResetNotifications); [`ResetAccess`](#cdk-ec2-reset-access.ResetAccess) takes these as `notifications`.
  */
 export interface ResetNotificationsOptions {
   /**
@@ -47,7 +47,7 @@ export interface ResetNotificationsOptions {
 }
 
 /**
- * Properties of {@link ResetNotifications}.
+ * Properties of [`ResetNotifications`](#cdk-ec2-reset-access.ResetNotifications).
  */
 export interface ResetNotificationsProps extends ResetNotificationsOptions {
   /** The workflow whose resets and restores are reported and alarmed on. */

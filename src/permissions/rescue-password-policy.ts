@@ -11,7 +11,7 @@ import { acknowledgeWildcards } from '../private/nag';
 export const RESCUE_PASSWORD_PARAMETER_PREFIX = '/EC2Rescue/Passwords/';
 
 /**
- * Properties of a {@link RescuePasswordPolicy}.
+ * Properties of a [`RescuePasswordPolicy`](#cdk-ec2-reset-access.RescuePasswordPolicy).
  */
 export interface RescuePasswordPolicyProps {
   /**

@@ -5,10 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SessionManagerPreferencesFunction } from './session-manager-preferences-function';
+import { sharedEnvironment } from '../private/environments';
 import { acknowledgeWildcards } from '../private/nag';
 
 /**
- * Properties of a {@link SessionManagerEncryption}.
+ * Properties of a [`SessionManagerEncryption`](#cdk-ec2-reset-access.SessionManagerEncryption).
  *
  * Only the preferences set here are written; every other Session Manager preference
  * already in the account (S3 and CloudWatch logging, shell profiles, Run As...) is kept.
@@ -55,7 +56,7 @@ export interface SessionManagerEncryptionProps {
 }
 
 /**
- * Options of {@link SessionManagerEncryption.grantResetPassword}.
+ * Options of [`SessionManagerEncryption.grantResetPassword`](#cdk-ec2-reset-access.SessionManagerEncryption.grantResetPassword).
  */
 export interface ResetPasswordGrantOptions {
   /**
@@ -279,14 +280,8 @@ export class SessionManagerEncryption extends Construct {
  * same stack, or in a stack whose account and Region are known and the same.
  */
 function findRival(self: SessionManagerEncryption): string | undefined {
-  const mine = Stack.of(self);
-  const rival = self.node.root.node.findAll().find(c => {
-    if (c === self || !(c instanceof SessionManagerEncryption)) return false;
-    const theirs = Stack.of(c);
-    if (theirs === mine) return true;
-    const known = (st: Stack) => !Token.isUnresolved(st.account) && !Token.isUnresolved(st.region);
-    return known(mine) && known(theirs) && mine.account === theirs.account && mine.region === theirs.region;
-  });
+  const rival = self.node.root.node.findAll()
+    .find(c => c !== self && c instanceof SessionManagerEncryption && sharedEnvironment(self, c) === 'same');
   return rival?.node.path;
 }
 

@@ -11,7 +11,7 @@ import { DeleteExpiredPasswordsFunction } from './retention/delete-expired-passw
 import { RETENTION_SECONDS_ENV } from './retention/expired-passwords';
 
 /**
- * Properties of a {@link PasswordRetention}.
+ * Properties of a [`PasswordRetention`](#cdk-ec2-reset-access.PasswordRetention).
  */
 export interface PasswordRetentionProps {
   /**
@@ -42,7 +42,7 @@ export interface PasswordRetentionProps {
  * once they are older than a retention, on a schedule — AWS's advice after a reset is to use the
  * password, rotate it, and delete the parameter.
  *
- * Independent of {@link ResetWorkflow}: it also cleans up after resets run by hand with
+ * Independent of [`ResetWorkflow`](#cdk-ec2-reset-access.ResetWorkflow): it also cleans up after resets run by hand with
  * `AWSSupport-RunEC2RescueForWindowsTool`. It deletes only parameters named `/EC2Rescue/Passwords/i-<hex>`
  * in this account and Region, and its role can delete nothing else.
  */

@@ -14,6 +14,7 @@ import { RescueVpc } from '../network';
 import { BackupImageRetention } from './backup-image-retention';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
+import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { helperInstanceTypesFor } from './private/helper-launch';
@@ -43,8 +44,8 @@ export interface TargetTag {
 }
 
 /**
- * Options of a {@link ResetWorkflow}: everything but the network it launches helpers in.
- * {@link ResetAccess} takes these too.
+ * Options of a [`ResetWorkflow`](#cdk-ec2-reset-access.ResetWorkflow): everything but the network it launches helpers in.
+ * [`ResetAccess`](#cdk-ec2-reset-access.ResetAccess) takes these too.
  */
 export interface ResetWorkflowOptions {
   /**
@@ -52,7 +53,7 @@ export interface ResetWorkflowOptions {
    * on instances, so an untagged instance cannot be stopped, detached or read even if the
    * preflight were bypassed. Mutually exclusive with `allowAnyInstance`.
    *
-   * @default - key `cdk-ec2-reset-access:allow-reset`, value `true` ({@link ResetWorkflow.DEFAULT_TARGET_TAG_KEY})
+   * @default - key `cdk-ec2-reset-access:allow-reset`, value `true` ([`ResetWorkflow.DEFAULT_TARGET_TAG_KEY`](#cdk-ec2-reset-access.ResetWorkflow.property.DEFAULT_TARGET_TAG_KEY))
    */
   readonly targetTag?: TargetTag;
 
@@ -158,7 +159,7 @@ export interface ResetWorkflowOptions {
 }
 
 /**
- * Properties of a {@link ResetWorkflow}.
+ * Properties of a [`ResetWorkflow`](#cdk-ec2-reset-access.ResetWorkflow).
  */
 export interface ResetWorkflowProps extends ResetWorkflowOptions {
   /**
@@ -171,7 +172,7 @@ export interface ResetWorkflowProps extends ResetWorkflowOptions {
 }
 
 /**
- * The Lambda functions of a {@link ResetWorkflow}, one per step.
+ * The Lambda functions of a [`ResetWorkflow`](#cdk-ec2-reset-access.ResetWorkflow), one per step.
  */
 export interface ResetWorkflowFunctions {
   /** Validates the request and decides the plan; changes nothing. */
@@ -496,7 +497,7 @@ export class ResetWorkflow extends Construct {
   /**
    * Allows deleting the online method's password parameters (`/EC2Rescue/Passwords/i-*` of this
    * account and Region), e.g. `password <instance-id> --from-parameter --delete` of the CLI once
-   * the password is read. Separate from {@link grantReadPasswords}: reading a password should not
+   * the password is read. Separate from [`grantReadPasswords`](#cdk-ec2-reset-access.ResetWorkflow.grantReadPasswords): reading a password should not
    * imply deleting it. `PasswordRetention` deletes them anyway after their retention.
    */
   public grantDeletePasswords(grantee: iam.IGrantable): iam.Grant {
@@ -593,6 +594,9 @@ function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
+/** EC2's limit on a tag value. */
+const MAX_TAG_VALUE_LENGTH = 256;
+
 function resolveTargetTag(props: ResetWorkflowProps): TargetTag | undefined {
   if (props.allowAnyInstance && props.targetTag) {
     throw new Error('Set either targetTag (reset only tagged instances) or allowAnyInstance (reset any instance), not both.');
@@ -604,6 +608,18 @@ function resolveTargetTag(props: ResetWorkflowProps): TargetTag | undefined {
   }
   if (tag.values.length === 0) {
     throw new Error('targetTag.values is empty: list the tag values that allow a reset (e.g. ["true"]), or set allowAnyInstance instead.');
+  }
+  for (const value of tag.values.filter(v => !Token.isUnresolved(v))) {
+    if (value.trim() === '') {
+      // EC2 accepts an empty tag value, so every instance merely carrying the key would qualify:
+      // the IAM condition `aws:ResourceTag/<key>: ""` is a grant nobody means to write.
+      throw new InvalidPropsError('TargetTagValueEmpty', `targetTag.values contains ${JSON.stringify(value)}: an empty value would ` +
+        `allow resetting every instance tagged "${tag.key}" with no value. List non-empty values (e.g. ["true"]).`);
+    }
+    if (value.length > MAX_TAG_VALUE_LENGTH) {
+      throw new InvalidPropsError('TargetTagValueTooLong', `targetTag.values contains a value of ${value.length} characters; ` +
+        `EC2 tag values have at most ${MAX_TAG_VALUE_LENGTH}, so no instance could carry it. Shorten it.`);
+    }
   }
   return { key: tag.key, values: [...tag.values] };
 }
@@ -632,10 +648,23 @@ function validateHelperImageParameters(parameters: string[]): void {
   }
 }
 
+/** The longest `imageNamePrefix`: with the longest suffix the workflow appends (59 characters), well within an AMI name's 128. */
+const MAX_IMAGE_NAME_PREFIX_LENGTH = 60;
+
 function validateImageNamePrefix(prefix: string): void {
   if (Token.isUnresolved(prefix)) return;
-  if (!/^[A-Za-z0-9()[\] ./\-'@_]{1,60}$/.test(prefix)) {
-    throw new Error(`imageNamePrefix "${prefix}" cannot start an AMI name: use 1 to 60 letters, digits or ()[] ./-'@_ characters.`);
+  if (prefix.length === 0) {
+    throw new InvalidPropsError('ImageNamePrefixEmpty', 'imageNamePrefix is empty: give the first part of the images\' names, e.g. "ResetAccess".');
+  }
+  if (prefix.length > MAX_IMAGE_NAME_PREFIX_LENGTH) {
+    throw new InvalidPropsError('ImageNamePrefixTooLong', `imageNamePrefix is ${prefix.length} characters long; it may have at most ` +
+      `${MAX_IMAGE_NAME_PREFIX_LENGTH}: an AMI name has at most 128, and the workflow appends up to 68 ` +
+      '("-Post-Script-Backup_<instance id>_<date and time>"). Shorten it.');
+  }
+  const invalid = [...new Set(prefix.replace(/[A-Za-z0-9()[\] ./\-'@_]/g, ''))];
+  if (invalid.length > 0) {
+    throw new InvalidPropsError('ImageNamePrefixInvalidCharacters', `imageNamePrefix "${prefix}" contains ${invalid.map(c => JSON.stringify(c)).join(', ')}, ` +
+      'which AMI names do not allow: use letters, digits and ()[] ./-\'@_ only.');
   }
 }
 

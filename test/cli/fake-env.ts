@@ -56,7 +56,14 @@ export interface FakeEnvironment extends CliEnvironment {
   run(...argv: string[]): Promise<number>;
 }
 
-export function fakeEnvironment(options: { tty?: boolean; columns?: number; files?: Record<string, string>; start?: Date } = {}): FakeEnvironment {
+export function fakeEnvironment(options: {
+  tty?: boolean;
+  columns?: number;
+  files?: Record<string, string>;
+  start?: Date;
+  /** The profiles of the shared config files; absent: the environment cannot list them. */
+  profiles?: string[];
+} = {}): FakeEnvironment {
   let clock = options.start ?? new Date('2026-05-01T03:15:00Z');
   let listener: (() => void) | undefined;
   const env: FakeEnvironment = {
@@ -94,6 +101,7 @@ export function fakeEnvironment(options: { tty?: boolean; columns?: number; file
     },
     interrupt: () => listener?.(),
     randomSuffix: () => 'a1b2c3',
+    ...(options.profiles ? { profileNames: async () => options.profiles! } : {}),
     run: (...argv: string[]) => runCli(argv, env, '1.2.3'),
   };
   return env;

@@ -201,7 +201,7 @@ describe('reset: errors', () => {
     // THEN
     expect(code).toBe(3);
     expect(env.err.text).toContain('✖ NoCredentials: Could not load credentials from any providers');
-    expect(env.err.text).toContain('What to do: Log in (aws sso login --profile <p>, or aws configure)');
+    expect(env.err.text).toContain('What to do: Log in (aws sso login --profile <p>) or configure keys (aws configure --profile <p>).');
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 

@@ -1,5 +1,5 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -132,6 +132,73 @@ describe('RescueVpc', () => {
       // THEN
       const [first, second] = rescue.subnets.map(subnet => agnostic.resolve(subnet.subnetId).Ref);
       expect(JSON.parse(json)).toEqual({ 'us-east-1a': first, 'us-east-1b': second });
+    });
+
+    describe('without a lookup', () => {
+      const zonesKey = (region: string) => `availability-zones:account=${ACCOUNT}:region=${region}`;
+      const lookups = (app: App) => (app.synth().manifest.missing ?? []).map(m => m.key);
+
+      test('an environment-agnostic stack uses the given zones as they are', () => {
+        // GIVEN
+        const app = new App();
+        const agnostic = new Stack(app, 'Agnostic');
+
+        // WHEN
+        new RescueVpc(agnostic, 'Rescue', { availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+
+        // THEN
+        const subnetZones = resourcesOf(Template.fromStack(agnostic), 'AWS::EC2::Subnet').map(([, s]) => s.AvailabilityZone);
+        expect(subnetZones).toEqual(['eu-west-1a', 'eu-west-1b']);
+        expect(lookups(app)).toEqual([]);
+      });
+
+      test('an environment-aware stack needs the Region\'s zones in context, even with availabilityZones (CDK\'s Vpc checks them)', () => {
+        // GIVEN the answer of the lookup in the app's context, as cdk.context.json or cdk.json give it
+        const app = new App({ context: { [zonesKey('eu-west-1')]: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] } });
+        const aware = new Stack(app, 'Aware', { env: ENV });
+
+        // WHEN
+        const rescue = new RescueVpc(aware, 'Rescue', { availabilityZones: ['eu-west-1a', 'eu-west-1c'] });
+
+        // THEN the given zones, no lookup, no warning
+        expect(rescue.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1c']);
+        expect(lookups(app)).toEqual([]);
+        Annotations.fromStack(aware).hasNoWarning('*', Match.anyValue());
+      });
+
+      test('a stack class that overrides availabilityZones needs no lookup', () => {
+        // GIVEN CDK's documented way for a stack to name its zones itself
+        class ZonesKnown extends Stack {
+          public get availabilityZones(): string[] {
+            return ['eu-west-1a', 'eu-west-1b'];
+          }
+        }
+        const app = new App();
+        const aware = new ZonesKnown(app, 'Aware', { env: ENV });
+        // CDK's template validation flags literal zones unless they came from its own lookup.
+        Validations.of(aware).acknowledge({ id: 'CloudFormation-Validate::W3010', reason: 'The stack names its zones on purpose.' });
+
+        // WHEN
+        new RescueVpc(aware, 'Rescue', { availabilityZones: ['eu-west-1b'] });
+
+        // THEN
+        expect(lookups(app)).toEqual([]);
+        Annotations.fromStack(aware).hasNoWarning('*', Match.anyValue());
+      });
+
+      test('otherwise the lookup is pending, and a warning names the context key that ends it', () => {
+        // GIVEN no context: what `cdk synth` without credentials meets
+        const app = new App();
+        const aware = new Stack(app, 'Aware', { env: ENV });
+
+        // WHEN
+        new RescueVpc(aware, 'Rescue', { availabilityZones: ['eu-west-1a'] });
+
+        // THEN
+        expect(lookups(app)).toEqual([zonesKey('eu-west-1')]);
+        Annotations.fromStack(aware).hasWarning('/Aware/Rescue',
+          Match.stringLikeRegexp(`under "${zonesKey('eu-west-1')}" \\(cdk.json, or the cdk.context.json`));
+      });
     });
 
     test('maps concrete zones to subnet ids in an environment-aware stack', () => {
@@ -507,6 +574,25 @@ describe('RescueVpc', () => {
       // THEN
       expect(() => new RescueVpc(stack, 'Rescue', { existingVpc: publicOnly }))
         .toThrow(/selects no subnet of `existingVpc` \(default: its isolated subnets\)/);
+    });
+
+    test('refuses public subnets for the helper, naming them', () => {
+      // GIVEN a VPC whose only subnets are public, chosen explicitly
+      const publicOnly = new ec2.Vpc(stack, 'PublicOnly', {
+        maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }],
+      });
+      const imported = ec2.Vpc.fromVpcAttributes(stack, 'ImportedPublic', {
+        vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-0123456789abcdef0'],
+      });
+
+      // THEN
+      const helperSubnetPublic = expect.objectContaining({ name: 'HelperSubnetPublic' });
+      expect(() => new RescueVpc(stack, 'Rescue', { existingVpc: publicOnly, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } }))
+        .toThrow(helperSubnetPublic);
+      expect(() => new RescueVpc(stack, 'Rescue2', { existingVpc: publicOnly, vpcSubnets: { subnetGroupName: 'Public' } }))
+        .toThrow(/selects public subnets of `existingVpc` \(TestStack\/PublicOnly\/PublicSubnet1, TestStack\/PublicOnly\/PublicSubnet2\): they route to an internet gateway/);
+      expect(() => new RescueVpc(stack, 'Rescue3', { existingVpc: imported, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } }))
+        .toThrow(helperSubnetPublic);
     });
 
     test('refuses createEndpoints: false without the existing endpoints\' security group', () => {

@@ -3,6 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../src/operations/format-notification.lambda';
 import { ExecutionStatusChange } from '../../src/operations/notification-message';
+import { captureLogs } from '../workflow/fixtures';
 
 const sns = mockClient(SNSClient);
 const RESET = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Reset';
@@ -27,7 +28,10 @@ describe('format-notification handler', () => {
     process.env.NOTIFICATION_TOPIC_ARN = TOPIC;
     process.env.RESET_STATE_MACHINE_ARN = RESET;
     process.env.RESTORE_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Restore';
+    // The handler's JSON logs are expected; keep them out of the test output.
+    captureLogs();
   });
+  afterEach(() => jest.restoreAllMocks());
 
   test('publishes the message with filterable attributes', async () => {
     // GIVEN

@@ -25,6 +25,7 @@ import {
   onEvent,
   putResponse,
 } from '../../src/permissions/session-manager-preferences.lambda';
+import { captureLogs } from '../workflow/fixtures';
 
 const ssm = mockClient(SSMClient);
 const NAME = 'SSM-SessionManagerRunShell';
@@ -162,7 +163,10 @@ function event(requestType: 'Create' | 'Update' | 'Delete', properties: Record<s
 
 beforeEach(() => {
   ssm.reset();
+  // The handler's JSON logs are expected; keep them out of the test output.
+  captureLogs();
 });
+afterEach(() => jest.restoreAllMocks());
 
 describe('Create', () => {
   test('document absent: creates it as a Session document, journaled as created', async () => {

@@ -30,10 +30,11 @@ interface Base {
   readonly error?: string;
 }
 
+/** The bases' targets have their roots at each of WINDOWS_ROOT_DEVICE_NAMES (world.ts), so no fault run assumes one. */
 const BASES: Record<string, Base> = {
   'offline reset of a running Auto Scaling member with an encrypted root': {
     build: r => {
-      const t = windowsTarget(r.account, { autoScalingGroup: 'web', encrypted: true });
+      const t = windowsTarget(r.account, { autoScalingGroup: 'web', encrypted: true, rootDeviceName: 'xvda' });
       return { input: { instanceId: t.instanceId, method: 'offline', acknowledge: ['auto-scaling-standby'] }, instanceId: t.instanceId };
     },
     faults: [],
@@ -49,7 +50,7 @@ const BASES: Record<string, Base> = {
   },
   'offline reset aborted while the volume is on the helper': {
     build: r => {
-      const t = windowsTarget(r.account);
+      const t = windowsTarget(r.account, { rootDeviceName: '/dev/xvda' });
       return { input: { instanceId: t.instanceId }, instanceId: t.instanceId };
     },
     faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }],

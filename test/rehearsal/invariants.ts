@@ -45,8 +45,11 @@ export interface InvariantOptions {
   readonly expectFixed?: boolean;
 }
 
+/** What the checks read of a rehearsal (a test may build it by hand: invariants.test.ts). */
+export type RehearsalRecord = Pick<Rehearsal, 'account' | 'executions' | 'logs' | 'settle'>;
+
 /** I1–I5 (and Standby), for one target, after every execution of the rehearsal has ended. */
-export function invariantViolations(r: Rehearsal, base: TargetBaseline, o: InvariantOptions = {}): string[] {
+export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o: InvariantOptions = {}): string[] {
   r.settle();
   const account = r.account;
   const violations: string[] = [];
@@ -67,16 +70,32 @@ export function invariantViolations(r: Rehearsal, base: TargetBaseline, o: Invar
     if (instance.state !== base.state) violations.push(`I1: the target is ${instance.state}, was ${base.state}`);
     if (o.expectFixed && volume.generation === base.generation) violations.push('the reset succeeded but the root volume was never fixed');
 
-    // I3: a backup image, taken before the volume left the target, holds the volume as it was.
     const firstDetach = volume.history.find(h => h.what === `detach:${id}`);
+    // I1: DeleteOnTermination was false before the root left the target. The prepare step sets it before it
+    // stops the target; while the target is stopped with its root attached (the backup, the helper's boot), a
+    // termination by anyone (an Auto Scaling replacement, an operator) would delete a root whose attribute is
+    // true ("The volume is deleted when the instance is terminated", EC2 User Guide, "Preserve data when an
+    // instance is terminated"). The detach is the last moment the volume shows the attribute, so it is recorded there.
+    if (firstDetach && firstDetach.deleteOnTermination !== false) {
+      violations.push(`I1: the root volume left the target with DeleteOnTermination ${firstDetach.deleteOnTermination}; it must be false from before the stop`);
+    }
+
+    // The disk was offline in the helper's Windows whenever the root left a helper: the offline script sets it
+    // offline again in its finally block, whatever happened (EC2Rescue's stderr, a failure mid-way).
+    for (const left of volume.history.filter(h => h.what.startsWith('detach:') && h.what !== `detach:${id}` && h.diskOnline)) {
+      violations.push(`Disk: the root volume left ${left.what.slice('detach:'.length)} at ${new Date(left.at).toISOString()} while its disk was still online in Windows`);
+    }
+
+    // I3: a backup image whose snapshot of the root started before the root left the target, and so holds the
+    // volume as it was (a snapshot is point-in-time at its request: ec2-images.ts; the image may still be pending).
     if (firstDetach) {
       const backups = [...account.images.values()].filter(i => i.tags['cdk-ec2-reset-access:target'] === id && i.tags['cdk-ec2-reset-access:role'] === 'backup');
       const holdsOriginal = (snapshotId: string) => {
         const snapshot = account.snapshots.get(snapshotId);
-        return snapshot?.volumeId === volume.volumeId && snapshot.generation === base.generation;
+        return snapshot?.volumeId === volume.volumeId && snapshot.generation === base.generation && snapshot.startTime <= firstDetach.at;
       };
-      const good = backups.find(i => i.creationTime <= firstDetach.at && i.snapshotIds.some(holdsOriginal));
-      if (!good) violations.push(`I3: the root volume left the target at ${new Date(firstDetach.at).toISOString()} without a backup image of it taken before`);
+      const good = backups.find(i => i.snapshotIds.some(holdsOriginal));
+      if (!good) violations.push(`I3: the root volume left the target at ${new Date(firstDetach.at).toISOString()} without a backup image whose snapshot of it started before`);
     }
   }
 
@@ -113,7 +132,7 @@ export function invariantViolations(r: Rehearsal, base: TargetBaseline, o: Invar
 }
 
 /** I5: no password data and no password parameter value in any state input or output, error, or log line. */
-export function secretViolations(r: Rehearsal): string[] {
+export function secretViolations(r: RehearsalRecord): string[] {
   const violations: string[] = [];
   const haystacks: Array<[string, string]> = [
     ...r.executions.map(e => [`execution ${e.name}`, JSON.stringify({ events: e.events, output: e.output, error: e.error, cause: e.cause })] as [string, string]),

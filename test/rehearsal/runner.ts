@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './account';
+import { loadPowerShellParser } from './account/powershell';
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
@@ -198,6 +199,8 @@ export class Rehearsal {
 
   private async run(live: LiveExecution): Promise<void> {
     const { record, definition } = live;
+    // The simulated helper runs AWS-RunPowerShellScript's script with the PowerShell parser (WebAssembly, loaded once).
+    await loadPowerShellParser();
     const main = this.thread(record.name, 'main');
     // The execution starts at its modelled start time, in order with everything else.
     const starter = this.thread(record.name, 'start');

@@ -3,7 +3,7 @@ import { baselineOf, changesMade, describeExecutions, invariantViolations, Targe
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
-import { ALLOW_RESET, attachDataVolume, managedTarget, windowsTarget } from './world';
+import { ALLOW_RESET, attachDataVolume, managedTarget, windowsTarget, WINDOWS_ROOT_DEVICE_NAMES } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 
 /**
@@ -40,10 +40,10 @@ describe('rehearsal: scenarios', () => {
     expect(r.config()).toMatchObject({ lockTableName: sample.world.tables[0], subnetsByAz: { 'us-east-1a': expect.stringMatching(/^subnet-/) } });
   });
 
-  test('offline reset of a running target: stopped, fixed on a helper, started; a new password exists; nothing left behind', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('offline reset of a running target with its root at %s: stopped, fixed on a helper, started; a new password exists; nothing left behind', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account);
+    const target = windowsTarget(r.account, { rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -62,10 +62,10 @@ describe('rehearsal: scenarios', () => {
     expect(minutes(run.end! - run.start)).toBeLessThan(25);
   });
 
-  test('offline reset of a stopped target: stays stopped; the password is generated at its next start', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('offline reset of a stopped target with its root at %s: stays stopped; the password is generated at its next start', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account, { state: 'stopped' });
+    const target = windowsTarget(r.account, { state: 'stopped', rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -141,6 +141,38 @@ describe('rehearsal: scenarios', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output.method).toBe(method);
     expectInvariants(base, { expectFixed: method === 'offline' });
+  });
+
+  test('a send retried after its Lambda timed out finds the command past the first page of ListCommands, and does not send it again', async () => {
+    // GIVEN a managed target on which another tool runs EC2Rescue often, and a send whose Lambda times out
+    // just after SendCommand returned (Step Functions retries Sandbox.Timedout)
+    rehearse();
+    const target = managedTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+    const call = r.account.call.bind(r.account);
+    let timedOut = false;
+    r.account.call = (service, operation, input) => {
+      const out = call(service, operation, input);
+      if (operation === 'SendCommand' && !timedOut) {
+        timedOut = true;
+        for (let n = 0; n < 60; n++) {
+          call('ssm', 'SendCommand', {
+            InstanceIds: [target.instanceId], DocumentName: 'AWSSupport-RunEC2RescueForWindowsTool', Parameters: { Command: ['CollectLogs'] }, Comment: `log collection ${n}`,
+          });
+        }
+        throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
+      }
+      return out;
+    };
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'online' });
+
+    // THEN one ResetAccess command, found again on the retry
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.spans.filter(s => s.state === 'SendOnlineReset' && s.kind === 'task').map(s => s.error ?? 'ok')).toEqual(['Sandbox.Timedout', 'ok']);
+    expect(r.account.commands.filter(c => c.parameters.Command?.[0] === 'ResetAccess')).toHaveLength(1);
+    expectInvariants(base);
   });
 
   test('a dry run returns the plan and changes nothing', async () => {
@@ -259,6 +291,26 @@ describe('rehearsal: scenarios', () => {
     expect(r.account.calls.some(c => c.operation === 'DescribeKey' && c.input.KeyId === keyArn)).toBe(true);
   });
 
+  test('an account whose default EBS key is a customer managed key: the helper is launched with the AWS managed key and the reset succeeds', async () => {
+    // GIVEN encryption by default with a customer managed key the workflow's launch role cannot use
+    rehearse();
+    const key = r.account.addCustomerKey({ aliases: ['alias/org-ebs-default'] });
+    Object.assign(r.account.ebsEncryption, { encryptByDefault: true, defaultKmsKeyId: key.arn });
+    const target = windowsTarget(r.account);
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'offline' });
+
+    // THEN the helper ran (it was not terminated at launch by Client.InternalError), with its root on aws/ebs
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    const helper = [...r.account.instances.values()].find(i => i.isHelper)!;
+    expect(helper.stateReason).toBeUndefined();
+    const helperRoot = [...r.account.volumes.values()].find(v => v.tags['cdk-ec2-reset-access:role'] === 'helper')!;
+    expect(helperRoot.kmsKeyId).toBe(r.account.keys.find(k => k.aliases.includes('alias/aws/ebs'))!.arn);
+    expectInvariants(base, { expectFixed: true });
+  });
+
   test('Auto Scaling member with the acknowledgement: Standby while stopped, back InService, capacity as it was', async () => {
     // GIVEN
     rehearse();
@@ -276,10 +328,10 @@ describe('rehearsal: scenarios', () => {
     expectInvariants(base, { expectFixed: true });
   });
 
-  test('password-enabled AMI requested: made from the fixed volume while the target is stopped, and returned', async () => {
+  test.each(WINDOWS_ROOT_DEVICE_NAMES)('password-enabled AMI requested (root at %s): made from the fixed volume while the target is stopped, and returned', async rootDeviceName => {
     // GIVEN
     rehearse();
-    const target = windowsTarget(r.account);
+    const target = windowsTarget(r.account, { rootDeviceName });
     const base = baselineOf(r.account, target.instanceId);
 
     // WHEN
@@ -319,6 +371,77 @@ describe('rehearsal: scenarios', () => {
     const byRefused = r.account.calls.filter(c => [second.name, second.restoreRun!.name].includes(c.context.execution ?? '') && !c.error);
     expect(byRefused.filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
     expectInvariants(base, { expectFixed: true });
+  });
+
+  describe.each(WINDOWS_ROOT_DEVICE_NAMES)('the restore paths put a root at %s back where it was', rootDeviceName => {
+    test('after an abort while the volume is on the helper (the restore state machine)', async () => {
+      // GIVEN
+      rehearse();
+      const target = windowsTarget(r.account, { rootDeviceName });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] });
+
+      // THEN
+      expect({ reset: run.status, restore: run.restoreRun?.status }).toEqual({ reset: 'ABORTED', restore: 'SUCCEEDED' });
+      expect(r.account.volumes.get(base.rootVolumeId!)!.attachment?.device).toBe(rootDeviceName);
+      expectInvariants(base);
+    });
+
+    test('after the fix failed on the helper (the reset\'s own restore)', async () => {
+      // GIVEN EC2Rescue fails half-way through bringing the disk online
+      rehearse();
+      r.account.ec2Rescue = { bringOnlineFailsMidway: true };
+      const target = windowsTarget(r.account, { rootDeviceName });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.commandFailed });
+      expect(r.account.volumes.get(base.rootVolumeId!)!.attachment?.device).toBe(rootDeviceName);
+      expectInvariants(base);
+    });
+  });
+
+  describe('the offline script runs on the helper (its control flow, interpreted): EC2Rescue as it may behave', () => {
+    test('EC2RescueCmd.exe writes warnings to stderr: the fix is judged by exit codes and the reset succeeds', async () => {
+      // GIVEN
+      rehearse();
+      r.account.ec2Rescue = { stderrLines: ['WARNING: the disk signature of xvdf collides with the system disk.'] };
+      const target = windowsTarget(r.account);
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect(run.status).toBe('SUCCEEDED');
+      expectInvariants(base, { expectFixed: true });
+    });
+
+    test.each<[string, Partial<import('./account/ec2rescue').Ec2RescueBehaviour>]>([
+      ['fails half-way through bringing the disk online', { bringOnlineFailsMidway: true, stderrLines: ['WARNING: slow disk'] }],
+      ['cannot enable password generation', { enablePasswordGenerationError: 'Cannot load the offline registry hive.' }],
+    ])('EC2Rescue %s: the reset fails with CommandFailed, the disk was offline when the root left the helper, all put back', async (_, behaviour) => {
+      // GIVEN
+      rehearse();
+      r.account.ec2Rescue = behaviour;
+      const target = windowsTarget(r.account, { rootDeviceName: 'xvda' });
+      const base = baselineOf(r.account, target.instanceId);
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId });
+
+      // THEN
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.commandFailed });
+      expect(run.cause).toMatch(/Offline password fix failed: /);
+      const leftHelper = r.account.volumes.get(base.rootVolumeId!)!.history.filter(h => h.what.startsWith('detach:') && h.what !== `detach:${target.instanceId}`);
+      expect(leftHelper.map(h => h.diskOnline)).toEqual([false]);
+      expectInvariants(base);
+    });
   });
 
   test('the modelled offline reset overlaps the target\'s stop with the helper\'s boot', async () => {

@@ -8,12 +8,23 @@ export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as con
 
 export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
 
+/**
+ * The root device names Windows instances come with. Amazon EC2 User Guide, "Device names for volumes on
+ * Amazon EC2 instances" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html): the name
+ * reserved for the root volume "Differs by AMI: /dev/sda1 or /dev/xvda"; its Windows table lists `/dev/sda1`
+ * and `xvd*` names, written without `/dev/`. assumption: EC2 reports a device name the way it was given when
+ * the AMI was registered (RegisterImage's RootDeviceName) or the volume attached, so an AMI registered with
+ * `xvda` has instances whose RootDeviceName is `xvda`, and the workflow must reattach there, not at a name
+ * it assumes. Every scenario that moves the root volume runs with each of them.
+ */
+export const WINDOWS_ROOT_DEVICE_NAMES = ['/dev/sda1', 'xvda', '/dev/xvda'] as const;
+
 /** The key pair targets are launched with unless told otherwise (`keyName: undefined` for none). */
 export const TARGET_KEY_PAIR = 'app-server-key';
 
 /**
  * A Windows Server 2022 instance launched with a key pair, tagged for reset, in us-east-1a, not
- * SSM-managed, unless told otherwise. In an Auto Scaling group that does not exist yet, the group is
+ * SSM-managed, with its root at /dev/sda1, unless told otherwise. In an Auto Scaling group that does not exist yet, the group is
  * created tagged for reset too (as the README asks), with room below its desired capacity (MinSize 0).
  */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {

@@ -569,6 +569,46 @@ describe('ResetWorkflow', () => {
     });
   });
 
+  describe('props that cannot work get an error named for what is wrong', () => {
+    const cases: Array<[string, Partial<ResetWorkflowProps>, string, RegExp]> = [
+      ['an empty target tag value, which would match every instance carrying the key',
+        { targetTag: { key: 'team', values: ['ops', ''] } }, 'TargetTagValueEmpty',
+        /targetTag.values contains "": an empty value would allow resetting every instance tagged "team" with no value/],
+      ['a target tag value longer than EC2 allows',
+        { targetTag: { key: 'team', values: ['x'.repeat(257)] } }, 'TargetTagValueTooLong', /257 characters; EC2 tag values have at most 256/],
+      ['an empty image name prefix', { imageNamePrefix: '' }, 'ImageNamePrefixEmpty', /imageNamePrefix is empty/],
+      ['an image name prefix too long for an AMI name',
+        { imageNamePrefix: 'P'.repeat(61) }, 'ImageNamePrefixTooLong', /imageNamePrefix is 61 characters long; it may have at most 60/],
+      ['an image name prefix with characters AMI names refuse',
+        { imageNamePrefix: 'ops#team*' }, 'ImageNamePrefixInvalidCharacters', /contains "#", "\*", which AMI names do not allow/],
+    ];
+
+    test.each(cases)('%s', (_name, props, name, message) => {
+      // GIVEN
+      const build = () => {
+        const fresh = new Stack(new App(), 'Fresh', { env: ENV });
+        return new ResetWorkflow(fresh, 'Workflow', { ...helperNetwork(fresh), ...props } as ResetWorkflowProps);
+      };
+
+      // THEN
+      expect(build).toThrow(expect.objectContaining({ name }));
+      expect(build).toThrow(message);
+    });
+
+    test('the limits themselves are accepted', () => {
+      // GIVEN
+      const fresh = new Stack(new App(), 'Fresh', { env: ENV });
+
+      // WHEN
+      const atLimits = new ResetWorkflow(fresh, 'Workflow', {
+        ...helperNetwork(fresh), imageNamePrefix: 'P'.repeat(60), targetTag: { key: 'team', values: ['x'.repeat(256)] },
+      } as ResetWorkflowProps);
+
+      // THEN
+      expect(atLimits.targetTag?.values).toEqual(['x'.repeat(256)]);
+    });
+  });
+
   test('passes cdk-nag AwsSolutions with every acknowledgement reasoned', () => {
     // GIVEN / WHEN
     const findings = awsSolutionsFindingsFor(s => {

@@ -26,7 +26,7 @@ export function helperNetwork(stack: Stack, subnets?: ec2.ISubnet[]): Pick<Reset
         ],
       },
       createEndpoints: false,
-      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointSg', 'sg-0endpoints0000000'),
+      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointSg', 'sg-0abcdef0123456789'),
       s3PrefixListId: 'pl-63a5400a',
     }),
   };

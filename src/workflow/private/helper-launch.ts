@@ -30,6 +30,18 @@ export function helperClientToken(plan: Pick<ResetPlan, 'executionArn'>, config:
   return `helper-${createHash('sha256').update(`${config.workflowId}\n${plan.executionArn}`).digest('hex').slice(0, 48)}`;
 }
 
+/**
+ * The key of the helper's root volume: the AWS managed key for EBS, named explicitly. Without a
+ * KmsKeyId, EC2 encrypts with the account's default EBS key (ModifyEbsDefaultKmsKeyId: "If you change
+ * the default KMS key to a symmetric customer managed KMS key, it is used instead of the AWS managed KMS
+ * key"); the launch role has no right on such a key, and the helper would be terminated at launch
+ * (Client.InternalError). EbsBlockDevice's KmsKeyId takes a "key ID, key alias, key ARN, or alias ARN"
+ * (EC2 API Reference), and the policy of an AWS managed key is kept by its service, which lets the
+ * account's principals use it through EC2 (KMS Developer Guide, "Permissions for AWS services in key
+ * policies"). The helper's root holds nothing of the target's, so the AWS managed key is enough.
+ */
+export const HELPER_ROOT_KMS_KEY = 'alias/aws/ebs';
+
 /** The tags of the helper instance and its volumes. */
 export function helperTags(plan: ResetPlan, config: WorkflowConfig): { Key: string; Value: string }[] {
   return [
@@ -43,8 +55,8 @@ export function helperTags(plan: ResetPlan, config: WorkflowConfig): { Key: stri
 
 /**
  * The helper's RunInstances request: in the rescue subnet of the target's AZ, with the
- * helper security group and instance profile, no public IP, IMDSv2 required, an encrypted
- * root, terminated (not stopped) if it shuts itself down, tagged as this execution's helper.
+ * helper security group and instance profile, no public IP, IMDSv2 required, a root encrypted
+ * with the AWS managed EBS key (whatever the account's default key is), terminated (not stopped) if it shuts itself down, tagged as this execution's helper.
  */
 export function helperRunInstancesInput(
   plan: ResetPlan, config: WorkflowConfig, imageId: string, imageRootDeviceName: string,
@@ -69,7 +81,7 @@ export function helperRunInstancesInput(
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     BlockDeviceMappings: [{
       DeviceName: imageRootDeviceName,
-      Ebs: { Encrypted: true, DeleteOnTermination: true, VolumeType: 'gp3' },
+      Ebs: { Encrypted: true, KmsKeyId: HELPER_ROOT_KMS_KEY, DeleteOnTermination: true, VolumeType: 'gp3' },
     }],
     InstanceInitiatedShutdownBehavior: 'terminate',
     TagSpecifications: [

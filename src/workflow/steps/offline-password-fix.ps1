@@ -5,6 +5,14 @@
 # next boot, encrypted with the instance's key pair), and sets the disk offline again,
 # whatever happens, so the volume can be detached cleanly.
 # This script handles no password and prints none.
+#
+# It runs in Windows PowerShell 5.1. There, every line a native command writes to stderr
+# becomes an error record (NativeCommandError), and under $ErrorActionPreference 'Stop' the
+# first one is a terminating error: raised before $LASTEXITCODE is read, and, in a finally
+# block, ending that block before the disk is offline. (Only PowerShell 7.2 and later stopped
+# applying the preference to redirected native output: about_Preference_Variables.) So
+# EC2RescueCmd.exe is judged by its exit code alone, its stderr kept as text, and every call
+# in the finally block is guarded so that no error can cut it short.
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -13,12 +21,18 @@ $Device = 'xvdf'
 $InstallDir = Join-Path $env:ProgramFiles 'Amazon\EC2Rescue'
 $RescueCmd = Join-Path $InstallDir 'EC2RescueCmd.exe'
 
+# Runs EC2RescueCmd.exe; fails only on a non-zero exit code. The preference is 'Continue' in
+# this function's own scope (the script keeps 'Stop'), and each stderr record becomes its text.
 function Invoke-RescueCmd {
     param([string[]] $Arguments)
-    $output = & $RescueCmd @Arguments 2>&1 | Out-String
-    if ($LASTEXITCODE -ne 0) {
-        throw "EC2RescueCmd.exe $($Arguments -join ' ') exited with code $LASTEXITCODE. $output"
+    $ErrorActionPreference = 'Continue'
+    $lines = & $RescueCmd @Arguments 2>&1 | ForEach-Object { "$_" }
+    $code = $LASTEXITCODE
+    $text = $lines -join "`n"
+    if ($code -ne 0) {
+        throw "EC2RescueCmd.exe $($Arguments -join ' ') exited with code $code. $text"
     }
+    $text
 }
 
 # The first form (check-only) is also what sets the disk offline again afterwards.
@@ -63,13 +77,21 @@ try {
     $exitCode = 1
     Write-Error -Message "Offline password fix failed: $($_.Exception.Message)" -ErrorAction Continue
 } finally {
+    # Nothing in this block may end it before the disk is offline: each attempt is guarded.
     if ($diskTouched) {
-        try {
-            Invoke-RescueCmd $SetOffline
-            Write-Output "Disk $Device is offline again."
-        } catch {
+        $offline = $false
+        for ($attempt = 1; $attempt -le 3 -and -not $offline; $attempt++) {
+            try {
+                Invoke-RescueCmd $SetOffline
+                $offline = $true
+                Write-Output "Disk $Device is offline again."
+            } catch {
+                Write-Output "Setting disk $Device offline failed (attempt $attempt): $($_.Exception.Message)"
+            }
+        }
+        if (-not $offline) {
             $exitCode = 1
-            Write-Error -Message "Could not set disk $Device offline again: $($_.Exception.Message)" -ErrorAction Continue
+            Write-Error -Message "Could not set disk $Device offline again; detach the volume only after stopping the helper." -ErrorAction Continue
         }
     }
 }

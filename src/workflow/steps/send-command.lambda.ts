@@ -1,4 +1,4 @@
-import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { paginateListCommands, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '../private/clients';
 import { commandComment, commandSpec } from '../private/commands';
 import { workflowConfig } from '../private/config';
@@ -11,6 +11,9 @@ const logger = stepLogger('send-command');
 
 /** How long Run Command waits for the instance to pick the command up. */
 export const DELIVERY_TIMEOUT_SECONDS = 600;
+
+/** ListCommands' largest page (API reference: MaxResults "Maximum value of 50"). */
+export const LIST_COMMANDS_PAGE_SIZE = 50;
 
 /**
  * Sends one of the workflow's commands (an allow-list mapped to fixed SSM documents), or
@@ -29,14 +32,10 @@ export async function handler(event: SendCommandEvent): Promise<CommandResult> {
   }
   const comment = commandComment(command, plan);
 
-  const previous = await ssm.send(new ListCommandsCommand({
-    InstanceId: targetInstanceId,
-    Filters: [{ key: 'DocumentName', value: spec.documentName }],
-  }));
-  const sent = previous.Commands?.find(c => c.Comment === comment && c.CommandId);
+  const sent = await findSentCommand(targetInstanceId, spec.documentName, comment);
   if (sent) {
-    logger.info('Command already sent', { commandId: sent.CommandId, status: sent.Status });
-    return { commandId: sent.CommandId!, instanceId: targetInstanceId };
+    logger.info('Command already sent', { commandId: sent.commandId, status: sent.status });
+    return { commandId: sent.commandId, instanceId: targetInstanceId };
   }
 
   const out = await ssm.send(new SendCommandCommand({
@@ -50,4 +49,23 @@ export async function handler(event: SendCommandEvent): Promise<CommandResult> {
   if (!commandId) throw new Error('SendCommand returned no command id.');
   logger.info('Command sent', { commandId, documentName: spec.documentName });
   return { commandId, instanceId: targetInstanceId };
+}
+
+/**
+ * The command this execution already sent (found by its comment), reading every page of
+ * ListCommands until it is found: an instance with many commands of the same document (a
+ * helper reused by retries, a target managed by other tools) may list it past the first page.
+ */
+async function findSentCommand(
+  instanceId: string, documentName: string, comment: string,
+): Promise<{ commandId: string; status?: string } | undefined> {
+  const pages = paginateListCommands({ client: ssm, pageSize: LIST_COMMANDS_PAGE_SIZE }, {
+    InstanceId: instanceId,
+    Filters: [{ key: 'DocumentName', value: documentName }],
+  });
+  for await (const page of pages) {
+    const sent = page.Commands?.find(c => c.Comment === comment && c.CommandId);
+    if (sent) return { commandId: sent.CommandId!, status: sent.Status };
+  }
+  return undefined;
 }

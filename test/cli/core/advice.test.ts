@@ -44,6 +44,10 @@ describe('toCliError', () => {
     [awsError('ExecutionDoesNotExist'), 'ExecutionNotFound', EXIT_CODES.notFound],
     [awsError('InvalidInstanceID.NotFound'), 'InstanceNotFound', EXIT_CODES.notFound],
     [awsError('InternalServerError'), 'Unexpected', EXIT_CODES.unexpected],
+    [Object.assign(new Error('getaddrinfo ENOTFOUND ssm.xx-1.amazonaws.com'), { code: 'ENOTFOUND', hostname: 'ssm.xx-1.amazonaws.com' }), 'NetworkError', EXIT_CODES.network],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }), 'NetworkError', EXIT_CODES.network],
+    [awsError('TimeoutError', 'Socket timed out'), 'NetworkError', EXIT_CODES.network],
+    [new Error('Region not accepted: region="x y" is not a valid hostname component.'), 'InvalidRegion', EXIT_CODES.setup],
   ])('maps %p to %s', (err, name, exitCode) => {
     // WHEN
     const mapped = toCliError(err);

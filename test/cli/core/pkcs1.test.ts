@@ -67,6 +67,9 @@ describe('readRsaPrivateKey', () => {
 
     // WHEN / THEN
     expect(() => readRsaPrivateKey('PuTTY-User-Key-File-3: ssh-rsa')).toThrow(expect.objectContaining({ name: 'KeyFileUnreadable' }));
+    expect(() => readRsaPrivateKey('PuTTY-User-Key-File-3: ssh-rsa')).toThrow(/puttygen key.ppk -O private-openssh -o key.pem/);
+    expect(() => readRsaPrivateKey('-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n'))
+      .toThrow(/OpenSSH format .* ssh-keygen -p -m PEM -f <copy of the key>/);
     expect(() => readRsaPrivateKey(ec)).toThrow(/ed25519, not RSA/);
     expect(() => readRsaPrivateKey(encrypted)).toThrow(/passphrase/);
   });

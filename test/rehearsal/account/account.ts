@@ -10,6 +10,7 @@
  * OPERATIONS below:
  * - ec2-instances.ts: instance lifecycle (boot, stop, terminate), EC2Launch's password data, RunInstances;
  * - ec2-volumes.ts: attach, detach, describe volumes; ec2-images.ts: CreateImage, snapshots, DescribeImages;
+ * - ebs-encryption.ts: encryption by default, the default EBS key, which key a launched volume gets and whether EC2 may use it;
  * - ssm-commands.ts: the SSM Agent, Run Command and the documents the workflow sends; ssm-parameters.ts;
  * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts;
  * - step-functions.ts: DescribeExecution of the rehearsal's executions, for functions that read them.
@@ -23,9 +24,11 @@
 import { createHash } from 'node:crypto';
 import { AUTO_SCALING_OPERATIONS, SimAsgGroup, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS } from './dynamodb';
+import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
+import type { Ec2RescueBehaviour } from './ec2rescue';
 import { ec2Error } from './errors';
 import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
@@ -77,7 +80,7 @@ export type Operations = Readonly<Record<string, Operation>>;
 
 /** Every operation the account implements, by service. A new module registers its table here. */
 const OPERATIONS: Record<Service, Operations> = {
-  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS),
+  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EBS_ENCRYPTION_OPERATIONS),
   ssm: combine(SSM_COMMAND_OPERATIONS, SSM_PARAMETER_OPERATIONS),
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
@@ -126,6 +129,8 @@ export class SimulatedAccount {
   public readonly autoScaling = new Map<string, SimAsgMember>();
   public readonly autoScalingGroups = new Map<string, SimAsgGroup>();
   public readonly keys: SimKey[] = [];
+  /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
+  public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
   public readonly executions = new Map<string, SimExecution>();
@@ -145,6 +150,10 @@ export class SimulatedAccount {
   public customerKeyAllowed?: (keyArn: string) => boolean;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
+  /** How EC2Rescue behaves on the helpers (stderr warnings, failures mid-way: ec2rescue.ts). */
+  public ec2Rescue: Ec2RescueBehaviour = {};
+  /** Volumes EC2Rescue has brought online in a helper's Windows (ec2rescue.ts). */
+  public readonly onlineDisks = new Set<string>();
 
   private readonly timers: Timer[] = [];
   /** While a due transition is applied: its own time (what follows from it is timed from there). */
@@ -408,9 +417,15 @@ export class SimulatedAccount {
     return volume;
   }
 
-  public addCustomerKey(): SimKey {
+  public addCustomerKey(o: { aliases?: string[]; usableThroughEc2?: boolean } = {}): SimKey {
     const keyId = `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
-    const key: SimKey = { keyId, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`, manager: 'CUSTOMER', aliases: [] };
+    const key: SimKey = {
+      keyId,
+      arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`,
+      manager: 'CUSTOMER',
+      aliases: o.aliases ?? [],
+      ...(o.usableThroughEc2 ? { usableThroughEc2: true } : {}),
+    };
     this.keys.push(key);
     return key;
   }

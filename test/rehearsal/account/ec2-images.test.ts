@@ -34,6 +34,20 @@ describe('simulated account: images and snapshots', () => {
       expect(account.snapshots.get(snapshotId)!.generation).toBe(root.generation - 1);
     });
 
+    test('the pending image lists its snapshots at once, started at CreateImage; it is available when they complete', () => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const requestedAt = account.now();
+      const { ImageId } = ec2('CreateImage', { InstanceId: instanceId, Name: 'backup-4', NoReboot: true });
+      const [image] = ec2('DescribeImages', { ImageIds: [ImageId] }).Images;
+      expect(image).toMatchObject({ State: 'pending', BlockDeviceMappings: [{ Ebs: { SnapshotId: expect.stringMatching(/^snap-/) } }] });
+      const snapshot = account.snapshots.get(image.BlockDeviceMappings[0].Ebs.SnapshotId)!;
+      expect(snapshot).toMatchObject({ state: 'pending', startTime: requestedAt, volumeId: rootOf(instanceId).volumeId });
+      account.advance(LATENCY.snapshotCompletion.seconds - 1);
+      expect(ec2('DescribeImages', { ImageIds: [ImageId] }).Images[0].State).toBe('pending');
+      account.advance(1);
+      expect({ snapshot: snapshot.state, image: ec2('DescribeImages', { ImageIds: [ImageId] }).Images[0].State }).toEqual({ snapshot: 'completed', image: 'available' });
+    });
+
     test(`at most ${MAX_PENDING_SNAPSHOTS_PER_VOLUME} pending snapshots per volume (ConcurrentSnapshotLimitExceeded)`, () => {
       const { instanceId } = account.addInstance({ state: 'stopped' });
       const volumeId = rootOf(instanceId).volumeId;

@@ -42,12 +42,17 @@ export interface SimImage {
   readonly platformDetails: string;
 }
 
-// [CI] Name: "3-128 alphanumeric characters, parentheses (()), square brackets ([]), spaces ( ),
-// periods (.), slashes (/), dashes (-), single quotes ('), at-signs (@), or underscores(_)".
+/**
+ * EC2 API Reference, CreateImage (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateImage.html),
+ * Name: "Constraints: 3-128 alphanumeric characters, parentheses (()), square brackets ([]), spaces ( ), periods
+ * (.), slashes (/), dashes (-), single quotes ('), at-signs (@), or underscores(_)".
+ */
 const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 /**
- * EC2's limit of pending snapshots per volume. [SNAP]: "a limit of five pending snapshots for a
- * single gp2, io1, or Magnetic volume", and ConcurrentSnapshotLimitExceeded beyond it.
+ * EC2's limit of pending snapshots per volume. Amazon EBS User Guide, "Create Amazon EBS snapshots" (2016
+ * edition, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-creating-snapshot.html): "There is a limit of 5
+ * pending snapshots for a single volume. If you receive a ConcurrentSnapshotLimitExceeded error ... wait for one or
+ * more of the pending snapshots to complete".
  */
 export const MAX_PENDING_SNAPSHOTS_PER_VOLUME = 5;
 
@@ -59,15 +64,22 @@ function refuseAtPendingSnapshotLimit(account: SimulatedAccount, volume: SimVolu
 }
 
 /**
- * [SNAP] "the point-in-time snapshot is created immediately, but the status of the snapshot is
- * pending until the snapshot is complete": the snapshot records the volume's content generation now.
+ * A snapshot is point-in-time at its request: Amazon EBS User Guide, "Create Amazon EBS snapshots"
+ * (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-creating-snapshot.html): "Snapshot creation is
+ * asynchronous. The snapshot is created immediately, but it remains in the pending state until all of data has
+ * been transferred to Amazon S3"; "You can continue to use the volume during this time without impacting the
+ * snapshot. The snapshot includes only the data that was written to the volume at the time the snapshot was
+ * requested." So it records the volume's content generation now, and completes later.
  */
-function startSnapshot(account: SimulatedAccount, volume: SimVolume, tags: Record<string, string>): string {
+function startSnapshot(account: SimulatedAccount, volume: SimVolume, tags: Record<string, string>, onCompleted?: () => void): string {
   const snapshot: SimSnapshot = {
     snapshotId: account.newId('snap'), volumeId: volume.volumeId, startTime: account.now(), generation: volume.generation, state: 'pending', tags,
   };
   account.snapshots.set(snapshot.snapshotId, snapshot);
-  account.after('snapshotCompletion', () => { snapshot.state = 'completed'; });
+  account.after('snapshotCompletion', () => {
+    snapshot.state = 'completed';
+    onCompleted?.();
+  });
   return snapshot.snapshotId;
 }
 
@@ -110,20 +122,31 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
 
   CreateImage(account, input) {
     const instance = account.instance(input.InstanceId);
-    // [CI] "Creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance that is either running or stopped."
+    // CreateImage: "Creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance that is either running
+    // or stopped." Other states are refused with IncorrectInstanceState (EC2 API Reference, "Error codes").
     if (!['running', 'stopped'].includes(instance.state)) {
       throw ec2Error('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be imaged.`);
     }
     if (typeof input.Name !== 'string' || !AMI_NAME.test(input.Name)) {
       throw ec2Error('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, \'(\', \')\', \'.\', \'-\', \'/\' and \'_\'');
     }
-    // [ERR] InvalidAMIName.Duplicate: "The specified AMI name is already in use by another AMI."
+    // EC2 API Reference, "Error codes": InvalidAMIName.Duplicate when the name is already used by another AMI of
+    // the account in the Region.
     if ([...account.images.values()].some(i => i.ownerId === account.accountId && i.name === input.Name)) {
       throw ec2Error('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${[...account.images.values()].find(i => i.name === input.Name)!.imageId}`);
     }
     const volumes = [...account.volumes.values()].filter(v => !v.deleted && v.attachment?.instanceId === instance.instanceId);
     volumes.forEach(v => refuseAtPendingSnapshotLimit(account, v));
-    const snapshotIds = volumes.map(v => startSnapshot(account, v, requestedTags(input, 'snapshot')));
+    // The image exists at once, `pending`, and lists its snapshots; it becomes `available` when they have all
+    // completed. AWS Knowledge Center, "Why is my AMI or EBS snapshot creation slow or stuck in the Pending
+    // state?" (https://repost.aws/knowledge-center/ebs-snapshot-ec2-ami-creation-slow): "During Amazon EBS-backed
+    // AMI creation, the AMI moves from the Pending to Available state after the snapshot is complete."
+    let pendingSnapshots = volumes.length;
+    const snapshotCompleted = () => {
+      pendingSnapshots--;
+      if (pendingSnapshots === 0 && image.state === 'pending') image.state = 'available';
+    };
+    const snapshotIds = volumes.map(v => startSnapshot(account, v, requestedTags(input, 'snapshot'), snapshotCompleted));
     const image: SimImage = {
       imageId: account.newId('ami'),
       name: input.Name,
@@ -140,12 +163,9 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     };
     account.images.set(image.imageId, image);
     account.moment(`image-requested:${image.name}`);
-    // assumption: an EBS-backed image is pending until its snapshots complete, then available (the
-    // runbook's reference: "AMI availability can take minutes to hours").
-    account.after('snapshotCompletion', () => {
-      if (image.state === 'pending') image.state = 'available';
-    });
-    // [CI] "By default, when Amazon EC2 creates the new AMI, it reboots the instance"; NoReboot prevents it.
+    if (volumes.length === 0) account.after('snapshotCompletion', () => { if (image.state === 'pending') image.state = 'available'; });
+    // CreateImage, NoReboot: "By default, when Amazon EC2 creates the new AMI, it reboots the instance so that it
+    // can take snapshots of the attached volumes while data is at rest". (The reboot itself is only recorded.)
     if (instance.state === 'running' && !input.NoReboot) {
       instance.rebootedByCreateImage = true;
     }

@@ -10,6 +10,7 @@
 import { constants, publicEncrypt, randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
+import { ec2CanUseKey, LAUNCH_FAILURE_KMS, newVolumeEncryption } from './ebs-encryption';
 import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
 import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
@@ -50,7 +51,9 @@ export interface SimInstance {
   ec2RescueInstalled: boolean;
   readonly clientToken?: string;
   readonly runInstancesFingerprint?: string;
-  stateReason?: string;
+  stateReason?: { readonly code: string; readonly message: string };
+  /** Why this instance cannot get past `pending` (set by RunInstances): it is terminated at launch. */
+  launchFailure?: { readonly code: string; readonly message: string };
   /** Bumped on every state change, so timers of an overtaken transition do nothing. */
   transition: number;
   readonly isHelper: boolean;
@@ -73,6 +76,12 @@ function boot(account: SimulatedAccount, instance: SimInstance): void {
   const t = setState(account, instance, 'pending');
   account.after('instancePendingToRunning', () => {
     if (instance.transition !== t) return;
+    if (instance.launchFailure) {
+      // EBS's rule (ebs-encryption.ts): a volume key EC2 cannot use ends the launch; the instance is terminated.
+      instance.stateReason = instance.launchFailure;
+      terminate(account, instance);
+      return;
+    }
     setState(account, instance, 'running');
     onRunning(account, instance);
   });
@@ -98,16 +107,16 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
 }
 
 /**
- * EC2 guide, "Instance terminates immediately": an EBS volume whose KMS key the caller may not use
- * (the data key cannot be decrypted) fails the launch with the state reason `Client.InternalError:
- * Client error on launch`; the request itself is accepted. Assumption: starting a stopped instance
- * fails the same way and returns it to `stopped` (it is not terminated), whichever volume's key it is.
+ * AWS Knowledge Center, "When I start my instance with encrypted volumes attached, the instance immediately
+ * stops with the error 'client error on launch'": a start whose volume key (root or any attached volume)
+ * the caller may not use is accepted, then the instance goes back to stopped with the state reason
+ * `Client.InternalError: Client error on launch` (LAUNCH_FAILURE_KMS, ebs-encryption.ts).
  */
 function bootFailsOnKey(account: SimulatedAccount, instance: SimInstance, keyId: string): void {
   const t = setState(account, instance, 'pending');
   account.after('instancePendingToRunning', () => {
     if (instance.transition !== t) return;
-    instance.stateReason = `Client.InternalError: Client error on launch (the caller may not use the KMS key ${keyId})`;
+    instance.stateReason = { code: LAUNCH_FAILURE_KMS.code, message: `${LAUNCH_FAILURE_KMS.message} (the caller may not use the KMS key ${keyId})` };
     setState(account, instance, 'stopped');
   });
 }
@@ -176,7 +185,7 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     ImageId: i.imageId,
     InstanceType: i.instanceType,
     State: { Name: i.state, Code: STATE_CODES[i.state] },
-    ...(i.stateReason ? { StateReason: { Message: i.stateReason } } : {}),
+    ...(i.stateReason ? { StateReason: { Code: i.stateReason.code, Message: i.stateReason.message } } : {}),
     LaunchTime: new Date(i.launchTime),
     Placement: { AvailabilityZone: i.availabilityZone },
     SubnetId: i.subnetId,
@@ -363,6 +372,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       throw ec2Error('InvalidParameterValue', `Value (${profile}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
     }
     const rootMapping = (input.BlockDeviceMappings ?? []).find((m: any) => sameDevice(m.DeviceName, image.rootDeviceName));
+    const encryption = newVolumeEncryption(account, rootMapping?.Ebs);
     const instance = account.addInstance({
       state: 'stopped',
       availabilityZone: subnet.availabilityZone,
@@ -374,7 +384,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       tags: requestedTags(input, 'instance'),
       autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
       ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
-      encrypted: rootMapping?.Ebs?.Encrypted ?? false,
+      encrypted: encryption.encrypted,
+      ...(encryption.key ? { kmsKeyId: encryption.key.arn } : {}),
       deleteOnTermination: rootMapping?.Ebs?.DeleteOnTermination ?? true,
       isHelper: true,
       clientToken: input.ClientToken,
@@ -383,6 +394,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
     Object.assign(root.tags, requestedTags(input, 'volume'));
     instance.launchTime = account.now();
+    if (encryption.encrypted && !ec2CanUseKey(encryption.key)) instance.launchFailure = LAUNCH_FAILURE_KMS;
     boot(account, instance);
     return { Instances: [instanceJson(account, instance)] };
   },

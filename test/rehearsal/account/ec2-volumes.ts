@@ -17,6 +17,15 @@ export interface SimAttachment {
   transition: number;
 }
 
+export interface VolumeEvent {
+  readonly at: number;
+  readonly what: string;
+  /** At a detach: the attachment's DeleteOnTermination when the detach was requested. */
+  readonly deleteOnTermination?: boolean;
+  /** At a detach: whether the instance's Windows still had the disk online (EC2Rescue on a helper: ec2rescue.ts). */
+  readonly diskOnline?: boolean;
+}
+
 export interface SimVolume {
   readonly volumeId: string;
   readonly availabilityZone: string;
@@ -32,8 +41,11 @@ export interface SimVolume {
   passwordGenerationArmed: boolean;
   /** Bumped whenever the volume's content is changed (the offline fix): snapshots record it. */
   generation: number;
-  /** Modelled times the volume left and came back to its original instance. */
-  readonly history: { at: number; what: string }[];
+  /**
+   * Modelled times the volume was detached (`detach:<instance>`) and attached (`attach:<instance>:<device>`);
+   * a detach records the attachment's DeleteOnTermination at that moment (the invariants read it).
+   */
+  readonly history: VolumeEvent[];
 }
 
 /** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are). */
@@ -44,6 +56,10 @@ export function sameDevice(a: string, b: string): boolean {
 /**
  * At termination, volumes whose DeleteOnTermination is true are deleted; the others are
  * detached and kept (called by the instance lifecycle, ec2-instances.ts).
+ * Amazon EC2 User Guide, "Preserve data when an instance is terminated"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/preserving-volumes-on-termination.html): with
+ * DeleteOnTermination `true` "The volume is deleted when the instance is terminated", with `false` "The volume
+ * is preserved"; a root volume attached at launch defaults to Delete.
  */
 export function releaseVolumesOfTerminated(account: SimulatedAccount, instance: SimInstance): void {
   for (const volume of account.volumes.values()) {
@@ -95,18 +111,31 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
   DetachVolume(account, input) {
     const volume = account.volume(input.VolumeId);
     const attachment = volume.attachment;
+    // EC2 API Reference, DetachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html):
+    // only an attached volume can be detached; EC2 answers a volume in the wrong state for the request with
+    // IncorrectState (EC2 API Reference, "Error codes for the Amazon EC2 API").
     if (!attachment) throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the 'available' state.`);
+    // The same error codes page: InvalidAttachment.NotFound when the volume is not attached to the InstanceId given.
     if (input.InstanceId && input.InstanceId !== attachment.instanceId) {
       throw ec2Error('InvalidAttachment.NotFound', `The volume '${volume.volumeId}' is not attached to instance '${input.InstanceId}'`);
     }
+    // assumption: an attachment still attaching or already detaching refuses another detach (IncorrectState),
+    // as a volume in a transition refuses attach and detach in the console.
     if (attachment.state !== 'attached') throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the '${attachment.state}' state.`);
     const instance = account.instance(attachment.instanceId);
+    // DetachVolume: "If an Amazon EBS volume is the root device of an instance, it can't be detached while the
+    // instance is running. To detach the root volume, stop the instance first." Force is the forced detach
+    // ("Forces detachment if the previous detachment attempt did not occur cleanly").
     if (sameDevice(attachment.device, instance.rootDeviceName) && instance.state !== 'stopped' && !input.Force) {
       throw ec2Error('IncorrectState', `Unable to detach root volume '${volume.volumeId}' from instance '${instance.instanceId}'`);
     }
     attachment.state = 'detaching';
     const t = ++attachment.transition;
-    volume.history.push({ at: account.now(), what: `detach:${attachment.instanceId}` });
+    volume.history.push({
+      at: account.now(), what: `detach:${attachment.instanceId}`, deleteOnTermination: attachment.deleteOnTermination, diskOnline: account.onlineDisks.has(volume.volumeId),
+    });
+    // The disk leaves the instance's Windows with the volume (online or not, it is gone from there).
+    account.onlineDisks.delete(volume.volumeId);
     account.after('volumeDetach', () => {
       if (volume.attachment !== attachment || attachment.transition !== t) return;
       volume.attachment = undefined;
@@ -117,21 +146,33 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
   AttachVolume(account, input) {
     const volume = account.volume(input.VolumeId);
     const instance = account.instance(input.InstanceId);
+    // EC2 API Reference, AttachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AttachVolume.html),
+    // and "Error codes for the Amazon EC2 API": VolumeInUse for a volume already attached to an instance.
     if (volume.attachment) {
       throw ec2Error('VolumeInUse', `${volume.volumeId} is already attached to an instance`);
     }
+    // Amazon EBS User Guide, "Attach an Amazon EBS volume to an instance": the volume and the instance must be in
+    // the same Availability Zone.
     if (instance.availabilityZone !== volume.availabilityZone) {
       throw ec2Error('InvalidVolume.ZoneMismatch', `The volume '${volume.volumeId}' is not in the same availability zone as instance '${instance.instanceId}'`);
     }
+    // Amazon EBS User Guide, "Attach an Amazon EBS volume to an instance": the instance must be `running` or `stopped`.
     if (!['running', 'stopped'].includes(instance.state)) {
       throw ec2Error('IncorrectState', `Instance '${instance.instanceId}' is not 'running' or 'stopped'.`);
     }
+    // assumption: a device name that already holds a volume is refused with InvalidParameterValue (the message
+    // EC2 gives for an attachment point in use); Amazon EC2 User Guide, "Device names": each volume needs its own name.
     if (account.volumeAt(instance.instanceId, input.Device)) {
       throw ec2Error('InvalidParameterValue', `Invalid value '${input.Device}' for unixDevice. Attachment point ${input.Device} is already in use`);
     }
+    // AttachVolume: "If a volume has an AWS Marketplace product code: The volume can be attached only to a
+    // stopped instance."
     if (volume.productCodes.length > 0 && instance.state !== 'stopped') {
       throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' has a Marketplace product code and can only be attached to a stopped instance.`);
     }
+    // Amazon EC2 User Guide, "Preserve data when an instance is terminated": its table of defaults gives
+    // "Preserve" for a root volume and for a data volume attached "After launch" (DeleteOnTermination false),
+    // so an attachment made here starts with false, whatever the device.
     const attachment: SimAttachment = {
       instanceId: instance.instanceId, device: input.Device, state: 'attaching', deleteOnTermination: false, attachTime: account.now(), transition: 0,
     };

@@ -9,6 +9,8 @@ export interface SimKey {
   readonly arn: string;
   readonly manager: 'AWS' | 'CUSTOMER';
   readonly aliases: string[];
+  /** A customer managed key whose key policy lets the account's principals use it through EC2 (see ebs-encryption.ts). */
+  readonly usableThroughEc2?: boolean;
 }
 
 export const KMS_OPERATIONS: Operations = {

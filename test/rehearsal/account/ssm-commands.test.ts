@@ -1,6 +1,6 @@
 import { SimulatedAccount } from './account';
 import { accountHelpers, errorOf, newSimulatedAccount } from './fixture';
-import { offlineFixDevice } from './ssm-commands';
+import { loadPowerShellParser } from './powershell';
 import { OFFLINE_PASSWORD_FIX_SCRIPT } from '../../../src/workflow/private/offline-script';
 import { LATENCY } from '../latencies';
 
@@ -8,6 +8,7 @@ import { LATENCY } from '../latencies';
  * Systems Manager's agent and Run Command: who takes commands, how an invocation moves, what each document does.
  */
 describe('simulated account: Run Command', () => {
+  beforeAll(() => loadPowerShellParser());
   let account: SimulatedAccount;
   beforeEach(() => {
     account = newSimulatedAccount();
@@ -48,6 +49,27 @@ describe('simulated account: Run Command', () => {
         .toEqual([expect.objectContaining({ CommandId: id, Comment: 'test', Status: 'Success' })]);
     });
 
+    test('ListCommands pages: newest first, MaxResults of 1 to 50 (default 10), NextToken to the next page', () => {
+      const h = helper();
+      const ids = Array.from({ length: 23 }, () => send(h.instanceId, 'AWS-ConfigureAWSPackage', install));
+      const list = (input: any) => ssm('ListCommands', { InstanceId: h.instanceId, ...input });
+
+      const first = list({});
+      expect(first.Commands.map((c: any) => c.CommandId)).toEqual(ids.slice(-10).reverse());
+      const pages = [first.Commands.length];
+      let token = first.NextToken;
+      while (token) {
+        const page = list({ NextToken: token });
+        pages.push(page.Commands.length);
+        token = page.NextToken;
+      }
+      expect(pages).toEqual([10, 10, 3]);
+      expect(list({ MaxResults: 50 })).toEqual({ Commands: expect.any(Array) });
+      expect(list({ MaxResults: 50 }).Commands).toHaveLength(23);
+      expect(errorOf(() => list({ MaxResults: 51 }))).toBe('ValidationException');
+      expect(errorOf(() => list({ NextToken: 'bogus' }))).toBe('InvalidNextToken');
+    });
+
     test('the offline fix needs EC2Rescue and the volume attached at the device it names, and arms password generation', () => {
       const h = helper();
       const volume = account.addVolume();
@@ -65,12 +87,6 @@ describe('simulated account: Run Command', () => {
       account.advance(LATENCY.volumeAttach.seconds);
       expect(run().Status).toBe('Success');
       expect(volume).toMatchObject({ passwordGenerationArmed: true, generation: 2 });
-    });
-
-    test('the offline fix\'s device is read from the script the workflow sends', () => {
-      expect(offlineFixDevice(OFFLINE_PASSWORD_FIX_SCRIPT)).toBe('xvdf');
-      expect(offlineFixDevice('Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName "xvdg"')).toBe('xvdg');
-      expect(offlineFixDevice('Get-Disk')).toBeUndefined();
     });
 
     test('the online ResetAccess writes /EC2Rescue/Passwords/<id> as a SecureString; the key must be an id or short alias', () => {

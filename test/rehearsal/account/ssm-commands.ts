@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import type { SimInstance } from './ec2-instances';
+import { helperHost } from './ec2rescue';
 import { ssmError } from './errors';
 import { randomHex } from './ids';
+import { parsePowerShell, runPowerShell } from './powershell';
 import { LatencyName } from '../latencies';
 
 export interface SimCommand {
@@ -24,16 +26,33 @@ export interface SimCommand {
   responseCode: number;
 }
 
-/** The documents Run Command knows in this account, and what they need. */
+/**
+ * The documents Run Command knows in this account, and what they need. assumption: only the three the
+ * workflow sends exist here (a real account has many more; an unknown name is SendCommand's InvalidDocument,
+ * "The specified SSM document doesn't exist", Systems Manager API Reference, SendCommand).
+ */
 const DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript', 'AWSSupport-RunEC2RescueForWindowsTool'];
-/** AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32 characters. */
+/**
+ * AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32
+ * characters. Source: the document's parameter pattern as published (shared/reference/aws-reset-access-flow.md,
+ * "the document's pattern accepts a key id or an alias of up to 32 characters, not a key ARN").
+ */
 const RESET_ACCESS_KMS_PATTERN = /^(alias\/[a-zA-Z0-9/_-]{1,26}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+/**
+ * ListCommands' page size when MaxResults is not given. assumption: the reference gives only the range
+ * (1 to 50), not the default; a page smaller than the maximum makes a reader that ignores NextToken fail sooner.
+ */
+export const LIST_COMMANDS_DEFAULT_PAGE_SIZE = 10;
 /** How long after SendCommand the invocation is visible to GetCommandInvocation (assumption). */
 export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
 
 // ------------------------------------------------------------------ the agent (follows the instance's lifecycle, ec2-instances.ts)
 
-/** An instance whose agent runs with a usable role registers Online some time after it is running. */
+/**
+ * An instance whose agent runs with a usable role registers Online some time after it is running.
+ * assumption: the agent starts with Windows and registers once it reaches the ssm endpoints; the delay is
+ * the modelled `windowsBootToSsmOnline` (latencies.ts, AWS's runbook waits up to 600 s for Online).
+ */
 export function agentRegistersAfterBoot(account: SimulatedAccount, instance: SimInstance): void {
   if (!instance.ssmAgent) return;
   const t = instance.transition;
@@ -45,13 +64,25 @@ export function agentRegistersAfterBoot(account: SimulatedAccount, instance: Sim
   });
 }
 
-/** An instance that stops or shuts down loses its agent's connection at once. */
+/**
+ * An instance that stops or shuts down loses its agent's connection at once. assumption: Systems Manager marks
+ * the node ConnectionLost when its agent stops reporting (DescribeInstanceInformation's PingStatus values are
+ * Online | ConnectionLost | Inactive); the real mark comes after some minutes, earlier here, which only makes a
+ * command sent to a stopping instance wait (Pending) rather than be accepted.
+ */
 export function agentLosesConnection(instance: SimInstance): void {
   if (instance.pingStatus) instance.pingStatus = 'ConnectionLost';
 }
 
 // ------------------------------------------------------------------ Run Command
 
+/**
+ * The parameters each document requires (SendCommand's InvalidParameters: "You must specify values for all
+ * required parameters in the Amazon Web Services Systems Manager document (SSM document)"): AWS-ConfigureAWSPackage's
+ * `action` (Install | Uninstall) and `name` (Systems Manager User Guide, "Install or update packages"),
+ * AWS-RunPowerShellScript's `commands`, AWSSupport-RunEC2RescueForWindowsTool's `Command` (ResetAccess | CollectLogs |
+ * FixAll, shared/reference/aws-reset-access-flow.md).
+ */
 function validateCommandParameters(document: string, p: Record<string, string[]>): void {
   const bad = (why: string) => ssmError('InvalidParameters', `${document}: ${why}`);
   switch (document) {
@@ -79,6 +110,9 @@ function runCommand(account: SimulatedAccount, command: SimCommand, instance: Si
   };
   const deliver = () => {
     if (command.status !== 'Pending') return;
+    // SendCommand, TimeoutSeconds: "If this time is reached and the command hasn't already started running, it
+    // won't run." (Systems Manager API Reference.) assumption: until then delivery is retried every 5 s while the
+    // node is not Online (the agent polls for commands; Run Command shows the invocation Pending meanwhile).
     if (instance.state !== 'running' || instance.pingStatus !== 'Online') {
       if (account.now() - command.requestedAt >= deliveryTimeoutSeconds * 1000) {
         command.status = 'TimedOut';
@@ -93,6 +127,8 @@ function runCommand(account: SimulatedAccount, command: SimCommand, instance: Si
       : command.documentName === 'AWS-RunPowerShellScript' ? 'offlinePasswordFix' : 'onlineResetAccess';
     const transition = instance.transition;
     account.after(duration, () => {
+      // assumption: a command whose instance stops or terminates while it runs ends Failed (the agent that ran it
+      // is gone; Run Command reports no success for it).
       if (instance.transition !== transition) return fail('The instance stopped while the command ran.');
       completeCommand(account, command, instance, fail);
     });
@@ -107,19 +143,23 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
   if (failure) return fail(failure);
   switch (command.documentName) {
     case 'AWS-ConfigureAWSPackage':
+      // assumption: the only Distributor package of the simulated Region is AWSSupport-EC2Rescue (the one the
+      // workflow installs; AWS's runbook installs the same, shared/reference/aws-reset-access-flow.md step 16).
       if (p.name[0] !== 'AWSSupport-EC2Rescue') return fail(`Package ${p.name[0]} is not available in the simulated Region.`);
       instance.ec2RescueInstalled = p.action[0] === 'Install';
       break;
     case 'AWS-RunPowerShellScript': {
-      const script = p.commands.join('\n');
-      const device = offlineFixDevice(script);
-      if (!device) return fail('The simulated helper only runs the offline password fix (Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName <device>).');
-      if (!instance.ec2RescueInstalled) return fail('EC2Rescue is not installed: the EC2Rescue module and EC2RescueCmd.exe were not found.');
-      const volume = account.volumeAt(instance.instanceId, device);
-      if (!volume || volume.attachment!.state !== 'attached') return fail(`EC2RescueCmd.exe: no offline disk at ${device}.`);
-      volume.passwordGenerationArmed = true;
-      volume.generation++;
-      account.moment(`offline-fix:${volume.volumeId}`);
+      // The script's own control flow runs (powershell.ts) on the helper as modelled (ec2rescue.ts): what it
+      // prints is the invocation's output, its exit code decides Success or Failed (AWS-RunPowerShellScript
+      // reports a non-zero exit code as a failed command).
+      const run = runPowerShell(parsedScript(p.commands.join('\n')), helperHost(account, instance));
+      command.stdout = run.stdout;
+      command.stderr = run.stderr;
+      if (run.exitCode !== 0) {
+        command.status = 'Failed';
+        command.responseCode = run.exitCode;
+        return;
+      }
       break;
     }
     case 'AWSSupport-RunEC2RescueForWindowsTool': {
@@ -140,17 +180,16 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
   command.responseCode = 0;
 }
 
-/**
- * The device the offline password fix runs EC2Rescue on: the `-BlockDeviceName` argument of
- * `Invoke-EC2RescueEnablePasswordGeneration`, a literal or a `$Variable = '<value>'` of the script.
- */
-export function offlineFixDevice(script: string): string | undefined {
-  const call = script.match(/Invoke-EC2RescueEnablePasswordGeneration\s+-BlockDeviceName\s+(\$\w+|['"]?[\w/]+['"]?)/);
-  if (!call) return undefined;
-  const argument = call[1];
-  if (!argument.startsWith('$')) return argument.replace(/['"]/g, '');
-  const assignment = script.match(new RegExp(`\\${argument}\\s*=\\s*['"]([\\w/]+)['"]`));
-  return assignment?.[1];
+/** Parsed scripts by their text (a command's script is parsed once, however often it runs). */
+const PARSED = new Map<string, ReturnType<typeof parsePowerShell>>();
+
+function parsedScript(script: string): ReturnType<typeof parsePowerShell> {
+  let program = PARSED.get(script);
+  if (!program) {
+    program = parsePowerShell(script);
+    PARSED.set(script, program);
+  }
+  return program;
 }
 
 export const SSM_COMMAND_OPERATIONS: Operations = {
@@ -169,9 +208,13 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
   SendCommand(account, input) {
     if (!DOCUMENTS.includes(input.DocumentName)) throw ssmError('InvalidDocument', `Document ${input.DocumentName} does not exist in the simulated account.`);
     const ids = input.InstanceIds as string[];
+    // assumption (a limit of the simulator, not of AWS, which takes up to 50 ids): one instance per command.
     if (ids?.length !== 1) throw ssmError('InvalidInstanceId', 'The simulated account runs commands on exactly one instance.');
     const instance = account.instances.get(ids[0]);
-    if (!instance || !instance.ssmRegistered || instance.state === 'terminated') {
+    // SendCommand's InvalidInstanceId: "SSM Agent isn't registered with the SSM endpoint ... The managed node isn't
+    // in a valid state. Valid states are: Running, Pending, Stopped, and Stopping. Invalid states are:
+    // Shutting-down and Terminated." (Systems Manager API Reference, SendCommand, Errors.)
+    if (!instance || !instance.ssmRegistered || ['shutting-down', 'terminated'].includes(instance.state)) {
       throw ssmError('InvalidInstanceId', 'Instances [[' + ids[0] + ']] not in a valid state for account ' + account.accountId);
     }
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
@@ -194,14 +237,28 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
   },
 
   ListCommands(account, input) {
+    // Systems Manager API Reference, ListCommands (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html):
+    // MaxResults "Valid Range: Minimum value of 1. Maximum value of 50."; "The call also returns a token
+    // that you can specify in a subsequent call to get the next set of results."
+    const pageSize = input.MaxResults ?? LIST_COMMANDS_DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 50) {
+      throw ssmError('ValidationException', `1 validation error detected: Value '${pageSize}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`);
+    }
     let list = account.commands.filter(c => !input.InstanceId || c.instanceId === input.InstanceId);
     if (input.CommandId) list = list.filter(c => c.commandId === input.CommandId);
     for (const filter of input.Filters ?? []) {
       if (filter.key === 'DocumentName') list = list.filter(c => c.documentName === filter.value);
       else throw ssmError('InvalidFilterKey', `The simulated account filters commands by DocumentName only, not ${filter.key}.`);
     }
+    // assumption: the newest command first (what the console and the CLI show); the reference names no order,
+    // and newest-first puts an execution's earlier command furthest from the first page.
+    list = [...list].reverse();
+    const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString().replace(/^after:/, '')) : 0;
+    if (input.NextToken && !Number.isInteger(start)) throw ssmError('InvalidNextToken', 'The specified token is not valid.');
+    const page = list.slice(start, start + pageSize);
+    const more = start + pageSize < list.length;
     return {
-      Commands: list.map(c => ({
+      Commands: page.map(c => ({
         CommandId: c.commandId,
         DocumentName: c.documentName,
         Comment: c.comment,
@@ -209,6 +266,7 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
         InstanceIds: [c.instanceId],
         RequestedDateTime: new Date(c.requestedAt),
       })),
+      ...(more ? { NextToken: Buffer.from(`after:${start + pageSize}`).toString('base64url') } : {}),
     };
   },
 

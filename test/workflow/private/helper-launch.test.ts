@@ -19,9 +19,11 @@ describe('helperRunInstancesInput', () => {
     expect(input).not.toHaveProperty('SecurityGroupIds');
   });
 
-  test('requires IMDSv2 and encrypts the root volume', () => {
+  test('requires IMDSv2 and encrypts the root volume with the AWS managed EBS key, not the account default', () => {
     expect(input.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
-    expect(input.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true, DeleteOnTermination: true, VolumeType: 'gp3' } }]);
+    expect(input.BlockDeviceMappings).toEqual([{
+      DeviceName: '/dev/sda1', Ebs: { Encrypted: true, KmsKeyId: 'alias/aws/ebs', DeleteOnTermination: true, VolumeType: 'gp3' },
+    }]);
   });
 
   test('tags the instance and its volumes as this execution\'s helper', () => {

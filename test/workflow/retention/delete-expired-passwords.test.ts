@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest'; // the matchers' types (jest's setupFilesAfterEnv registers them at run time)
 import { handler } from '../../../src/workflow/retention/delete-expired-passwords.lambda';
 import { RETENTION_SECONDS_ENV } from '../../../src/workflow/retention/expired-passwords';
+import { captureLogs } from '../fixtures';
 
 const ssm = mockClient(SSMClient);
 const NOW = new Date('2026-05-01T12:00:00Z');
@@ -14,7 +15,10 @@ describe('delete-expired-passwords handler', () => {
   beforeEach(() => {
     ssm.reset();
     process.env[RETENTION_SECONDS_ENV] = String(24 * 3600);
+    // The handler's JSON logs are expected; keep them out of the test output.
+    captureLogs();
   });
+  afterEach(() => jest.restoreAllMocks());
 
   test('deletes parameters older than the retention and keeps recent ones', async () => {
     // GIVEN

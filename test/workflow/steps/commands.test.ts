@@ -75,6 +75,37 @@ describe('send-command handler', () => {
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 0);
   });
 
+  test('a command already sent is found on a later page of ListCommands, not sent again', async () => {
+    // GIVEN other commands of the same document fill the first page
+    const others = Array.from({ length: 50 }, (_, n) => ({ CommandId: `cmd-other-${n}`, Comment: 'install-ec2rescue 00000000 run-0' }));
+    ssm.on(ListCommandsCommand, { InstanceId: HELPER, NextToken: undefined }).resolves({ Commands: others, NextToken: 'page-2' });
+    ssm.on(ListCommandsCommand, { InstanceId: HELPER, NextToken: 'page-2' }).resolves({
+      Commands: [{ CommandId: 'cmd-0', Comment: commandComment('install-ec2rescue', plan), Status: 'Success' }],
+    });
+
+    // WHEN
+    const result = await sendCommand({ plan, command: 'install-ec2rescue', targetInstanceId: HELPER });
+
+    // THEN
+    expect(result).toEqual({ commandId: 'cmd-0', instanceId: HELPER });
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { MaxResults: 50, NextToken: 'page-2' });
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 0);
+  });
+
+  test('every page is read before a command is sent', async () => {
+    // GIVEN two pages, neither with this execution's command
+    ssm.on(ListCommandsCommand, { InstanceId: HELPER, NextToken: undefined }).resolves({ Commands: [{ CommandId: 'cmd-a', Comment: 'other' }], NextToken: 'page-2' });
+    ssm.on(ListCommandsCommand, { InstanceId: HELPER, NextToken: 'page-2' }).resolves({ Commands: [{ CommandId: 'cmd-b', Comment: 'other' }] });
+
+    // WHEN
+    await sendCommand({ plan, command: 'install-ec2rescue', targetInstanceId: HELPER });
+
+    // THEN
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
   test('helper commands are never sent to the target, the online reset never to another instance', async () => {
     await expect(sendCommand({ plan, command: 'offline-password-fix', targetInstanceId: TARGET })).rejects.toMatchObject({ name: 'InvalidInput' });
     await expect(sendCommand({ plan, command: 'online-reset', targetInstanceId: HELPER })).rejects.toMatchObject({ name: 'InvalidInput' });
