@@ -16,8 +16,7 @@ import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
-import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
-import { helperInstanceTypesFor } from './private/helper-launch';
+import { helperInstanceTypesFor, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { AcquireLockFunction } from './steps/acquire-lock-function';

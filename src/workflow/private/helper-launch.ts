@@ -2,21 +2,6 @@ import { createHash } from 'node:crypto';
 import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { ResetPlan, TAGS, WorkflowConfig } from './contracts';
 
-/**
- * Helper instance types to fall back to, in order, when the configured type is not offered in the
- * target's Availability Zone (not every type is offered in every AZ: DescribeInstanceTypeOfferings).
- * All x86_64 (helpers run Windows Server), EBS-only, 2 vCPUs, 4–8 GiB: `t3.medium` is what
- * AWSSupport-ResetAccess uses, `t3a.medium` the same size on AMD, `m5.large` and `m6i.large` two
- * generations of general purpose types that most AZs offer. RunInstances' IAM condition on
- * `ec2:InstanceType` allows exactly the configured type and these.
- */
-export const HELPER_INSTANCE_TYPE_FALLBACKS: readonly string[] = ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'];
-
-/** The configured type first, then the fallbacks (each once). */
-export function helperInstanceTypesFor(configured: string): string[] {
-  return [...new Set([configured, ...HELPER_INSTANCE_TYPE_FALLBACKS])];
-}
-
 /** The first type, in order of preference, that is offered in the AZ; undefined when none is. */
 export function chooseHelperInstanceType(preferred: readonly string[], offered: readonly string[]): string | undefined {
   return preferred.find(type => offered.includes(type));

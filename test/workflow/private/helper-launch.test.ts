@@ -1,4 +1,5 @@
-import { chooseHelperInstanceType, helperClientToken, helperInstanceTypesFor, helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
+import { helperInstanceTypesFor } from '../../../src/workflow/private/contracts';
+import { chooseHelperInstanceType, helperClientToken, helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
 import { CONFIG, TARGET, offlinePlan } from '../fixtures';
 
 describe('helperRunInstancesInput', () => {
