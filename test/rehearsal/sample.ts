@@ -9,9 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SampleStack } from '../../sample/sample-stack';
+import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
 import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
 import { sampleApp } from '../helpers/sample-app';
+import { sampleIam, SampleIam } from './iam/roles';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -51,17 +52,24 @@ export interface SampleArtifacts {
     readonly tables: string[];
   };
   readonly template: any;
+  /** The stack's roles with their policies resolved, and which function and instance profile use which (iam/roles.ts). */
+  readonly iam: SampleIam;
+  /** Resolves the template's CloudFormation values to the fake account's ids. */
+  readonly resolver: FakeResolver;
 }
 
-/** Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the rehearsal needs. */
-export function synthesizeSample(): SampleArtifacts {
+/**
+ * Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the
+ * rehearsal needs. `props` configure it as a deployment would (e.g. allowed volume keys).
+ */
+export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts {
   const started = Date.now();
   const app = sampleApp();
-  const stack = new SampleStack(app, 'Ec2ResetAccessSample');
+  const stack = new SampleStack(app, 'Ec2ResetAccessSample', props);
   const template = Template.fromStack(stack).toJSON();
   const synthMs = Date.now() - started;
   const resources = template.Resources as Record<string, any>;
-  const resolver = new FakeResolver(stack.stackName, resources);
+  const resolver = new FakeResolver(stack.stackName, resources, template.Conditions ?? {});
 
   const machine = (prefix: string): MachineArtifact => {
     const ids = Object.keys(resources).filter(id => resources[id].Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix));
@@ -118,6 +126,8 @@ export function synthesizeSample(): SampleArtifacts {
       tables: Object.keys(resources).filter(id => resources[id].Type === 'AWS::DynamoDB::Table').map(id => resolver.resolve({ Ref: id })),
     },
     template,
+    iam: sampleIam(resources, resolver, [...functions.keys()]),
+    resolver,
   };
 }
 
@@ -141,7 +151,11 @@ function lambdaHandlerFiles(): Map<string, string> {
  * leads back to its function.
  */
 export class FakeResolver {
-  constructor(private readonly stackName: string, private readonly resources: Record<string, any>) {}
+  constructor(
+    private readonly stackName: string,
+    private readonly resources: Record<string, any>,
+    private readonly conditions: Record<string, any> = {},
+  ) {}
 
   public resolve(value: unknown): string {
     const resolved = this.resolveDeep(value);
@@ -162,10 +176,36 @@ export class FakeResolver {
       return (this.resolveDeep(list) as unknown[])[Number(index)];
     }
     if (node['Fn::GetAZs'] !== undefined) return AZS;
+    if (node['Fn::If']) {
+      const [condition, whenTrue, whenFalse] = node['Fn::If'];
+      return this.resolveDeep(this.condition(condition) ? whenTrue : whenFalse);
+    }
+    if (typeof node['Fn::Sub'] === 'string') {
+      return (node['Fn::Sub'] as string).replace(/\$\{([\w:.]+)\}/g, (_, name: string) => name.includes('.')
+        ? this.getAtt(name.split('.')[0], name.split('.')[1]) : this.ref(name));
+    }
     if (node.Ref !== undefined) return this.ref(node.Ref);
     if (node['Fn::GetAtt']) return this.getAtt(node['Fn::GetAtt'][0], node['Fn::GetAtt'][1]);
     if (Object.keys(node).some(k => k.startsWith('Fn::'))) throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, this.resolveDeep(v)]));
+  }
+
+  /** A template condition (Fn::Equals, Fn::Or, Fn::And, Fn::Not over resolvable values), by name. */
+  private condition(name: string): boolean {
+    const evaluate = (expression: any): boolean => {
+      if (expression.Condition) return this.condition(expression.Condition);
+      if (expression['Fn::Equals']) {
+        const [a, b] = expression['Fn::Equals'];
+        return JSON.stringify(this.resolveDeep(a)) === JSON.stringify(this.resolveDeep(b));
+      }
+      if (expression['Fn::Or']) return (expression['Fn::Or'] as any[]).some(evaluate);
+      if (expression['Fn::And']) return (expression['Fn::And'] as any[]).every(evaluate);
+      if (expression['Fn::Not']) return !evaluate(expression['Fn::Not'][0]);
+      throw new Error(`Cannot evaluate the condition ${JSON.stringify(expression)}`);
+    };
+    const expression = this.conditions[name];
+    if (!expression) throw new Error(`Unknown condition ${name}`);
+    return evaluate(expression);
   }
 
   private hash(logicalId: string, length: number): string {
@@ -200,6 +240,8 @@ export class FakeResolver {
     if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${logicalId}`);
     const { account, region, partition } = REHEARSAL_ENV;
     if (attribute === 'GroupId' && resource.Type === 'AWS::EC2::SecurityGroup') return this.ref(logicalId);
+    // A state machine is named by its logical id here (its Ref, the ARN, ends with it).
+    if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return this.ref(logicalId).split(':').pop()!;
     if (attribute === 'Arn') {
       switch (resource.Type) {
         case 'AWS::Lambda::Function': return `arn:${partition}:lambda:${region}:${account}:function:${logicalId}`;

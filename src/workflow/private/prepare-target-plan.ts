@@ -11,11 +11,14 @@ export interface PrepareObservation {
   readonly rootDeleteOnTermination?: boolean;
   /** Auto Scaling lifecycle state, when the instance is in a group. */
   readonly autoScalingLifecycleState?: string;
+  /** Whether the root volume carries this workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked: boolean;
   /** The group's MinSize and desired capacity, observed when the plan lowers MinSize. */
   readonly autoScalingGroup?: GroupSize;
 }
 
 export type PrepareAction =
+  | { readonly kind: 'mark-root-volume' }
   | { readonly kind: 'lower-min-size'; readonly to: number }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
@@ -24,12 +27,14 @@ export type PrepareAction =
   | { readonly kind: 'done' };
 
 /**
- * The next thing to do to take the target offline: the group's MinSize lowered (when the plan says
- * so), Standby (when the workflow manages it),
+ * The next thing to do to take the target offline: mark the root volume (the workflow's IAM
+ * permissions on volumes require the mark, volume-mark.ts), the group's MinSize lowered (when the
+ * plan says so), Standby (when the workflow manages it),
  * root `DeleteOnTermination=false`, stop; done once it is stopped. An instance already in
  * Standby, already keeping its root, or already stopped converges without acting.
  */
 export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan): PrepareAction {
+  if (!observed.rootVolumeMarked) return { kind: 'mark-root-volume' };
   if (plan.manageStandby) {
     switch (observed.autoScalingLifecycleState) {
       case 'InService':

@@ -22,12 +22,15 @@ export interface RestoreObservation extends MinSizeObservation {
   readonly helpers: ReadonlyArray<{ readonly instanceId: string; readonly state: string }>;
   /** Whether this pass has already deleted the lock item (the delete is conditional and idempotent). */
   readonly lockReleased: boolean;
+  /** Whether the root volume still carries the workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked?: boolean;
 }
 
 export type RestoreAction =
   | { readonly kind: 'detach-from-helper'; readonly helperInstanceId: string }
   | { readonly kind: 'attach-to-target'; readonly device: string }
   | { readonly kind: 'restore-delete-on-termination'; readonly value: boolean }
+  | { readonly kind: 'unmark-root-volume' }
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
@@ -38,7 +41,9 @@ export type RestoreAction =
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'restore-min-size', 'terminate-helpers', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = [
+  'restore-delete-on-termination', 'unmark-root-volume', 'restore-min-size', 'terminate-helpers', 'release-lock',
+];
 
 const GONE = ['shutting-down', 'terminated'];
 const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pending:Proceed'];
@@ -47,8 +52,8 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * The next restore action (docs/workflow-design.md, "Restore"): from any state a reset can
  * leave behind — volume on the helper, detaching, available, reattaching, instance stopped
  * or running, Auto Scaling in Standby, helpers alive — one step towards:
- * root attached to the target at its original device → DeleteOnTermination as it was →
- * password-enabled image (only after a success, while the target is stopped) → original
+ * root attached to the target at its original device → DeleteOnTermination as it was → mark
+ * removed → password-enabled image (only after a success, while the target is stopped) → original
  * state → back InService → MinSize as it was (when the workflow lowered it) → helpers terminated →
  * lock released → done.
  */
@@ -120,6 +125,8 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   if (observed.target.rootDeleteOnTermination !== plan.rootDeleteOnTermination) {
     return { kind: 'restore-delete-on-termination', value: plan.rootDeleteOnTermination };
   }
+  // The volume is back and nothing more moves or modifies it: the mark goes (the workflow's rights on it with it).
+  if (observed.rootVolumeMarked) return { kind: 'unmark-root-volume' };
 
   // 3. The password-enabled image, only after a success and only while the target is stopped.
   if (succeeded && plan.passwordEnabledAmi && plan.method === 'offline' && !observed.passwordEnabledImage && observed.target.state === 'stopped') {

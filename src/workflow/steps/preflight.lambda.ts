@@ -3,9 +3,10 @@ import {
   DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType,
   paginateDescribeInstanceTypeOfferings,
 } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
-import { dynamodb, ec2, kms, ssm } from '../private/clients';
+import { dynamodb, ec2, iam, kms, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { PreflightEvent, ResetPlan, WorkflowConfig } from '../private/contracts';
 import { describeAutoScaling, describeAutoScalingGroup, describeInstance } from '../private/describe';
@@ -13,6 +14,9 @@ import { sameDevice } from '../private/device-names';
 import { isAwsError } from '../private/errors';
 import { lockKey, unmarshalLockItem } from '../private/journal';
 import { stepLogger } from '../private/logger';
+import {
+  arnContextOf, instanceProfileNameOf, noInstanceProfile, OnlinePermission, passwordStoreChecks, permissionFromSimulation,
+} from '../private/online-permission';
 import { planReset, TargetFacts, VolumeEncryption } from '../private/preflight-rules';
 import { validateRequest } from '../private/request';
 
@@ -27,7 +31,11 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   const config = workflowConfig();
   logger.appendKeys({ instanceId: request.instanceId, executionName: event.executionName });
 
-  const facts = await observeTarget(request.instanceId, config);
+  const observed = await observeTarget(request.instanceId, config);
+  // Only when the online method could run (asked for, or auto) on an instance that is Online in SSM.
+  const facts = request.method !== 'offline' && observed.instance && observed.facts.ssm?.pingStatus === 'Online'
+    ? { ...observed.facts, onlinePasswordStore: await onlinePasswordStoreOf(observed.instance, config, event.executionArn) }
+    : observed.facts;
   const plan = planReset(request, facts, {
     executionArn: event.executionArn,
     executionName: event.executionName,
@@ -38,7 +46,7 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   return plan;
 }
 
-async function observeTarget(instanceId: string, config: WorkflowConfig): Promise<TargetFacts> {
+async function observeTarget(instanceId: string, config: WorkflowConfig): Promise<{ facts: TargetFacts; instance?: Instance }> {
   const instance = await describeInstance(instanceId);
   const state = instance.State?.Name ?? 'unknown';
   const availabilityZone = instance.Placement?.AvailabilityZone ?? '';
@@ -58,7 +66,7 @@ async function observeTarget(instanceId: string, config: WorkflowConfig): Promis
     hasInstanceStore: false,
     helperInstanceTypesOffered: [],
   };
-  if (state === 'terminated' || state === 'shutting-down') return base;
+  if (state === 'terminated' || state === 'shutting-down') return { facts: base };
 
   const [shutdownBehavior, volumes, hasInstanceStore, autoScaling, ssmInfo, image, lock, helperInstanceTypesOffered] = await Promise.all([
     shutdownBehaviorOf(instanceId),
@@ -70,7 +78,32 @@ async function observeTarget(instanceId: string, config: WorkflowConfig): Promis
     lockOf(config.lockTableName, instanceId),
     offeredInstanceTypes(config.helperInstanceTypes, availabilityZone),
   ]);
-  return { ...base, shutdownBehavior, ...volumes, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock, helperInstanceTypesOffered };
+  return { facts: { ...base, shutdownBehavior, ...volumes, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock, helperInstanceTypesOffered }, instance };
+}
+
+/**
+ * Whether the instance's role may store the online method's password: IAM's policy simulator on the
+ * role of its instance profile (online-permission.ts says what is asked and why).
+ */
+async function onlinePasswordStoreOf(instance: Instance, config: WorkflowConfig, executionArn: string): Promise<OnlinePermission> {
+  const profileArn = instance.IamInstanceProfile?.Arn;
+  if (!profileArn) return noInstanceProfile();
+  const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: instanceProfileNameOf(profileArn) }));
+  const roleArn = profile.InstanceProfile?.Roles?.[0]?.Arn;
+  if (!roleArn) return noInstanceProfile();
+  const key = await keyOf(config.onlineKmsKey);
+  const checks = passwordStoreChecks(instance.InstanceId ?? '', arnContextOf(executionArn), key?.manager === 'CUSTOMER' ? key.arn : undefined);
+  const results = [];
+  for (const check of checks) {
+    // One action on its own resource per call: the simulator crosses every action with every resource.
+    const out = await iam.send(new SimulatePrincipalPolicyCommand({
+      PolicySourceArn: roleArn, ActionNames: [check.action], ResourceArns: [check.resource],
+    }));
+    results.push(...(out.EvaluationResults ?? []));
+  }
+  const permission = permissionFromSimulation(roleArn, results);
+  logger.info('Online password store checked', { roleArn, allowed: permission.allowed });
+  return permission;
 }
 
 /** Public IPv4 addresses owned by Amazon (auto-assigned): a stop releases them. Elastic IPs stay. */
@@ -148,12 +181,17 @@ async function offeredInstanceTypes(types: string[], availabilityZone: string): 
  * allow-list entry admits it.
  */
 async function keyManagerOf(keyId: string): Promise<string | undefined> {
+  return (await keyOf(keyId))?.manager;
+}
+
+/** The key's manager and ARN, or undefined when it cannot be described. */
+async function keyOf(keyId: string): Promise<{ manager?: string; arn?: string } | undefined> {
   try {
     const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-    return out.KeyMetadata?.KeyManager;
+    return { manager: out.KeyMetadata?.KeyManager, arn: out.KeyMetadata?.Arn };
   } catch (err) {
     if (isAwsError(err, 'AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException')) {
-      logger.warn('Could not describe a volume key; it must be an allowed key', { keyId, error: (err as Error).name });
+      logger.warn('Could not describe a KMS key; a volume encrypted with it must use an allowed key', { keyId, error: (err as Error).name });
       return undefined;
     }
     throw err;

@@ -1,27 +1,31 @@
 import { EnterStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { PlanEvent, PollResult } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance } from '../private/describe';
+import { deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance, describeVolume } from '../private/describe';
 import { stepLogger } from '../private/logger';
 import { minSizeRecordUpdate } from '../private/min-size';
 import { WAIT_SECONDS } from '../private/observations';
 import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('prepare-target');
 
 /**
- * Takes the target offline, one observed step at a time: the Auto Scaling group's MinSize
- * lowered (when the plan says so, journaled first), Standby (when the workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
+ * Takes the target offline, one observed step at a time: the root volume marked (volume-mark.ts), the
+ * Auto Scaling group's MinSize lowered (when the plan says so, journaled first), Standby (when the
+ * workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
  * helper cannot delete it), stop. Polled until the target is stopped.
  */
 export async function handler(event: PlanEvent): Promise<PollResult> {
   const { plan } = event;
+  const config = workflowConfig();
   logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName });
-  const instance = await describeInstance(plan.instanceId);
+  const [instance, volume] = await Promise.all([describeInstance(plan.instanceId), describeVolume(plan.rootVolumeId)]);
   let observed: PrepareObservation = {
+    rootVolumeMarked: isMarked(volume?.tags, config),
     state: instance.State?.Name ?? 'unknown',
     rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
     ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
@@ -32,9 +36,13 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
     const action = nextPrepareAction(observed, plan);
     logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState });
     switch (action.kind) {
+      case 'mark-root-volume':
+        await ec2.send(new CreateTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config) }));
+        observed = { ...observed, rootVolumeMarked: true };
+        continue;
       case 'lower-min-size':
         // Journaled first (the restore raises MinSize back only if this execution recorded lowering it).
-        await dynamodb.send(new UpdateItemCommand(minSizeRecordUpdate(workflowConfig().lockTableName, plan)));
+        await dynamodb.send(new UpdateItemCommand(minSizeRecordUpdate(config.lockTableName, plan)));
         await autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: plan.autoScalingGroupName, MinSize: action.to }));
         logger.info('MinSize lowered', { group: plan.autoScalingGroupName, from: plan.minSizeLowering?.from, to: action.to });
         observed = { ...observed, autoScalingGroup: { ...observed.autoScalingGroup!, minSize: action.to } };

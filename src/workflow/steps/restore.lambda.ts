@@ -1,7 +1,7 @@
 import { ExitStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  AttachVolumeCommand, CreateImageCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
+  AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
@@ -17,6 +17,7 @@ import { stepLogger } from '../private/logger';
 import { MinSizeObservation, minSizeRecordOf, minSizeRestoreNote } from '../private/min-size';
 import { WAIT_SECONDS } from '../private/observations';
 import { IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction } from '../private/restore-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('restore');
 
@@ -86,6 +87,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     ...minSize,
     helpers,
     lockReleased: false,
+    rootVolumeMarked: isMarked(volume?.tags, config),
   };
 }
 
@@ -118,6 +120,10 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
         BlockDeviceMappings: [{ DeviceName: plan.rootDeviceName, Ebs: { DeleteOnTermination: action.value } }],
       }));
       return `DeleteOnTermination restored to ${action.value}`;
+    case 'unmark-root-volume':
+      // Only the mark's keys: the volume's other tags are its owner's.
+      await ec2.send(new DeleteTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config).map(t => ({ Key: t.Key })) }));
+      return 'root volume unmarked';
     case 'start-target':
       await ec2.send(new StartInstancesCommand({ InstanceIds: [plan.instanceId] }));
       return 'starting the target';
@@ -173,6 +179,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
     case 'restore-min-size':
       return { ...observed, autoScalingGroup: { ...observed.autoScalingGroup!, minSize: action.value } };
+    case 'unmark-root-volume':
+      return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
     case 'release-lock':

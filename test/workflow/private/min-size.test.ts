@@ -30,7 +30,7 @@ describe('MinSize: before EnterStandby (prepare-target)', () => {
   });
 
   test('nextPrepareAction lowers MinSize before EnterStandby, then enters Standby', () => {
-    const observed = { state: 'running', rootDeleteOnTermination: true, autoScalingLifecycleState: 'InService' };
+    const observed = { rootVolumeMarked: true, state: 'running', rootDeleteOnTermination: true, autoScalingLifecycleState: 'InService' };
     expect(nextPrepareAction({ ...observed, autoScalingGroup: { minSize: 1, desiredCapacity: 1 } }, PLAN)).toEqual({ kind: 'lower-min-size', to: 0 });
     expect(nextPrepareAction({ ...observed, autoScalingGroup: { minSize: 0, desiredCapacity: 1 } }, PLAN)).toEqual({ kind: 'enter-standby' });
   });
