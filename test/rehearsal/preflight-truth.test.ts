@@ -1,4 +1,5 @@
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
+import { CUSTOMER_KEY_ARN, CUSTOMER_KEY_ID } from './iam/coverage';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, synthesizeSample } from './sample';
 import { ALLOW_RESET, attachDataVolume, managedTarget, windowsTarget } from './world';
@@ -125,10 +126,9 @@ describe('rehearsal: what the preflight must know of a real account', () => {
 
   describe('item 8: other encrypted volumes of the target', () => {
     test('a data volume with a customer key the workflow may use: the reset succeeds and the instance starts again', async () => {
-      // GIVEN (the configuration the construct builds with allowedVolumeKeys)
-      let keyArn = '';
-      rehearse({ configOverride: c => ({ ...c, allowedVolumeKeyArns: [keyArn] }) });
-      keyArn = r.account.addCustomerKey().arn;
+      // GIVEN a sample built with the key in allowedVolumeKeys (its roles get the key's statements)
+      r = new Rehearsal(synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }));
+      const keyArn = r.account.addCustomerKey({ keyId: CUSTOMER_KEY_ID }).arn;
       const target = windowsTarget(r.account);
       attachDataVolume(r.account, target, { device: 'xvdb', kmsKeyId: keyArn });
       const base = baselineOf(r.account, target.instanceId);
