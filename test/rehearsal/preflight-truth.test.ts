@@ -1,5 +1,5 @@
-import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { CUSTOMER_KEY_ARN, CUSTOMER_KEY_ID } from './iam/coverage';
+import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, synthesizeSample } from './sample';
 import { ALLOW_RESET, attachDataVolume, managedTarget, windowsTarget } from './world';

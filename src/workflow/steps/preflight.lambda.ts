@@ -78,7 +78,8 @@ async function observeTarget(instanceId: string, config: WorkflowConfig): Promis
     lockOf(config.lockTableName, instanceId),
     offeredInstanceTypes(config.helperInstanceTypes, availabilityZone),
   ]);
-  return { facts: { ...base, shutdownBehavior, ...volumes, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock, helperInstanceTypesOffered }, instance };
+  const facts = { ...base, shutdownBehavior, ...volumes, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock, helperInstanceTypesOffered };
+  return { facts, instance };
 }
 
 /**

@@ -429,7 +429,8 @@ export class SimulatedAccount {
     if (o.autoScalingGroup) {
       const lifecycleState = o.autoScalingLifecycle ?? 'InService';
       this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState, healthStatus: 'HEALTHY' });
-      const group = this.autoScalingGroups.get(o.autoScalingGroup) ?? this.addAutoScalingGroup({ name: o.autoScalingGroup, tags: o.autoScalingGroupTags });
+      const group = this.autoScalingGroups.get(o.autoScalingGroup)
+        ?? this.addAutoScalingGroup({ name: o.autoScalingGroup, tags: o.autoScalingGroupTags });
       // Instances in Standby do not count towards the desired capacity (they left it when they entered Standby).
       if (lifecycleState !== 'Standby') group.desiredCapacity += 1;
       group.maxSize = Math.max(group.maxSize, group.desiredCapacity);

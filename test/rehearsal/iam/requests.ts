@@ -456,21 +456,18 @@ const AUTO_SCALING: Record<string, RequestBuilder> = {
    */
   UpdateAutoScalingGroup(account, input) {
     const request = autoScalingGroupRequest(account, 'autoscaling:UpdateAutoScalingGroup', input.AutoScalingGroupName);
-    const given = (key: string, value: unknown): Record<string, string | string[]> => (value === undefined ? {} : { [key]: value as string | string[] });
-    const overrides = input.MixedInstancesPolicy?.LaunchTemplate?.Overrides as Array<{ InstanceType?: string }> | undefined;
-    return [{
-      ...request,
-      context: {
-        ...request.context,
-        ...given('autoscaling:MinSize', input.MinSize === undefined ? undefined : String(input.MinSize)),
-        ...given('autoscaling:MaxSize', input.MaxSize === undefined ? undefined : String(input.MaxSize)),
-        ...given('autoscaling:LaunchConfigurationName', input.LaunchConfigurationName),
-        ...given('autoscaling:LaunchTemplateVersionSpecified', input.LaunchTemplate || input.MixedInstancesPolicy?.LaunchTemplate
-          ? String(Boolean(input.LaunchTemplate?.Version ?? input.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.Version)) : undefined),
-        ...given('autoscaling:VPCZoneIdentifiers', input.VPCZoneIdentifier ? String(input.VPCZoneIdentifier).split(',') : undefined),
-        ...given('autoscaling:InstanceTypes', overrides ? overrides.map(o => o.InstanceType ?? '') : undefined),
-      },
-    }];
+    const launchTemplate = input.LaunchTemplate ?? input.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+    const overrides: Array<{ InstanceType?: string }> | undefined = input.MixedInstancesPolicy?.LaunchTemplate?.Overrides;
+    const keys: Record<string, string | string[] | undefined> = {
+      'autoscaling:MinSize': input.MinSize?.toString(),
+      'autoscaling:MaxSize': input.MaxSize?.toString(),
+      'autoscaling:LaunchConfigurationName': input.LaunchConfigurationName,
+      'autoscaling:LaunchTemplateVersionSpecified': launchTemplate ? String(launchTemplate.Version !== undefined) : undefined,
+      'autoscaling:VPCZoneIdentifiers': input.VPCZoneIdentifier?.split(','),
+      'autoscaling:InstanceTypes': overrides?.map(o => o.InstanceType ?? ''),
+    };
+    const given = Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined)) as Record<string, string | string[]>;
+    return [{ ...request, context: { ...request.context, ...given } }];
   },
 };
 
