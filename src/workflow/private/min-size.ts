@@ -1,7 +1,7 @@
 import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ERRORS, ResetPlan } from './contracts';
 import { WorkflowError } from './errors';
-import { RELEASE_CONDITION, lockKey } from './journal';
+import { OWNER_CONDITION, lockKey } from './journal';
 
 /**
  * An Auto Scaling group at its minimum size, lowered for the reset and raised back (issue 11, item 2).
@@ -46,16 +46,16 @@ export function mustLowerMinSize(group: GroupSize | undefined, plan: ResetPlan):
   return true;
 }
 
-/** The journal record, written (conditionally on this execution's lock) before MinSize is lowered. */
+/** The journal record (journal.ts), written (conditionally on this execution's lock) before MinSize is lowered. */
 export function minSizeRecordUpdate(tableName: string, plan: ResetPlan): UpdateItemCommandInput {
   const record: MinSizeRecord = { groupName: plan.autoScalingGroupName ?? '', from: plan.minSizeLowering!.from, to: plan.minSizeLowering!.to };
   return {
     TableName: tableName,
     Key: lockKey(plan.instanceId),
     UpdateExpression: 'SET #record = :record',
-    ConditionExpression: RELEASE_CONDITION,
+    ConditionExpression: OWNER_CONDITION,
     ExpressionAttributeNames: { '#record': MIN_SIZE_RECORD_ATTRIBUTE },
-    ExpressionAttributeValues: { ':record': { S: JSON.stringify(record) }, ':me': { S: plan.executionArn } },
+    ExpressionAttributeValues: { ':record': { S: JSON.stringify(record) }, ':owner': { S: plan.executionArn } },
   };
 }
 
@@ -103,4 +103,32 @@ export function minSizeRestoreNote(observed: MinSizeObservation): string | undef
     return `the MinSize of ${record.groupName} is ${group.minSize}, not the ${record.to} the workflow set, so it was left as it is (it was ${record.from} before the reset)`;
   }
   return `the MinSize of ${record.groupName} was left at ${record.to}: its desired capacity is ${group.desiredCapacity}, and raising MinSize to ${record.from} would launch instances; raise it yourself when that is right`;
+}
+
+/**
+ * The MinSize step when the target cannot be put back (terminated, its root volume lost): the
+ * instance will not return to the group, so the group's own minimum is what its owner set and the
+ * workflow raises it back whatever the desired capacity (nothing is left behind, I2). Below that
+ * minimum, UpdateAutoScalingGroup raises the desired capacity with it ("If you specify a new value
+ * for MinSize without specifying a value for DesiredCapacity, and the new MinSize is larger than the
+ * current size of the group, this sets the group's DesiredCapacity to the new MinSize value",
+ * UpdateAutoScalingGroup's API reference): the group replaces the lost instance, as it would have
+ * had the reset not lowered its minimum. Only while MinSize is still what the workflow set.
+ */
+export function minSizeAfterUnrecoverable(observed: MinSizeObservation, plan: ResetPlan): { kind: 'restore-min-size'; groupName: string; value: number } | undefined {
+  const record = observed.minSizeRecord;
+  const group = observed.autoScalingGroup;
+  if (!plan.minSizeLowering || !record || !group || group.minSize !== record.to || record.from === record.to) return undefined;
+  return { kind: 'restore-min-size', groupName: record.groupName, value: record.from };
+}
+
+/** What the error of an unrecoverable restore says about MinSize; undefined when the workflow never lowered it. */
+export function unrecoverableMinSizeNote(observed: MinSizeObservation): string | undefined {
+  const record = observed.minSizeRecord;
+  const group = observed.autoScalingGroup;
+  if (!record || !group) return undefined;
+  if (group.minSize === record.from) {
+    return `The MinSize of the Auto Scaling group ${record.groupName} was raised back to ${record.from}; the group launches an instance if it has fewer.`;
+  }
+  return `The MinSize of the Auto Scaling group ${record.groupName} is ${group.minSize}, not the ${record.to} the workflow set, so it was left as it is (it was ${record.from} before the reset).`;
 }

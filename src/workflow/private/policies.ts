@@ -54,6 +54,13 @@ export const MUTATING_EC2_ACTIONS = [
 ] as const;
 
 /**
+ * Writes granted on `*`: ssm:CancelCommand has no resource type in IAM (Service Authorization
+ * Reference, Systems Manager), so it cannot be scoped to a helper; the restore cancels only the
+ * commands ListCommands shows on a helper of its own execution.
+ */
+export const UNSCOPED_WRITE_ACTIONS = ['ssm:CancelCommand'] as const;
+
+/**
  * Tags on the target's root volume while a reset has it (prepare-target marks it, the restore
  * unmarks it once it is back): the IAM conditions that let the workflow detach, attach and modify
  * a volume require the workflow tag, so no other volume of the account is within reach.
@@ -243,8 +250,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('StopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
         minSizeStatement(c),
-        // The journal's record that MinSize is being lowered (conditional on this execution's lock).
-        table('RecordInJournal', ['dynamodb:UpdateItem']),
+        // The journal: the group's MinSize lowered, when the stop was requested, and forced (conditional on the owner).
+        table('Journal', ['dynamodb:GetItem', 'dynamodb:UpdateItem']),
       ];
     case 'createBackupImage':
       return [
@@ -290,7 +297,10 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'restore':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances',
-          'autoscaling:DescribeAutoScalingGroups']),
+          'autoscaling:DescribeAutoScalingGroups', 'ssm:ListCommands']),
+        // Before the root leaves a helper: its commands cancelled (see UNSCOPED_WRITE_ACTIONS), the helper stopped.
+        statement('CancelHelperCommands', [...UNSCOPED_WRITE_ACTIONS], ['*']),
+        statement('StopHelpers', ['ec2:StopInstances'], [a.instances], helperCondition(c)),
         ...volumeMoveStatements(c, HELPER, TARGET),
         ...rootMappingStatements(c, 'Restore'),
         // Removes the mark once the volume is back and its DeleteOnTermination restored.
@@ -298,14 +308,15 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
           'StringEquals': { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId },
           'ForAllValues:StringEquals': { 'aws:TagKeys': [...ROOT_VOLUME_MARK_KEYS] },
         }),
+        // A target whose stop the reset left hanging is forced (StopInstances Force) before it can start again.
+        statement('ForceStopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('StartTargets', ['ec2:StartInstances'], [a.instances], targetCondition(c)),
         ...createImageStatements(c),
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
         minSizeStatement(c),
-        table('ReleaseLock', ['dynamodb:DeleteItem']),
-        // The journal's record of a lowered MinSize.
-        table('ReadJournal', ['dynamodb:GetItem']),
+        // The journal (a lowered MinSize, stops requested and forced) and, last, the lock released (conditional on the owner).
+        table('JournalAndLock', ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
         ...volumeKeyStatements(c),
       ];
     case 'checkPassword':
@@ -315,8 +326,31 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('ReadPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c)),
       ];
     case 'loadJournal':
-      return [table('ReadJournal', ['dynamodb:GetItem'])];
+      // Reads the journal; records the restore execution in it and holds its TTL (conditional on the owner).
+      return [table('TakeJournal', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])];
   }
+}
+
+/** The state machines the reconciler follows and starts (ARNs; strings may be CDK tokens). */
+export interface ReconcilerMachines {
+  /** The restore state machine: listed and started. */
+  readonly restoreStateMachineArn: string;
+  /** `arn:...:execution:<reset machine name>:*` and the same for the restore machine: described. */
+  readonly resetExecutionsArn: string;
+  readonly restoreExecutionsArn: string;
+}
+
+/**
+ * The reconciler's role: read and update the journals of the lock table (never delete them: only
+ * a restore releases a lock), read both machines' executions, list and start the restore machine.
+ */
+export function reconcilerStatements(c: PolicyContext, m: ReconcilerMachines): iam.PolicyStatement[] {
+  return [
+    statement('ReadJournals', ['dynamodb:Scan'], [c.lockTableArn]),
+    statement('HoldJournals', ['dynamodb:UpdateItem'], [c.lockTableArn]),
+    statement('FollowExecutions', ['states:DescribeExecution'], [m.resetExecutionsArn, m.restoreExecutionsArn]),
+    statement('StartRestores', ['states:ListExecutions', 'states:StartExecution'], [m.restoreStateMachineArn]),
+  ];
 }
 
 /** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
@@ -376,7 +410,12 @@ export function readPasswordStatements(c: PolicyContext, passwordParameterArnPat
 export function wildcardReason(resource: string): string {
   if (resource === '*') {
     return 'Reads that IAM does not scope by resource or that run before the preflight knows whether an instance is a target (' +
-      `${UNSCOPED_READ_ACTIONS.join(', ')}), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.`;
+      `${UNSCOPED_READ_ACTIONS.join(', ')}), ${UNSCOPED_WRITE_ACTIONS.join(', ')}, which has no resource type in IAM (the restore cancels only ` +
+      'commands it lists on a helper of its execution), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.';
+  }
+  if (resource.includes(':execution:')) {
+    return 'Executions of this workflow\'s two state machines (the wildcard is the execution name): the reconciler reads whether a reset or ' +
+      'restore execution has ended; it starts only the restore state machine.';
   }
   if (resource.endsWith(':instance/*')) {
     return 'Instances of this account and Region, always narrowed by a tag condition: targets by the target tag (unless the ' +

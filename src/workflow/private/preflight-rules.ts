@@ -4,6 +4,7 @@ import { chooseHelperInstanceType } from './helper-launch';
 import { backupImageName, passwordEnabledImageName, windowsVersionOf } from './image-names';
 import { OnlinePermission } from './online-permission';
 import { ValidRequest } from './request';
+import { offlineStopConsequences } from './stop-escalation';
 
 /** What the preflight step observed about the target, as plain data (no SDK types). */
 export interface TargetFacts {
@@ -105,7 +106,9 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     throw blocker(ERRORS.targetNotAllowed, `Instance ${id} may not be reset by this workflow: tag it ${key}=${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}, or use a workflow whose target selector includes it.`);
   }
   if (target.lock && target.lock.executionArn !== execution.executionArn && target.lock.expiresAtEpochSeconds >= execution.nowEpochSeconds) {
-    throw blocker(ERRORS.resetInProgress, `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
+    throw blocker(ERRORS.resetInProgress, target.lock.expiresAtEpochSeconds === Number.POSITIVE_INFINITY
+      ? `The restore after an earlier reset of ${id} (${target.lock.executionArn}) did not finish and the reconciler gave up: put the instance back by hand (docs/operating.md), then delete its item from the lock table.`
+      : `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
   }
   if (target.state === 'pending' || target.state === 'stopping') {
     throw blocker(ERRORS.instanceStateUnsupported, `Instance ${id} is ${target.state}; retry in a minute, once it is running or stopped.`);
@@ -200,6 +203,7 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     // AWS's EC2Launch v2 guide: resetting the password this way makes EC2Launch v2 run every task whose frequency is `once` again.
     'If the instance runs EC2Launch v2, its next boot runs every task set to run once again, not only the password (EC2Launch v2 resets the password that way): user data and scripts configured to run once run a second time.',
   );
+  consequences.push(...offlineStopConsequences(id, target.state === 'running'));
   if (!target.keyName) {
     consequences.push(`Instance ${id} has no key pair, so GetPasswordData will not return its new password and the workflow does not wait for it; launch the password-enabled image with a new key pair to sign in.`);
   }

@@ -1,5 +1,6 @@
 /**
- * DynamoDB, as far as the lock table uses it: items by key, conditional puts, updates and deletes.
+ * DynamoDB, as far as the lock table (the journal) uses it: items by key, conditional puts,
+ * updates and deletes, scans page by page, and TTL deleting expired items.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Operations, SimulatedAccount } from './account';
@@ -15,11 +16,43 @@ function keyOf(key: Record<string, any>): string {
   return JSON.stringify(key);
 }
 
+/** `#name` placeholders replaced by the names they stand for (ExpressionAttributeNames). */
+function withNames(expression: string, names: Record<string, string> | undefined): string {
+  return expression.replace(/#\w+/g, placeholder => {
+    const name = names?.[placeholder];
+    if (name === undefined) throw awsError('dynamodb', 'ValidationException', `An expression attribute name used in the document path is not defined; attribute name: ${placeholder}`);
+    return name;
+  });
+}
+
+/**
+ * TTL: "DynamoDB deletes expired items ... typically within a few days of their expiration time"
+ * and items past it still appear in reads until then (DynamoDB Developer Guide, Time to Live).
+ * Assumption: the sim deletes them at the first moment after the expiry, the worst case for a
+ * journal that must outlive its restore. Each deletion is recorded (`ttl-deleted:<table>:<key>`).
+ */
+export function expireItems(account: SimulatedAccount): void {
+  const nowSeconds = account.now() / 1000;
+  for (const [name, attribute] of account.tableTtl) {
+    const items = account.tables.get(name);
+    for (const [key, item] of items ?? []) {
+      const expiresAt = Number(item[attribute]?.N);
+      if (Number.isFinite(expiresAt) && expiresAt < nowSeconds) {
+        items!.delete(key);
+        account.moment(`ttl-deleted:${name}:${key}`);
+      }
+    }
+  }
+}
+
 /**
  * The subset of DynamoDB condition expressions the lock uses: `attribute_not_exists(a)`,
  * `attribute_exists(a)`, `a = :v`, `a <> :v`, `a < :v`, `a > :v`, joined by OR / AND (AND binds tighter).
  */
-export function evaluateCondition(expression: string, item: Record<string, any> | undefined, values: Record<string, any>): boolean {
+export function evaluateCondition(
+  expression: string, item: Record<string, any> | undefined, values: Record<string, any>, names?: Record<string, string>,
+): boolean {
+  expression = withNames(expression, names);
   const scalar = (v: any): string | number | undefined => {
     if (v === undefined) return undefined;
     if (v.S !== undefined) return v.S;
@@ -47,6 +80,49 @@ export function evaluateCondition(expression: string, item: Record<string, any> 
   return expression.split(/\s+OR\s+/).some(alternative => alternative.split(/\s+AND\s+/).every(term));
 }
 
+/** Items a Scan page holds at most in the sim (see Scan). */
+export const SCAN_PAGE_ITEMS = 2;
+
+/**
+ * The subset of update expressions the journal uses: `SET a = :v, b = if_not_exists(b, :v)`,
+ * `ADD s :set` (string sets, numbers), `REMOVE a, b`, in any order.
+ */
+export function applyUpdate(expression: string, item: Record<string, any>, values: Record<string, any>): Record<string, any> {
+  const value = (placeholder: string) => {
+    if (!(placeholder in values)) throw awsError('dynamodb', 'ValidationException', `An expression attribute value used in expression is not defined: ${placeholder}`);
+    return structuredClone(values[placeholder]);
+  };
+  const clauses = expression.trim().split(/\s+(?=(?:SET|REMOVE|ADD)\s)/);
+  for (const clause of clauses) {
+    const [, verb, body] = clause.match(/^(SET|REMOVE|ADD)\s+([\s\S]+)$/) ?? [];
+    if (!verb) throw new Error(`The simulated DynamoDB cannot apply "${clause}"`);
+    for (const action of body.split(/,(?![^(]*\))/).map(a => a.trim())) {
+      if (verb === 'REMOVE') {
+        delete item[action];
+        continue;
+      }
+      if (verb === 'ADD') {
+        const [path, placeholder] = action.split(/\s+/);
+        const add = value(placeholder);
+        if (add.SS) item[path] = { SS: [...new Set([...(item[path]?.SS ?? []), ...add.SS])] };
+        else if (add.N !== undefined) item[path] = { N: String(Number(item[path]?.N ?? 0) + Number(add.N)) };
+        else throw new Error(`The simulated DynamoDB adds sets and numbers only, not ${JSON.stringify(add)}`);
+        continue;
+      }
+      const set = action.match(/^(\w+)\s*=\s*(?:if_not_exists\((\w+),\s*(:\w+)\)|(:\w+))$/);
+      if (!set) throw new Error(`The simulated DynamoDB cannot apply "SET ${action}"`);
+      const [, path, ifNotExistsPath, fallback, plain] = set;
+      item[path] = plain ? value(plain) : (item[ifNotExistsPath] !== undefined ? item[ifNotExistsPath] : value(fallback));
+    }
+  }
+  return item;
+}
+
+/** Whether a request's ConditionExpression holds for the item as it is (with its values and names). */
+function conditionHolds(input: any, item: Record<string, any> | undefined): boolean {
+  return evaluateCondition(input.ConditionExpression, item, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames);
+}
+
 export const DYNAMODB_OPERATIONS: Operations = {
   GetItem(account, input) {
     const item = table(account, input.TableName).get(keyOf(input.Key));
@@ -57,10 +133,12 @@ export const DYNAMODB_OPERATIONS: Operations = {
     const items = table(account, input.TableName);
     const key = keyOf({ instanceId: input.Item.instanceId });
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: { httpStatusCode: 400 },
+        // ReturnValuesOnConditionCheckFailure (DynamoDB API Reference, PutItem/UpdateItem/DeleteItem):
+        // ALL_OLD returns the item's attributes as they were when its condition check failed.
         ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing ? { Item: structuredClone(existing) } : {}),
       });
     }
@@ -69,39 +147,48 @@ export const DYNAMODB_OPERATIONS: Operations = {
   },
 
   /**
-   * `SET a = :v, #n = :w` updates of an existing item (the journal's records), conditional like PutItem.
-   * DynamoDB API reference, UpdateItem: the condition is evaluated against the item as it is; a failed
-   * condition is ConditionalCheckFailedException and nothing changes; without an item, an update would
-   * create one, but the condition the workflow uses (`executionArn = :me`) fails on an absent item.
+   * "Edits an existing item's attributes, or adds a new item to the table if it does not already
+   * exist" (DynamoDB API reference, UpdateItem); the condition is checked against the item as it
+   * was, and a failed one changes nothing (ConditionalCheckFailedException).
    */
   UpdateItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
     const existing = items.get(key);
-    const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
-    const values: Record<string, any> = input.ExpressionAttributeValues ?? {};
-    const condition = input.ConditionExpression ? String(input.ConditionExpression).replace(/#\w+/g, n => names[n] ?? n) : undefined;
-    if (condition && !evaluateCondition(condition, existing, values)) {
+    const values = input.ExpressionAttributeValues ?? {};
+    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, values, input.ExpressionAttributeNames)) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
     }
-    const set = String(input.UpdateExpression ?? '').match(/^\s*SET\s+(.+)$/i);
-    if (!set) throw new Error(`The simulated DynamoDB only applies "SET a = :v" updates, not "${input.UpdateExpression}"`);
-    const item = structuredClone(existing ?? input.Key);
-    for (const assignment of set[1].split(',')) {
-      const m = assignment.trim().match(/^(#?\w+)\s*=\s*(:\w+)$/);
-      if (!m) throw new Error(`The simulated DynamoDB cannot apply "${assignment.trim()}"`);
-      if (!(m[2] in values)) throw awsError('dynamodb', 'ValidationException', `An expression attribute value used in expression is not defined: ${m[2]}`);
-      item[names[m[1]] ?? m[1]] = structuredClone(values[m[2]]);
-    }
-    items.set(key, item);
-    return {};
+    const updated = applyUpdate(withNames(input.UpdateExpression, input.ExpressionAttributeNames), structuredClone(existing ?? input.Key), values);
+    items.set(key, updated);
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(updated) } : {};
+  },
+
+  /**
+   * "A single Scan operation reads up to the maximum number of items set (if using the Limit
+   * parameter) or a maximum of 1 MB of data"; "If LastEvaluatedKey is present in the response,
+   * you need to paginate" (DynamoDB API reference, Scan). Assumption: a page holds at most
+   * SCAN_PAGE_ITEMS items (journal items are a few KB, so 1 MB holds hundreds; a small page makes
+   * every reader page).
+   */
+  Scan(account, input) {
+    const entries = [...table(account, input.TableName).entries()].sort(([a], [b]) => a.localeCompare(b));
+    const start = input.ExclusiveStartKey ? entries.findIndex(([key]) => key === keyOf(input.ExclusiveStartKey)) + 1 : 0;
+    const size = Math.min(input.Limit ?? SCAN_PAGE_ITEMS, SCAN_PAGE_ITEMS);
+    const page = entries.slice(start, start + size);
+    const more = start + size < entries.length;
+    return {
+      Items: page.map(([, item]) => structuredClone(item)),
+      Count: page.length,
+      ...(more ? { LastEvaluatedKey: JSON.parse(page[page.length - 1][0]) } : {}),
+    };
   },
 
   DeleteItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
     }
     items.delete(key);

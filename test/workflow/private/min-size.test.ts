@@ -30,7 +30,7 @@ describe('MinSize: before EnterStandby (prepare-target)', () => {
   });
 
   test('nextPrepareAction lowers MinSize before EnterStandby, then enters Standby', () => {
-    const observed = { rootVolumeMarked: true, state: 'running', rootDeleteOnTermination: true, autoScalingLifecycleState: 'InService' };
+    const observed = { rootVolumeMarked: true, state: 'running', rootDeleteOnTermination: true, autoScalingLifecycleState: 'InService', nowEpochSeconds: 0 };
     expect(nextPrepareAction({ ...observed, autoScalingGroup: { minSize: 1, desiredCapacity: 1 } }, PLAN)).toEqual({ kind: 'lower-min-size', to: 0 });
     expect(nextPrepareAction({ ...observed, autoScalingGroup: { minSize: 0, desiredCapacity: 1 } }, PLAN)).toEqual({ kind: 'enter-standby' });
   });
@@ -42,9 +42,9 @@ describe('MinSize: the journal record', () => {
       TableName: 'Locks',
       Key: { instanceId: { S: TARGET } },
       UpdateExpression: 'SET #record = :record',
-      ConditionExpression: 'executionArn = :me',
+      ConditionExpression: 'executionArn = :owner',
       ExpressionAttributeNames: { '#record': MIN_SIZE_RECORD_ATTRIBUTE },
-      ExpressionAttributeValues: { ':record': { S: JSON.stringify(RECORD) }, ':me': { S: EXECUTION_ARN } },
+      ExpressionAttributeValues: { ':record': { S: JSON.stringify(RECORD) }, ':owner': { S: EXECUTION_ARN } },
     });
   });
 
@@ -91,18 +91,65 @@ describe('MinSize: after ExitStandby (restore)', () => {
     const observed = (o: Partial<RestoreObservation>): RestoreObservation => ({
       volume: { state: 'in-use', attachment: { instanceId: TARGET, device: '/dev/sda1', state: 'attached' } },
       target: { state: 'running', rootDeleteOnTermination: true },
-      helpers: [{ instanceId: 'i-0fedcba9876543210', state: 'running' }],
+      helpers: [{ instanceId: 'i-0fedcba9876543210', state: 'terminated' }],
       lockReleased: false,
+      moments: {},
+      nowEpochSeconds: 0,
       minSizeRecord: RECORD,
       autoScalingGroup: { minSize: 0, desiredCapacity: 0 },
       ...o,
     });
 
-    // THEN: in Standby → ExitStandby first; InService with the capacity back → MinSize; then the helpers.
+    // THEN: in Standby → ExitStandby first; InService with the capacity back → MinSize; then the lock.
     expect(nextRestoreAction(observed({ autoScalingLifecycleState: 'Standby' }), PLAN, true).kind).toBe('exit-standby');
     expect(nextRestoreAction(observed({ autoScalingLifecycleState: 'InService', autoScalingGroup: { minSize: 0, desiredCapacity: 1 } }), PLAN, true))
       .toEqual({ kind: 'restore-min-size', groupName: 'web-asg', value: 1 });
     expect(nextRestoreAction(observed({ autoScalingLifecycleState: 'InService', autoScalingGroup: { minSize: 1, desiredCapacity: 1 } }), PLAN, true).kind)
-      .toBe('terminate-helpers');
+      .toBe('release-lock');
+  });
+
+  test.each([
+    ['terminated', { target: { state: 'terminated' } }, 'InstanceStateUnsupported'],
+    ['whose root volume is gone', { volume: undefined }, 'VolumeNotFound'],
+  ])('a target %s: MinSize is raised back anyway, before the lock goes, and the error says so', (_, lost, errorName) => {
+    // GIVEN a target that cannot be put back, its group at the lowered MinSize with no capacity (the instance left it)
+    const observed = (o: Partial<RestoreObservation>): RestoreObservation => ({
+      volume: { state: 'available' },
+      target: { state: 'stopped' },
+      helpers: [{ instanceId: 'i-0fedcba9876543210', state: 'running' }],
+      lockReleased: false,
+      moments: {},
+      nowEpochSeconds: 0,
+      minSizeRecord: RECORD,
+      autoScalingGroup: { minSize: 0, desiredCapacity: 0 },
+      ...lost,
+      ...o,
+    });
+
+    // THEN the helper goes, then MinSize is raised (whatever the desired capacity), then the lock is released
+    expect(nextRestoreAction(observed({}), PLAN, false).kind).toBe('terminate-helpers');
+    const helperGone = { helpers: [{ instanceId: 'i-0fedcba9876543210', state: 'shutting-down' }] };
+    expect(nextRestoreAction(observed(helperGone), PLAN, false)).toEqual({ kind: 'restore-min-size', groupName: 'web-asg', value: 1 });
+    expect(nextRestoreAction(observed({ ...helperGone, autoScalingGroup: { minSize: 1, desiredCapacity: 1 } }), PLAN, false).kind).toBe('release-lock');
+    // AND the error names what was lost and that MinSize is back
+    const thrown = (() => {
+      try {
+        nextRestoreAction(observed({ ...helperGone, autoScalingGroup: { minSize: 1, desiredCapacity: 1 }, lockReleased: true }), PLAN, false);
+      } catch (err) {
+        return err as WorkflowError;
+      }
+      return undefined;
+    })();
+    expect(thrown?.name).toBe(errorName);
+    expect(thrown?.message).toMatch(/MinSize of the Auto Scaling group web-asg was raised back to 1; the group launches an instance if it has fewer/);
+  });
+
+  test('a target that cannot be put back leaves a MinSize someone else changed as it is, and says so', () => {
+    const observed: RestoreObservation = {
+      target: { state: 'terminated' }, helpers: [], lockReleased: false, moments: {}, nowEpochSeconds: 0,
+      minSizeRecord: RECORD, autoScalingGroup: { minSize: 3, desiredCapacity: 3 },
+    };
+    expect(nextRestoreAction(observed, PLAN, false).kind).toBe('release-lock');
+    expect(() => nextRestoreAction({ ...observed, lockReleased: true }, PLAN, false)).toThrow(/MinSize of the Auto Scaling group web-asg is 3, not the 0 the workflow set, so it was left as it is/);
   });
 });
