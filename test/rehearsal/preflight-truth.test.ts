@@ -1,8 +1,10 @@
+import { EC2_INSTANCE_OPERATIONS } from './account/ec2-instances';
 import { CUSTOMER_KEY_ARN, CUSTOMER_KEY_ID } from './iam/coverage';
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, synthesizeSample } from './sample';
 import { ALLOW_RESET, attachDataVolume, managedTarget, windowsTarget } from './world';
+import { ERRORS, TAGS } from '../../src/workflow/private/contracts';
 
 /**
  * Issue 11, part B: what a real account refuses or does that the preflight used to ignore, rehearsed
@@ -89,6 +91,38 @@ describe('rehearsal: what the preflight must know of a real account', () => {
       expect(r.account.autoScalingGroups.get('pair')).toMatchObject({ minSize: 0, desiredCapacity: 2 });
       const restored = run.events.filter(e => e.type === 'StateExited' && e.state?.name === 'RestoreAfterSuccess').pop();
       expect(restored.state.output.restore.status).toMatch(/^restored; the MinSize of pair is 0, not the 1 the workflow set, so it was left as it is/);
+    });
+  });
+
+  describe('item 2: a target that cannot be put back still gets its group\'s MinSize back', () => {
+    test('the target is terminated while its root is on the helper: MinSize raised back before the lock goes, and the error says so', async () => {
+      // GIVEN a single-instance group at its minimum, acknowledged; someone terminates the target while the fix runs
+      rehearse();
+      r.account.addAutoScalingGroup({ name: 'single', minSize: 1, maxSize: 1, tags: { ...ALLOW_RESET } });
+      const target = windowsTarget(r.account, { autoScalingGroup: 'single' });
+      const injected = r.account.fault;
+      let terminated = false;
+      r.account.fault = call => {
+        if (!terminated && call.operation === 'SendCommand' && call.input.DocumentName === 'AWS-RunPowerShellScript') {
+          terminated = true;
+          // Someone else's call (not the workflow's, so not authorized against its roles).
+          EC2_INSTANCE_OPERATIONS.TerminateInstances(r.account, { InstanceIds: [target.instanceId] });
+        }
+        return injected?.(call);
+      };
+
+      // WHEN
+      const run = await r.reset({ instanceId: target.instanceId, acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] });
+
+      // THEN the reset fails with the named error, which says MinSize is back
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: ERRORS.instanceStateUnsupported });
+      expect(run.cause).toMatch(/is terminated, so its root volume .* cannot be put back.*MinSize of the Auto Scaling group single is 1, as before the reset/);
+      // AND the group's MinSize is back (lowered once, raised once), with the replacement it asks for
+      expect(r.account.calls.filter(c => c.operation === 'UpdateAutoScalingGroup' && !c.error).map(c => c.input.MinSize)).toEqual([0, 1]);
+      expect(r.account.autoScalingGroups.get('single')).toMatchObject({ minSize: 1, desiredCapacity: 1 });
+      // AND nothing else is left: no helper running, the lock released
+      expect([...r.account.instances.values()].filter(i => i.tags[TAGS.workflow] && !['shutting-down', 'terminated'].includes(i.state))).toEqual([]);
+      expect([...(r.account.tables.get(sample.world.tables[0])?.values() ?? [])]).toEqual([]);
     });
   });
 

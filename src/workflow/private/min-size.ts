@@ -122,13 +122,19 @@ export function minSizeAfterUnrecoverable(observed: MinSizeObservation, plan: Re
   return { kind: 'restore-min-size', groupName: record.groupName, value: record.from };
 }
 
-/** What the error of an unrecoverable restore says about MinSize; undefined when the workflow never lowered it. */
-export function unrecoverableMinSizeNote(observed: MinSizeObservation): string | undefined {
-  const record = observed.minSizeRecord;
+/**
+ * What the error of an unrecoverable restore says about MinSize, from the plan and the group as it is
+ * (not the journal: the state machine retries the failed restore after the lock, and its record, are
+ * gone, and the error of the last attempt is the one the execution fails with). Undefined when the plan
+ * never lowered MinSize or the group is gone.
+ */
+export function unrecoverableMinSizeNote(observed: MinSizeObservation, plan: ResetPlan): string | undefined {
+  const lowering = plan.minSizeLowering;
   const group = observed.autoScalingGroup;
-  if (!record || !group) return undefined;
-  if (group.minSize === record.from) {
-    return `The MinSize of the Auto Scaling group ${record.groupName} was raised back to ${record.from}; the group launches an instance if it has fewer.`;
+  if (!lowering || !group) return undefined;
+  const name = plan.autoScalingGroupName;
+  if (group.minSize === lowering.from) {
+    return `The MinSize of the Auto Scaling group ${name} is ${lowering.from}, as before the reset; the group launches an instance if it has fewer.`;
   }
-  return `The MinSize of the Auto Scaling group ${record.groupName} is ${group.minSize}, not the ${record.to} the workflow set, so it was left as it is (it was ${record.from} before the reset).`;
+  return `The MinSize of the Auto Scaling group ${name} is ${group.minSize}, not the ${lowering.from} it was before the reset (someone changed it, so the workflow left it): set it back if that is right.`;
 }

@@ -139,7 +139,7 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   // The lock released (I4).
   if (!observed.lockReleased) return { kind: 'release-lock' };
   if (unrecoverable) {
-    const note = unrecoverableMinSizeNote(observed);
+    const note = unrecoverableMinSizeNote(observed, plan);
     throw note ? new WorkflowError(unrecoverable.name, `${unrecoverable.message} ${note}`) : unrecoverable;
   }
   return { kind: 'done' };

@@ -141,15 +141,23 @@ describe('MinSize: after ExitStandby (restore)', () => {
       return undefined;
     })();
     expect(thrown?.name).toBe(errorName);
-    expect(thrown?.message).toMatch(/MinSize of the Auto Scaling group web-asg was raised back to 1; the group launches an instance if it has fewer/);
+    // (a retry of the failed restore, after the lock and its record are gone, still says it)
+    const retried = observed({ ...helperGone, autoScalingGroup: { minSize: 1, desiredCapacity: 1 }, lockReleased: true, minSizeRecord: undefined });
+    expect(() => nextRestoreAction(retried, PLAN, false)).toThrow(/web-asg is 1, as before the reset/);
+    expect(thrown?.message).toMatch(/MinSize of the Auto Scaling group web-asg is 1, as before the reset; the group launches an instance if it has fewer/);
   });
 
   test('a target that cannot be put back leaves a MinSize someone else changed as it is, and says so', () => {
     const observed: RestoreObservation = {
-      target: { state: 'terminated' }, helpers: [], lockReleased: false, moments: {}, nowEpochSeconds: 0,
-      minSizeRecord: RECORD, autoScalingGroup: { minSize: 3, desiredCapacity: 3 },
+      target: { state: 'terminated' },
+      helpers: [],
+      lockReleased: false,
+      moments: {},
+      nowEpochSeconds: 0,
+      minSizeRecord: RECORD,
+      autoScalingGroup: { minSize: 3, desiredCapacity: 3 },
     };
     expect(nextRestoreAction(observed, PLAN, false).kind).toBe('release-lock');
-    expect(() => nextRestoreAction({ ...observed, lockReleased: true }, PLAN, false)).toThrow(/MinSize of the Auto Scaling group web-asg is 3, not the 0 the workflow set, so it was left as it is/);
+    expect(() => nextRestoreAction({ ...observed, lockReleased: true }, PLAN, false)).toThrow(/MinSize of the Auto Scaling group web-asg is 3, not the 1 it was before the reset \(someone changed it, so the workflow left it\)/);
   });
 });

@@ -70,13 +70,13 @@ describe('prepare-target handler', () => {
     expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: 'ResetLocks',
       Key: { instanceId: { S: TARGET } },
-      ConditionExpression: 'executionArn = :me',
-      ExpressionAttributeValues: { ':record': { S: JSON.stringify({ groupName: 'web-asg', from: 1, to: 0 }) }, ':me': { S: EXECUTION_ARN } },
+      ConditionExpression: 'executionArn = :owner',
+      ExpressionAttributeValues: { ':record': { S: JSON.stringify({ groupName: 'web-asg', from: 1, to: 0 }) }, ':owner': { S: EXECUTION_ARN } },
     });
     expect(asg).toHaveReceivedCommandWith(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: 'web-asg', MinSize: 0 });
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: 'web-asg', MinSize: 0 });
     expect(asg).toHaveReceivedCommandWith(EnterStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET], ShouldDecrementDesiredCapacity: true });
-    const order = [...ddb.calls(), ...asg.calls()].map(c => c.args[0].constructor.name).filter(n => !n.startsWith('Describe'));
+    const order = [...ddb.calls(), ...asg.calls()].map(c => c.args[0].constructor.name).filter(n => !n.startsWith('Describe') && n !== 'GetItemCommand');
     expect(order).toEqual(['UpdateItemCommand', 'UpdateAutoScalingGroupCommand', 'EnterStandbyCommand']);
     expect(result).toMatchObject({ done: false, status: 'entering Standby' });
   });

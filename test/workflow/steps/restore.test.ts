@@ -312,12 +312,12 @@ describe('restore handler: the Auto Scaling group\'s MinSize (issue 11, item 2)'
     expect(result).toEqual({ done: true, waitSeconds: 0, status: 'restored' });
   });
 
-  test('a plan without a MinSize lowering reads neither the group nor the journal', async () => {
+  test('a plan without a MinSize lowering does not read the group (the journal is read once, for its stops)', async () => {
     // WHEN
     await restore({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), succeeded: true });
 
     // THEN
     expect(asg).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 1);
   });
 });
