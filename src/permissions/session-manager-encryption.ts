@@ -93,6 +93,14 @@ export interface ResetPasswordGrantOptions {
  *
  * The preferences exist once per account and Region: use one `SessionManagerEncryption`
  * per account and Region.
+ *
+ * Managed nodes in private subnets (no internet path) reach Systems Manager through interface
+ * VPC endpoints; for encrypted sessions, and so for Fleet Manager's password reset, they also need
+ * a `com.amazonaws.<region>.kms` interface endpoint (Systems Manager's VPC endpoint guide lists it
+ * for KMS encryption of Session Manager), or the session cannot start. This construct does not
+ * create it: add it to the nodes' VPC, e.g.
+ * `vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS })`.
+ * `RescueVpc` does not need one (its helpers run Run Command, not sessions).
  */
 export class SessionManagerEncryption extends Construct {
   /** The name of the Session Manager preferences document. */

@@ -19,10 +19,10 @@ import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
-import { RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
+import { helperInstanceTypesFor, RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
-import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
+import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
 import { AttachToHelperFunction } from './steps/attach-to-helper-function';
 import { CheckCommandFunction } from './steps/check-command-function';
@@ -71,17 +71,22 @@ export interface ResetWorkflowOptions {
   readonly allowAnyInstance?: boolean;
 
   /**
-   * Customer managed KMS keys whose encrypted root volumes the workflow may handle. EC2 uses them
+   * Customer managed KMS keys whose encrypted volumes the workflow may handle (the root, and every
+   * other attached volume: starting the instance again needs each one's key). EC2 uses them
    * on the workflow's behalf (grants scoped with `kms:ViaService` and `kms:GrantIsForAWSResource`);
    * the keys' policies must let this account's IAM policies grant access (the default key policy does).
    * Roots encrypted with the AWS managed key `alias/aws/ebs` need nothing here.
    *
-   * @default - no customer managed key: such roots are refused with `EncryptedRootKeyNotAllowed`
+   * @default - no customer managed key: such roots are refused with `EncryptedRootKeyNotAllowed`, other volumes with `EncryptedVolumeKeyNotAllowed`
    */
   readonly allowedVolumeKeys?: kms.IKey[];
 
   /**
-   * Instance type of the helper. Must be x86_64: helpers run Windows.
+   * Instance type of the helper. Must be x86_64: helpers run Windows. Not every type is offered in
+   * every Availability Zone, and the helper must run in the target's: when this type is not offered
+   * there, the preflight falls back, in order, to t3.medium, t3a.medium, m5.large and m6i.large (the
+   * first one offered), and refuses with `HelperInstanceTypeNotOffered` when none is. The launch
+   * permission allows exactly this type and those fallbacks.
    *
    * @default t3.medium (what AWSSupport-ResetAccess uses)
    */
@@ -373,7 +378,7 @@ export class ResetWorkflow extends Construct {
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
       helperSubnetIds: props.rescueVpc.subnets.map(subnet => subnet.subnetId),
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
-      helperInstanceType: helperInstanceType.toString(),
+      helperInstanceTypes: helperInstanceTypesFor(helperInstanceType.toString()),
       helperImageParameters,
     };
     const config: WorkflowConfig = {
@@ -382,7 +387,7 @@ export class ResetWorkflow extends Construct {
       subnetsByAz,
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
-      helperInstanceType: helperInstanceType.toString(),
+      helperInstanceTypes: this.policyContext.helperInstanceTypes,
       helperImageParameters,
       targetTag: this.targetTag ? { key: this.targetTag.key, values: this.targetTag.values } : undefined,
       allowedVolumeKeyArns: this.policyContext.allowedVolumeKeyArns,

@@ -51,7 +51,10 @@ describe('rehearsal: IAM', () => {
       helperCommandOnTarget: expect.stringMatching(/^AccessDeniedException: User: .* is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:us-east-1:123456789012:instance\/i-/),
       // Standby only in groups tagged for reset (the instance's tag is not enough).
       standbyInUntaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:EnterStandby on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/untagged/),
-      // The helper launches only on its terms.
+      // UpdateAutoScalingGroup: MinSize and nothing else, in groups tagged for reset only.
+      maxSizeOfTaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:UpdateAutoScalingGroup on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/tagged/),
+      minSizeOfUntaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:UpdateAutoScalingGroup on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/untagged/),
+      // The helper launches only on its terms (the configured type and its fallbacks).
       publicIp: expect.stringMatching(ec2Denied('ec2:RunInstances', 'network-interface/')),
       otherInstanceType: expect.stringMatching(ec2Denied('ec2:RunInstances', 'instance/')),
     });

@@ -16,7 +16,7 @@ import { helperRunInstancesInput } from '../../../src/workflow/private/helper-la
 import type { AuthorizationRecord } from '../account/iam';
 import { Rehearsal, RehearsalOptions } from '../runner';
 import type { SampleArtifacts } from '../sample';
-import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
+import { ALLOW_RESET, managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
 
 /**
  * A customer managed key the `customerKey` sample allows for root volumes (allowedVolumeKeyArns). That sample is
@@ -86,6 +86,17 @@ export const IAM_SCENARIOS: IamScenario[] = [
     name: 'Auto Scaling member (Standby and back)',
     sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account, { autoScalingGroup: 'web' }).instanceId, acknowledge: ['auto-scaling-standby'] }),
+  },
+  {
+    name: 'Auto Scaling group at its minimum (MinSize lowered, journaled, raised back)',
+    sample: 'default',
+    run: r => {
+      r.account.addAutoScalingGroup({ name: 'single', minSize: 1, maxSize: 1, tags: { ...ALLOW_RESET } });
+      return r.reset({
+        instanceId: windowsTarget(r.account, { autoScalingGroup: 'single' }).instanceId,
+        acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'],
+      });
+    },
   },
   {
     name: 'password-enabled image',
@@ -175,8 +186,15 @@ export const IAM_SCENARIOS: IamScenario[] = [
           ShouldDecrementDesiredCapacity: true,
           InstanceIds: [windowsTarget(r.account, { autoScalingGroup: 'untagged', autoScalingGroupTags: {} }).instanceId],
         })),
+        // UpdateAutoScalingGroup changes MinSize only, and only in groups tagged for reset.
+        maxSizeOfTaggedGroup: await outcome(() => {
+          windowsTarget(r.account, { autoScalingGroup: 'tagged' });
+          return r.callAs('PrepareTarget', 'autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'tagged', MinSize: 0, MaxSize: 20 });
+        }),
+        minSizeOfUntaggedGroup: await outcome(() => r.callAs('Restore', 'autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'untagged', MinSize: 0 })),
         publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
-        otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.large' }))),
+        // The configured type and its fallbacks only (HELPER_INSTANCE_TYPE_FALLBACKS).
+        otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.24xlarge' }))),
       };
     },
   },

@@ -428,9 +428,9 @@ const SSM: Record<string, RequestBuilder> = {
   DeleteParameters: (account, input) => (input.Names as string[]).map(name => ({ action: 'ssm:DeleteParameters', resource: parameterArn(account, name), context: {} })),
 };
 
-/** The tags of an Auto Scaling group, as the simulated account holds them (none when it does not model them). */
+/** The tags of an Auto Scaling group, as the simulated account holds them (none for a group it does not know). */
 function groupTags(account: SimulatedAccount, name: string): Record<string, string> {
-  return account.autoScalingGroupTags.get(name) ?? {};
+  return account.autoScalingGroups.get(name)?.tags ?? {};
 }
 
 /** SAR, Amazon EC2 Auto Scaling: autoScalingGroup, with its tags as aws:ResourceTag and autoscaling:ResourceTag. */
@@ -449,9 +449,26 @@ const AUTO_SCALING: Record<string, RequestBuilder> = {
   DescribeAutoScalingGroups: unscoped('autoscaling', 'DescribeAutoScalingGroups'),
   EnterStandby: (account, input) => [autoScalingGroupRequest(account, 'autoscaling:EnterStandby', input.AutoScalingGroupName)],
   ExitStandby: (account, input) => [autoScalingGroupRequest(account, 'autoscaling:ExitStandby', input.AutoScalingGroupName)],
-  UpdateAutoScalingGroup: (account, input) => [{
-    ...autoScalingGroupRequest(account, 'autoscaling:UpdateAutoScalingGroup', input.AutoScalingGroupName),
-  }],
+  /**
+   * SAR: autoScalingGroup (required), with the request keys of the settings the call changes
+   * (autoscaling:MinSize, autoscaling:MaxSize, autoscaling:LaunchConfigurationName, ...), each present
+   * only when the request sets it. The SAR has no key for DesiredCapacity.
+   */
+  UpdateAutoScalingGroup(account, input) {
+    const request = autoScalingGroupRequest(account, 'autoscaling:UpdateAutoScalingGroup', input.AutoScalingGroupName);
+    const launchTemplate = input.LaunchTemplate ?? input.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+    const overrides: Array<{ InstanceType?: string }> | undefined = input.MixedInstancesPolicy?.LaunchTemplate?.Overrides;
+    const keys: Record<string, string | string[] | undefined> = {
+      'autoscaling:MinSize': input.MinSize?.toString(),
+      'autoscaling:MaxSize': input.MaxSize?.toString(),
+      'autoscaling:LaunchConfigurationName': input.LaunchConfigurationName,
+      'autoscaling:LaunchTemplateVersionSpecified': launchTemplate ? String(launchTemplate.Version !== undefined) : undefined,
+      'autoscaling:VPCZoneIdentifiers': input.VPCZoneIdentifier?.split(','),
+      'autoscaling:InstanceTypes': overrides?.map(o => o.InstanceType ?? ''),
+    };
+    const given = Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined)) as Record<string, string | string[]>;
+    return [{ ...request, context: { ...request.context, ...given } }];
+  },
 };
 
 function tableArn(account: SimulatedAccount, name: string): string {
