@@ -65,6 +65,8 @@ const handlerDeps = [
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
   '@aws-sdk/client-sns@^3',
+  // The fleet planner reads the On-Demand vCPU quota that bounds its helpers.
+  '@aws-sdk/client-service-quotas@^3',
 ];
 
 /**

@@ -89,14 +89,21 @@ export interface FleetPlan {
   readonly expectedMinutes: number;
 }
 
-/** Defaults that keep services up: half a fleet of 100 at most, a quarter per AZ, one per Auto Scaling group. */
+/** Defaults that keep services up: half a fleet of 100 at most (the most one fleet reset takes), a quarter per AZ, one per Auto Scaling group. */
 export const DEFAULT_FLEET_BOUNDS: FleetBounds = {
   maxDown: 50,
   maxDownPerAz: 25,
   maxDownPerGroup: 1,
   maxHelpers: 50,
-  maxTargets: 200,
+  // A dry run's output holds every child's plan (about 1.5 KB each) within Step Functions' 256 KiB state payload.
+  maxTargets: 100,
 };
+
+/**
+ * Modelled minutes of one offline reset from its start to its new password, as the rehearsal measures it
+ * on its latency table (`npx projen bench`: 10.9 minutes), rounded up: the plan's expected time per wave.
+ */
+export const MODELLED_RESET_MINUTES = 11;
 
 /**
  * Members of a group allowed down at once: the prop, but no more than the group can lose and keep
@@ -215,4 +222,28 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Service Quotas' code of "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", in vCPUs. */
+export const STANDARD_ON_DEMAND_VCPU_QUOTA_CODE = 'L-1216C47A';
+
+/** A running instance, for the quota's use: its type, whether it is Spot, and its CPU options. */
+export interface RunningInstance {
+  readonly instanceType: string;
+  /** `spot`, `scheduled`, `capacity-block`; absent for On-Demand. */
+  readonly lifecycle?: string;
+  readonly coreCount: number;
+  readonly threadsPerCore: number;
+}
+
+/**
+ * vCPUs the standard On-Demand quota counts: running On-Demand instances of the families it covers
+ * (A, C, D, H, I, M, R, T, Z; EC2 User Guide, "On-Demand Instance quotas"), vCPUs being cores times
+ * threads per core. Families with a quota of their own that share a first letter (Inf, Trn, HPC, Mac)
+ * are left out.
+ */
+export function standardOnDemandVcpus(instances: readonly RunningInstance[]): number {
+  return instances
+    .filter(i => i.lifecycle === undefined && /^(?!inf|trn|hpc|mac)[acdhimrtz]/.test(i.instanceType))
+    .reduce((sum, i) => sum + i.coreCount * i.threadsPerCore, 0);
 }

@@ -38,7 +38,7 @@ function randomFleet(seed: number): FleetPlanInput {
     return { instanceId: `i-${seed}-${i}`, availabilityZone: AZS[int(0, 2)], ...(group ? { autoScalingGroupName: group } : {}) };
   });
   const bounds: FleetBounds = {
-    maxDown: int(1, 60), maxDownPerAz: int(1, 30), maxDownPerGroup: int(1, 3), maxHelpers: int(1, 60), maxTargets: 200,
+    maxDown: int(1, 60), maxDownPerAz: int(1, 30), maxDownPerGroup: int(1, 3), maxHelpers: int(1, 60), maxTargets: 150,
   };
   const quota = next() < 0.5 ? { limit: int(2, 300), inUse: int(0, 100) } : undefined;
   return { targets, groups, bounds, helpers: next() < 0.8, helperVcpus: 2, quota, minutesPerReset: 11 };
@@ -107,7 +107,7 @@ describe('planFleet', () => {
 
   test.each([
     ['an empty selection', [] as FleetTarget[], {}, ERRORS.fleetSelectionEmpty, /selected no instance/],
-    ['more targets than maxTargets', standalone(201), {}, ERRORS.fleetTooManyTargets, /201 instances, more than the 200/],
+    ['more targets than maxTargets', standalone(101), {}, ERRORS.fleetTooManyTargets, /101 instances, more than the 100/],
     ['no room for one helper', standalone(3), { quota: { limit: 32, inUse: 31 } }, ERRORS.fleetHelperQuotaExhausted, /room for 0 helpers/],
     ['an instance given twice', [...standalone(2), standalone(1)[0]], {}, ERRORS.invalidInput, /selected twice/],
     ['a bound of 0', standalone(2), { bounds: { ...DEFAULT_FLEET_BOUNDS, maxDownPerAz: 0 } }, ERRORS.invalidInput, /maxDownPerAz is 0/],
