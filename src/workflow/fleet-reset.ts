@@ -5,10 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ResetWorkflow } from './reset-workflow';
 import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
-import { ResetWorkflow } from './reset-workflow';
 import { buildFleetDefinition } from './private/fleet-definition';
 import { DEFAULT_FLEET_BOUNDS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
 import { FLEET_CONFIG_ENV, FleetConfig } from './private/fleet-request';
@@ -165,7 +165,9 @@ export class FleetReset extends Construct {
     acknowledgeInlinePolicies(this.stateMachine);
     // What CDK grants the machine for its tasks and Distributed Maps, each wildcard named exactly.
     const executions = (machine: sfn.IStateMachine, suffix: string) => stack.formatArn({
-      service: 'states', resource: 'execution', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      service: 'states',
+      resource: 'execution',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       resourceName: `${Fn.select(6, Fn.split(':', machine.stateMachineArn))}${suffix}`,
     });
     acknowledgeWildcards(this.stateMachine, { resources: [this.planFunction, this.summaryFunction].map(fn => `${fn.functionArn}:*`) },

@@ -1,10 +1,10 @@
+import validator from 'asl-validator';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import validator from 'asl-validator';
+import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
 import { runComplianceChecks, unusedAcknowledgements } from '../../build-tools/compliance';
 import { FleetReset, ResetWorkflow } from '../../src';
 import { stateMachineDefinition } from '../helpers/asl';
-import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
 
 function fleetStack(props: Partial<ConstructorParameters<typeof FleetReset>[2]> = {}) {
   const { stack, workflow } = workflowStack();
@@ -62,7 +62,9 @@ describe('FleetReset state machine', () => {
     expect(statements).toEqual([
       { Sid: 'ObserveFleet', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups'], Resource: '*' },
       {
-        Sid: 'ReadVcpuQuota', Effect: 'Allow', Action: 'servicequotas:GetServiceQuota',
+        Sid: 'ReadVcpuQuota',
+        Effect: 'Allow',
+        Action: 'servicequotas:GetServiceQuota',
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':servicequotas:us-east-1:123456789012:ec2/L-1216C47A']] },
       },
     ]);

@@ -35,7 +35,13 @@ describe('fleet-plan step', () => {
       Reservations: [{ Instances: [instance(1, 'eu-west-1a'), instance(2, 'eu-west-1b'), instance(3, 'eu-west-1a', { State: { Name: 'terminated' } })] }],
     });
     ec2.on(DescribeInstancesCommand, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }).resolves({
-      Reservations: [{ Instances: [{ InstanceType: 'm5.xlarge', CpuOptions: { CoreCount: 2, ThreadsPerCore: 2 } }, { InstanceType: 't3.large', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } }, { InstanceType: 'c5.large', InstanceLifecycle: 'spot', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } }] }],
+      Reservations: [{
+        Instances: [
+          { InstanceType: 'm5.xlarge', CpuOptions: { CoreCount: 2, ThreadsPerCore: 2 } },
+          { InstanceType: 't3.large', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } },
+          { InstanceType: 'c5.large', InstanceLifecycle: 'spot', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } },
+        ],
+      }],
     });
 
     // WHEN
@@ -97,11 +103,12 @@ describe('fleet request', () => {
   test.each([
     ['no targets field', {}, /Set targets/],
     ['a bad id', { targets: ['i-1', 'web-1'] }, /not "i-1", "web-1"/],
-    ['a selector with extra fields', { targets: { tagKey: 'a', tagValues: ['b'], instanceId: 'i-0123456789abcdef0' } }, /tag selector/],
+    ['a selector with extra fields', { targets: { tagKey: 'a', tagValues: ['b'], id: 'i-0123456789abcdef0' } }, /tag selector/],
     ['an instanceId field', { instanceId: 'i-0123456789abcdef0', targets: ['i-0123456789abcdef0'] }, /Remove the unknown field\(s\) instanceId/],
     ['an unknown acknowledgement', { targets: ['i-0123456789abcdef0'], acknowledge: ['all'] }, /Set acknowledge/],
   ])('%s: InvalidInput that says what to change', (_, input, message) => {
-    expect(() => validateFleetRequest(input)).toThrow(expect.objectContaining({ name: ERRORS.invalidInput, message: expect.stringMatching(message) }));
+    expect(() => validateFleetRequest(input))
+      .toThrow(expect.objectContaining({ name: ERRORS.invalidInput, message: expect.stringMatching(message) }));
   });
 
   test('an empty id list: FleetSelectionEmpty', () => {
