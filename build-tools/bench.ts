@@ -6,7 +6,8 @@
  * - the size of each Lambda bundle in assets/;
  * - the idle monthly cost of the sample stack, from its synthesized template, line by line;
  * - the cost of one offline reset, from the rehearsed reset (build-tools/reset-cost.ts);
- * - how long the sample stack takes to synthesize.
+ * - how long the sample stack takes to synthesize;
+ * - a fleet reset of 100 instances, rehearsed (build-tools/fleet-bench.ts).
  * Each section is a function of the figures it prints, so a new line (e.g. the offline time with
  * on-demand endpoints next to always-on) goes into its section.
  */
@@ -14,6 +15,7 @@ import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { printFleet } from './fleet-bench';
 import { HOURS_PER_MONTH, PRICES_US_EAST_1, stackIdleChargesOf } from './idle-cost';
 import { RehearsedReset, rehearseReset } from './rehearse';
 import { resetChargesOf, resetUsageOf } from './reset-cost';
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
   printBundles();
   printIdleCost(sample);
   printResetCost(sample, offline);
+  await printFleet(sample);
   console.log(`\nSample stack synthesis: ${(sample.synthMs / 1000).toFixed(1)} s (in-process App.synth of SampleStack, cdk-nag not attached)`);
 }
 

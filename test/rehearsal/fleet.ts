@@ -48,6 +48,8 @@ export interface FleetRehearsal {
   readonly limits: Ec2LimitsRecord;
   /** Retries the state machines made (every retried task, throttles included). */
   readonly retries: number;
+  /** Each wave's length: from its start until its last reset execution ended (restores they triggered not counted). */
+  readonly waveSeconds: number[];
 }
 
 export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Promise<FleetRehearsal> {
@@ -72,6 +74,7 @@ export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Pro
   });
 
   const records = new Map<string, ExecutionRecord>();
+  const waveSeconds: number[] = [];
   let at = start;
   for (const wave of plan.waves) {
     const started = wave.instanceIds.map(id => {
@@ -79,9 +82,14 @@ export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Pro
       records.set(id, record);
       return record;
     });
-    await r.finished();
-    at = Math.max(at, ...started.map(endOf));
+    // The wave's Distributed Map ends when its children's executions have ended (startExecution.sync:2);
+    // a restore the restore machine runs for an aborted child goes on beside the next wave.
+    await r.ended(started);
+    const end = Math.max(...started.map(rec => rec.end ?? rec.start));
+    waveSeconds.push((end - at) / 1000);
+    at = end;
   }
+  await r.finished();
 
   const outcomes = o.instanceIds.map(id => outcomeOf(iterationOf(id, o.request, records.get(id)!)));
   const passwords = r.account.moments.filter(m => m.what.startsWith('password-data:') && o.instanceIds.includes(m.what.slice('password-data:'.length)));
@@ -95,6 +103,7 @@ export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Pro
     peakEc2PerSecond: peakPerSecond(r),
     limits,
     retries: r.executions.flatMap(e => e.spans).filter(s => s.kind === 'retry').length,
+    waveSeconds,
   };
 }
 
@@ -136,11 +145,11 @@ function peakHelpers(r: Rehearsal): number {
   return peak;
 }
 
-/** The most calls one EC2 action received within one modelled second (every call, throttled ones included). */
+/** The most calls of one EC2 action that EC2 accepted within one modelled second (throttled calls are counted apart). */
 function peakPerSecond(r: Rehearsal): { mutating: number; nonMutating: number } {
   const counts = new Map<string, number>();
   for (const call of r.account.calls) {
-    if (call.service !== 'ec2') continue;
+    if (call.service !== 'ec2' || call.error === 'RequestLimitExceeded') continue;
     const key = `${call.operation}@${Math.floor(call.at / 1000)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
