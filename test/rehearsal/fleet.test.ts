@@ -1,5 +1,5 @@
-import { baselineOf, expectInvariantsHold } from './invariants';
 import { fleetTargets, rehearseFleet, FleetRehearsal } from './fleet';
+import { baselineOf, expectInvariantsHold } from './invariants';
 import { Fault, Rehearsal } from './runner';
 import { synthesizeSample } from './sample';
 import { ERRORS } from '../../src/workflow/private/contracts';

@@ -10,14 +10,14 @@
  * test/workflow/fleet-reset.test.ts, and this driver follows it (waves in order, every child of a
  * wave at once, a failed child caught as its outcome).
  */
+import { Ec2LimitsOptions, Ec2LimitsRecord, enforceEc2Limits, MUTATING_BUCKET, NON_MUTATING_BUCKET } from './account/ec2-limits';
+import { ExecutionRecord, Fault, Rehearsal } from './runner';
+import { windowsTarget } from './world';
 import { ResetRequest } from '../../src/workflow/private/contracts';
 import { FleetInstanceOutcome, FleetIteration, outcomeOf } from '../../src/workflow/private/fleet-outcome';
 import {
   DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlan, FleetTarget, MODELLED_RESET_MINUTES, planFleet, standardOnDemandVcpus,
 } from '../../src/workflow/private/fleet-plan';
-import { Ec2LimitsOptions, Ec2LimitsRecord, enforceEc2Limits, MUTATING_BUCKET, NON_MUTATING_BUCKET } from './account/ec2-limits';
-import { ExecutionRecord, Fault, Rehearsal } from './runner';
-import { windowsTarget } from './world';
 
 export interface FleetRehearsalOptions {
   readonly instanceIds: string[];
@@ -60,7 +60,8 @@ export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Pro
     const group = r.account.autoScaling.get(id)?.groupName;
     return { instanceId: id, availabilityZone: instance.availabilityZone, ...(group ? { autoScalingGroupName: group } : {}) };
   });
-  const groups = Object.fromEntries([...r.account.autoScalingGroups.values()].map(g => [g.name, { minSize: g.minSize, desiredCapacity: g.desiredCapacity }]));
+  const groups = Object.fromEntries([...r.account.autoScalingGroups.values()]
+    .map(g => [g.name, { minSize: g.minSize, desiredCapacity: g.desiredCapacity }]));
   const running = [...r.account.instances.values()].filter(i => i.state === 'running' || i.state === 'pending')
     .map(i => ({ instanceType: i.instanceType, coreCount: 1, threadsPerCore: 2 }));
   const plan = planFleet({

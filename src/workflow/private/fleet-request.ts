@@ -1,7 +1,7 @@
 import { Acknowledgement, ERRORS, RequestedMethod, ResetRequest } from './contracts';
 import { WorkflowError } from './errors';
 import { FleetBounds, FleetPlan } from './fleet-plan';
-import { ACKNOWLEDGEMENTS, INSTANCE_ID_PATTERN, METHODS } from './request';
+import { checkResetOptions, inputObject, INSTANCE_ID_PATTERN } from './request';
 
 /**
  * The fleet reset's input, its deploy-time configuration, and the child requests it starts
@@ -58,27 +58,9 @@ function invalid(message: string): WorkflowError {
  * them again, per instance).
  */
 export function validateFleetRequest(input: unknown): ValidFleetRequest {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalid('Start the fleet reset with a JSON object such as {"targets": ["i-0123456789abcdef0"]} or {"targets": {"tagKey": "team", "tagValues": ["web"]}}.');
-  }
-  const r = input as Record<string, unknown>;
-  const unknownFields = Object.keys(r).filter(k => !FIELDS.includes(k));
-  if (unknownFields.length > 0) {
-    throw invalid(`Remove the unknown field(s) ${unknownFields.join(', ')} from the input; allowed fields are ${FIELDS.join(', ')}.`);
-  }
+  const r = inputObject(input, FIELDS, '{"targets": ["i-0123456789abcdef0"]} or {"targets": {"tagKey": "team", "tagValues": ["web"]}}');
   const targets = validateTargets(r.targets);
-  if (r.method !== undefined && !METHODS.includes(r.method as RequestedMethod)) {
-    throw invalid(`Set method to one of ${METHODS.join(', ')}, or leave it out for auto (got ${JSON.stringify(r.method)}).`);
-  }
-  for (const flag of ['passwordEnabledAmi', 'dryRun']) {
-    if (r[flag] !== undefined && typeof r[flag] !== 'boolean') {
-      throw invalid(`Set ${flag} to true or false, or leave it out (got ${JSON.stringify(r[flag])}).`);
-    }
-  }
-  if (r.acknowledge !== undefined
-    && (!Array.isArray(r.acknowledge) || r.acknowledge.some(a => !ACKNOWLEDGEMENTS.includes(a as Acknowledgement)))) {
-    throw invalid(`Set acknowledge to a list drawn from ${ACKNOWLEDGEMENTS.join(', ')} (got ${JSON.stringify(r.acknowledge)}).`);
-  }
+  checkResetOptions(r);
   return {
     targets,
     method: (r.method as RequestedMethod | undefined) ?? 'auto',

@@ -4,8 +4,8 @@
  * vCPU quota at RunInstances. A call refused here is recorded like any failed call (its error
  * name), so the rehearsal counts the throttles the workflow absorbed.
  */
-import { awsError } from './errors';
 import type { ServiceCall, SimulatedAccount } from './account';
+import { awsError } from './errors';
 
 /**
  * EC2 API Reference, "Request throttling for the Amazon EC2 API": EC2 throttles per account and

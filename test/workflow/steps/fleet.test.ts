@@ -105,7 +105,7 @@ describe('fleet request', () => {
     ['a bad id', { targets: ['i-1', 'web-1'] }, /not "i-1", "web-1"/],
     ['a selector with extra fields', { targets: { tagKey: 'a', tagValues: ['b'], id: 'i-0123456789abcdef0' } }, /tag selector/],
     ['an instanceId field', { instanceId: 'i-0123456789abcdef0', targets: ['i-0123456789abcdef0'] }, /Remove the unknown field\(s\) instanceId/],
-    ['an unknown acknowledgement', { targets: ['i-0123456789abcdef0'], acknowledge: ['all'] }, /Set acknowledge/],
+    ['an unknown acknowledgement', { targets: ['i-0123456789abcdef0'], acknowledge: ['all'] }, /Remove "all" from acknowledge/],
   ])('%s: InvalidInput that says what to change', (_, input, message) => {
     expect(() => validateFleetRequest(input))
       .toThrow(expect.objectContaining({ name: ERRORS.invalidInput, message: expect.stringMatching(message) }));
