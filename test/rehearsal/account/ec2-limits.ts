@@ -6,6 +6,8 @@
  */
 import type { ServiceCall, SimulatedAccount } from './account';
 import { awsError } from './errors';
+import { setServiceQuota } from './service-quotas';
+import { STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from '../../../src/workflow/private/fleet-plan';
 
 /**
  * EC2 API Reference, "Request throttling for the Amazon EC2 API": EC2 throttles per account and
@@ -35,7 +37,10 @@ const VCPUS: Readonly<Record<string, number>> = { 't3.medium': 2, 't3a.medium': 
 const isMutating = (operation: string) => !/^(Describe|Get|List)/.test(operation);
 
 export interface Ec2LimitsOptions {
-  /** The account's Running On-Demand Standard instances quota, in vCPUs; absent: not enforced. */
+  /**
+   * The account's Running On-Demand Standard instances quota, in vCPUs; set as the account's Service
+   * Quotas value too (what the fleet-plan step reads). Absent: not enforced.
+   */
   readonly vcpuQuota?: number;
   /** Smaller buckets, for a scenario that must see throttling at a small scale. */
   readonly buckets?: { readonly mutating: TokenBucket; readonly nonMutating: TokenBucket };
@@ -62,6 +67,7 @@ export interface Ec2LimitsRecord {
  */
 export function enforceEc2Limits(account: SimulatedAccount, o: Ec2LimitsOptions = {}): Ec2LimitsRecord {
   const record: Ec2LimitsRecord = { throttled: 0, vcpuRefusals: 0, peakVcpus: 0 };
+  if (o.vcpuQuota !== undefined) setServiceQuota(account, 'ec2', STANDARD_ON_DEMAND_VCPU_QUOTA_CODE, o.vcpuQuota);
   const buckets = new Map<string, { tokens: number; at: number }>();
   const next = account.fault;
   account.fault = (call: ServiceCall) => {
