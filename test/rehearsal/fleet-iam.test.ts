@@ -9,8 +9,8 @@ import { FleetReset } from '../../src';
 import { STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from '../../src/workflow/private/fleet-plan';
 import { FLEET_CONFIG_ENV } from '../../src/workflow/private/fleet-request';
 import { handler as plan } from '../../src/workflow/steps/fleet-plan.lambda';
-import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
-import { workflowStack } from '../workflow/workflow-fixture';
+import { REHEARSAL_ENV } from '../helpers/asl';
+import { plainCfn, workflowStack } from '../workflow/workflow-fixture';
 
 /*
  * The fleet-plan step's role, evaluated the way the rehearsal evaluates every step role: its real
@@ -25,18 +25,9 @@ function planRolePolicy(): { policy: NamedPolicy; config: string } {
   new FleetReset(stack, 'Fleet', { workflow });
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
   const role = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlanRole') && r.Type === 'AWS::IAM::Role')![1];
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value && typeof value === 'object') {
-      const node = value as Record<string, unknown>;
-      if (node['Fn::Join'] || node.Ref !== undefined || node['Fn::GetAtt']) return resolveCfnValue(node, resources);
-      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
-    }
-    return value;
-  };
   const fn = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlan') && r.Type === 'AWS::Lambda::Function')![1];
   return {
-    policy: { name: 'Step', document: resolve(role.Properties.Policies[0].PolicyDocument) as NamedPolicy['document'] },
+    policy: { name: 'Step', document: plainCfn(role.Properties.Policies[0].PolicyDocument, resources) as NamedPolicy['document'] },
     config: fn.Properties.Environment.Variables[FLEET_CONFIG_ENV],
   };
 }

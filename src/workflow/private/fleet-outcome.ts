@@ -22,6 +22,8 @@ export type FleetOutcomeKind = 'succeeded' | 'planned' | 'refused' | 'failed' | 
 
 export interface FleetInstanceOutcome {
   readonly instanceId: string;
+  /** Its Availability Zone, as the plan resolved it. */
+  readonly availabilityZone?: string;
   readonly outcome: FleetOutcomeKind;
   /** The child execution, when it started. */
   readonly executionArn?: string;
@@ -87,7 +89,12 @@ export interface FleetSummary {
 }
 
 export function summarizeFleet(plan: FleetPlanResult, iterations: readonly FleetIteration[]): FleetSummary {
-  const instances = iterations.map(outcomeOf);
+  const zones = new Map(plan.targets.map(t => [t.instanceId, t.availabilityZone]));
+  const instances = iterations.map(i => {
+    const { instanceId, ...rest } = outcomeOf(i);
+    const availabilityZone = zones.get(instanceId);
+    return availabilityZone ? { instanceId, availabilityZone, ...rest } : { instanceId, ...rest };
+  });
   const counts: Record<FleetOutcomeKind, number> = { 'succeeded': 0, 'planned': 0, 'refused': 0, 'failed': 0, 'not-started': 0 };
   for (const i of instances) counts[i.outcome]++;
   return { selection: plan.selection, dryRun: plan.dryRun, plan: plan.plan, instances, counts };
