@@ -11,13 +11,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
+import { RescueEndpointsMode, rescueServiceNames } from '../network/rescue-endpoints';
 import { BackupImageRetention } from './backup-image-retention';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
-import { PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
+import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
+import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
+import { endpointJanitorStatements, PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
 import { AttachToHelperFunction } from './steps/attach-to-helper-function';
@@ -27,6 +30,7 @@ import { CheckPasswordFunction } from './steps/check-password-function';
 import { CreateBackupImageFunction } from './steps/create-backup-image-function';
 import { LaunchHelperFunction } from './steps/launch-helper-function';
 import { LoadJournalFunction } from './steps/load-journal-function';
+import { OpenEndpointsFunction } from './steps/open-endpoints-function';
 import { PreflightFunction } from './steps/preflight-function';
 import { PrepareTargetFunction } from './steps/prepare-target-function';
 import { RestoreFunction } from './steps/restore-function';
@@ -195,6 +199,11 @@ export interface ResetWorkflowFunctions {
   readonly checkPassword: lambda.IFunction;
   /** Loads an aborted execution's journal (restore state machine). */
   readonly loadJournal: lambda.IFunction;
+  /**
+   * Takes the reset's lease on the rescue VPC's interface endpoints and creates those missing
+   * (only with `RescueEndpoints.onDemand()`).
+   */
+  readonly openEndpoints?: lambda.IFunction;
 }
 
 /** Windows Server images AWS publishes, in the order the helper prefers them. */
@@ -255,6 +264,14 @@ export class ResetWorkflow extends Construct {
    * with `keepBackupImages`).
    */
   public readonly backupImageRetention?: BackupImageRetention;
+  /**
+   * With `RescueEndpoints.onDemand()`: runs every five minutes, releases the endpoint leases of
+   * resets that have ended and deletes the interface endpoints once no reset uses them and their
+   * grace period has passed. Its errors (a deletion that failed) are worth an alarm.
+   */
+  public readonly endpointJanitor?: lambda.Function;
+  /** The schedule that runs `endpointJanitor`. */
+  public readonly endpointJanitorSchedule?: events.Rule;
 
   private readonly policyContext: PolicyContext;
   private readonly onlineKmsKey?: kms.IKey;
@@ -280,6 +297,15 @@ export class ResetWorkflow extends Construct {
     const onlineKmsKey = resolveOnlineKmsKey(props);
     this.onlineKmsKey = props.onlineKmsKey;
     const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
+    // ON-DEMAND ENDPOINTS: this workflow creates the rescue VPC's interface endpoints while offline resets need them.
+    const endpoints = props.rescueVpc.endpoints;
+    const onDemandEndpoints = endpoints.mode === RescueEndpointsMode.ON_DEMAND ? {
+      vpcId: props.rescueVpc.vpc.vpcId,
+      securityGroupId: props.rescueVpc.endpointSecurityGroup.securityGroupId,
+      serviceNames: rescueServiceNames(stack.region),
+      gracePeriodSeconds: endpoints.gracePeriod!.toSeconds(),
+    } : undefined;
+    if (onDemandEndpoints) props.rescueVpc._useOnDemandEndpoints(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const backupImageRetention = resolveBackupImageRetention(props);
 
@@ -327,6 +353,7 @@ export class ResetWorkflow extends Construct {
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceType: helperInstanceType.toString(),
       helperImageParameters,
+      ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
     const config: WorkflowConfig = {
       workflowId: this.workflowId,
@@ -342,6 +369,7 @@ export class ResetWorkflow extends Construct {
       onlineKmsKey,
       lockTtlSeconds: executionTimeout.toSeconds() + 3600,
       backupImageRetentionDays: backupImageRetention?.toDays(),
+      ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
     const environment = {
       [WORKFLOW_CONFIG_ENV]: stack.toJsonString(config),
@@ -374,6 +402,10 @@ export class ResetWorkflow extends Construct {
       checkPassword: new CheckPasswordFunction(this, 'CheckPassword',
         options('checkPassword', 'Reset workflow: wait until a new password exists')),
       loadJournal: new LoadJournalFunction(this, 'LoadJournal', options('loadJournal', 'Reset workflow: load an aborted execution\'s journal')),
+      ...(onDemandEndpoints ? {
+        openEndpoints: new OpenEndpointsFunction(this, 'OpenEndpoints',
+          options('openEndpoints', 'Reset workflow: open the rescue VPC\'s interface endpoints for a reset')),
+      } : {}),
     };
     this.functions = fns;
 
@@ -434,6 +466,49 @@ export class ResetWorkflow extends Construct {
       retryAttempts: 20,
       maxEventAge: Duration.hours(6),
     }));
+
+    // ---- ON-DEMAND ENDPOINTS: closed once idle past their grace period (I9).
+    if (onDemandEndpoints) {
+      const resetExecutions = stack.formatArn({
+        service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      const janitorRole = new iam.Role(this, 'EndpointJanitorRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'Reset workflow: delete the rescue VPC\'s idle interface endpoints',
+        inlinePolicies: { Janitor: new iam.PolicyDocument({ statements: endpointJanitorStatements(this.policyContext, resetExecutions) }) },
+      });
+      for (const resource of [resetExecutions, `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-endpoint/*`]) {
+        acknowledgeWildcards(janitorRole, { resources: [resource] }, wildcardReason(resource));
+      }
+      acknowledgeWildcards(janitorRole, { resources: ['*'] },
+        'ec2:DescribeVpcEndpoints has no resource type in IAM (read-only); X-Ray trace upload (xray:PutTraceSegments, ' +
+          'xray:PutTelemetryRecords) has none either.');
+      const janitorLogs = new logs.LogGroup(this, 'EndpointJanitorLogs', { retention: logRetention });
+      janitorLogs.grantWrite(janitorRole);
+      const janitorConfig: EndpointJanitorConfig = {
+        ...onDemandEndpoints,
+        lockTableName: this.lockTable.tableName,
+        workflowId: this.workflowId,
+        resetStateMachineArn: this.stateMachine.stateMachineArn,
+      };
+      this.endpointJanitor = new EndpointJanitorFunction(this, 'EndpointJanitor', {
+        ...this.functionOptions(janitorRole, janitorLogs, {
+          [ENDPOINT_JANITOR_CONFIG_ENV]: stack.toJsonString(janitorConfig),
+          POWERTOOLS_SERVICE_NAME: 'endpoint-janitor',
+        }, 'Reset workflow: delete the rescue VPC\'s idle interface endpoints (scheduled)'),
+        // It runs 8,760 times a month, almost always to find nothing to do: the smallest size keeps its idle cost near zero.
+        memorySize: 128,
+      });
+      this.endpointJanitorSchedule = new events.Rule(this, 'EndpointJanitorSchedule', {
+        description: 'Runs the reset workflow\'s endpoint janitor: deletes the interface endpoints once idle past their grace period',
+        schedule: events.Schedule.rate(Duration.minutes(ENDPOINT_JANITOR_INTERVAL_MINUTES)),
+        targets: [new targets.LambdaFunction(this.endpointJanitor, {
+          deadLetterQueue: eventTargetDeadLetterQueue(this, 'EndpointJanitorDeadLetterQueue', 'runs the endpoint janitor'),
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(ENDPOINT_JANITOR_INTERVAL_MINUTES),
+        })],
+      });
+    }
 
     // ---- Backup images of successful resets go after their retention (I9).
     if (backupImageRetention) {

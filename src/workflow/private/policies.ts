@@ -33,13 +33,20 @@ export interface PolicyContext {
   readonly helperInstanceType: string;
   /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
   readonly helperImageParameters: string[];
+  /** ON-DEMAND ENDPOINTS: the rescue VPC whose interface endpoints the workflow creates and deletes; absent otherwise. */
+  readonly onDemandEndpoints?: {
+    readonly vpcId: string;
+    readonly securityGroupId: string;
+    /** `com.amazonaws.<region>.ssm`, `...ssmmessages`, `...ec2messages`. */
+    readonly serviceNames: string[];
+  };
 }
 
 /** The step functions that get a role of their own. `sendCommand` exists twice, with different rights. */
 export type StepRoleName =
   | 'preflight' | 'acquireLock' | 'prepareTarget' | 'createBackupImage' | 'launchHelper'
   | 'checkHelperReady' | 'sendHelperCommand' | 'sendOnlineReset' | 'checkCommand'
-  | 'attachToHelper' | 'restore' | 'checkPassword' | 'loadJournal';
+  | 'attachToHelper' | 'restore' | 'checkPassword' | 'loadJournal' | 'openEndpoints';
 
 /** SSM documents run on helper instances (install EC2Rescue, run the offline fix). */
 export const HELPER_DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript'] as const;
@@ -50,6 +57,7 @@ export const ONLINE_RESET_DOCUMENT = 'AWSSupport-RunEC2RescueForWindowsTool';
 export const MUTATING_EC2_ACTIONS = [
   'ec2:StopInstances', 'ec2:StartInstances', 'ec2:ModifyInstanceAttribute', 'ec2:CreateImage',
   'ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags',
+  'ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints',
 ] as const;
 
 /**
@@ -60,6 +68,7 @@ export const MUTATING_EC2_ACTIONS = [
 export const UNSCOPED_READ_ACTIONS = [
   'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
   'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
+  'ec2:DescribeVpcEndpoints',
 ] as const;
 
 const TARGET = 'target';
@@ -209,6 +218,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
         table('ReleaseLock', ['dynamodb:DeleteItem']),
+        // ON-DEMAND ENDPOINTS: the execution's lease on the endpoints, read and released.
+        ...(c.onDemandEndpoints ? [table('ReleaseEndpointLease', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])] : []),
         ...volumeKeyStatements(c),
       ];
     case 'checkPassword':
@@ -219,7 +230,64 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'loadJournal':
       return [table('ReadJournal', ['dynamodb:GetItem'])];
+    case 'openEndpoints':
+      return openEndpointsStatements(c);
   }
+}
+
+/**
+ * ON-DEMAND ENDPOINTS. Creating the interface endpoints of the rescue VPC (Service Authorization
+ * Reference, Amazon EC2, CreateVpcEndpoint: the `vpc-endpoint` and `vpc` resource types are
+ * required, `subnet` and `security-group` are authorized when given; its dependent actions are
+ * ec2:CreateTags and route53:AssociateVPCWithHostedZone, which private DNS uses to associate the
+ * service's private hosted zone with the VPC) and deleting broken ones; the lease beside the locks.
+ */
+function openEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const e = c.onDemandEndpoints;
+  if (!e) throw new Error('openEndpoints statements need onDemandEndpoints');
+  const a = new Arns(c);
+  const ofService = { 'ec2:VpceServiceName': e.serviceNames };
+  return [
+    reads('Observe', ['ec2:DescribeVpcEndpoints']),
+    statement('TakeEndpointLease', ['dynamodb:UpdateItem'], [c.lockTableArn]),
+    // The new endpoint: tagged as this workflow's, and only for the three services.
+    statement('CreateTaggedEndpoints', ['ec2:CreateVpcEndpoint'], [a.ec2('vpc-endpoint/*')], {
+      StringEquals: { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId, ...ofService },
+    }),
+    // ...in the rescue VPC, its subnets and the endpoints' security group only.
+    statement('CreateEndpointsInRescueVpc', ['ec2:CreateVpcEndpoint'], [
+      a.ec2(`vpc/${e.vpcId}`), ...c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`)), a.ec2(`security-group/${e.securityGroupId}`),
+    ]),
+    statement('TagEndpointsOnCreate', ['ec2:CreateTags'], [a.ec2('vpc-endpoint/*')], { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } }),
+    // Private DNS: the service's (AWS-owned) private hosted zone associated with the rescue VPC only
+    // (Route 53 Developer Guide, "Using IAM policy conditions": route53:VPCs is `VPCId=<id>,VPCRegion=<region>`).
+    statement('AssociatePrivateDnsWithRescueVpc', ['route53:AssociateVPCWithHostedZone'], [`arn:${c.partition}:route53:::hostedzone/*`], {
+      StringEquals: { 'route53:VPCs': `VPCId=${e.vpcId},VPCRegion=${c.region}` },
+    }),
+    ...deleteEndpointsStatements(c),
+  ];
+}
+
+/** ON-DEMAND ENDPOINTS: deleting this workflow's endpoints (tag-scoped; the tag is only set by a create in the rescue VPC). */
+function deleteEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  return [statement('DeleteOwnEndpoints', ['ec2:DeleteVpcEndpoints'], [a.ec2('vpc-endpoint/*')], {
+    StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId, 'ec2:VpceServiceName': c.onDemandEndpoints!.serviceNames },
+  })];
+}
+
+/**
+ * ON-DEMAND ENDPOINTS: the janitor's role. It reads the leases and the endpoints, asks Step
+ * Functions whether each leasing reset still runs, releases the leases of those that ended,
+ * claims the leases item and deletes the endpoints once idle past the grace period.
+ */
+export function endpointJanitorStatements(c: PolicyContext, resetExecutionsArn: string): iam.PolicyStatement[] {
+  return [
+    reads('Observe', ['ec2:DescribeVpcEndpoints']),
+    statement('Leases', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [c.lockTableArn]),
+    statement('ResetExecutionStatus', ['states:DescribeExecution'], [resetExecutionsArn]),
+    ...deleteEndpointsStatements(c),
+  ];
 }
 
 /** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
@@ -274,6 +342,20 @@ export function wildcardReason(resource: string): string {
   if (resource === '*') {
     return 'Reads that IAM does not scope by resource or that run before the preflight knows whether an instance is a target (' +
       `${UNSCOPED_READ_ACTIONS.join(', ')}), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.`;
+  }
+  if (resource.endsWith(':vpc-endpoint/*')) {
+    return 'Interface endpoints of the rescue VPC that do not exist yet (their ids are made by the create) or that this workflow ' +
+      'created: CreateVpcEndpoint only with the workflow tag in the request, for the ssm, ssmmessages and ec2messages services, ' +
+      'in the rescue VPC, subnets and security group named in the same policy; DeleteVpcEndpoints only of endpoints carrying ' +
+      'the workflow tag; tags only at creation.';
+  }
+  if (resource.endsWith(':hostedzone/*')) {
+    return 'The private hosted zone of an AWS service (owned by AWS, its id unknown beforehand) that private DNS associates with ' +
+      'the VPC when an interface endpoint is created; the route53:VPCs condition allows the rescue VPC only.';
+  }
+  if (resource.includes(':execution:')) {
+    return 'Executions of this workflow\'s reset state machine (the wildcard is the execution name): the endpoint janitor reads ' +
+      'whether a reset that holds a lease on the endpoints still runs.';
   }
   if (resource.endsWith(':instance/*')) {
     return 'Instances of this account and Region, always narrowed by a tag condition: targets by the target tag (unless the ' +

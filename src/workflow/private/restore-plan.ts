@@ -21,6 +21,8 @@ export interface RestoreObservation {
   readonly helpers: ReadonlyArray<{ readonly instanceId: string; readonly state: string }>;
   /** Whether this pass has already deleted the lock item (the delete is conditional and idempotent). */
   readonly lockReleased: boolean;
+  /** ON-DEMAND ENDPOINTS: whether this execution still holds a lease on the rescue VPC's endpoints. */
+  readonly endpointLeaseHeld?: boolean;
 }
 
 export type RestoreAction =
@@ -31,12 +33,14 @@ export type RestoreAction =
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
   | { readonly kind: 'terminate-helpers'; readonly instanceIds: string[] }
+  /** ON-DEMAND ENDPOINTS: this execution's lease on the endpoints released (they close after their grace period). */
+  | { readonly kind: 'release-endpoint-lease' }
   | { readonly kind: 'release-lock' }
   | { readonly kind: 'wait'; readonly reason: string; readonly waitSeconds: number }
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'terminate-helpers', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'terminate-helpers', 'release-endpoint-lease', 'release-lock'];
 
 const GONE = ['shutting-down', 'terminated'];
 const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pending:Proceed'];

@@ -8,6 +8,7 @@ import { autoScaling, dynamodb, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../private/contracts';
 import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume, findHelpers, findOwnImageByName } from '../private/describe';
+import { readLeases, releaseEndpointLease } from '../private/endpoint-io';
 import { isAwsError } from '../private/errors';
 import { imageTags } from '../private/image-names';
 import { RELEASE_CONDITION, lockKey } from '../private/journal';
@@ -66,12 +67,14 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
 
 async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boolean): Promise<RestoreObservation> {
   const offline = plan.method === 'offline';
-  const [instance, volume, image, autoScalingMember, helpers] = await Promise.all([
+  const [instance, volume, image, autoScalingMember, helpers, leases] = await Promise.all([
     describeInstance(plan.instanceId),
     offline ? describeVolume(plan.rootVolumeId) : Promise.resolve(undefined),
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
     offline && plan.manageStandby ? describeAutoScaling(plan.instanceId) : Promise.resolve(undefined),
     findHelpers(config.workflowId, plan.executionName),
+    // ON-DEMAND ENDPOINTS: does this execution hold a lease on the endpoints?
+    offline && config.onDemandEndpoints ? readLeases(config.lockTableName, config.onDemandEndpoints.vpcId) : Promise.resolve(undefined),
   ]);
   return {
     volume,
@@ -80,6 +83,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
     helpers,
     lockReleased: false,
+    ...(leases ? { endpointLeaseHeld: leases.leases.includes(plan.executionArn) } : {}),
   };
 }
 
@@ -107,6 +111,9 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
     case 'terminate-helpers':
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: action.instanceIds }));
       return `terminating ${action.instanceIds.join(', ')}`;
+    case 'release-endpoint-lease':
+      await releaseEndpointLease(config.lockTableName, config.onDemandEndpoints!.vpcId, plan.executionArn);
+      return 'endpoint lease released';
     case 'release-lock':
       try {
         await dynamodb.send(new DeleteItemCommand({
@@ -150,6 +157,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
+    case 'release-endpoint-lease':
+      return { ...observed, endpointLeaseHeld: false };
     case 'release-lock':
       return { ...observed, lockReleased: true };
     default:
