@@ -73,6 +73,9 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   const alive = observed.helpers.filter(h => !GONE.includes(h.state)).map(h => h.instanceId);
   if (alive.length > 0) return { kind: 'terminate-helpers', instanceIds: alive };
 
+  // ON-DEMAND ENDPOINTS: the lease released once no helper is left (I9; the janitor closes them after the grace period).
+  if (observed.endpointLeaseHeld) return { kind: 'release-endpoint-lease' };
+
   // 7. The lock released (I4).
   if (!observed.lockReleased) return { kind: 'release-lock' };
   if (unrecoverable) throw unrecoverable;
