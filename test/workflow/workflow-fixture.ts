@@ -42,8 +42,8 @@ export function onDemandNetwork(stack: Stack): Pick<ResetWorkflowProps, 'rescueV
       existingVpc: vpc,
       vpcSubnets: {
         subnets: [
-          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetA', { subnetId: 'subnet-aaaa', availabilityZone: 'us-east-1a', ipv4CidrBlock: '10.0.0.0/24' }),
-          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b', ipv4CidrBlock: '10.0.1.0/24' }),
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetA', { subnetId: 'subnet-aaaa', availabilityZone: 'us-east-1a', ipv4CidrBlock: '10.0.0.0/24', routeTableId: 'rtb-aaaa' }),
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b', ipv4CidrBlock: '10.0.1.0/24', routeTableId: 'rtb-bbbb' }),
         ],
       },
       s3PrefixListId: 'pl-63a5400a',
