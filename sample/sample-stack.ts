@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
+import { RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
 
 /** Properties of the sample stack. */
 export interface SampleStackProps extends StackProps {
@@ -10,6 +10,14 @@ export interface SampleStackProps extends StackProps {
    * password" requires. Account-wide: `cdk deploy -c sessionManagerEncryption=true` opts in.
    */
   readonly sessionManagerEncryption?: boolean;
+
+  /**
+   * How the rescue VPC gets its Systems Manager interface endpoints (the bench compares
+   * `RescueEndpoints.alwaysOn()` with the default).
+   *
+   * @default RescueEndpoints.onDemand()
+   */
+  readonly rescueEndpoints?: RescueEndpoints;
 }
 
 /**
@@ -28,6 +36,7 @@ export class SampleStack extends Stack {
 
     this.resetAccess = new ResetAccess(this, 'ResetAccess', {
       sessionManagerEncryption: props.sessionManagerEncryption,
+      ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
     });
 
     // An instance role for Windows instances that should be resettable online:

@@ -12,6 +12,7 @@ import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CO
 import { loadPowerShellParser } from './account/powershell';
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
+import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../src/workflow/endpoints/janitor-config';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
 
@@ -122,7 +123,19 @@ export class Rehearsal {
     this.undo.push(installVirtualDate(this.clock));
     this.undo.push(routeSdkToAccount(this.account));
     this.undo.push(this.captureLogs());
-    for (const subnet of sample.world.subnets) this.account.subnets.set(subnet.id, { availabilityZone: subnet.availabilityZone });
+    for (const subnet of sample.world.subnets) {
+      this.account.subnets.set(subnet.id, { availabilityZone: subnet.availabilityZone, vpcId: subnet.vpcId, routesOutOfVpc: subnet.routesOutOfVpc });
+    }
+    for (const vpc of sample.world.vpcs) this.account.vpcs.add(vpc);
+    // The endpoints CloudFormation created with the stack, available.
+    for (const e of sample.world.endpoints) {
+      const id = `vpce-${createHash('sha256').update(e.logicalId).digest('hex').slice(0, 17)}`;
+      this.account.vpcEndpoints.set(id, {
+        vpcEndpointId: id, vpcId: e.vpcId, serviceName: e.serviceName, type: e.type, state: 'available', privateDnsEnabled: e.privateDnsEnabled,
+        subnetIds: e.subnetIds, securityGroupIds: e.securityGroupIds, routeTableIds: e.routeTableIds, tags: {}, createdAt: this.clock.now(),
+        ...(e.policy ? { policy: e.policy } : {}),
+      });
+    }
     for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
     for (const table of sample.world.tables) this.account.addTable(table);
@@ -484,6 +497,60 @@ export class Rehearsal {
     await this.live.get(restore.name)!.done;
     await this.scheduler.idle();
     return restore;
+  }
+
+  // ---------------------------------------------------------------- the endpoint janitor (scheduled)
+
+  /** Janitor runs so far: when, and what each returned or threw. */
+  public readonly janitorRuns: { at: number; result?: any; error?: string }[] = [];
+
+  /** Whether the sample stack has an endpoint janitor (on-demand endpoints). */
+  public get hasJanitor(): boolean {
+    return this.janitorFunction() !== undefined;
+  }
+
+  private janitorFunction() {
+    return [...this.sample.functions.values()].find(f => f.handlerFile.endsWith('endpoint-janitor.lambda.ts'));
+  }
+
+  /** Runs the endpoint janitor once, now, as its schedule does (its SDK calls served by the account). */
+  public async runJanitor(): Promise<void> {
+    const fn = this.janitorFunction();
+    if (!fn) throw new Error('The sample stack has no endpoint janitor (its rescue VPC does not use on-demand endpoints).');
+    let entry = this.handlers.get(fn.logicalId);
+    if (!entry) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      entry = { handler: require(path.join(REPO_ROOT, fn.handlerFile)).handler, environment: this.environmentOf(fn.logicalId) };
+      this.handlers.set(fn.logicalId, entry);
+    }
+    this.account.settle();
+    Object.assign(process.env, entry.environment);
+    this.account.context = { execution: 'endpoint-janitor', state: 'EndpointJanitor' };
+    const at = this.clock.now();
+    try {
+      this.janitorRuns.push({ at, result: await entry.handler({}) });
+    } catch (err) {
+      this.janitorRuns.push({ at, error: (err as Error).message });
+    } finally {
+      this.account.context = {};
+    }
+  }
+
+  /**
+   * Lets `seconds` of modelled time pass after every execution has ended, the janitor running at
+   * each tick of its `rate(5 minutes)` schedule (assumption: ticks on whole five minutes of the clock).
+   */
+  public async idle(seconds: number): Promise<void> {
+    await this.finished();
+    const start = Math.max(this.clock.now(), ...this.executions.map(e => e.end ?? 0));
+    const end = start + seconds * 1000;
+    const period = ENDPOINT_JANITOR_INTERVAL_MINUTES * 60_000;
+    for (let tick = Math.floor(start / period) * period + period; tick <= end; tick += period) {
+      this.clock.set(tick);
+      if (this.hasJanitor) await this.runJanitor();
+    }
+    this.clock.set(end);
+    this.account.settle();
   }
 
   /** Brings the account to the end of every execution (for checks). */

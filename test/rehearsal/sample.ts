@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SampleStack } from '../../sample/sample-stack';
+import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
 import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -30,6 +30,19 @@ export interface FunctionArtifact {
   readonly environment: Record<string, string>;
 }
 
+/** A VPC endpoint of the template, its properties resolved as a deployed stack holds them. */
+export interface SampleEndpoint {
+  readonly logicalId: string;
+  readonly vpcId: string;
+  readonly serviceName: string;
+  readonly type: 'Interface' | 'Gateway';
+  readonly privateDnsEnabled: boolean;
+  readonly subnetIds: string[];
+  readonly routeTableIds: string[];
+  readonly securityGroupIds: string[];
+  readonly policy?: any;
+}
+
 export interface SampleArtifacts {
   readonly stackName: string;
   readonly synthMs: number;
@@ -45,7 +58,11 @@ export interface SampleArtifacts {
   };
   /** Resources of the stack that the handlers' configuration refers to, with their fake ids. */
   readonly world: {
-    readonly subnets: { id: string; availabilityZone: string }[];
+    /** Subnets with their VPC, and whether any route of theirs leads out of the VPC (the rescue VPC has none). */
+    readonly subnets: { id: string; availabilityZone: string; vpcId?: string; routesOutOfVpc: boolean }[];
+    readonly vpcs: string[];
+    /** The VPC endpoints the template creates (the S3 gateway endpoint; interface endpoints when always on), resolved. */
+    readonly endpoints: SampleEndpoint[];
     readonly securityGroups: string[];
     readonly instanceProfileArns: string[];
     readonly tables: string[];
@@ -54,14 +71,14 @@ export interface SampleArtifacts {
 }
 
 /** Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the rehearsal needs. */
-export function synthesizeSample(): SampleArtifacts {
+export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts {
   const started = Date.now();
   const app = new App();
-  const stack = new SampleStack(app, 'Ec2ResetAccessSample');
+  const stack = new SampleStack(app, 'Ec2ResetAccessSample', props);
   const template = Template.fromStack(stack).toJSON();
   const synthMs = Date.now() - started;
   const resources = template.Resources as Record<string, any>;
-  const resolver = new FakeResolver(stack.stackName, resources);
+  const resolver = new FakeResolver(stack.stackName, resources, template.Conditions ?? {});
 
   const machine = (prefix: string): MachineArtifact => {
     const ids = Object.keys(resources).filter(id => resources[id].Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix));
@@ -110,7 +127,24 @@ export function synthesizeSample(): SampleArtifacts {
       subnets: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::Subnet').map(id => ({
         id: resolver.resolve({ Ref: id }),
         availabilityZone: resolver.resolve(resources[id].Properties.AvailabilityZone),
+        vpcId: resolver.resolve(resources[id].Properties.VpcId),
+        routesOutOfVpc: routesOutOfVpc(resources, id),
       })),
+      vpcs: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::VPC').map(id => resolver.resolve({ Ref: id })),
+      endpoints: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::VPCEndpoint').map(id => {
+        const p = resolver.resolveDeep(resources[id].Properties);
+        return {
+          logicalId: id,
+          vpcId: p.VpcId,
+          serviceName: p.ServiceName,
+          type: p.VpcEndpointType ?? 'Gateway',
+          privateDnsEnabled: p.PrivateDnsEnabled === true,
+          subnetIds: p.SubnetIds ?? [],
+          routeTableIds: p.RouteTableIds ?? [],
+          securityGroupIds: p.SecurityGroupIds ?? [],
+          ...(p.PolicyDocument ? { policy: p.PolicyDocument } : {}),
+        };
+      }),
       securityGroups: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::SecurityGroup')
         .map(id => resolver.resolve({ 'Fn::GetAtt': [id, 'GroupId'] })),
       instanceProfileArns: Object.keys(resources).filter(id => resources[id].Type === 'AWS::IAM::InstanceProfile')
@@ -119,6 +153,18 @@ export function synthesizeSample(): SampleArtifacts {
     },
     template,
   };
+}
+
+/**
+ * Whether a subnet of the template has a route out of its VPC: an AWS::EC2::Route (to an internet or
+ * NAT gateway, a peering, a transit gateway...) in the route table associated with it. Gateway
+ * endpoints add their routes without an AWS::EC2::Route (to the service's prefix list only).
+ */
+function routesOutOfVpc(resources: Record<string, any>, subnetId: string): boolean {
+  const tables = Object.values(resources)
+    .filter(r => r.Type === 'AWS::EC2::SubnetRouteTableAssociation' && r.Properties.SubnetId?.Ref === subnetId)
+    .map(r => r.Properties.RouteTableId?.Ref);
+  return Object.values(resources).some(r => r.Type === 'AWS::EC2::Route' && tables.includes(r.Properties.RouteTableId?.Ref));
 }
 
 /** `src/**\/<name>.lambda.ts`, by name. */
@@ -141,7 +187,21 @@ function lambdaHandlerFiles(): Map<string, string> {
  * leads back to its function.
  */
 export class FakeResolver {
-  constructor(private readonly stackName: string, private readonly resources: Record<string, any>) {}
+  constructor(private readonly stackName: string, private readonly resources: Record<string, any>, private readonly conditions: Record<string, any> = {}) {}
+
+  /** A template condition, evaluated in the rehearsal's Region (Fn::Equals, Fn::Or, Fn::And, Fn::Not, Condition). */
+  private condition(expression: any): boolean {
+    if (typeof expression === 'string') return this.condition(this.conditions[expression]);
+    if (expression?.Condition) return this.condition(this.conditions[expression.Condition]);
+    if (expression?.['Fn::Equals']) {
+      const [a, b] = expression['Fn::Equals'].map((v: unknown) => this.resolveDeep(v));
+      return a === b;
+    }
+    if (expression?.['Fn::Or']) return expression['Fn::Or'].some((c: any) => this.condition(c));
+    if (expression?.['Fn::And']) return expression['Fn::And'].every((c: any) => this.condition(c));
+    if (expression?.['Fn::Not']) return !this.condition(expression['Fn::Not'][0]);
+    throw new Error(`Cannot evaluate the condition ${JSON.stringify(expression)}`);
+  }
 
   public resolve(value: unknown): string {
     const resolved = this.resolveDeep(value);
@@ -162,6 +222,10 @@ export class FakeResolver {
       return (this.resolveDeep(list) as unknown[])[Number(index)];
     }
     if (node['Fn::GetAZs'] !== undefined) return AZS;
+    if (node['Fn::If']) {
+      const [condition, whenTrue, whenFalse] = node['Fn::If'];
+      return this.resolveDeep(this.condition(condition) ? whenTrue : whenFalse);
+    }
     if (node.Ref !== undefined) return this.ref(node.Ref);
     if (node['Fn::GetAtt']) return this.getAtt(node['Fn::GetAtt'][0], node['Fn::GetAtt'][1]);
     if (Object.keys(node).some(k => k.startsWith('Fn::'))) throw new Error(`Cannot resolve ${JSON.stringify(value)}`);

@@ -1,5 +1,5 @@
 /**
- * DynamoDB, as far as the lock table uses it: items by key, conditional puts and deletes.
+ * DynamoDB, as far as the lock table uses it: items by key, conditional puts, updates and deletes.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Operations, SimulatedAccount } from './account';
@@ -15,11 +15,23 @@ function keyOf(key: Record<string, any>): string {
   return JSON.stringify(key);
 }
 
+/** `#name` placeholders replaced by the names they stand for (ExpressionAttributeNames). */
+function withNames(expression: string, names: Record<string, string> | undefined): string {
+  return expression.replace(/#\w+/g, placeholder => {
+    const name = names?.[placeholder];
+    if (name === undefined) throw awsError('dynamodb', 'ValidationException', `An expression attribute name used in the document path is not defined; attribute name: ${placeholder}`);
+    return name;
+  });
+}
+
 /**
  * The subset of DynamoDB condition expressions the lock uses: `attribute_not_exists(a)`,
  * `attribute_exists(a)`, `a = :v`, `a <> :v`, `a < :v`, `a > :v`, joined by OR / AND (AND binds tighter).
  */
-export function evaluateCondition(expression: string, item: Record<string, any> | undefined, values: Record<string, any>): boolean {
+export function evaluateCondition(
+  expression: string, item: Record<string, any> | undefined, values: Record<string, any>, names?: Record<string, string>,
+): boolean {
+  expression = withNames(expression, names);
   const scalar = (v: any): string | number | undefined => {
     if (v === undefined) return undefined;
     if (v.S !== undefined) return v.S;
@@ -47,6 +59,52 @@ export function evaluateCondition(expression: string, item: Record<string, any> 
   return expression.split(/\s+OR\s+/).some(alternative => alternative.split(/\s+AND\s+/).every(term));
 }
 
+/**
+ * The subset of update expressions the lock table's writers use: `SET a = :v, b = if_not_exists(b, :v)`,
+ * `ADD s :set` (string sets, numbers), `DELETE s :set` (elements of a string set; "If the set becomes
+ * empty, the attribute is removed": DynamoDB Developer Guide, Update expressions, DELETE),
+ * `REMOVE a, b`, in any order.
+ */
+export function applyUpdate(expression: string, item: Record<string, any>, values: Record<string, any>): Record<string, any> {
+  const value = (placeholder: string) => {
+    if (!(placeholder in values)) throw awsError('dynamodb', 'ValidationException', `An expression attribute value used in expression is not defined: ${placeholder}`);
+    return structuredClone(values[placeholder]);
+  };
+  const clauses = expression.trim().split(/\s+(?=(?:SET|REMOVE|ADD|DELETE)\s)/);
+  for (const clause of clauses) {
+    const [, verb, body] = clause.match(/^(SET|REMOVE|ADD|DELETE)\s+([\s\S]+)$/) ?? [];
+    if (!verb) throw new Error(`The simulated DynamoDB cannot apply "${clause}"`);
+    for (const action of body.split(/,(?![^(]*\))/).map(a => a.trim())) {
+      if (verb === 'REMOVE') {
+        delete item[action];
+        continue;
+      }
+      if (verb === 'ADD' || verb === 'DELETE') {
+        const [path, placeholder] = action.split(/\s+/);
+        const operand = value(placeholder);
+        if (verb === 'DELETE') {
+          if (!operand.SS) throw new Error(`The simulated DynamoDB deletes from string sets only, not ${JSON.stringify(operand)}`);
+          const left = (item[path]?.SS ?? []).filter((v: string) => !operand.SS.includes(v));
+          if (left.length > 0) item[path] = { SS: left };
+          else delete item[path];
+        } else if (operand.SS) {
+          item[path] = { SS: [...new Set([...(item[path]?.SS ?? []), ...operand.SS])] };
+        } else if (operand.N !== undefined) {
+          item[path] = { N: String(Number(item[path]?.N ?? 0) + Number(operand.N)) };
+        } else {
+          throw new Error(`The simulated DynamoDB adds sets and numbers only, not ${JSON.stringify(operand)}`);
+        }
+        continue;
+      }
+      const set = action.match(/^(\w+)\s*=\s*(?:if_not_exists\((\w+),\s*(:\w+)\)|(:\w+))$/);
+      if (!set) throw new Error(`The simulated DynamoDB cannot apply "SET ${action}"`);
+      const [, path, ifNotExistsPath, fallback, plain] = set;
+      item[path] = plain ? value(plain) : (item[ifNotExistsPath] !== undefined ? item[ifNotExistsPath] : value(fallback));
+    }
+  }
+  return item;
+}
+
 export const DYNAMODB_OPERATIONS: Operations = {
   GetItem(account, input) {
     const item = table(account, input.TableName).get(keyOf(input.Key));
@@ -66,6 +124,24 @@ export const DYNAMODB_OPERATIONS: Operations = {
     }
     items.set(key, structuredClone(input.Item));
     return {};
+  },
+
+  /**
+   * "Edits an existing item's attributes, or adds a new item to the table if it does not already
+   * exist" (DynamoDB API reference, UpdateItem); the condition is checked against the item as it
+   * was, and a failed one changes nothing (ConditionalCheckFailedException).
+   */
+  UpdateItem(account, input) {
+    const items = table(account, input.TableName);
+    const key = keyOf(input.Key);
+    const existing = items.get(key);
+    const values = input.ExpressionAttributeValues ?? {};
+    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, values, input.ExpressionAttributeNames)) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+    }
+    const updated = applyUpdate(withNames(input.UpdateExpression, input.ExpressionAttributeNames), structuredClone(existing ?? input.Key), values);
+    items.set(key, updated);
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(updated) } : {};
   },
 
   DeleteItem(account, input) {
