@@ -1,3 +1,4 @@
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
@@ -15,8 +16,9 @@ const packageFiles = [
   // The steps' decisions and clients: only the handlers import them, from their bundles...
   '!lib/workflow/private/*',
   '!lib/permissions/session-preferences.*',
-  // ...except the contracts, policies and definition the constructs build the workflow from.
+  // ...except the contracts, image names, policies and definition the constructs build the workflow from.
   'lib/workflow/private/contracts.*',
+  'lib/workflow/private/image-names.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
   'assets/',
@@ -32,6 +34,18 @@ const packageFiles = [
  * that cdk-nag's AwsSolutions-L1 (latest runtime) holds.
  */
 const lambdaRuntime = awscdk.LambdaRuntime.NODEJS_24_X;
+
+/**
+ * The oldest aws-cdk-lib the library works with: the peer dependency `^2.269.0`, and so the minimum
+ * of the Python, Java and Go packages. 2.269.0 is the first release whose `Validations.acknowledge`
+ * accepts cdk-nag's finding ids (`AwsSolutions-IAM5[Resource::...]`: earlier releases reject any
+ * `::` after the rule's prefix, and every construct acknowledges findings that way). It is lower
+ * than the version the repository tests with (2.276.0, devDeps below, not projen's default pin to
+ * the floor) because PyPI serves aws-cdk-lib up to 2.275.0 here: a floor above that would make the
+ * Python package uninstallable. The Python consumer app (examples/python) runs on the floor itself,
+ * so both ends of the range are synthesized in CI (`npx projen consumers`).
+ */
+const cdkFloor = '2.269.0';
 
 /** Clients the Lambda handlers use. devDeps: esbuild bundles them into assets/. */
 const handlerDeps = [
@@ -98,8 +112,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
 
   // Toolchain: see ../shared/reference/toolchain-notes.md.
-  cdkVersion: '2.276.0',
+  // The aws-cdk-lib users need (peer ^2.263.0) is lower than the one this repository tests with (2.276.0,
+  // devDeps below): see `cdkFloor`.
+  cdkVersion: cdkFloor,
   constructsVersion: '10.8.1',
+  // The peers' devDependencies are set by hand (devDeps), not pinned to the floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0.0',
   minNodeVersion: '20.16.0',
@@ -117,7 +135,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
   publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
 
-  devDeps: [...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
+  devDeps: ['aws-cdk-lib@2.276.0', ...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
 
   lambdaOptions: {
     runtime: lambdaRuntime,
@@ -169,6 +187,24 @@ for (const task of project.tasks.all.filter(t => t.name.startsWith('package:')))
   const [step] = task.steps;
   if (step?.execArgs?.[0] === 'jsii-pacmak' && task.steps.length === 1) task.reset([...step.execArgs, '--no-npmignore'].join(' '));
 }
+// The constructs the repository tests with (added here: projen replaces a constructs devDep given in
+// the options by the peer dependency).
+project.addDevDeps('constructs@10.8.1');
+// jsii asks for the aws-cdk-lib devDependency to equal the peer floor; it is newer on purpose (see cdkFloor).
+const jsiiCommand = 'jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency';
+project.compileTask.reset(jsiiCommand);
+
+/**
+ * The feature flags a new `cdk init` app of the installed aws-cdk-lib gets: the CLI writes its copy
+ * of this same table (aws-cdk-lib's recommended values), sorted by name. Read from aws-cdk-lib at
+ * projen time rather than written out, so that raising `cdkVersion` and running `npx projen` gives
+ * the sample the flags of a new app of that version; the committed cdk.json shows each change in
+ * review, and the sample's tests and snapshots (which synthesize under the same flags) catch what
+ * it does to the templates.
+ */
+const newAppFeatureFlags = Object.fromEntries(
+  Object.keys(CURRENTLY_RECOMMENDED_FLAGS).sort().map(flag => [flag, CURRENTLY_RECOMMENDED_FLAGS[flag]]),
+);
 
 // The sample stack, deployable from the repository root with `npx cdk deploy`.
 new JsonFile(project, 'cdk.json', {
@@ -182,6 +218,7 @@ new JsonFile(project, 'cdk.json', {
     context: {
       // The CLI would otherwise send usage data; CI and most users synthesize offline.
       'cli-telemetry': false,
+      ...newAppFeatureFlags,
     },
   },
 });
@@ -237,7 +274,7 @@ const testTask = project.tasks.tryFind('test')!;
 // source file (a no-op in a build, which has just compiled), so `projen test` also works on a fresh clone.
 const compileIfStale = project.addTask('compile:if-stale', {
   description: 'Compile with jsii unless .jsii is newer than every source file',
-  exec: '[ -f .jsii ] && [ -z "$(find src -name \'*.ts\' -newer .jsii | head -1)" ] || jsii --silence-warnings=reserved-word',
+  exec: `[ -f .jsii ] && [ -z "$(find src -name '*.ts' -newer .jsii | head -1)" ] || ${jsiiCommand}`,
 });
 testTask.prependExec('tsc --noEmit -p cli/tsconfig.json');
 testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
@@ -340,6 +377,24 @@ project.addTask('rehearse', {
   env: quietSdk,
   exec: 'ts-node --transpile-only build-tools/rehearse.ts',
 });
+// Real packages in other languages, used the way their users would (examples/<language>/): jsii-pacmak
+// builds the Python wheel and the Go module, each consumer app installs it with aws-cdk-lib and
+// constructs from its own registry and synthesizes, and one set of assertions checks every template.
+project.addTask('consumers', {
+  description: 'Build the Python and Go packages and synthesize the consumer app of each language against them',
+  env: { ...quietSdk, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', JSII_SILENCE_SUPPORT_WARNING: '1' },
+  exec: 'bash build-tools/consumers.sh',
+});
+project.addPackageIgnore('/examples/');
+
+// AWS's CloudFormation linter (PyPI, pinned in build-tools/requirements-cfn-lint.txt, offline) over the
+// sample stack's template and the integration test's templates: no error, and only listed warnings.
+project.addTask('cfn-lint', {
+  description: 'Lint the sample template (cdk.out, from `npx cdk synth`) and the integration test templates with cfn-lint',
+  exec: 'bash build-tools/cfn-lint.sh',
+});
+project.addGitIgnore('examples/python/.venv/');
+
 const bench = project.addTask('bench', {
   description: 'Modelled reset times (ours and AWS\'s runbook order), Lambda bundle sizes, idle cost and synth time of the sample stack',
   env: quietSdk,

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
 import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
+import { sampleApp } from '../helpers/sample-app';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -73,7 +73,7 @@ export interface SampleArtifacts {
 /** Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the rehearsal needs. */
 export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts {
   const started = Date.now();
-  const app = new App();
+  const app = sampleApp();
   const stack = new SampleStack(app, 'Ec2ResetAccessSample', props);
   const template = Template.fromStack(stack).toJSON();
   const synthMs = Date.now() - started;

@@ -1,12 +1,20 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { SampleStack } from '../../sample/sample-stack';
 import { awsSolutionsFindings } from '../helpers/nag';
+import { sampleApp } from '../helpers/sample-app';
 
 describe('SampleStack', () => {
+  test('synthesizes under every feature flag a new `cdk init` app of this aws-cdk-lib gets', () => {
+    // cdk.json is generated from aws-cdk-lib's recommended flags (.projenrc.ts); a hand edit or a
+    // regeneration that dropped them would leave `cdk synth` warning that flags are unset.
+    const context = sampleApp().node.getAllContext();
+    expect(context).toMatchObject(CURRENTLY_RECOMMENDED_FLAGS);
+  });
+
   test('deploys the reset workflow and tells where to start it', () => {
     // WHEN
-    const stack = new SampleStack(new App(), 'Sample');
+    const stack = new SampleStack(sampleApp(), 'Sample');
 
     // THEN
     const template = Template.fromStack(stack);
@@ -16,7 +24,7 @@ describe('SampleStack', () => {
 
   test('gives Windows instances a role that can store the EC2Rescue password', () => {
     // WHEN
-    const stack = new SampleStack(new App(), 'Sample');
+    const stack = new SampleStack(sampleApp(), 'Sample');
 
     // THEN
     const template = Template.fromStack(stack);
@@ -31,13 +39,13 @@ describe('SampleStack', () => {
   });
 
   test('leaves Session Manager preferences alone unless asked', () => {
-    expect(new SampleStack(new App(), 'Plain').resetAccess.sessionManagerEncryption).toBeUndefined();
-    expect(new SampleStack(new App(), 'Encrypted', { sessionManagerEncryption: true }).resetAccess.sessionManagerEncryption).toBeDefined();
+    expect(new SampleStack(sampleApp(), 'Plain').resetAccess.sessionManagerEncryption).toBeUndefined();
+    expect(new SampleStack(sampleApp(), 'Encrypted', { sessionManagerEncryption: true }).resetAccess.sessionManagerEncryption).toBeDefined();
   });
 
   test.each([false, true])('passes cdk-nag AwsSolutions with every acknowledgement reasoned (sessionManagerEncryption: %s)', (sessionManagerEncryption) => {
     // GIVEN
-    const app = new App();
+    const app = sampleApp();
     new SampleStack(app, 'Sample', { sessionManagerEncryption });
 
     // WHEN
