@@ -158,7 +158,7 @@ export class Rehearsal {
    * Starts a reset, runs it to its end, emulates the restore rule (and runs the restore execution it
    * starts), and returns the reset's record.
    */
-  public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number } = {}): Promise<ExecutionRecord> {
+  public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number; at?: number } = {}): Promise<ExecutionRecord> {
     const record = this.start('reset', input, o);
     await this.live.get(record.name)!.done;
     await this.scheduler.idle();
