@@ -158,6 +158,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.ts', '<rootDir>/test/setup/quiet-sdk.ts'],
       setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+      // Every synthesis writes a cdk.out under TMPDIR: one directory per run, removed at its end.
+      globalSetup: '<rootDir>/test/setup/temp-dir-setup.js',
+      globalTeardown: '<rootDir>/test/setup/temp-dir-teardown.js',
       testTimeout: 60_000,
       // Jest's default is cores - 1: a single worker on the 2-core machines CI runs on.
       maxWorkers: 2,
