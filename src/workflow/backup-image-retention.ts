@@ -12,7 +12,7 @@ import { DeleteExpiredBackupImagesFunction } from './retention/delete-expired-ba
 import { BACKUP_RETENTION_ENV, MAX_BACKUP_RETENTION_DAYS, MIN_BACKUP_RETENTION_DAYS } from './retention/expired-backup-images';
 
 /**
- * Properties of a {@link BackupImageRetention}.
+ * Properties of a `BackupImageRetention`.
  */
 export interface BackupImageRetentionProps {
   /**
@@ -21,7 +21,7 @@ export interface BackupImageRetentionProps {
    */
   readonly stateMachine: sfn.IStateMachine;
 
-  /** The workflow's id, the value of the `cdk-ec2-reset-access:workflow` tag on its images ({@link ResetWorkflow.workflowId}). */
+  /** The workflow's id, the value of the `cdk-ec2-reset-access:workflow` tag on its images (`ResetWorkflow.workflowId`). */
   readonly workflowId: string;
 
   /** The workflow's image name prefix: only `<prefix>-Pre-Script-Backup_*` images are deleted. */
@@ -29,7 +29,7 @@ export interface BackupImageRetentionProps {
 
   /**
    * How long a successful reset's backup image is kept after it was made. Whole days, from 1 to
-   * 80 (Step Functions keeps an execution's outcome 90 days; see {@link BackupImageRetention}).
+   * 80 (Step Functions keeps an execution's outcome 90 days; see `BackupImageRetention`).
    *
    * @default Duration.days(14)
    */
@@ -52,7 +52,7 @@ export interface BackupImageRetentionProps {
 
 /**
  * Deregisters the backup images (`<prefix>-Pre-Script-Backup_<instance>_<date>`) that a
- * {@link ResetWorkflow} made before successful resets, and deletes their snapshots, once they
+ * `ResetWorkflow` made before successful resets, and deletes their snapshots, once they
  * are older than a retention; on a schedule.
  *
  * A backup image of a 30 GiB root keeps up to 30 GB of EBS snapshots, about $1.50 a month in

@@ -77,7 +77,7 @@ export class PasswordRetention extends Construct {
             new iam.PolicyStatement({ sid: 'ListParameters', actions: ['ssm:DescribeParameters'], resources: ['*'] }),
             new iam.PolicyStatement({
               sid: 'DeleteRescuePasswords',
-              actions: ['ssm:DeleteParameter', 'ssm:DeleteParameters'],
+              actions: ['ssm:DeleteParameters'],
               resources: [parameters],
             }),
           ],

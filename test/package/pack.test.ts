@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, normalize, posix } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -173,5 +173,19 @@ describe('the npm package', () => {
       const license = licenseOf(dependency, `node_modules/${dependency}/`);
       expect({ dependency, forbidden: FORBIDDEN(dependency, license) }).toEqual({ dependency, forbidden: false });
     }
+  });
+
+  test('no library, CLI or sample source imports an @cloud-copilot package (only test/ may: the IAM simulator is AGPL)', () => {
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        const rel = posix.join(dir, entry.name);
+        if (entry.isDirectory()) walk(rel); else if (rel.endsWith('.ts')) sources.push(rel);
+      }
+    };
+    for (const dir of ['src', 'cli', 'sample', 'build-tools']) walk(dir);
+    expect(sources.length).toBeGreaterThan(50);
+    // build-tools/rehearse.ts runs the rehearsal (a development tool, never packed): it may import the tests.
+    expect(sources.filter(file => /from ['"]@cloud-copilot\//.test(readFileSync(join(ROOT, file), 'utf8')))).toEqual([]);
   });
 });

@@ -41,10 +41,12 @@ export interface InvariantOptions {
   readonly lockOwner?: string;
   /** When the reset succeeded offline, the volume carries the fix: its content generation moved on. */
   readonly expectFixed?: boolean;
+  /** The scenario provokes IAM denials on purpose (and asserts them itself). */
+  readonly expectDenials?: boolean;
 }
 
 /** What the checks read of a rehearsal (a test may build it by hand: invariants.test.ts). */
-export type RehearsalRecord = Pick<Rehearsal, 'account' | 'executions' | 'logs' | 'settle'>;
+export type RehearsalRecord = Pick<Rehearsal, 'account' | 'executions' | 'logs' | 'settle'> & Partial<Pick<Rehearsal, 'iam'>>;
 
 /** I1–I5 (and Standby), for one target, after every execution of the rehearsal has ended. */
 export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o: InvariantOptions = {}): string[] {
@@ -122,7 +124,16 @@ export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o:
   }
 
   violations.push(...secretViolations(r));
+  if (!o.expectDenials) violations.push(...denialViolations(r));
   return violations;
+}
+
+/** Every call IAM denied a function (the roles must allow everything the workflow does; injected faults never reach IAM). */
+export function denialViolations(r: RehearsalRecord): string[] {
+  return (r.iam?.denials() ?? []).map(d => {
+    const denied = d.requests.filter(q => q.decision !== 'Allowed').map(q => `${q.request.action} on ${q.request.resource} (${q.decision})`);
+    return `IAM: ${d.role} was denied ${d.call} in ${d.execution ?? 'a direct call'}/${d.state ?? '?'}: ${denied.join(', ')}`;
+  });
 }
 
 /** I5: no password data and no password parameter value in any state input or output, error, or log line. */

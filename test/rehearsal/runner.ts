@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './account';
+import { IamAuthorization } from './account/iam';
 import { loadPowerShellParser } from './account/powershell';
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
@@ -87,6 +88,12 @@ export interface RehearsalOptions {
   readonly restoreRulePattern?: any;
 }
 
+interface HandlerEntry {
+  readonly handler: (event: unknown) => Promise<unknown>;
+  readonly environment: Record<string, string>;
+  readonly logicalId: string;
+}
+
 interface LiveExecution {
   readonly record: ExecutionRecord;
   readonly definition: any;
@@ -112,9 +119,11 @@ export class Rehearsal {
   public readonly executions: ExecutionRecord[] = [];
   /** Structured log lines the handlers wrote. */
   public readonly logs: string[] = [];
+  /** IAM's decision on every call a function made (account/iam.ts). */
+  public readonly iam = new IamAuthorization(this.account);
 
   private readonly live = new Map<string, LiveExecution>();
-  private readonly handlers = new Map<string, { handler: (event: unknown) => Promise<unknown>; environment: Record<string, string> }>();
+  private readonly handlers = new Map<string, HandlerEntry>();
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -139,7 +148,11 @@ export class Rehearsal {
     for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
     for (const table of sample.world.tables) this.account.addTable(table);
+    for (const role of sample.iam.roles) this.account.iam.addRole(role);
+    for (const [profile, role] of sample.iam.instanceProfileRoles) this.account.iam.instanceProfileRoles.set(profile, role);
+    for (const [fn, role] of sample.iam.functionRoles) this.account.iam.functionRoles.set(fn, role);
     this.account.fault = call => this.injectedFault(call);
+    this.account.authorize = this.iam.hook;
     this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
   }
 
@@ -339,26 +352,71 @@ export class Rehearsal {
   }
 
   /** The handler module of a Task's function; a Task that does not invoke one of the stack's functions fails loudly. */
-  public handlerFor(stateName: string, state: any): { handler: (event: unknown) => Promise<unknown>; environment: Record<string, string> } {
+  public handlerFor(stateName: string, state: any): HandlerEntry {
     const match = typeof state.Resource === 'string' ? state.Resource.match(/^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/) : null;
     const fn = match ? this.sample.functions.get(match[1]) : undefined;
     if (!fn) {
       throw new Error(`Task ${stateName} (Resource ${state.Resource}) is not routed to a handler of the sample stack: ` +
         'the rehearsal only runs Lambda tasks whose function has a src/**/<name>.lambda.ts handler.');
     }
+    return this.handlerOf(fn.logicalId);
+  }
+
+  /** The handler module and environment of a function of the sample stack, by logical id. */
+  private handlerOf(logicalId: string): HandlerEntry {
+    const fn = this.sample.functions.get(logicalId);
+    if (!fn) throw new Error(`The sample stack has no function ${logicalId} with a handler in src/.`);
     let entry = this.handlers.get(fn.logicalId);
     if (!entry) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(path.join(REPO_ROOT, fn.handlerFile));
       if (typeof mod.handler !== 'function') throw new Error(`${fn.handlerFile} exports no handler`);
-      entry = { handler: mod.handler, environment: this.environmentOf(fn.logicalId) };
+      entry = { handler: mod.handler, environment: this.environmentOf(fn.logicalId), logicalId: fn.logicalId };
       this.handlers.set(fn.logicalId, entry);
     }
     return entry;
   }
 
+  /**
+   * Makes one SDK call as a function of the sample stack (its role), outside its handler: a request
+   * its code never builds, to show what IAM answers (e.g. RunInstances with a public IP).
+   */
+  public async callAs(fn: string, service: Service, operation: string, input: unknown): Promise<unknown> {
+    this.account.context = { execution: 'direct', state: fn, function: this.functionId(fn) };
+    try {
+      return await this.account.callAsync(service, operation, input);
+    } finally {
+      this.account.context = {};
+    }
+  }
+
+  /** A function's logical id from its id or the start of it after the construct path (`PrepareTarget`). */
+  private functionId(fn: string): string {
+    const logicalId = [...this.sample.functions.keys()].find(id => id === fn || id.replace(/^ResetAccess(Workflow)?/, '').startsWith(fn));
+    if (!logicalId) throw new Error(`No function ${fn} in the sample stack.`);
+    return logicalId;
+  }
+
+  /**
+   * Invokes a function of the sample stack directly, as Lambda would (its environment, its role),
+   * outside any execution: what a caller who bypasses the state machine could make it do.
+   * `fn` is the function's logical id or the start of it after the construct path
+   * (e.g. `PrepareTarget` for `ResetAccessWorkflowPrepareTarget...`).
+   */
+  public async invoke(fn: string, event: unknown): Promise<unknown> {
+    const logicalId = this.functionId(fn);
+    const { handler, environment } = this.handlerOf(logicalId);
+    Object.assign(process.env, environment);
+    this.account.context = { execution: 'direct', state: fn, function: logicalId };
+    try {
+      return await handler(structuredClone(event));
+    } finally {
+      this.account.context = {};
+    }
+  }
+
   private taskHandler(live: LiveExecution, name: string, state: any, branch: string): (input: any) => Promise<any> {
-    const { handler, environment } = this.handlerFor(name, state);
+    const { handler, environment, logicalId } = this.handlerFor(name, state);
     const thread = this.thread(live.record.name, branch);
     return async (input: any) => {
       await this.scheduler.turn(thread);
@@ -366,7 +424,7 @@ export class Rehearsal {
       live.record.visited.push(name);
       const callsBefore = this.account.calls.length;
       Object.assign(process.env, environment);
-      this.account.context = { execution: live.record.name, state: name };
+      this.account.context = { execution: live.record.name, state: name, function: logicalId };
       let result: unknown;
       let error: Error | undefined;
       try {

@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
 import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
 import { sampleApp } from '../helpers/sample-app';
+import { sampleIam, SampleIam } from './iam/roles';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -68,9 +69,16 @@ export interface SampleArtifacts {
     readonly tables: string[];
   };
   readonly template: any;
+  /** The stack's roles with their policies resolved, and which function and instance profile use which (iam/roles.ts). */
+  readonly iam: SampleIam;
+  /** Resolves the template's CloudFormation values to the fake account's ids. */
+  readonly resolver: FakeResolver;
 }
 
-/** Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the rehearsal needs. */
+/**
+ * Synthesizes the sample stack (environment-agnostic, as `cdk synth` does) and reads what the
+ * rehearsal needs. `props` configure it as a deployment would (e.g. allowed volume keys).
+ */
 export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts {
   const started = Date.now();
   const app = sampleApp();
@@ -152,6 +160,8 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
       tables: Object.keys(resources).filter(id => resources[id].Type === 'AWS::DynamoDB::Table').map(id => resolver.resolve({ Ref: id })),
     },
     template,
+    iam: sampleIam(resources, resolver, [...functions.keys()]),
+    resolver,
   };
 }
 
@@ -187,21 +197,11 @@ function lambdaHandlerFiles(): Map<string, string> {
  * leads back to its function.
  */
 export class FakeResolver {
-  constructor(private readonly stackName: string, private readonly resources: Record<string, any>, private readonly conditions: Record<string, any> = {}) {}
-
-  /** A template condition, evaluated in the rehearsal's Region (Fn::Equals, Fn::Or, Fn::And, Fn::Not, Condition). */
-  private condition(expression: any): boolean {
-    if (typeof expression === 'string') return this.condition(this.conditions[expression]);
-    if (expression?.Condition) return this.condition(this.conditions[expression.Condition]);
-    if (expression?.['Fn::Equals']) {
-      const [a, b] = expression['Fn::Equals'].map((v: unknown) => this.resolveDeep(v));
-      return a === b;
-    }
-    if (expression?.['Fn::Or']) return expression['Fn::Or'].some((c: any) => this.condition(c));
-    if (expression?.['Fn::And']) return expression['Fn::And'].every((c: any) => this.condition(c));
-    if (expression?.['Fn::Not']) return !this.condition(expression['Fn::Not'][0]);
-    throw new Error(`Cannot evaluate the condition ${JSON.stringify(expression)}`);
-  }
+  constructor(
+    private readonly stackName: string,
+    private readonly resources: Record<string, any>,
+    private readonly conditions: Record<string, any> = {},
+  ) {}
 
   public resolve(value: unknown): string {
     const resolved = this.resolveDeep(value);
@@ -226,10 +226,32 @@ export class FakeResolver {
       const [condition, whenTrue, whenFalse] = node['Fn::If'];
       return this.resolveDeep(this.condition(condition) ? whenTrue : whenFalse);
     }
+    if (typeof node['Fn::Sub'] === 'string') {
+      return (node['Fn::Sub'] as string).replace(/\$\{([\w:.]+)\}/g, (_, name: string) => name.includes('.')
+        ? this.getAtt(name.split('.')[0], name.split('.')[1]) : this.ref(name));
+    }
     if (node.Ref !== undefined) return this.ref(node.Ref);
     if (node['Fn::GetAtt']) return this.getAtt(node['Fn::GetAtt'][0], node['Fn::GetAtt'][1]);
     if (Object.keys(node).some(k => k.startsWith('Fn::'))) throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, this.resolveDeep(v)]));
+  }
+
+  /** A template condition (Fn::Equals, Fn::Or, Fn::And, Fn::Not over resolvable values), by name. */
+  private condition(name: string): boolean {
+    const evaluate = (expression: any): boolean => {
+      if (expression.Condition) return this.condition(expression.Condition);
+      if (expression['Fn::Equals']) {
+        const [a, b] = expression['Fn::Equals'];
+        return JSON.stringify(this.resolveDeep(a)) === JSON.stringify(this.resolveDeep(b));
+      }
+      if (expression['Fn::Or']) return (expression['Fn::Or'] as any[]).some(evaluate);
+      if (expression['Fn::And']) return (expression['Fn::And'] as any[]).every(evaluate);
+      if (expression['Fn::Not']) return !evaluate(expression['Fn::Not'][0]);
+      throw new Error(`Cannot evaluate the condition ${JSON.stringify(expression)}`);
+    };
+    const expression = this.conditions[name];
+    if (!expression) throw new Error(`Unknown condition ${name}`);
+    return evaluate(expression);
   }
 
   private hash(logicalId: string, length: number): string {
@@ -264,6 +286,8 @@ export class FakeResolver {
     if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${logicalId}`);
     const { account, region, partition } = REHEARSAL_ENV;
     if (attribute === 'GroupId' && resource.Type === 'AWS::EC2::SecurityGroup') return this.ref(logicalId);
+    // A state machine is named by its logical id here (its Ref, the ARN, ends with it).
+    if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return this.ref(logicalId).split(':').pop()!;
     if (attribute === 'Arn') {
       switch (resource.Type) {
         case 'AWS::Lambda::Function': return `arn:${partition}:lambda:${region}:${account}:function:${logicalId}`;

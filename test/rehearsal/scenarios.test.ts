@@ -1,10 +1,13 @@
-import { SimInstance } from './account';
+import { READ_ONLY, SimInstance } from './account';
 import { baselineOf, changesMade, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
 import { LATENCY } from './latencies';
 import { Rehearsal, RehearsalOptions } from './runner';
 import { SampleArtifacts, statesOf, synthesizeSample, taskStatesOf } from './sample';
-import { managedTarget, windowsTarget, WINDOWS_ROOT_DEVICE_NAMES } from './world';
+import { managedTarget, ssmOnlyInstanceProfile, windowsTarget, WINDOWS_ROOT_DEVICE_NAMES } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
+
+const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const CUSTOMER_KEY_ARN = `arn:aws:kms:us-east-1:123456789012:key/${CUSTOMER_KEY_ID}`;
 
 /**
  * The sample stack's state machines, run end to end against the simulated account: the
@@ -20,6 +23,9 @@ describe('rehearsal: scenarios', () => {
   afterEach(() => r?.dispose());
 
   const rehearse = (options?: RehearsalOptions) => (r = new Rehearsal(sample, options));
+  let withCustomerKey: SampleArtifacts | undefined;
+  /** The sample deployed with `allowedVolumeKeyArns` naming one customer managed key (synthesized once, when first needed). */
+  const customerKeySample = () => (withCustomerKey ??= synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }));
   const minutes = (ms: number) => ms / 60_000;
   const expectInvariants = (base: TargetBaseline, o: { expectFixed?: boolean; lockOwner?: string } = {}) =>
     expect({ executions: describeExecutions(r), violations: invariantViolations(r, base, o) })
@@ -143,23 +149,50 @@ describe('rehearsal: scenarios', () => {
     expectInvariants(base, { expectFixed: method === 'offline' });
   });
 
+  test('auto falls back to offline when the instance\'s role may not store the password, and says why in the plan', async () => {
+    // GIVEN an SSM-managed, Online instance whose role lacks RescuePasswordPolicy
+    rehearse();
+    const target = managedTarget(r.account, { instanceProfileArn: ssmOnlyInstanceProfile(r.account) });
+    const base = baselineOf(r.account, target.instanceId);
+
+    // WHEN a dry run, then the reset
+    const plan = await r.reset({ instanceId: target.instanceId, method: 'auto', dryRun: true });
+    const run = await r.reset({ instanceId: target.instanceId, method: 'auto' });
+
+    // THEN the plan names the reason and the policy to attach; the reset ran offline
+    expect(plan.output).toMatchObject({
+      method: 'offline',
+      consequences: expect.arrayContaining([
+        expect.stringMatching(/^Method auto chose offline .*SsmOnlyInstanceRole may not store the password .*ssm:PutParameter on .*\/EC2Rescue\/Passwords\/i-.*RescuePasswordPolicy/),
+      ]),
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output.method).toBe('offline');
+    expect(r.account.calls.filter(c => c.operation === 'SimulatePrincipalPolicy').map(c => c.input.ActionNames)).toEqual([['ssm:PutParameter'], ['ssm:PutParameter']]);
+    expectInvariants(base, { expectFixed: true });
+  });
+
   test('a send retried after its Lambda timed out finds the command past the first page of ListCommands, and does not send it again', async () => {
     // GIVEN a managed target on which another tool runs EC2Rescue often, and a send whose Lambda times out
     // just after SendCommand returned (Step Functions retries Sandbox.Timedout)
     rehearse();
     const target = managedTarget(r.account);
     const base = baselineOf(r.account, target.instanceId);
-    const call = r.account.call.bind(r.account);
+    const callAsync = r.account.callAsync.bind(r.account);
     let timedOut = false;
-    r.account.call = (service, operation, input) => {
-      const out = call(service, operation, input);
+    r.account.callAsync = async (service, operation, input) => {
+      const out = await callAsync(service, operation, input);
       if (operation === 'SendCommand' && !timedOut) {
         timedOut = true;
+        // The other tool's commands are not the function's calls.
+        const caller = r.account.context;
+        r.account.context = {};
         for (let n = 0; n < 60; n++) {
-          call('ssm', 'SendCommand', {
+          r.account.call('ssm', 'SendCommand', {
             InstanceIds: [target.instanceId], DocumentName: 'AWSSupport-RunEC2RescueForWindowsTool', Parameters: { Command: ['CollectLogs'] }, Comment: `log collection ${n}`,
           });
         }
+        r.account.context = caller;
         throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
       }
       return out;
@@ -222,6 +255,9 @@ describe('rehearsal: scenarios', () => {
       x.account.call('ec2', 'StartInstances', { InstanceIds: [target.instanceId] });
       return { instanceId: target.instanceId };
     }],
+    [ERRORS.instanceRoleCannotStorePassword, x => ({
+      instanceId: managedTarget(x.account, { instanceProfileArn: ssmOnlyInstanceProfile(x.account) }).instanceId, method: 'online',
+    })],
     [ERRORS.notManagedOnline, x => ({ instanceId: windowsTarget(x.account).instanceId, method: 'online' })],
   ];
 
@@ -242,7 +278,7 @@ describe('rehearsal: scenarios', () => {
     expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: name.split(' ')[0] });
     expect(run.cause).toMatch(/\w+.*\./);
     expect(run.visited).toEqual(['Preflight']);
-    expect(r.account.calls.slice(before).filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    expect(r.account.calls.slice(before).filter(c => !READ_ONLY.test(c.operation))).toEqual([]);
     // The restore rule fires on FAILED; the restore finds no journal of this execution.
     expect(run.restoreRun?.status).toBe('SUCCEEDED');
     expect(run.restoreRun?.visited).toEqual(['LoadJournal']);
@@ -252,10 +288,9 @@ describe('rehearsal: scenarios', () => {
     ['an AWS managed key', false, 'SUCCEEDED'],
     ['a customer managed key the workflow is allowed to use', true, 'SUCCEEDED'],
   ])('offline reset of a root encrypted with %s', async (_, customer, status) => {
-    // GIVEN (the sample allows no customer key: the configuration the construct would build with allowedVolumeKeys is given here)
-    let keyArn = '';
-    rehearse({ configOverride: c => ({ ...c, allowedVolumeKeyArns: customer ? [keyArn] : [] }) });
-    keyArn = customer ? r.account.addCustomerKey().arn : r.account.keys[0].arn;
+    // GIVEN the sample deployed with that key allowed (its roles get the key's grants), the key with its default policy
+    r = new Rehearsal(customer ? customerKeySample() : sample);
+    const keyArn = customer ? r.account.addCustomerKey({ keyId: CUSTOMER_KEY_ID }).arn : r.account.keys[0].arn;
     const target = windowsTarget(r.account, { kmsKeyId: keyArn });
     const base = baselineOf(r.account, target.instanceId);
 
@@ -346,7 +381,7 @@ describe('rehearsal: scenarios', () => {
     expect(second.visited[second.visited.length - 1]).toBe(refusedIn);
     expect(second.restoreRun?.visited).toEqual(['LoadJournal']);
     const byRefused = r.account.calls.filter(c => [second.name, second.restoreRun!.name].includes(c.context.execution ?? '') && !c.error);
-    expect(byRefused.filter(c => !/^(Describe|Get|List)/.test(c.operation))).toEqual([]);
+    expect(byRefused.filter(c => !READ_ONLY.test(c.operation))).toEqual([]);
     expectInvariants(base, { expectFixed: true });
   });
 

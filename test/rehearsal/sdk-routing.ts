@@ -1,6 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -14,6 +15,7 @@ const CLIENTS: ReadonlyArray<[Service, any]> = [
   ['autoscaling', AutoScalingClient],
   ['dynamodb', DynamoDBClient],
   ['kms', KMSClient],
+  ['iam', IAMClient],
   // The backup image retention reads reset executions. (The operator CLI's SFN clients are served
   // by step-functions-api.ts instead, per client.)
   ['states', SFNClient],
@@ -21,7 +23,7 @@ const CLIENTS: ReadonlyArray<[Service, any]> = [
 
 /**
  * Serves every command sent by any instance of these clients from the simulated account:
- * `FooCommand` becomes `account.call(service, 'Foo', input)`. A command the account does not
+ * `FooCommand` becomes `account.callAsync(service, 'Foo', input)`. A command the account does not
  * implement fails loudly (nothing reaches AWS, nothing is silently answered). Returns the
  * function that removes the routing.
  */
@@ -30,11 +32,7 @@ export function routeSdkToAccount(account: SimulatedAccount): () => void {
     const mock = mockClient(client);
     mock.send.callsFake((command: { constructor: { name: string }; input: unknown }) => {
       const operation = command.constructor.name.replace(/Command$/, '');
-      try {
-        return Promise.resolve(account.call(service, operation, command.input));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      return account.callAsync(service, operation, command.input);
     });
     return mock;
   });

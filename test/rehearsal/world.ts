@@ -2,6 +2,7 @@
  * Targets for the scenarios: Windows instances as they are found in real accounts.
  */
 import { SimInstance, SimulatedAccount } from './account';
+import { AWS_MANAGED_POLICIES } from './iam/roles';
 
 /** The tag the sample stack's workflow requires (ResetWorkflow.DEFAULT_TARGET_TAG_KEY = true). */
 export const ALLOW_RESET = { 'cdk-ec2-reset-access:allow-reset': 'true' } as const;
@@ -19,12 +20,45 @@ export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
  */
 export const WINDOWS_ROOT_DEVICE_NAMES = ['/dev/sda1', 'xvda', '/dev/xvda'] as const;
 
-/** A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, with its root at /dev/sda1, unless told otherwise. */
+/**
+ * A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, with its root at
+ * /dev/sda1, unless told otherwise. In an Auto Scaling group, the group is tagged for reset too (as the README asks).
+ */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
-  return account.addInstance({ ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
+  return account.addInstance({ autoScalingGroupTags: { ...ALLOW_RESET }, ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
 }
 
-/** An SSM-managed, Online target (the online method can run). */
+/**
+ * An SSM-managed, Online target (the online method can run), with the sample's instance profile
+ * (AmazonSSMManagedInstanceCore and RescuePasswordPolicy: EC2Rescue may store the password).
+ */
 export function managedTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
-  return windowsTarget(account, { ssmAgent: true, ...o });
+  return windowsTarget(account, { ssmAgent: true, instanceProfileArn: sampleInstanceProfile(account), ...o });
+}
+
+/** The sample stack's instance profile for Windows instances (WindowsInstanceProfile). */
+export function sampleInstanceProfile(account: SimulatedAccount): string {
+  const arn = [...account.iam.instanceProfileRoles.keys()].find(a => a.includes('WindowsInstanceProfile'));
+  if (!arn) throw new Error('The sample stack has no WindowsInstanceProfile.');
+  return arn;
+}
+
+/**
+ * An instance profile whose role has only AmazonSSMManagedInstanceCore (what the Systems Manager
+ * quick setup attaches): the instance is managed, but EC2Rescue may not store the password.
+ */
+export function ssmOnlyInstanceProfile(account: SimulatedAccount): string {
+  const name = 'SsmOnlyInstanceRole';
+  const roleArn = `arn:aws:iam::${account.accountId}:role/${name}`;
+  const profileArn = `arn:aws:iam::${account.accountId}:instance-profile/SsmOnlyInstanceProfile`;
+  if (!account.iam.roles.has(roleArn)) {
+    account.iam.addRole({
+      arn: roleArn,
+      name,
+      logicalId: name,
+      policies: [{ name: 'aws-managed/AmazonSSMManagedInstanceCore', document: AWS_MANAGED_POLICIES.AmazonSSMManagedInstanceCore }],
+    });
+    account.iam.instanceProfileRoles.set(profileArn, roleArn);
+  }
+  return profileArn;
 }

@@ -48,7 +48,7 @@ describe('PasswordRetention', () => {
     expect(statements.filter(s => !s.Action.every(a => a.startsWith('xray:')))).toEqual([
       expect.objectContaining({ Action: ['ssm:DescribeParameters'], Resource: ['*'] }),
       expect.objectContaining({
-        Action: ['ssm:DeleteParameter', 'ssm:DeleteParameters'],
+        Action: ['ssm:DeleteParameters'],
         Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-*'],
       }),
     ].concat([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] })]));

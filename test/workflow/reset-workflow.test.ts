@@ -14,6 +14,7 @@ import { maskedTemplate } from '../helpers/snapshot';
 
 const ARN = 'arn:aws:ec2:us-east-1:123456789012';
 const INSTANCES = `${ARN}:instance/*`;
+const VOLUMES = `${ARN}:volume/*`;
 const DEFAULT_TAG_CONDITION = { StringEquals: { 'aws:ResourceTag/cdk-ec2-reset-access:allow-reset': ['true'] } };
 
 function allows(statements: PlainStatement[], action: string): PlainStatement[] {
@@ -42,9 +43,51 @@ describe('ResetWorkflow', () => {
         const where = `${s.policy} ${s.Sid}`;
         expect({ where, star: s.Resource.includes('*') }).toEqual({ where, star: false });
         expect({ where, foreign: s.Resource.filter(r => !r.startsWith('arn:aws:ec2:us-east-1:')) }).toEqual({ where, foreign: [] });
-        if (s.Resource.includes(INSTANCES)) {
+        if (s.Resource.includes(INSTANCES) || s.Resource.includes(VOLUMES)) {
           expect({ where, scoped: s.Condition !== undefined }).toEqual({ where, scoped: true });
         }
+      }
+    });
+
+    test('volumes: detach, attach and modify only volumes this workflow marked; the mark written and removed with its own keys only', () => {
+      // GIVEN
+      const marked = { StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: workflow.workflowId } };
+      const markKeys = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.workflow, TAGS.execution] } };
+      const onVolumes = (statements: PlainStatement[], action: string) => allows(statements, action).filter(s => s.Resource.includes(VOLUMES));
+
+      // THEN: every grant on existing volumes requires the mark
+      for (const action of ['ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:ModifyInstanceAttribute']) {
+        const grants = onVolumes(iamStatements(stack), action);
+        expect(grants.length).toBeGreaterThan(0);
+        for (const s of grants) expect({ sid: s.Sid, condition: s.Condition }).toEqual({ sid: s.Sid, condition: marked });
+      }
+      // prepare-target marks (only with the workflow's id and the mark's keys), the restore unmarks
+      expect(onVolumes(statementsOfFunctionRole(stack, 'WorkflowPrepareTarget'), 'ec2:CreateTags')).toEqual([expect.objectContaining({
+        Sid: 'MarkRootVolume', Condition: { StringEquals: { [`aws:RequestTag/${TAGS.workflow}`]: workflow.workflowId }, ...markKeys },
+      })]);
+      expect(allows(iamStatements(stack), 'ec2:DeleteTags')).toEqual([expect.objectContaining({
+        Sid: 'UnmarkRootVolume', Resource: [VOLUMES], Condition: { ...marked, ...markKeys },
+      })]);
+      expect(allows(iamStatements(stack), 'ec2:DeleteTags')[0].policy).toMatch(/^WorkflowRestoreRole/);
+    });
+
+    test('ModifyInstanceAttribute: only the root mapping, every other attribute denied explicitly', () => {
+      for (const prefix of ['WorkflowPrepareTarget', 'WorkflowRestore']) {
+        // GIVEN
+        const statements = statementsOfFunctionRole(stack, prefix);
+
+        // THEN: allowed on targets and marked volumes, denied when EC2 reports another attribute
+        expect(allows(statements, 'ec2:ModifyInstanceAttribute').map(s => [s.Resource, s.Condition])).toEqual([
+          [[INSTANCES], DEFAULT_TAG_CONDITION],
+          [[VOLUMES], { StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: workflow.workflowId } }],
+        ]);
+        expect(statements.filter(s => s.Effect === 'Deny')).toEqual([expect.objectContaining({
+          Action: ['ec2:ModifyInstanceAttribute'],
+          Resource: [INSTANCES],
+          Condition: { Null: { 'ec2:Attribute': 'false' }, StringNotEqualsIgnoreCase: { 'ec2:Attribute': ['BlockDeviceMappings', 'blockDeviceMapping'] } },
+        })]);
+        // Nothing else may modify an instance.
+        expect(allows(statements, 'ec2:ModifyInstanceAttribute').every(s => s.Action.length === 1)).toBe(true);
       }
     });
 
@@ -71,7 +114,7 @@ describe('ResetWorkflow', () => {
 
       // THEN
       expect(allows(prepare, 'ec2:StopInstances')).toEqual([expect.objectContaining({
-        Action: ['ec2:ModifyInstanceAttribute', 'ec2:StopInstances'], Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION,
+        Action: ['ec2:StopInstances'], Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION,
       })]);
       expect(allows(restore, 'ec2:StartInstances')).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: DEFAULT_TAG_CONDITION })]);
       expect(allows(restore, 'autoscaling:ExitStandby')).toEqual([expect.objectContaining({ Condition: DEFAULT_TAG_CONDITION })]);
@@ -87,11 +130,13 @@ describe('ResetWorkflow', () => {
 
       // THEN
       expect(allows(restore, 'ec2:TerminateInstances')).toEqual([expect.objectContaining({ Resource: [INSTANCES], Condition: helperCondition })]);
-      for (const statements of [restore, attach]) {
-        const onInstances = allows(statements, 'ec2:AttachVolume').filter(s => s.Resource.includes(INSTANCES));
-        expect(onInstances.map(s => s.Condition)).toEqual([DEFAULT_TAG_CONDITION, helperCondition]);
-        expect(allows(statements, 'ec2:DetachVolume').map(s => s.Resource)).toEqual([[INSTANCES], [INSTANCES], [`${ARN}:volume/*`]]);
-      }
+      // The volume moves target → helper in attach-to-helper, helper → target in the restore, and no other way.
+      const onInstances = (statements: PlainStatement[], action: string) =>
+        allows(statements, action).filter(s => s.Resource.includes(INSTANCES)).map(s => s.Condition);
+      expect(onInstances(attach, 'ec2:DetachVolume')).toEqual([DEFAULT_TAG_CONDITION]);
+      expect(onInstances(attach, 'ec2:AttachVolume')).toEqual([helperCondition]);
+      expect(onInstances(restore, 'ec2:DetachVolume')).toEqual([helperCondition]);
+      expect(onInstances(restore, 'ec2:AttachVolume')).toEqual([DEFAULT_TAG_CONDITION]);
     });
 
     test('RunInstances is constrained to the helper subnets, security group, profile, type, IMDSv2, encrypted volumes, no public IP and Amazon images', () => {
@@ -111,19 +156,29 @@ describe('ResetWorkflow', () => {
           'ec2:MetadataHttpTokens': 'required',
         },
       });
-      expect(bySid.LaunchFromAmazonImages).toMatchObject({ Resource: ['arn:aws:ec2:us-east-1::image/*'], Condition: { StringEquals: { 'ec2:Owner': 'amazon' } } });
+      expect(bySid.LaunchFromAmazonImages).toMatchObject({
+        Resource: ['arn:aws:ec2:us-east-1::image/*'], Condition: { StringEquals: { 'ec2:Owner': 'amazon' }, Bool: { 'ec2:Public': 'true' } },
+      });
       expect(bySid.LaunchInHelperSubnets.Resource).toEqual([`${ARN}:subnet/subnet-aaaa`, `${ARN}:subnet/subnet-bbbb`]);
       expect(bySid.LaunchWithHelperSecurityGroup.Resource).toEqual([expect.stringMatching(new RegExp(`^${ARN}:security-group/${HELPER_SECURITY_GROUP_ID_PREFIX}[0-9A-F]{8}\\.GroupId$`))]);
-      expect(bySid.LaunchEncryptedVolumes).toMatchObject({ Resource: [`${ARN}:volume/*`], Condition: { Bool: { 'ec2:Encrypted': 'true' } } });
+      expect(bySid.LaunchEncryptedVolumes).toMatchObject({
+        Resource: [VOLUMES], Condition: { Bool: { 'ec2:Encrypted': 'true' }, StringEquals: { [`aws:RequestTag/${TAGS.workflow}`]: workflow.workflowId } },
+      });
       expect(bySid.LaunchPrivateInterfaces).toMatchObject({
         Resource: [`${ARN}:network-interface/*`], Condition: { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } },
       });
     });
 
-    test('CreateTags only at creation (RunInstances, CreateImage)', () => {
-      for (const s of allows(iamStatements(stack), 'ec2:CreateTags')) {
-        expect(s.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': expect.stringMatching(/^(RunInstances|CreateImage)$/) } });
+    test('CreateTags only at creation (RunInstances, CreateImage) with the workflow tag, or the root volume\'s mark', () => {
+      const createTags = allows(iamStatements(stack), 'ec2:CreateTags');
+      for (const s of createTags.filter(st => st.Sid !== 'MarkRootVolume')) {
+        expect(s.Condition).toEqual({
+          StringEquals: { 'ec2:CreateAction': expect.stringMatching(/^(RunInstances|CreateImage)$/), [`aws:RequestTag/${TAGS.workflow}`]: workflow.workflowId },
+        });
+        // Not on network interfaces (RunInstances tags the instance and its volumes only).
+        expect(s.Resource.some(r => r.includes(':network-interface/'))).toBe(false);
       }
+      expect(createTags.filter(st => st.Sid === 'MarkRootVolume').map(st => st.Resource)).toEqual([[VOLUMES]]);
     });
 
     test('iam:PassRole only for the helper role, only to EC2', () => {
@@ -183,12 +238,17 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
         'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
-        'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
+        'iam:GetInstanceProfile', 'iam:SimulatePrincipalPolicy', 'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
+      expect(actionsOf('WorkflowPrepareTarget')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:EnterStandby', 'ec2:CreateTags',
+        'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:ModifyInstanceAttribute', 'ec2:StopInstances']);
+      expect(actionsOf('WorkflowCreateBackupImage')).toEqual(['ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages']);
       expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
       expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
-        'iam:PassRole', 'ssm:GetParameter', 'ssm:GetParameters']);
+        'iam:PassRole', 'ssm:GetParameter']);
+      expect(actionsOf('WorkflowAttachToHelper')).toEqual(['ec2:AttachVolume', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ec2:DetachVolume']);
       expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
-        'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:TerminateInstances']);
       // Each writes its own log group, and no other.
       for (const [id, fn] of Object.entries(functions) as Array<[string, any]>) {
@@ -240,8 +300,13 @@ describe('ResetWorkflow', () => {
         Resource: [key.keyArn], Condition: { StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' } },
       })]);
       expect(workflowConfig(stackWithKey).allowedVolumeKeyArns).toEqual([key.keyArn]);
-      // Steps that never touch a volume get no key.
-      expect(allows(statementsOfFunctionRole(stackWithKey, 'WorkflowLaunchHelper'), 'kms:Decrypt')).toEqual([]);
+      // Only the steps that attach or start get the key (EC2 uses it then), and only for a grant and Decrypt.
+      const withKey = ['WorkflowPreflight', 'WorkflowAcquireLock', 'WorkflowPrepareTarget', 'WorkflowCreateBackupImage', 'WorkflowLaunchHelper',
+        'WorkflowCheckHelperReady', 'WorkflowSendHelperCommand', 'WorkflowSendOnlineReset', 'WorkflowCheckCommand', 'WorkflowAttachToHelper',
+        'WorkflowRestore', 'WorkflowCheckPassword', 'WorkflowLoadJournal']
+        .filter(prefix => statementsOfFunctionRole(stackWithKey, prefix).some(s => s.Resource.includes(key.keyArn) && s.Action.some(a => a !== 'kms:DescribeKey')));
+      expect(withKey).toEqual(['WorkflowAttachToHelper', 'WorkflowRestore']);
+      expect([...new Set(statements.filter(s => s.Resource.includes(key.keyArn)).flatMap(s => s.Action))].sort()).toEqual(['kms:CreateGrant', 'kms:Decrypt']);
     });
   });
 

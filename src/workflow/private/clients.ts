@@ -1,6 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -22,3 +23,4 @@ export const ssm = /* @__PURE__ */ new SSMClient(CLIENT_CONFIG);
 export const autoScaling = /* @__PURE__ */ new AutoScalingClient(CLIENT_CONFIG);
 export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_CONFIG);
 export const kms = /* @__PURE__ */ new KMSClient(CLIENT_CONFIG);
+export const iam = /* @__PURE__ */ new IAMClient(CLIENT_CONFIG);

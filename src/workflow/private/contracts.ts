@@ -13,7 +13,10 @@ export const WORKFLOW_CONFIG_ENV = 'RESET_WORKFLOW_CONFIG';
 
 /** Tag keys the workflow writes and its IAM policies are conditioned on. */
 export const TAGS = {
-  /** On helper instances and their volumes: the workflow id (`WorkflowConfig.workflowId`). */
+  /**
+   * On helper instances and their volumes, and on a target's root volume while a reset holds it
+   * (volume-mark.ts): the workflow id (`WorkflowConfig.workflowId`).
+   */
   workflow: 'cdk-ec2-reset-access:workflow',
   /**
    * On helper instances: `helper`. On backup and password-enabled images: `backup` / `password-enabled`.
@@ -253,6 +256,8 @@ export const ERRORS = {
   azNotCovered: 'AzNotCovered',
   resetInProgress: 'ResetInProgress',
   instanceStateUnsupported: 'InstanceStateUnsupported',
+  /** The online method was asked for, but the instance's role may not store the password (RescuePasswordPolicy). */
+  instanceRoleCannotStorePassword: 'InstanceRoleCannotStorePassword',
   notManagedOnline: 'NotManagedOnline',
   // During the reset: the restore path runs.
   helperNotReady: 'HelperNotReady',

@@ -38,6 +38,7 @@ export async function describeVolume(volumeId: string): Promise<VolumeObservatio
     return {
       state: volume.State ?? 'unknown',
       ...(attachment ? { attachment: { instanceId: attachment.InstanceId ?? '', device: attachment.Device ?? '', state: attachment.State ?? 'unknown' } } : {}),
+      tags: Object.fromEntries((volume.Tags ?? []).map(t => [t.Key ?? '', t.Value ?? ''])),
     };
   } catch (err) {
     if (isAwsError(err, 'InvalidVolume.NotFound')) return undefined;

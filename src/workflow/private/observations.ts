@@ -16,6 +16,8 @@ export interface VolumeObservation {
   /** creating | available | in-use | deleting | deleted | error */
   readonly state: string;
   readonly attachment?: AttachmentObservation;
+  /** The volume's tags (the workflow's mark, volume-mark.ts). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** How long the state machine should wait before the next poll, per kind of wait. */

@@ -56,9 +56,23 @@ export const ONLINE_RESET_DOCUMENT = 'AWSSupport-RunEC2RescueForWindowsTool';
 /** Mutating EC2 actions: the test asserts none of these is allowed on `*` or without a scoping condition. */
 export const MUTATING_EC2_ACTIONS = [
   'ec2:StopInstances', 'ec2:StartInstances', 'ec2:ModifyInstanceAttribute', 'ec2:CreateImage',
-  'ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags',
+  'ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:DeleteTags',
   'ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints',
 ] as const;
+
+/**
+ * Tags on the target's root volume while a reset has it (prepare-target marks it, the restore
+ * unmarks it once it is back): the IAM conditions that let the workflow detach, attach and modify
+ * a volume require the workflow tag, so no other volume of the account is within reach.
+ */
+export const ROOT_VOLUME_MARK_KEYS = [TAGS.workflow, TAGS.execution] as const;
+
+/**
+ * The only instance attribute the workflow changes (ModifyInstanceAttribute's BlockDeviceMappings,
+ * for DeleteOnTermination). Every other attribute (userData, instanceType, ...) is denied explicitly:
+ * with userData and a start, changing one would run code as SYSTEM on the instance.
+ */
+export const MODIFIED_INSTANCE_ATTRIBUTES = ['BlockDeviceMappings', 'blockDeviceMapping'] as const;
 
 /**
  * Reads granted on `*`: the Describe actions IAM cannot scope to a resource, plus
@@ -95,6 +109,9 @@ class Arns {
   publicParameter(name: string): string {
     return `arn:${this.c.partition}:ssm:${this.c.region}::parameter${name}`;
   }
+  iam(resource: string): string {
+    return `arn:${this.c.partition}:iam::${this.c.account}:${resource}`;
+  }
   get autoScalingGroups(): string {
     return `arn:${this.c.partition}:autoscaling:${this.c.region}:${this.c.account}:autoScalingGroup:*:autoScalingGroupName/*`;
   }
@@ -110,39 +127,75 @@ function helperCondition(c: PolicyContext, keyPrefix = 'aws:ResourceTag/'): Reco
   return { StringEquals: { [`${keyPrefix}${TAGS.workflow}`]: c.workflowId } };
 }
 
+/** Condition that scopes an action to volumes marked by this workflow (helpers' volumes, and target roots under reset). */
+function markedVolumeCondition(c: PolicyContext): Record<string, any> {
+  return { StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId } };
+}
+
 function statement(sid: string, actions: string[], resources: string[], conditions?: Record<string, any>): iam.PolicyStatement {
   return new iam.PolicyStatement({ sid, actions, resources, conditions });
+}
+
+/**
+ * The root volume's DeleteOnTermination, changed through ModifyInstanceAttribute's
+ * BlockDeviceMappings: allowed on target instances and on the marked root volume (the mapping names
+ * it), every other attribute denied. EC2 User Guide, "ec2:Attribute condition key": the key filters by
+ * the attribute a request changes but "can't be used with complex objects that contain multiple
+ * properties" such as a block device mapping, so the allow cannot name the attribute; the deny names
+ * what is not it, and only when EC2 reports one (Null: a request that reports none is our own).
+ */
+function rootMappingStatements(c: PolicyContext, sidPrefix: string): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  return [
+    statement(`${sidPrefix}RootMappingOnTargets`, ['ec2:ModifyInstanceAttribute'], [a.instances], targetCondition(c)),
+    statement(`${sidPrefix}RootMappingOfMarkedVolumes`, ['ec2:ModifyInstanceAttribute'], [a.volumes], markedVolumeCondition(c)),
+    new iam.PolicyStatement({
+      sid: `${sidPrefix}NoOtherInstanceAttribute`,
+      effect: iam.Effect.DENY,
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: [a.instances],
+      conditions: {
+        Null: { 'ec2:Attribute': 'false' },
+        StringNotEqualsIgnoreCase: { 'ec2:Attribute': [...MODIFIED_INSTANCE_ATTRIBUTES] },
+      },
+    }),
+  ];
 }
 
 function reads(sid: string, actions: Array<typeof UNSCOPED_READ_ACTIONS[number]>): iam.PolicyStatement {
   return statement(sid, actions, ['*']);
 }
 
-/** The KMS rights EC2 needs on the caller's behalf to stop, start, snapshot and attach an encrypted root. */
+/**
+ * The KMS rights EC2 needs on the caller's behalf when it attaches an encrypted volume (AttachVolume,
+ * and StartInstances, which attaches the instance's volumes): KMS Developer Guide, "How Amazon EBS
+ * uses AWS KMS": EC2 creates a grant for the volume (CreateGrant) and decrypts its data key (Decrypt).
+ * Only for the allowed customer managed keys; AWS managed keys (aws/ebs) allow this in their own policy.
+ */
 function volumeKeyStatements(c: PolicyContext): iam.PolicyStatement[] {
   if (c.allowedVolumeKeyArns.length === 0) return [];
   const viaEc2 = { 'kms:ViaService': `ec2.${c.region}.amazonaws.com` };
   return [
-    statement('UseAllowedVolumeKeysThroughEc2',
-      ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-      c.allowedVolumeKeyArns, { StringEquals: viaEc2 }),
+    statement('DecryptAllowedVolumeKeysThroughEc2', ['kms:Decrypt'], c.allowedVolumeKeyArns, { StringEquals: viaEc2 }),
     statement('GrantAllowedVolumeKeysToEc2', ['kms:CreateGrant'], c.allowedVolumeKeyArns,
       { StringEquals: viaEc2, Bool: { 'kms:GrantIsForAWSResource': 'true' } }),
   ];
 }
 
-/** Detach/attach: the instance side is tag-scoped; the volume side cannot be (see the statement's reason). */
-function volumeMoveStatements(
-  c: PolicyContext, sidPrefix: string, actions: string[], who: Array<typeof TARGET | typeof HELPER>,
-): iam.PolicyStatement[] {
+/**
+ * Moving the root volume: detach from `from`, attach to `to` (instances scoped by their tags), and
+ * only volumes this workflow marked: DetachVolume's instance is optional (SAR), so the volume side
+ * is what closes a detach that names no instance.
+ */
+function volumeMoveStatements(c: PolicyContext, from: typeof TARGET | typeof HELPER, to: typeof TARGET | typeof HELPER): iam.PolicyStatement[] {
   const a = new Arns(c);
-  const result: iam.PolicyStatement[] = [];
-  if (who.includes(TARGET)) result.push(statement(`${sidPrefix}OnTargets`, actions, [a.instances], targetCondition(c)));
-  if (who.includes(HELPER)) result.push(statement(`${sidPrefix}OnHelpers`, actions, [a.instances], helperCondition(c)));
-  // A target's root volume carries no tag the workflow controls, and IAM has no key that ties a
-  // volume to the instance it is attached to; the instance side of every call is scoped above.
-  result.push(statement(`${sidPrefix}Volumes`, actions, [a.volumes]));
-  return result;
+  const scope = (who: typeof TARGET | typeof HELPER) => (who === TARGET ? targetCondition(c) : helperCondition(c));
+  const name = (who: typeof TARGET | typeof HELPER) => (who === TARGET ? 'Targets' : 'Helpers');
+  return [
+    statement(`DetachFrom${name(from)}`, ['ec2:DetachVolume'], [a.instances], scope(from)),
+    statement(`AttachTo${name(to)}`, ['ec2:AttachVolume'], [a.instances], scope(to)),
+    statement('MoveMarkedVolumes', ['ec2:DetachVolume', 'ec2:AttachVolume'], [a.volumes], markedVolumeCondition(c)),
+  ];
 }
 
 /** The statements of one step's role. */
@@ -157,30 +210,37 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         table('ReadLock', ['dynamodb:GetItem']),
         // Which manager (AWS or customer) owns the root volume's key: AWS managed keys are always usable.
         statement('DescribeRootVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
+        // Whether the instance's role may store the online method's password (IAM's policy simulator).
+        statement('ReadInstanceProfiles', ['iam:GetInstanceProfile'], [a.iam('instance-profile/*')]),
+        statement('SimulateInstanceRoles', ['iam:SimulatePrincipalPolicy'], [a.iam('role/*')]),
       ];
     case 'acquireLock':
       return [table('TakeLock', ['dynamodb:PutItem'])];
     case 'prepareTarget':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances']),
-        statement('StopTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StopInstances'], [a.instances], targetCondition(c)),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'autoscaling:DescribeAutoScalingInstances']),
+        // Marks the target's root volume with this workflow and execution, before anything changes.
+        statement('MarkRootVolume', ['ec2:CreateTags'], [a.volumes], {
+          'StringEquals': { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...ROOT_VOLUME_MARK_KEYS] },
+        }),
+        ...rootMappingStatements(c, 'Keep'),
+        statement('StopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
-        ...volumeKeyStatements(c),
       ];
     case 'createBackupImage':
       return [
         reads('Observe', ['ec2:DescribeImages']),
         ...createImageStatements(c),
-        ...volumeKeyStatements(c),
       ];
     case 'launchHelper':
       return [
         // DescribeInstances: a retried launch finds the helper it already started instead of starting another.
         reads('Observe', ['ec2:DescribeImages', 'ec2:DescribeInstances']),
-        statement('ResolveHelperImage', ['ssm:GetParameter', 'ssm:GetParameters'], c.helperImageParameters.map(p => a.publicParameter(p))),
+        statement('ResolveHelperImage', ['ssm:GetParameter'], c.helperImageParameters.map(p => a.publicParameter(p))),
         ...runInstancesStatements(c),
-        statement('TagHelpersOnLaunch', ['ec2:CreateTags'], [a.instances, a.volumes, a.ec2('network-interface/*')],
-          { StringEquals: { 'ec2:CreateAction': 'RunInstances' } }),
+        statement('TagHelpersOnLaunch', ['ec2:CreateTags'], [a.instances, a.volumes],
+          { StringEquals: { 'ec2:CreateAction': 'RunInstances', [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId } }),
         statement('PassHelperRole', ['iam:PassRole'], [c.helperRoleArn], { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
       ];
     case 'checkHelperReady':
@@ -206,14 +266,20 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'attachToHelper':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeVolumes']),
-        ...volumeMoveStatements(c, 'MoveRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
+        ...volumeMoveStatements(c, TARGET, HELPER),
         ...volumeKeyStatements(c),
       ];
     case 'restore':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances']),
-        ...volumeMoveStatements(c, 'ReturnRoot', ['ec2:DetachVolume', 'ec2:AttachVolume'], [TARGET, HELPER]),
-        statement('RestoreTargets', ['ec2:ModifyInstanceAttribute', 'ec2:StartInstances'], [a.instances], targetCondition(c)),
+        ...volumeMoveStatements(c, HELPER, TARGET),
+        ...rootMappingStatements(c, 'Restore'),
+        // Removes the mark once the volume is back and its DeleteOnTermination restored.
+        statement('UnmarkRootVolume', ['ec2:DeleteTags'], [a.volumes], {
+          'StringEquals': { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...ROOT_VOLUME_MARK_KEYS] },
+        }),
+        statement('StartTargets', ['ec2:StartInstances'], [a.instances], targetCondition(c)),
         ...createImageStatements(c),
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
@@ -293,12 +359,13 @@ export function endpointJanitorStatements(c: PolicyContext, resetExecutionsArn: 
 /** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
 function createImageStatements(c: PolicyContext): iam.PolicyStatement[] {
   const a = new Arns(c);
+  const taggedAsOurs = { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId };
   return [
     statement('ImageTargets', ['ec2:CreateImage'], [a.instances], targetCondition(c)),
-    // The new image and its snapshots: CreateImage is only allowed from a target instance (above),
-    // so these can only be images of targets.
-    statement('CreateImages', ['ec2:CreateImage'], [a.images, a.snapshots]),
-    statement('TagImagesOnCreate', ['ec2:CreateTags'], [a.images, a.snapshots], { StringEquals: { 'ec2:CreateAction': 'CreateImage' } }),
+    // The new image and its snapshots, tagged as this workflow's: CreateImage is only allowed from a
+    // target instance (above), so these can only be images of targets.
+    statement('CreateImages', ['ec2:CreateImage'], [a.images, a.snapshots], { StringEquals: taggedAsOurs }),
+    statement('TagImagesOnCreate', ['ec2:CreateTags'], [a.images, a.snapshots], { StringEquals: { 'ec2:CreateAction': 'CreateImage', ...taggedAsOurs } }),
   ];
 }
 
@@ -315,12 +382,16 @@ function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
         'ec2:MetadataHttpTokens': 'required',
       },
     }),
-    statement('LaunchFromAmazonImages', run, [a.images], { StringEquals: { 'ec2:Owner': 'amazon' } }),
+    // The public parameters resolve to Amazon's public Windows images, which AWS replaces every month:
+    // their ids cannot be known at deploy time (see wildcardReason), their owner and visibility can.
+    statement('LaunchFromAmazonImages', run, [a.images], { StringEquals: { 'ec2:Owner': 'amazon' }, Bool: { 'ec2:Public': 'true' } }),
     statement('LaunchInHelperSubnets', run, c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`))),
     statement('LaunchWithHelperSecurityGroup', run, [a.ec2(`security-group/${c.helperSecurityGroupId}`)]),
     // Created by the launch itself (they cannot be tagged beforehand): encrypted volumes, and an
     // interface in the subnets above without a public IP address.
-    statement('LaunchEncryptedVolumes', run, [a.volumes], { Bool: { 'ec2:Encrypted': 'true' } }),
+    statement('LaunchEncryptedVolumes', run, [a.volumes], {
+      Bool: { 'ec2:Encrypted': 'true' }, StringEquals: { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId },
+    }),
     statement('LaunchPrivateInterfaces', run, [a.ec2('network-interface/*')], { Bool: { 'ec2:AssociatePublicIpAddress': 'false' } }),
   ];
 }
@@ -363,19 +434,25 @@ export function wildcardReason(resource: string): string {
       'that tag in the request plus instance type, instance profile and IMDSv2.';
   }
   if (resource.endsWith(':volume/*')) {
-    return 'A target\'s root volume carries no tag the workflow controls and IAM has no key tying a volume to its instance; every ' +
-      'attach and detach also names an instance, which is tag-scoped. RunInstances creates the helper\'s own volumes.';
+    return 'Volumes this workflow marked with its cdk-ec2-reset-access:workflow tag (helper volumes, and a target\'s root volume while ' +
+      'a reset holds it: detach, attach, DeleteOnTermination, unmark); the mark itself is only written with that tag and the execution ' +
+      'tag, and every attach and detach also names a tag-scoped instance. RunInstances creates the helper\'s own encrypted, tagged volumes.';
   }
   if (resource.endsWith(':network-interface/*')) {
     return 'The helper\'s network interface is created by RunInstances, without a public IP (condition), in the helper subnets and ' +
       'security group named in the same policy.';
   }
   if (resource.endsWith(':image/*')) {
-    return 'Images: RunInstances from Amazon-owned images only (ec2:Owner condition); CreateImage only of tag-scoped target instances ' +
-      '(the instance is authorized separately); tags only at creation (ec2:CreateAction).';
+    return 'Images: RunInstances only from public images Amazon owns (ec2:Owner amazon, ec2:Public): the helper image is whatever AWS\'s ' +
+      'public parameters name today, and AWS replaces those images monthly, so ec2:ImageID cannot be fixed at deploy time. CreateImage ' +
+      'only of tag-scoped target instances (the instance is authorized separately), tagged with this workflow; tags only at creation.';
   }
   if (resource.endsWith(':snapshot/*')) {
     return 'Snapshots created by CreateImage of a tag-scoped target instance; tags only at creation (ec2:CreateAction).';
+  }
+  if (resource.endsWith(':instance-profile/*') || resource.endsWith(':role/*')) {
+    return 'Read-only: the preflight reads the instance profile of the instance being reset and asks IAM\'s policy simulator whether ' +
+      'its role may store the online method\'s password (iam:SimulatePrincipalPolicy changes nothing); the profile is known only at run time.';
   }
   if (resource.endsWith(':key/*')) {
     return 'kms:DescribeKey (read-only metadata) on the keys of this account and Region: the preflight reads which manager owns ' +

@@ -1,6 +1,7 @@
 import { ERRORS, ResetPlan, WorkflowConfig } from './contracts';
 import { PreflightError } from './errors';
 import { backupImageName, passwordEnabledImageName, windowsVersionOf } from './image-names';
+import { OnlinePermission } from './online-permission';
 import { ValidRequest } from './request';
 
 /** What the preflight step observed about the target, as plain data (no SDK types). */
@@ -42,6 +43,11 @@ export interface TargetFacts {
   readonly image?: { readonly name?: string; readonly description?: string };
   /** The lock item for this instance, if one exists. */
   readonly lock?: { readonly executionArn: string; readonly expiresAtEpochSeconds: number };
+  /**
+   * Whether the instance's role may store the online method's password (IAM's policy simulator,
+   * online-permission.ts); observed only when the online method could run. Absent: not asked.
+   */
+  readonly onlinePasswordStore?: OnlinePermission;
 }
 
 /** What the state machine knows of the execution. */
@@ -86,7 +92,7 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
   }
 
   const online = isManagedOnline(target);
-  const method = chooseMethod(request, target, online);
+  const { method, fallback } = chooseMethod(request, target, online);
   if (method === 'online') {
     return buildPlan(request, target, execution, config, {
       method,
@@ -100,7 +106,7 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
   }
 
   // Offline: the instance is stopped and its root volume moved to a helper and back.
-  const consequences: string[] = [];
+  const consequences: string[] = fallback ? [fallback] : [];
   if (target.rootDeviceType !== 'ebs' || !target.rootVolume) {
     throw blocker(ERRORS.rootNotEbs, `Instance ${id} has an instance-store root device, which cannot be detached; only the online method (an SSM-managed, running instance) can reset it.`);
   }
@@ -211,7 +217,12 @@ function isManagedOnline(target: TargetFacts): boolean {
   return target.state === 'running' && target.ssm?.pingStatus === 'Online' && target.ssm.platformType === 'Windows';
 }
 
-function chooseMethod(request: ValidRequest, target: TargetFacts, online: boolean): 'online' | 'offline' {
+/**
+ * The method, and why `auto` fell back to offline for an instance the online method could have run
+ * on (its role may not store the password). `online` on such an instance is refused.
+ */
+function chooseMethod(request: ValidRequest, target: TargetFacts, online: boolean): { method: 'online' | 'offline'; fallback?: string } {
+  const store = target.onlinePasswordStore;
   switch (request.method) {
     case 'online':
       if (!online) {
@@ -220,10 +231,16 @@ function chooseMethod(request: ValidRequest, target: TargetFacts, online: boolea
           : target.ssm ? `is ${target.ssm.pingStatus} in Systems Manager` : 'is not managed by Systems Manager';
         throw blocker(ERRORS.notManagedOnline, `Instance ${target.instanceId} ${why}, so the online method cannot run; start it and make its SSM agent Online, or use method offline.`);
       }
-      return 'online';
+      if (store && !store.allowed) {
+        throw blocker(ERRORS.instanceRoleCannotStorePassword, `Instance ${target.instanceId} cannot be reset online: ${store.reason}, or use method offline.`);
+      }
+      return { method: 'online' };
     case 'offline':
-      return 'offline';
+      return { method: 'offline' };
     default:
-      return online ? 'online' : 'offline';
+      if (online && store && !store.allowed) {
+        return { method: 'offline', fallback: `Method auto chose offline although ${target.instanceId} is managed by Systems Manager: ${store.reason} to let the online method run.` };
+      }
+      return { method: online ? 'online' : 'offline' };
   }
 }

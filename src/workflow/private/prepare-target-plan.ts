@@ -10,9 +10,12 @@ export interface PrepareObservation {
   readonly rootDeleteOnTermination?: boolean;
   /** Auto Scaling lifecycle state, when the instance is in a group. */
   readonly autoScalingLifecycleState?: string;
+  /** Whether the root volume carries this workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked: boolean;
 }
 
 export type PrepareAction =
+  | { readonly kind: 'mark-root-volume' }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
   | { readonly kind: 'stop' }
@@ -20,11 +23,13 @@ export type PrepareAction =
   | { readonly kind: 'done' };
 
 /**
- * The next thing to do to take the target offline: Standby (when the workflow manages it),
+ * The next thing to do to take the target offline: mark the root volume (the workflow's IAM
+ * permissions on volumes require the mark, volume-mark.ts), Standby (when the workflow manages it),
  * root `DeleteOnTermination=false`, stop; done once it is stopped. An instance already in
  * Standby, already keeping its root, or already stopped converges without acting.
  */
 export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan): PrepareAction {
+  if (!observed.rootVolumeMarked) return { kind: 'mark-root-volume' };
   if (plan.manageStandby) {
     switch (observed.autoScalingLifecycleState) {
       case 'InService':

@@ -21,7 +21,9 @@ export interface RestoreObservation {
   readonly helpers: ReadonlyArray<{ readonly instanceId: string; readonly state: string }>;
   /** Whether this pass has already deleted the lock item (the delete is conditional and idempotent). */
   readonly lockReleased: boolean;
-  /** ON-DEMAND ENDPOINTS: whether this execution still holds a lease on the rescue VPC's endpoints. */
+  /** Whether the root volume still carries the workflow's mark (volume-mark.ts). */
+  readonly rootVolumeMarked?: boolean;
+  /** Whether this execution still holds a lease on the rescue VPC's on-demand endpoints. */
   readonly endpointLeaseHeld?: boolean;
 }
 
@@ -29,18 +31,19 @@ export type RestoreAction =
   | { readonly kind: 'detach-from-helper'; readonly helperInstanceId: string }
   | { readonly kind: 'attach-to-target'; readonly device: string }
   | { readonly kind: 'restore-delete-on-termination'; readonly value: boolean }
+  | { readonly kind: 'unmark-root-volume' }
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
   | { readonly kind: 'terminate-helpers'; readonly instanceIds: string[] }
-  /** ON-DEMAND ENDPOINTS: this execution's lease on the endpoints released (they close after their grace period). */
+  /** This execution's lease on the on-demand endpoints released (they close after their grace period). */
   | { readonly kind: 'release-endpoint-lease' }
   | { readonly kind: 'release-lock' }
   | { readonly kind: 'wait'; readonly reason: string; readonly waitSeconds: number }
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'terminate-helpers', 'release-endpoint-lease', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['restore-delete-on-termination', 'unmark-root-volume', 'terminate-helpers', 'release-endpoint-lease', 'release-lock'];
 
 const GONE = ['shutting-down', 'terminated'];
 const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pending:Proceed'];
@@ -51,7 +54,7 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * or running, Auto Scaling in Standby, helpers alive — one step towards:
  * root attached to the target at its original device → DeleteOnTermination as it was →
  * password-enabled image (only after a success, while the target is stopped) → original
- * state → back InService → helpers terminated → lock released → done.
+ * mark removed → state → back InService → helpers terminated → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -73,7 +76,7 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   const alive = observed.helpers.filter(h => !GONE.includes(h.state)).map(h => h.instanceId);
   if (alive.length > 0) return { kind: 'terminate-helpers', instanceIds: alive };
 
-  // ON-DEMAND ENDPOINTS: the lease released once no helper is left (I9; the janitor closes them after the grace period).
+  // 6b. The endpoint lease released once no helper is left (I9; the janitor closes them after the grace period).
   if (observed.endpointLeaseHeld) return { kind: 'release-endpoint-lease' };
 
   // 7. The lock released (I4).
@@ -124,6 +127,8 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   if (observed.target.rootDeleteOnTermination !== plan.rootDeleteOnTermination) {
     return { kind: 'restore-delete-on-termination', value: plan.rootDeleteOnTermination };
   }
+  // The volume is back and nothing more moves or modifies it: the mark goes (the workflow's rights on it with it).
+  if (observed.rootVolumeMarked) return { kind: 'unmark-root-volume' };
 
   // 3. The password-enabled image, only after a success and only while the target is stopped.
   if (succeeded && plan.passwordEnabledAmi && plan.method === 'offline' && !observed.passwordEnabledImage && observed.target.state === 'stopped') {

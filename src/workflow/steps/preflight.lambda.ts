@@ -1,15 +1,19 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
-import { dynamodb, ec2, kms, ssm } from '../private/clients';
+import { dynamodb, ec2, iam, kms, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
-import { PreflightEvent, ResetPlan } from '../private/contracts';
+import { PreflightEvent, ResetPlan, WorkflowConfig } from '../private/contracts';
 import { describeAutoScaling, describeInstance } from '../private/describe';
 import { sameDevice } from '../private/device-names';
 import { isAwsError } from '../private/errors';
 import { lockKey, unmarshalLockItem } from '../private/journal';
 import { stepLogger } from '../private/logger';
+import {
+  arnContextOf, instanceProfileNameOf, noInstanceProfile, OnlinePermission, passwordStoreChecks, permissionFromSimulation,
+} from '../private/online-permission';
 import { planReset, TargetFacts } from '../private/preflight-rules';
 import { validateRequest } from '../private/request';
 
@@ -24,7 +28,11 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   const config = workflowConfig();
   logger.appendKeys({ instanceId: request.instanceId, executionName: event.executionName });
 
-  const facts = await observeTarget(request.instanceId, config.lockTableName);
+  const observed = await observeTarget(request.instanceId, config.lockTableName);
+  // Only when the online method could run (asked for, or auto) on an instance that is Online in SSM.
+  const facts = request.method !== 'offline' && observed.instance && observed.facts.ssm?.pingStatus === 'Online'
+    ? { ...observed.facts, onlinePasswordStore: await onlinePasswordStoreOf(observed.instance, config, event.executionArn) }
+    : observed.facts;
   const plan = planReset(request, facts, {
     executionArn: event.executionArn,
     executionName: event.executionName,
@@ -35,7 +43,7 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   return plan;
 }
 
-async function observeTarget(instanceId: string, lockTableName: string): Promise<TargetFacts> {
+async function observeTarget(instanceId: string, lockTableName: string): Promise<{ facts: TargetFacts; instance?: Instance }> {
   const instance = await describeInstance(instanceId);
   const state = instance.State?.Name ?? 'unknown';
   const base = {
@@ -52,7 +60,7 @@ async function observeTarget(instanceId: string, lockTableName: string): Promise
     autoAssignedPublicIps: autoAssignedPublicIps(instance),
     hasInstanceStore: false,
   };
-  if (state === 'terminated' || state === 'shutting-down') return base;
+  if (state === 'terminated' || state === 'shutting-down') return { facts: base };
 
   const rootMapping = instance.BlockDeviceMappings?.find(m => sameDevice(m.DeviceName, instance.RootDeviceName));
   const [shutdownBehavior, rootVolume, hasInstanceStore, autoScaling, ssmInfo, image, lock] = await Promise.all([
@@ -64,7 +72,32 @@ async function observeTarget(instanceId: string, lockTableName: string): Promise
     instance.ImageId ? imageOf(instance.ImageId) : Promise.resolve(undefined),
     lockOf(lockTableName, instanceId),
   ]);
-  return { ...base, shutdownBehavior, rootVolume, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock };
+  return { facts: { ...base, shutdownBehavior, rootVolume, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock }, instance };
+}
+
+/**
+ * Whether the instance's role may store the online method's password: IAM's policy simulator on the
+ * role of its instance profile (online-permission.ts says what is asked and why).
+ */
+async function onlinePasswordStoreOf(instance: Instance, config: WorkflowConfig, executionArn: string): Promise<OnlinePermission> {
+  const profileArn = instance.IamInstanceProfile?.Arn;
+  if (!profileArn) return noInstanceProfile();
+  const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: instanceProfileNameOf(profileArn) }));
+  const roleArn = profile.InstanceProfile?.Roles?.[0]?.Arn;
+  if (!roleArn) return noInstanceProfile();
+  const key = await keyOf(config.onlineKmsKey);
+  const checks = passwordStoreChecks(instance.InstanceId ?? '', arnContextOf(executionArn), key?.manager === 'CUSTOMER' ? key.arn : undefined);
+  const results = [];
+  for (const check of checks) {
+    // One action on its own resource per call: the simulator crosses every action with every resource.
+    const out = await iam.send(new SimulatePrincipalPolicyCommand({
+      PolicySourceArn: roleArn, ActionNames: [check.action], ResourceArns: [check.resource],
+    }));
+    results.push(...(out.EvaluationResults ?? []));
+  }
+  const permission = permissionFromSimulation(roleArn, results);
+  logger.info('Online password store checked', { roleArn, allowed: permission.allowed });
+  return permission;
 }
 
 /** Public IPv4 addresses owned by Amazon (auto-assigned): a stop releases them. Elastic IPs stay. */
@@ -104,12 +137,17 @@ async function rootVolumeOf(volumeId: string, deleteOnTermination: boolean): Pro
  * allow-list entry admits it.
  */
 async function keyManagerOf(keyId: string): Promise<string | undefined> {
+  return (await keyOf(keyId))?.manager;
+}
+
+/** The key's manager and ARN, or undefined when it cannot be described. */
+async function keyOf(keyId: string): Promise<{ manager?: string; arn?: string } | undefined> {
   try {
     const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-    return out.KeyMetadata?.KeyManager;
+    return { manager: out.KeyMetadata?.KeyManager, arn: out.KeyMetadata?.Arn };
   } catch (err) {
     if (isAwsError(err, 'AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException')) {
-      logger.warn('Could not describe the root volume key; it must be an allowed key', { keyId, error: (err as Error).name });
+      logger.warn('Could not describe the KMS key; a root volume encrypted with it must use an allowed key', { keyId, error: (err as Error).name });
       return undefined;
     }
     throw err;

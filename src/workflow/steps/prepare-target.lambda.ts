@@ -1,11 +1,13 @@
 import { EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from '../private/clients';
+import { workflowConfig } from '../private/config';
 import { PlanEvent, PollResult } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeInstance } from '../private/describe';
+import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume } from '../private/describe';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
 import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('prepare-target');
 
@@ -16,9 +18,11 @@ const logger = stepLogger('prepare-target');
  */
 export async function handler(event: PlanEvent): Promise<PollResult> {
   const { plan } = event;
+  const config = workflowConfig();
   logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName });
-  const instance = await describeInstance(plan.instanceId);
+  const [instance, volume] = await Promise.all([describeInstance(plan.instanceId), describeVolume(plan.rootVolumeId)]);
   let observed: PrepareObservation = {
+    rootVolumeMarked: isMarked(volume?.tags, config),
     state: instance.State?.Name ?? 'unknown',
     rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
     ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
@@ -28,6 +32,10 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
     const action = nextPrepareAction(observed, plan);
     logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState });
     switch (action.kind) {
+      case 'mark-root-volume':
+        await ec2.send(new CreateTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config) }));
+        observed = { ...observed, rootVolumeMarked: true };
+        continue;
       case 'enter-standby':
         await autoScaling.send(new EnterStandbyCommand({
           AutoScalingGroupName: plan.autoScalingGroupName,

@@ -1,7 +1,7 @@
 import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  AttachVolumeCommand, CreateImageCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
+  AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { autoScaling, dynamodb, ec2 } from '../private/clients';
@@ -15,6 +15,7 @@ import { RELEASE_CONDITION, lockKey } from '../private/journal';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
 import { IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction } from '../private/restore-plan';
+import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('restore');
 
@@ -73,7 +74,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
     offline && plan.manageStandby ? describeAutoScaling(plan.instanceId) : Promise.resolve(undefined),
     findHelpers(config.workflowId, plan.executionName),
-    // ON-DEMAND ENDPOINTS: does this execution hold a lease on the endpoints?
+    // Whether this execution holds a lease on the on-demand endpoints.
     offline && config.onDemandEndpoints ? readLeases(config.lockTableName, config.onDemandEndpoints.vpcId) : Promise.resolve(undefined),
   ]);
   return {
@@ -83,6 +84,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
     helpers,
     lockReleased: false,
+    rootVolumeMarked: isMarked(volume?.tags, config),
     ...(leases ? { endpointLeaseHeld: leases.leases.includes(plan.executionArn) } : {}),
   };
 }
@@ -102,6 +104,10 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
         BlockDeviceMappings: [{ DeviceName: plan.rootDeviceName, Ebs: { DeleteOnTermination: action.value } }],
       }));
       return `DeleteOnTermination restored to ${action.value}`;
+    case 'unmark-root-volume':
+      // Only the mark's keys: the volume's other tags are its owner's.
+      await ec2.send(new DeleteTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config).map(t => ({ Key: t.Key })) }));
+      return 'root volume unmarked';
     case 'start-target':
       await ec2.send(new StartInstancesCommand({ InstanceIds: [plan.instanceId] }));
       return 'starting the target';
@@ -155,6 +161,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
   switch (action.kind) {
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
+    case 'unmark-root-volume':
+      return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
     case 'release-endpoint-lease':

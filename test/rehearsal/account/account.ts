@@ -13,7 +13,9 @@
  * - ec2-vpc-endpoints.ts: interface and gateway endpoints, and what a subnet reaches through them;
  * - ebs-encryption.ts: encryption by default, the default EBS key, which key a launched volume gets and whether EC2 may use it;
  * - ssm-commands.ts: the SSM Agent, Run Command and the documents the workflow sends; ssm-parameters.ts;
- * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts;
+ * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts (keys and their key policies);
+ * - iam.ts: who may make each call (every call a step function makes is authorized as its role with
+ *   iam-simulate, test/rehearsal/iam/), and the IAM operations the preflight uses.
  * - step-functions.ts: DescribeExecution of the rehearsal's executions, for functions that read them.
  *
  * Nothing here is a real secret: password data is an opaque blob that says it is fake, and the
@@ -28,10 +30,12 @@ import { DYNAMODB_OPERATIONS } from './dynamodb';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
+import { EC2_TAG_OPERATIONS } from './ec2-tags';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
 import { EC2_VPC_ENDPOINT_OPERATIONS, INTERFACE_ENDPOINTS_PER_VPC, SimSubnet, SimVpcEndpoint } from './ec2-vpc-endpoints';
 import type { Ec2RescueBehaviour } from './ec2rescue';
 import { ec2Error } from './errors';
+import { IAM_OPERATIONS, IamState } from './iam';
 import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
@@ -40,12 +44,14 @@ import { SimExecution, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
-export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'states';
+export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam' | 'states';
 
 /** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
   readonly execution?: string;
   readonly state?: string;
+  /** Logical id of the Lambda function making the call (its role is the caller); absent for the test itself. */
+  readonly function?: string;
 }
 
 /** One call as the account receives it, before it runs. */
@@ -62,8 +68,10 @@ export type FaultHook = (call: ServiceCall) => Error | undefined;
 /**
  * Decides whether the caller may make a call (IAM): runs after the fault hook, before the
  * service's operation. Returns the denial to throw (the service's own error shape), or undefined.
+ * An evaluator that reads AWS's authorization reference answers asynchronously: such a hook is
+ * served by {@link SimulatedAccount.callAsync} (what the SDK routing uses).
  */
-export type AuthorizeHook = (call: ServiceCall) => Error | undefined;
+export type AuthorizeHook = (call: ServiceCall) => Error | undefined | Promise<Error | undefined>;
 
 export interface ApiCall {
   readonly at: number;
@@ -74,7 +82,10 @@ export interface ApiCall {
   readonly error?: string;
 }
 
-/** One operation of a service: reads and changes the account's state, returns the SDK's output shape. */
+/**
+ * One operation of a service: reads and changes the account's state, returns the SDK's output
+ * shape (or a promise of it, for operations that evaluate policies, e.g. iam:SimulatePrincipalPolicy).
+ */
 export type Operation = (account: SimulatedAccount, input: any) => any;
 
 /** A service module's operations, by the name the SDK's command carries (`DescribeInstancesCommand` → `DescribeInstances`). */
@@ -82,11 +93,12 @@ export type Operations = Readonly<Record<string, Operation>>;
 
 /** Every operation the account implements, by service. A new module registers its table here. */
 const OPERATIONS: Record<Service, Operations> = {
-  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EBS_ENCRYPTION_OPERATIONS, EC2_VPC_ENDPOINT_OPERATIONS),
+  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS, EBS_ENCRYPTION_OPERATIONS, EC2_VPC_ENDPOINT_OPERATIONS),
   ssm: combine(SSM_COMMAND_OPERATIONS, SSM_PARAMETER_OPERATIONS),
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
   kms: KMS_OPERATIONS,
+  iam: IAM_OPERATIONS,
   states: STEP_FUNCTIONS_OPERATIONS,
 };
 
@@ -108,7 +120,8 @@ function operationOf(service: Service, operation: string): Operation | undefined
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
 }
 
-const READ_ONLY = /^(Describe|Get|List)/;
+/** Calls that change nothing (iam:SimulatePrincipalPolicy only evaluates policies). */
+export const READ_ONLY = /^(Describe|Get|List|Simulate)/;
 
 interface Timer { readonly at: number; readonly seq: number; readonly apply: () => void }
 
@@ -136,6 +149,8 @@ export class SimulatedAccount {
   public readonly commands: SimCommand[] = [];
   public readonly autoScaling = new Map<string, SimAsgMember>();
   public readonly desiredCapacity = new Map<string, number>();
+  /** Tags of Auto Scaling groups, by name (IAM authorizes EnterStandby and ExitStandby on the group's tags). */
+  public readonly autoScalingGroupTags = new Map<string, Record<string, string>>();
   public readonly keys: SimKey[] = [];
   /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
   public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
@@ -150,6 +165,8 @@ export class SimulatedAccount {
   public readonly secrets = new Set<string>();
   /** Public keys (PEM) of key pairs, by name: instances launched with one get real password ciphertexts. */
   public readonly keyPairs = new Map<string, string>();
+  /** IAM: roles, instance profiles and which function runs as which role (iam.ts; the rehearsal fills it from the sample). */
+  public readonly iam: IamState = new IamState();
   /** Who is calling (set by the runner around each task). */
   public context: CallContext = {};
   public fault?: FaultHook;
@@ -190,6 +207,7 @@ export class SimulatedAccount {
         name: `Windows_Server-${version}-English-Full-Base-2025.05.14`,
         description: `Microsoft Windows Server ${version} Full Locale English AMI provided by Amazon`,
         ownerId: '801119661308',
+        ownerAlias: 'amazon',
         isPublic: true,
         state: 'available',
         rootDeviceName: '/dev/sda1',
@@ -203,12 +221,45 @@ export class SimulatedAccount {
 
   // ------------------------------------------------------------------ calls
 
-  /** The entry point of every routed SDK call: the fault hook, the operation lookup, the authorize hook, the operation. */
+  /**
+   * A call made by the test itself (setting up a world, reading it): the fault hook, the operation
+   * lookup, the authorize hook (which must answer at once), the operation.
+   */
   public call(service: Service, operation: string, input: any): any {
+    const { request, run, record } = this.begin(service, operation, input);
+    const denied = this.authorize?.(request);
+    if (denied instanceof Promise) {
+      throw new Error(`The authorize hook answers asynchronously: call ${service}:${operation} through callAsync (the SDK routing does).`);
+    }
+    return this.finish(run, input, record, denied);
+  }
+
+  /**
+   * The entry point of every routed SDK call: as {@link call}, with an authorize hook that may
+   * answer asynchronously and operations that may. Only the calling task runs meanwhile (the
+   * scheduler grants no other turn), so the account does not change between the two.
+   */
+  public async callAsync(service: Service, operation: string, input: any): Promise<any> {
+    const { request, run, record } = this.begin(service, operation, input);
+    const denied = await this.authorize?.(request);
+    const out = this.finish(run, input, record, denied);
+    if (!(out instanceof Promise)) return out;
+    try {
+      return await out;
+    } catch (err) {
+      // Recorded as a success by finish(): correct the record.
+      const last = this.calls.pop()!;
+      this.calls.push({ ...last, error: (err as Error).name });
+      throw err;
+    }
+  }
+
+  private begin(service: Service, operation: string, input: any): { request: ServiceCall; run: Operation; record: (error?: string) => void } {
     this.settle();
     const request: ServiceCall = { service, operation, input, context: this.context };
+    const context = { ...this.context };
     const record = (error?: string) => this.calls.push({
-      at: this.now(), service, operation, input, context: { ...this.context }, ...(error ? { error } : {}),
+      at: this.now(), service, operation, input, context, ...(error ? { error } : {}),
     });
     const injected = this.fault?.(request);
     if (injected) {
@@ -220,7 +271,10 @@ export class SimulatedAccount {
       record('Rehearsal.Unrouted');
       throw new Error(`The simulated account does not implement ${service}:${operation}; add it to the ${service} module's operations in test/rehearsal/account/.`);
     }
-    const denied = this.authorize?.(request);
+    return { request, run, record };
+  }
+
+  private finish(run: Operation, input: any, record: (error?: string) => void, denied: Error | undefined): any {
     if (denied) {
       record(denied.name);
       throw denied;
@@ -313,10 +367,13 @@ export class SimulatedAccount {
     deleteOnTermination?: boolean;
     autoScalingGroup?: string;
     autoScalingLifecycle?: SimAsgMember['lifecycleState'];
+    /** Tags of its Auto Scaling group (set when the group is first named). */
+    autoScalingGroupTags?: Record<string, string>;
     isHelper?: boolean;
     clientToken?: string;
     runInstancesFingerprint?: string;
     keyName?: string;
+    instanceProfileArn?: string;
   } = {}): SimInstance {
     const windows = (o.platform ?? 'windows') === 'windows';
     const az = o.availabilityZone ?? 'us-east-1a';
@@ -326,6 +383,7 @@ export class SimulatedAccount {
       instanceId: this.newId('i'),
       imageId,
       ...(o.keyName ? { keyName: o.keyName } : {}),
+      ...(o.instanceProfileArn ? { instanceProfileArn: o.instanceProfileArn } : {}),
       instanceType: o.instanceType ?? 'm5.large',
       availabilityZone: az,
       subnetId: o.subnetId ?? `subnet-workload-${az}`,
@@ -377,6 +435,9 @@ export class SimulatedAccount {
     if (o.autoScalingGroup) {
       this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState: o.autoScalingLifecycle ?? 'InService', healthStatus: 'HEALTHY' });
       this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
+      if (!this.autoScalingGroupTags.has(o.autoScalingGroup)) {
+        this.autoScalingGroupTags.set(o.autoScalingGroup, { ...(o.autoScalingGroupTags ?? {}) });
+      }
     }
     return instance;
   }
@@ -407,14 +468,16 @@ export class SimulatedAccount {
     return volume;
   }
 
-  public addCustomerKey(o: { aliases?: string[]; usableThroughEc2?: boolean } = {}): SimKey {
-    const keyId = `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
+  /** A customer managed key (with the default key policy unless `policy` is given). */
+  public addCustomerKey(o: { keyId?: string; policy?: SimKey['policy']; aliases?: string[]; usableThroughEc2?: boolean } = {}): SimKey {
+    const keyId = o.keyId ?? `${randomHex(4)}-aaaa-bbbb-cccc-${randomHex(6)}`;
     const key: SimKey = {
       keyId,
       arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`,
       manager: 'CUSTOMER',
       aliases: o.aliases ?? [],
       ...(o.usableThroughEc2 ? { usableThroughEc2: true } : {}),
+      ...(o.policy ? { policy: o.policy } : {}),
     };
     this.keys.push(key);
     return key;

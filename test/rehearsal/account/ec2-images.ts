@@ -32,6 +32,8 @@ export interface SimImage {
   readonly name: string;
   readonly description?: string;
   readonly ownerId: string;
+  /** `amazon` for images Amazon publishes (EC2's ec2:Owner condition key and DescribeImages' ImageOwnerAlias). */
+  readonly ownerAlias?: 'amazon';
   readonly isPublic: boolean;
   state: 'pending' | 'available' | 'failed';
   readonly rootDeviceName: string;

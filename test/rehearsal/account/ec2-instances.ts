@@ -44,6 +44,8 @@ export interface SimInstance {
   pingStatus?: 'Online' | 'ConnectionLost';
   /** The key pair it was launched with. */
   readonly keyName?: string;
+  /** ARN of its instance profile (whose role its software, EC2Rescue included, acts as). */
+  readonly instanceProfileArn?: string;
   /** GetPasswordData's blob ('' until generated at a boot). */
   passwordData: string;
   passwordTimestamp?: number;
@@ -173,6 +175,7 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     ...(i.platform ? { Platform: i.platform } : {}),
     PlatformDetails: i.platformDetails,
     ...(i.keyName ? { KeyName: i.keyName } : {}),
+    ...(i.instanceProfileArn ? { IamInstanceProfile: { Arn: i.instanceProfileArn, Id: `AIPA${i.instanceId.slice(2, 19).toUpperCase()}` } } : {}),
     RootDeviceName: i.rootDeviceName,
     RootDeviceType: i.rootDeviceType,
     ...(i.instanceLifecycle ? { InstanceLifecycle: i.instanceLifecycle } : {}),
@@ -338,6 +341,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       isHelper: true,
       clientToken: input.ClientToken,
       runInstancesFingerprint: fingerprint,
+      ...(profile ? { instanceProfileArn: profile } : {}),
     });
     const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
     Object.assign(root.tags, requestedTags(input, 'volume'));

@@ -1,7 +1,9 @@
 /**
- * EC2's tags in the shapes of its API: the `Tags` list a Describe call returns, and the tags a
- * create call asks for in its `TagSpecifications` (by resource type).
+ * EC2's tags in the shapes of its API: the `Tags` list a Describe call returns, the tags a
+ * create call asks for in its `TagSpecifications` (by resource type), CreateTags and DeleteTags.
  */
+import type { Operations, SimulatedAccount } from './account';
+import { ec2Error } from './errors';
 
 /** A resource's tags as EC2's Describe calls return them. */
 export function tagList(tags: Record<string, string>): { Key: string; Value: string }[] {
@@ -13,3 +15,33 @@ export function requestedTags(input: { TagSpecifications?: any[] }, resourceType
   return Object.fromEntries((input.TagSpecifications ?? [])
     .filter(s => s.ResourceType === resourceType).flatMap(s => s.Tags ?? []).map((t: any) => [t.Key, t.Value]));
 }
+
+/** The tags of the EC2 resource an id names (instance, volume, image, snapshot), or an error as EC2 gives it. */
+function taggable(account: SimulatedAccount, id: string): Record<string, string> {
+  const tags = account.instances.get(id)?.tags ?? account.volumes.get(id)?.tags ?? account.images.get(id)?.tags ?? account.snapshots.get(id)?.tags;
+  if (!tags) throw ec2Error('InvalidID', `The ID '${id}' is not valid`);
+  return tags;
+}
+
+export const EC2_TAG_OPERATIONS: Operations = {
+  /** EC2 API Reference, CreateTags: "Adds or overwrites only the specified tags for the specified Amazon EC2 resource or resources." */
+  CreateTags(account, input) {
+    const targets = (input.Resources as string[]).map(id => taggable(account, id));
+    for (const tags of targets) for (const t of input.Tags ?? []) tags[t.Key] = t.Value ?? '';
+    return {};
+  },
+
+  /**
+   * EC2 API Reference, DeleteTags: a tag given by its key only is deleted "regardless of its value";
+   * with a value, only when the value matches.
+   */
+  DeleteTags(account, input) {
+    const targets = (input.Resources as string[]).map(id => taggable(account, id));
+    for (const tags of targets) {
+      for (const t of input.Tags ?? []) {
+        if (t.Value === undefined || tags[t.Key] === t.Value) delete tags[t.Key];
+      }
+    }
+    return {};
+  },
+};

@@ -5,6 +5,7 @@
 import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
+import { IAMServiceException } from '@aws-sdk/client-iam';
 import { KMSServiceException } from '@aws-sdk/client-kms';
 import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
@@ -18,6 +19,7 @@ export function awsError(service: Service, code: string, message: string, fault:
     case 'autoscaling': return new AutoScalingServiceException(options);
     case 'dynamodb': return new DynamoDBServiceException(options);
     case 'kms': return new KMSServiceException(options);
+    case 'iam': return new IAMServiceException(options);
     case 'states': return new SFNServiceException(options);
   }
 }
@@ -39,6 +41,7 @@ export const THROTTLING_CODES: Record<Service, string> = {
   autoscaling: 'Throttling',
   dynamodb: 'ProvisionedThroughputExceededException',
   kms: 'ThrottlingException',
+  iam: 'Throttling',
   states: 'ThrottlingException',
 };
 
@@ -49,5 +52,6 @@ export const ACCESS_DENIED_CODES: Record<Service, string> = {
   autoscaling: 'AccessDenied',
   dynamodb: 'AccessDeniedException',
   kms: 'AccessDeniedException',
+  iam: 'AccessDenied',
   states: 'AccessDeniedException',
 };

@@ -1,7 +1,7 @@
 /**
  * The simulated account, as the rest of the rehearsal uses it (account.ts says how it is built).
  */
-export { SimulatedAccount } from './account';
+export { READ_ONLY, SimulatedAccount } from './account';
 export type { ApiCall, AuthorizeHook, CallContext, FaultHook, Operation, Operations, Service, ServiceCall } from './account';
 export { ACCESS_DENIED_CODES, awsError, THROTTLING_CODES } from './errors';
 export type { InstanceState, SimInstance } from './ec2-instances';

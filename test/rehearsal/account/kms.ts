@@ -1,7 +1,8 @@
 /**
- * KMS keys as the preflight sees them: AWS managed or customer managed, found by id, ARN or alias.
+ * KMS keys as the preflight sees them: AWS managed or customer managed, found by id, ARN or alias,
+ * each with its key policy (what IAM evaluates as the key's resource policy, iam.ts).
  */
-import type { Operations } from './account';
+import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
 
 export interface SimKey {
@@ -9,14 +10,60 @@ export interface SimKey {
   readonly arn: string;
   readonly manager: 'AWS' | 'CUSTOMER';
   readonly aliases: string[];
+  /** A key policy a scenario sets; absent: the AWS managed key's policy, or the default key policy (keyPolicyOf). */
+  readonly policy?: { Version: string; Statement: any[] };
   /** A customer managed key whose key policy lets the account's principals use it through EC2 (see ebs-encryption.ts). */
   readonly usableThroughEc2?: boolean;
+}
+
+/** The key an id, key ARN or alias names (KMS API Reference, DescribeKey: KeyId takes any of them). */
+export function findKeyOrUndefined(account: SimulatedAccount, id: string): SimKey | undefined {
+  const alias = id.match(/^arn:aws[\w-]*:kms:[^:]+:\d{12}:(alias\/.+)$/)?.[1];
+  return account.keys.find(k => k.keyId === id || k.arn === id || k.aliases.includes(id) || (alias !== undefined && k.aliases.includes(alias)));
+}
+
+/**
+ * The key's policy.
+ * - Customer managed keys: KMS Developer Guide, "Default key policy": the policy a key gets when none is
+ *   given allows the account (`arn:aws:iam::<account>:root`) every KMS action, which "allows the account
+ *   to use IAM policies to allow access to the KMS key" — the caller's identity policy decides.
+ * - AWS managed keys: the service that owns the key writes its policy (KMS Developer Guide, "AWS managed
+ *   keys"); aws/ebs (and aws/ssm likewise for Systems Manager) lets every principal of the account use the
+ *   key through the service (kms:CallerAccount and kms:ViaService conditions), and the account read its metadata.
+ */
+export function keyPolicyOf(account: SimulatedAccount, key: SimKey): { name: string; document: { Version: string; Statement: any[] } } {
+  const root = `arn:aws:iam::${account.accountId}:root`;
+  if (key.policy) return { name: `key-policy/${key.keyId}`, document: key.policy };
+  if (key.manager === 'CUSTOMER') {
+    return {
+      name: `default-key-policy/${key.keyId}`,
+      document: { Version: '2012-10-17', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: root }, Action: 'kms:*', Resource: '*' }] },
+    };
+  }
+  const service = key.aliases.includes('alias/aws/ssm') ? 'ssm' : 'ec2';
+  return {
+    name: `aws-managed-key-policy/${key.keyId}`,
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Allow access through the service for all principals in the account that are authorized to use it',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:CallerAccount': account.accountId, 'kms:ViaService': `${service}.${account.region}.amazonaws.com` } },
+        },
+        { Sid: 'Allow direct access to key metadata to the account', Effect: 'Allow', Principal: { AWS: root }, Action: ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:RevokeGrant'], Resource: '*' },
+      ],
+    },
+  };
 }
 
 export const KMS_OPERATIONS: Operations = {
   DescribeKey(account, input) {
     const id = input.KeyId as string;
-    const key = account.keys.find(k => k.keyId === id || k.arn === id || k.aliases.includes(id));
+    const key = findKeyOrUndefined(account, id);
     if (!key) throw awsError('kms', 'NotFoundException', `Key '${id}' does not exist`);
     return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeyManager: key.manager, KeyState: 'Enabled', Enabled: true } };
   },

@@ -1,5 +1,6 @@
 import { ResetPlan, WorkflowConfig } from '../../../src/workflow/private/contracts';
 import { PreflightError } from '../../../src/workflow/private/errors';
+import { permissionFromSimulation } from '../../../src/workflow/private/online-permission';
 import { ExecutionFacts, TargetFacts, planReset } from '../../../src/workflow/private/preflight-rules';
 import { validateRequest } from '../../../src/workflow/private/request';
 import { CONFIG, CUSTOMER_KEY, EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET } from '../fixtures';
@@ -140,6 +141,37 @@ describe('planReset: method choice', () => {
 
   test('online requested on a stopped instance fails with NotManagedOnline', () => {
     expect(blockerOf(() => plan({ method: 'online' }, facts({ state: 'stopped', ...online }))).message).toMatch(/is stopped/);
+  });
+
+  describe('when the instance\'s role may not store the password (IAM\'s policy simulator said so)', () => {
+    const denied = {
+      ...online,
+      onlinePasswordStore: permissionFromSimulation('arn:aws:iam::123456789012:role/App', [
+        { EvalActionName: 'ssm:PutParameter', EvalResourceName: 'arn:aws:ssm:us-east-1:123456789012:parameter/EC2Rescue/Passwords/i-0123456789abcdef0', EvalDecision: 'implicitDeny' },
+      ]),
+    };
+
+    test('auto falls back to offline, and the plan says why and what to attach', () => {
+      // WHEN
+      const result = plan({ method: 'auto' }, facts(denied));
+
+      // THEN
+      expect(result.method).toBe('offline');
+      expect(result.consequences.find(c => c.startsWith('Method auto'))).toMatch(/^Method auto chose offline .*role\/App may not store .*ssm:PutParameter .*implicitDeny.*attach the RescuePasswordPolicy managed policy/);
+    });
+
+    test('online is refused with InstanceRoleCannotStorePassword, naming RescuePasswordPolicy', () => {
+      // WHEN
+      const err = blockerOf(() => plan({ method: 'online' }, facts(denied)));
+
+      // THEN
+      expect(err.name).toBe('InstanceRoleCannotStorePassword');
+      expect(err.message).toMatch(/cannot be reset online: its role .* attach the RescuePasswordPolicy managed policy to the role, or use method offline\.$/);
+    });
+
+    test('allowed: auto stays online', () => {
+      expect(plan({ method: 'auto' }, facts({ ...online, onlinePasswordStore: { allowed: true } })).method).toBe('online');
+    });
   });
 
   test('offline requested on an Online instance is honoured', () => {

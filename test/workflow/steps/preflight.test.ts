@@ -4,6 +4,7 @@ import {
   DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand,
   DescribeVolumesCommand, EC2Client, Instance,
 } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,6 +17,7 @@ const ssm = mockClient(SSMClient);
 const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
 const kms = mockClient(KMSClient);
+const iam = mockClient(IAMClient);
 
 const EVENT = { executionArn: EXECUTION_ARN, executionName: 'run-1', startTime: '2026-11-28T09:00:00.000Z' };
 
@@ -50,7 +52,7 @@ function givenInstance(i: Instance = instance()) {
 
 describe('preflight handler', () => {
   beforeEach(() => {
-    ec2.reset(); ssm.reset(); asg.reset(); ddb.reset(); kms.reset();
+    ec2.reset(); ssm.reset(); asg.reset(); ddb.reset(); kms.reset(); iam.reset();
     useConfig();
     captureLogs();
   });
@@ -182,17 +184,63 @@ describe('preflight handler', () => {
     expect(plan).toMatchObject({ autoScalingGroupName: 'web-asg', manageStandby: false });
   });
 
-  test('an SSM-managed Online Windows instance is reset online with auto', async () => {
-    // GIVEN
-    givenInstance();
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: TARGET, PingStatus: 'Online', PlatformType: 'Windows' }] });
+  describe('an SSM-managed Online Windows instance with auto', () => {
+    const PROFILE = 'arn:aws:iam::111122223333:instance-profile/windows/AppProfile';
+    const ROLE = 'arn:aws:iam::111122223333:role/AppRole';
+    const givenOnline = (decision: string) => {
+      givenInstance(instance({ IamInstanceProfile: { Arn: PROFILE } }));
+      ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: TARGET, PingStatus: 'Online', PlatformType: 'Windows' }] });
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: 'arn:aws:kms:eu-west-1:111122223333:key/k', KeyManager: 'AWS' } });
+      iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { Roles: [{ Arn: ROLE }] } as never });
+      iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [{ EvalActionName: 'ssm:PutParameter', EvalDecision: decision as never }] });
+    };
 
-    // WHEN
-    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, method: 'auto' } });
+    test('is reset online when its role may store the password (IAM\'s policy simulator on the instance profile\'s role)', async () => {
+      // GIVEN
+      givenOnline('allowed');
 
-    // THEN
-    expect(plan.method).toBe('online');
-    expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, { Filters: [{ Key: 'InstanceIds', Values: [TARGET] }] });
+      // WHEN
+      const plan = await handler({ ...EVENT, request: { instanceId: TARGET, method: 'auto' } });
+
+      // THEN
+      expect(plan.method).toBe('online');
+      expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, { Filters: [{ Key: 'InstanceIds', Values: [TARGET] }] });
+      expect(iam).toHaveReceivedCommandWith(GetInstanceProfileCommand, { InstanceProfileName: 'AppProfile' });
+      const [account, region] = [EXECUTION_ARN.split(':')[4], EXECUTION_ARN.split(':')[3]];
+      expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, {
+        PolicySourceArn: ROLE, ActionNames: ['ssm:PutParameter'], ResourceArns: [`arn:aws:ssm:${region}:${account}:parameter/EC2Rescue/Passwords/${TARGET}`],
+      });
+    });
+
+    test('falls back to offline when it may not, and the plan says why', async () => {
+      // GIVEN
+      givenOnline('implicitDeny');
+
+      // WHEN
+      const plan = await handler({ ...EVENT, request: { instanceId: TARGET, method: 'auto' } });
+
+      // THEN
+      expect(plan.method).toBe('offline');
+      expect(plan.consequences.join(' ')).toMatch(/Method auto chose offline .*AppRole may not store .*RescuePasswordPolicy/);
+    });
+
+    test('asks about the online key too when it is a customer managed key', async () => {
+      // GIVEN
+      givenOnline('allowed');
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: 'arn:aws:kms:eu-west-1:111122223333:key/k', KeyManager: 'CUSTOMER' } });
+
+      // WHEN
+      await handler({ ...EVENT, request: { instanceId: TARGET, method: 'online' } });
+
+      // THEN
+      expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { ActionNames: ['kms:Encrypt'], ResourceArns: ['arn:aws:kms:eu-west-1:111122223333:key/k'] });
+    });
+
+    test('offline asked for: IAM is not asked', async () => {
+      givenOnline('allowed');
+      await handler({ ...EVENT, request: { instanceId: TARGET, method: 'offline' } });
+      expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
+    });
   });
 
   test('a live lock of another execution fails with ResetInProgress', async () => {

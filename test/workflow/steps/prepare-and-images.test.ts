@@ -1,9 +1,12 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Instance, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateImageCommand, CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, Instance,
+  ModifyInstanceAttributeCommand, StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as createBackupImage } from '../../../src/workflow/steps/create-backup-image.lambda';
 import { handler as prepareTarget } from '../../../src/workflow/steps/prepare-target.lambda';
-import { ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+import { CONFIG, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -16,8 +19,15 @@ function target(state: string, deleteOnTermination: boolean): Instance {
     BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: deleteOnTermination } }],
   };
 }
-const givenTarget = (state: string, dot: boolean) =>
+/** The target, its root volume marked by this workflow unless `marked` is false. */
+const givenTarget = (state: string, dot: boolean, marked = true) => {
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [target(state, dot)] }] });
+  ec2.on(DescribeVolumesCommand).resolves({
+    Volumes: [{
+      VolumeId: ROOT_VOLUME, State: 'in-use', Tags: marked ? [{ Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }] : [],
+    }],
+  });
+};
 
 describe('prepare-target handler', () => {
   beforeEach(() => {
@@ -27,14 +37,18 @@ describe('prepare-target handler', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  test('a running target: keeps the root volume, then stops it, in one call', async () => {
-    // GIVEN
-    givenTarget('running', true);
+  test('a running target: marks its root volume, keeps it, then stops the target, in one call', async () => {
+    // GIVEN a root volume not marked yet
+    givenTarget('running', true, false);
 
     // WHEN
     const result = await prepareTarget({ plan: offlinePlan() });
 
-    // THEN
+    // THEN the mark comes first, with the workflow's id and the execution
+    expect(ec2).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [ROOT_VOLUME],
+      Tags: [{ Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }, { Key: 'cdk-ec2-reset-access:execution', Value: 'run-1' }],
+    });
     expect(ec2).toHaveReceivedNthSpecificCommandWith(1, ModifyInstanceAttributeCommand, {
       InstanceId: TARGET, BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: false } }],
     });

@@ -1,0 +1,182 @@
+/**
+ * IAM in the simulated account: every call a Lambda step makes is authorized as that function's
+ * role, with the role's policies as the sample stack synthesizes them, by a real evaluator
+ * (iam-simulate, ../iam/evaluate.ts) over the requests AWS authorizes for the call
+ * (../iam/requests.ts). A denied call fails with the service's own error shape, so the workflow's
+ * error handling meets what a real account would answer. Calls the test itself makes (building a
+ * world, reading it) have no caller and are not authorized.
+ *
+ * Also the IAM operations the workflow calls: GetInstanceProfile and SimulatePrincipalPolicy (the
+ * preflight asks whether an instance's role may store the online method's password).
+ */
+import type { Operations, ServiceCall, SimulatedAccount } from './account';
+import { awsError } from './errors';
+import { Decision, evaluate, NamedPolicy } from '../iam/evaluate';
+import { Request, requestsFor } from '../iam/requests';
+
+/** A role as IAM holds it: its ARN and the identity policies attached to it. */
+export interface SimRole {
+  readonly arn: string;
+  readonly name: string;
+  /** Logical id in the sample template (how the tests name it). */
+  readonly logicalId: string;
+  readonly policies: NamedPolicy[];
+  /** Names of its inline policies (what this library writes; the removal check deletes their statements one by one). */
+  readonly inlinePolicyNames?: readonly string[];
+}
+
+/** Roles, instance profiles, and which function runs as which role. */
+export class IamState {
+  public readonly roles = new Map<string, SimRole>();
+  /** Instance profile ARN → role ARN. */
+  public readonly instanceProfileRoles = new Map<string, string>();
+  /** Lambda function logical id → role ARN. */
+  public readonly functionRoles = new Map<string, string>();
+
+  public addRole(role: SimRole): SimRole {
+    this.roles.set(role.arn, role);
+    return role;
+  }
+
+  public roleOfFunction(functionLogicalId: string): SimRole {
+    const arn = this.functionRoles.get(functionLogicalId);
+    const role = arn ? this.roles.get(arn) : undefined;
+    if (!role) throw new Error(`IAM: the function ${functionLogicalId} has no role in the simulated account (sample template not loaded?).`);
+    return role;
+  }
+}
+
+/** One request of an authorized call, with IAM's decision. */
+export interface AuthorizedRequest {
+  readonly request: Request;
+  readonly decision: Decision;
+}
+
+/** One call as IAM saw it. */
+export interface AuthorizationRecord {
+  readonly at: number;
+  readonly function: string;
+  readonly role: string;
+  readonly execution?: string;
+  readonly state?: string;
+  readonly call: string;
+  readonly requests: AuthorizedRequest[];
+  readonly denied: boolean;
+}
+
+/** The STS session ARN a Lambda function's calls are made as. */
+export function sessionArn(account: SimulatedAccount, role: SimRole, sessionName: string): string {
+  return `arn:aws:sts::${account.accountId}:assumed-role/${role.name}/${sessionName}`;
+}
+
+/**
+ * The authorize hook: every call made by a function (the call's context names it) is authorized
+ * as the function's role; the records say what was asked and decided.
+ */
+export class IamAuthorization {
+  public readonly records: AuthorizationRecord[] = [];
+
+  constructor(private readonly account: SimulatedAccount) {}
+
+  /** Calls without a caller (the test itself) are answered at once; a function's call asynchronously. */
+  public readonly hook = (call: ServiceCall): Promise<Error | undefined> | undefined => {
+    const fn = call.context.function;
+    return fn ? this.authorize(call, fn) : undefined;
+  };
+
+  private async authorize(call: ServiceCall, fn: string): Promise<Error | undefined> {
+    const role = this.account.iam.roleOfFunction(fn);
+    const requests = requestsFor(this.account, call.service, call.operation, call.input);
+    const principal = { arn: sessionArn(this.account, role, fn), accountId: this.account.accountId, identityPolicies: role.policies };
+    const decided: AuthorizedRequest[] = [];
+    for (const request of requests) {
+      decided.push({ request, decision: await evaluate(principal, request, request.resourcePolicy) });
+    }
+    const firstDenied = decided.find(d => d.decision !== 'Allowed');
+    this.records.push({
+      at: this.account.now(),
+      function: fn,
+      role: role.logicalId,
+      ...(call.context.execution ? { execution: call.context.execution } : {}),
+      ...(call.context.state ? { state: call.context.state } : {}),
+      call: `${call.service}:${call.operation}`,
+      requests: decided,
+      denied: firstDenied !== undefined,
+    });
+    return firstDenied ? denial(call, principal.arn, firstDenied) : undefined;
+  }
+
+  /** The denied calls (the rehearsal expects none unless a scenario asks for one). */
+  public denials(): AuthorizationRecord[] {
+    return this.records.filter(r => r.denied);
+  }
+}
+
+/**
+ * The error AWS answers a denied call with.
+ * - EC2: `UnauthorizedOperation`, "You are not authorized to perform this operation", with an encoded
+ *   authorization failure message (EC2 User Guide, "Check that users have the required permissions":
+ *   "If an authorization check fails, the request returns an encoded message with diagnostic
+ *   information", decoded with sts:DecodeAuthorizationMessage).
+ * - Auto Scaling and IAM (Query APIs): `AccessDenied`; Systems Manager, DynamoDB, KMS (JSON APIs):
+ *   `AccessDeniedException` (each service's API reference, Common Errors), with IAM's sentence
+ *   "User: <arn> is not authorized to perform: <action> on resource: <arn> because ..." (IAM User
+ *   Guide, "Access denied error messages").
+ */
+function denial(call: ServiceCall, principal: string, denied: AuthorizedRequest): Error {
+  const { action, resource } = denied.request;
+  const because = denied.decision === 'ExplicitlyDenied'
+    ? 'with an explicit deny in an identity-based policy'
+    : `because no identity-based policy allows the ${action} action`;
+  const sentence = `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} ${because}`;
+  switch (call.service) {
+    case 'ec2': {
+      const encoded = Buffer.from(JSON.stringify({ allowed: false, explicitDeny: denied.decision === 'ExplicitlyDenied', context: { action, resource, principal } })).toString('base64');
+      return awsError('ec2', 'UnauthorizedOperation', `You are not authorized to perform this operation. ${sentence}. Encoded authorization failure message: ${encoded}`);
+    }
+    case 'autoscaling':
+    case 'iam':
+      return awsError(call.service, 'AccessDenied', sentence);
+    default:
+      return awsError(call.service, 'AccessDeniedException', sentence);
+  }
+}
+
+function iamError(code: string, message: string): Error {
+  return awsError('iam', code, message);
+}
+
+export const IAM_OPERATIONS: Operations = {
+  /** IAM API Reference, GetInstanceProfile: the profile and its role (NoSuchEntity when there is none of that name). */
+  GetInstanceProfile(account, input) {
+    // The name is the ARN's last segment (an ARN may carry a path: instance-profile/<path>/<name>).
+    const arn = [...account.iam.instanceProfileRoles.keys()].find(a => a.split('/').pop() === input.InstanceProfileName);
+    if (!arn) throw iamError('NoSuchEntity', `Instance Profile ${input.InstanceProfileName} cannot be found.`);
+    const role = account.iam.roles.get(account.iam.instanceProfileRoles.get(arn)!)!;
+    return { InstanceProfile: { InstanceProfileName: input.InstanceProfileName, Arn: arn, Roles: [{ RoleName: role.name, Arn: role.arn }] } };
+  },
+
+  /**
+   * IAM API Reference, SimulatePrincipalPolicy: evaluates the policies attached to the principal
+   * (PolicySourceArn) for each action and resource; EvalDecision is `allowed`, `explicitDeny` or
+   * `implicitDeny`. Resource policies take part only when given (ResourcePolicy), so a key policy does
+   * not: the identity policy alone answers (what RescuePasswordPolicy must grant).
+   */
+  async SimulatePrincipalPolicy(account, input) {
+    const role = account.iam.roles.get(input.PolicySourceArn);
+    if (!role) throw iamError('NoSuchEntity', `The role with ARN ${input.PolicySourceArn} cannot be found.`);
+    const principal = { arn: role.arn, accountId: account.accountId, identityPolicies: role.policies };
+    const context = Object.fromEntries(((input.ContextEntries ?? []) as any[])
+      .map(e => [e.ContextKeyName, e.ContextKeyValues.length === 1 ? e.ContextKeyValues[0] : e.ContextKeyValues]));
+    const results = [];
+    for (const action of input.ActionNames as string[]) {
+      for (const resource of (input.ResourceArns ?? ['*']) as string[]) {
+        const decision = await evaluate(principal, { action, resource, context });
+        results.push({ EvalActionName: action, EvalResourceName: resource, EvalDecision: EVAL_DECISIONS[decision] });
+      }
+    }
+    return { EvaluationResults: results, IsTruncated: false };
+  },
+};
+
+const EVAL_DECISIONS: Record<Decision, string> = { Allowed: 'allowed', ExplicitlyDenied: 'explicitDeny', ImplicitlyDenied: 'implicitDeny' };

@@ -1,0 +1,276 @@
+/**
+ * The rehearsal's IAM evidence: a set of scenarios that together exercise every path of the
+ * workflow (offline and online resets, Standby, images, customer managed keys, the restore machine,
+ * the retention function) and the requests that must be denied (a caller bypassing the preflight),
+ * each run once with every call authorized by the evaluator; then, from the recorded requests,
+ * which statements of the step roles each outcome depends on (the removal check): re-evaluating
+ * the recorded requests against each role with one statement (or one action of it) removed, instead
+ * of rehearsing again per removal.
+ */
+import { evaluate, NamedPolicy } from './evaluate';
+import type { Request } from './requests';
+import { STEP_POLICY_NAME } from './roles';
+import type { ResetPlan } from '../../../src/workflow/private/contracts';
+import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
+import type { AuthorizationRecord } from '../account/iam';
+import { Rehearsal } from '../runner';
+import type { SampleArtifacts } from '../sample';
+import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
+
+/** A customer managed key the `customerKey` sample allows (allowedVolumeKeyArns). */
+export const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+export const CUSTOMER_KEY_ARN = `arn:aws:kms:us-east-1:123456789012:key/${CUSTOMER_KEY_ID}`;
+
+export type SampleVariant = 'default' | 'customerKey';
+
+export interface IamScenario {
+  readonly name: string;
+  readonly sample: SampleVariant;
+  /** Requests IAM must deny (bypassing the preflight); anything else denied is a failure. */
+  readonly denialsExpected?: boolean;
+  /** Runs the scenario; returns what the scenario's own test asserts on (errors of denied calls). */
+  readonly run: (r: Rehearsal) => Promise<unknown>;
+}
+
+/** The error a call or handler threw, as `name: message`, or 'no error'. */
+async function outcome(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+    return 'no error';
+  } catch (err) {
+    return `${(err as Error).name}: ${(err as Error).message}`;
+  }
+}
+
+/** A plan the preflight made for a tagged twin, pointed at `instanceId` (what a caller bypassing the preflight would send). */
+async function forgedPlan(r: Rehearsal, instanceId: string): Promise<ResetPlan> {
+  const twin = windowsTarget(r.account);
+  const dry = await r.reset({ instanceId: twin.instanceId, method: 'offline', dryRun: true });
+  const instance = r.account.instances.get(instanceId)!;
+  const root = r.account.volumeAt(instanceId, instance.rootDeviceName)!;
+  return { ...dry.output.plan ?? dry.output, instanceId, rootVolumeId: root.volumeId, rootDeviceName: instance.rootDeviceName, dryRun: false };
+}
+
+export const IAM_SCENARIOS: IamScenario[] = [
+  {
+    name: 'offline reset of a running target',
+    sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId, method: 'offline' }),
+  },
+  {
+    name: 'offline reset of a stopped target',
+    sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account, { state: 'stopped' }).instanceId }),
+  },
+  {
+    name: 'online reset',
+    sample: 'default',
+    run: r => r.reset({ instanceId: managedTarget(r.account).instanceId, method: 'online' }),
+  },
+  {
+    name: 'auto falls back to offline (the role may not store the password)',
+    sample: 'default',
+    run: r => r.reset({ instanceId: managedTarget(r.account, { instanceProfileArn: ssmOnlyInstanceProfile(r.account) }).instanceId, method: 'auto' }),
+  },
+  {
+    name: 'Auto Scaling member (Standby and back)',
+    sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account, { autoScalingGroup: 'web' }).instanceId, acknowledge: ['auto-scaling-standby'] }),
+  },
+  {
+    name: 'password-enabled image',
+    sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId, passwordEnabledAmi: true }),
+  },
+  {
+    name: 'root encrypted with an allowed customer managed key',
+    sample: 'customerKey',
+    run: r => {
+      const key = r.account.addCustomerKey({ keyId: CUSTOMER_KEY_ID });
+      return r.reset({ instanceId: windowsTarget(r.account, { kmsKeyId: key.arn }).instanceId, method: 'offline' });
+    },
+  },
+  {
+    name: 'reset stopped while the volume is on the helper (the restore machine puts it back)',
+    sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] }),
+  },
+  {
+    name: 'the offline fix fails (the reset\'s own restore)',
+    sample: 'default',
+    run: r => {
+      r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
+      return r.reset({ instanceId: windowsTarget(r.account).instanceId });
+    },
+  },
+  {
+    name: 'the retention function deletes an expired password parameter',
+    sample: 'default',
+    run: async r => {
+      await r.reset({ instanceId: managedTarget(r.account).instanceId, method: 'online' });
+      r.account.advance(30 * 86400);
+      return r.invoke('PasswordRetention', {});
+    },
+  },
+  {
+    name: 'the backup image retention deregisters a successful reset\'s backup image',
+    sample: 'default',
+    run: async r => {
+      await r.reset({ instanceId: windowsTarget(r.account).instanceId, method: 'offline' });
+      r.settle();
+      r.account.advance(15 * 86400);
+      return r.invoke('BackupImageRetention', {});
+    },
+  },
+  {
+    name: 'bypassing the preflight: an untagged instance, a helper command on a target, a launch off the helper\'s terms',
+    sample: 'default',
+    denialsExpected: true,
+    run: async r => {
+      const untagged = r.account.addInstance({ state: 'stopped', tags: { Name: 'not-for-reset' } });
+      const plan = await forgedPlan(r, untagged.instanceId);
+      const target = managedTarget(r.account);
+      // An image of the name the forged plan gives, so the attach step goes on to the detach.
+      r.account.call('ec2', 'CreateImage', { InstanceId: target.instanceId, Name: plan.backupImageName, NoReboot: true });
+      r.account.advance(3600);
+      // The helper's RunInstances as the launch step builds it, then changed off its terms.
+      const launch = (change: Record<string, unknown>) => ({ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1'), ...change });
+      return {
+        prepareUntagged: await outcome(() => r.invoke('PrepareTarget', { plan })),
+        imageUntagged: await outcome(() => r.invoke('CreateBackupImage', { plan: { ...plan, backupImageName: `${plan.backupImageName}-2` } })),
+        detachFromUntagged: await outcome(() => r.invoke('AttachToHelper', { plan, helper: { helperInstanceId: target.instanceId, helperImageId: 'ami-0a2019aaaaaaaaaaa' } })),
+        detachWithoutInstance: await outcome(() => r.callAs('AttachToHelper', 'ec2', 'DetachVolume', { VolumeId: r.account.volumeAt(target.instanceId, target.rootDeviceName)!.volumeId })),
+        userDataOnTarget: await outcome(() => r.callAs('PrepareTarget', 'ec2', 'ModifyInstanceAttribute', { InstanceId: target.instanceId, UserData: { Value: Buffer.from('net user Administrator x') } })),
+        instanceTypeByRestore: await outcome(() => r.callAs('Restore', 'ec2', 'ModifyInstanceAttribute', { InstanceId: target.instanceId, InstanceType: { Value: 'm5.24xlarge' } })),
+        helperCommandOnTarget: await outcome(() => r.invoke('SendHelperCommand', {
+          plan: { ...plan, instanceId: untagged.instanceId }, command: 'offline-password-fix', targetInstanceId: target.instanceId,
+        })),
+        standbyInUntaggedGroup: await outcome(() => r.callAs('PrepareTarget', 'autoscaling', 'EnterStandby', {
+          AutoScalingGroupName: 'untagged',
+          ShouldDecrementDesiredCapacity: true,
+          InstanceIds: [windowsTarget(r.account, { autoScalingGroup: 'untagged', autoScalingGroupTags: {} }).instanceId],
+        })),
+        publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
+        otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.large' }))),
+      };
+    },
+  },
+];
+
+/** One scenario's run: what IAM decided for each call, and the roles as its sample synthesized them. */
+export interface CoverageRun {
+  readonly scenario: IamScenario;
+  readonly records: AuthorizationRecord[];
+  readonly result: unknown;
+  readonly violations: string[];
+}
+
+/** Runs every scenario in a fresh rehearsal of its sample. */
+export async function rehearseIamScenarios(samples: Record<SampleVariant, SampleArtifacts>, scenarios = IAM_SCENARIOS): Promise<CoverageRun[]> {
+  const runs: CoverageRun[] = [];
+  for (const scenario of scenarios) {
+    const r = new Rehearsal(samples[scenario.sample]);
+    try {
+      const result = await scenario.run(r);
+      await r.finished();
+      const unexpected = scenario.denialsExpected ? [] : r.iam.denials().map(d => `${d.role} denied ${d.call}`);
+      runs.push({ scenario, records: [...r.iam.records], result, violations: unexpected });
+    } finally {
+      r.dispose();
+    }
+  }
+  return runs;
+}
+
+/** A statement of a step role, and what removing it (or one of its actions) would break. */
+export interface StatementUse {
+  readonly role: string;
+  readonly sid: string;
+  readonly effect: 'Allow' | 'Deny';
+  /** Actions of the statement no recorded request depends on (all of them: the statement is unused). */
+  readonly unusedActions: string[];
+  readonly actions: string[];
+}
+
+interface RoleRequests {
+  readonly roleArn: string;
+  readonly sessionArn: string;
+  readonly policies: NamedPolicy[];
+  readonly inline: readonly string[];
+  readonly allowed: Map<string, Request>;
+  readonly denied: Map<string, Request>;
+}
+
+/**
+ * The removal check: for each statement of each role's inline policies (the step roles' `Step`, the
+ * retention functions' `Retention`: what this library writes; CDK's log and trace grants are not), and each action of it,
+ * whether some recorded request depends on it. An Allow is needed when a request it allows would
+ * be denied without it; a Deny when a request it denies would be allowed without it.
+ */
+export async function statementUses(runs: CoverageRun[], samples: Record<SampleVariant, SampleArtifacts>): Promise<StatementUse[]> {
+  // Requests by (sample, role), deduplicated.
+  const byRole = new Map<string, RoleRequests & { variant: SampleVariant; logicalId: string }>();
+  for (const run of runs) {
+    const sample = samples[run.scenario.sample];
+    for (const record of run.records) {
+      const role = sample.iam.roles.find(x => x.logicalId === record.role);
+      if (!role) continue; // a role added by the scenario (not the sample's)
+      const key = `${run.scenario.sample}/${record.role}`;
+      let entry = byRole.get(key);
+      if (!entry) {
+        entry = {
+          variant: run.scenario.sample,
+          logicalId: record.role,
+          roleArn: role.arn,
+          policies: role.policies,
+          inline: role.inlinePolicyNames ?? [],
+          sessionArn: `arn:aws:sts::123456789012:assumed-role/${role.name}/${record.function}`,
+          allowed: new Map(),
+          denied: new Map(),
+        };
+        byRole.set(key, entry);
+      }
+      for (const { request, decision } of record.requests) {
+        (decision === 'Allowed' ? entry.allowed : entry.denied).set(JSON.stringify(request), request);
+      }
+    }
+  }
+
+  const uses = new Map<string, StatementUse & { used: Set<string> }>();
+  for (const entry of byRole.values()) {
+    for (const step of entry.policies.filter(p => entry.inline.includes(p.name))) {
+      for (const [index, statement] of step.document.Statement.entries()) {
+        const sid = `${step.name === STEP_POLICY_NAME ? '' : `${step.name}/`}${statement.Sid ?? `#${index}`}`;
+        const actions: string[] = [statement.Action].flat();
+        const key = `${entry.logicalId}/${sid}`;
+        const use = uses.get(key) ?? { role: entry.logicalId, sid, effect: statement.Effect, actions, unusedActions: [], used: new Set<string>() };
+        uses.set(key, use);
+        const without = entry.policies.map(p => (p === step
+          ? { ...p, document: { ...p.document, Statement: p.document.Statement.filter((_, i) => i !== index) } }
+          : p));
+        const principal = { arn: entry.sessionArn, accountId: '123456789012', identityPolicies: without };
+        const candidates = statement.Effect === 'Deny' ? entry.denied : entry.allowed;
+        for (const request of candidates.values()) {
+          if (!actions.includes(request.action) || use.used.has(request.action)) continue;
+          const decision = await evaluate(principal, request, request.resourcePolicy);
+          const depends = statement.Effect === 'Deny' ? decision === 'Allowed' : decision !== 'Allowed';
+          if (depends) use.used.add(request.action);
+        }
+      }
+    }
+  }
+  return [...uses.values()].map(({ used, ...use }) => ({ ...use, unusedActions: use.actions.filter(a => !used.has(a)) }));
+}
+
+/** `IAM: <calls> calls authorized, <denied> denied, <unused> unused statements`, and the unused ones by role. */
+export function iamReport(runs: CoverageRun[], uses: StatementUse[]): string[] {
+  const records = runs.filter(r => !r.scenario.denialsExpected).flatMap(r => r.records);
+  const unused = uses.filter(u => u.unusedActions.length > 0);
+  const lines = [`IAM: ${records.length} calls authorized, ${records.filter(r => r.denied).length} denied, ${unused.length} unused statements`];
+  const byRole = new Map<string, string[]>();
+  for (const u of unused) {
+    byRole.set(u.role, [...(byRole.get(u.role) ?? []), u.unusedActions.length === u.actions.length ? u.sid : `${u.sid} (${u.unusedActions.join(', ')})`]);
+  }
+  for (const [role, sids] of byRole) lines.push(`  ${role}: ${sids.join(', ')}`);
+  return lines;
+}
