@@ -575,15 +575,11 @@ export class Rehearsal {
   public async runJanitor(): Promise<void> {
     const fn = this.janitorFunction();
     if (!fn) throw new Error('The sample stack has no endpoint janitor (its rescue VPC does not use on-demand endpoints).');
-    let entry = this.handlers.get(fn.logicalId);
-    if (!entry) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      entry = { handler: require(path.join(REPO_ROOT, fn.handlerFile)).handler, environment: this.environmentOf(fn.logicalId) };
-      this.handlers.set(fn.logicalId, entry);
-    }
+    const entry = this.handlerOf(fn.logicalId);
     this.account.settle();
     Object.assign(process.env, entry.environment);
-    this.account.context = { execution: 'endpoint-janitor', state: 'EndpointJanitor' };
+    // Authorized as the janitor's role, like every call a function of the stack makes.
+    this.account.context = { execution: 'endpoint-janitor', state: 'EndpointJanitor', function: fn.logicalId };
     const at = this.clock.now();
     try {
       this.janitorRuns.push({ at, result: await entry.handler({}) });

@@ -33,7 +33,7 @@ export interface PolicyContext {
   readonly helperInstanceType: string;
   /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
   readonly helperImageParameters: string[];
-  /** ON-DEMAND ENDPOINTS: the rescue VPC whose interface endpoints the workflow creates and deletes; absent otherwise. */
+  /** On-demand endpoints: the rescue VPC whose interface endpoints the workflow creates and deletes; absent otherwise. */
   readonly onDemandEndpoints?: {
     readonly vpcId: string;
     readonly securityGroupId: string;
@@ -284,7 +284,7 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
         table('ReleaseLock', ['dynamodb:DeleteItem']),
-        // ON-DEMAND ENDPOINTS: the execution's lease on the endpoints, read and released.
+        // The execution's lease on the on-demand endpoints, read and released.
         ...(c.onDemandEndpoints ? [table('ReleaseEndpointLease', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])] : []),
         ...volumeKeyStatements(c),
       ];
@@ -302,7 +302,7 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
 }
 
 /**
- * ON-DEMAND ENDPOINTS. Creating the interface endpoints of the rescue VPC (Service Authorization
+ * On-demand endpoints: creating the interface endpoints of the rescue VPC (Service Authorization
  * Reference, Amazon EC2, CreateVpcEndpoint: the `vpc-endpoint` and `vpc` resource types are
  * required, `subnet` and `security-group` are authorized when given; its dependent actions are
  * ec2:CreateTags and route53:AssociateVPCWithHostedZone, which private DNS uses to associate the
@@ -324,7 +324,9 @@ function openEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
     statement('CreateEndpointsInRescueVpc', ['ec2:CreateVpcEndpoint'], [
       a.ec2(`vpc/${e.vpcId}`), ...c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`)), a.ec2(`security-group/${e.securityGroupId}`),
     ]),
-    statement('TagEndpointsOnCreate', ['ec2:CreateTags'], [a.ec2('vpc-endpoint/*')], { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } }),
+    statement('TagEndpointsOnCreate', ['ec2:CreateTags'], [a.ec2('vpc-endpoint/*')], {
+      StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId },
+    }),
     // Private DNS: the service's (AWS-owned) private hosted zone associated with the rescue VPC only
     // (Route 53 Developer Guide, "Using IAM policy conditions": route53:VPCs is `VPCId=<id>,VPCRegion=<region>`).
     statement('AssociatePrivateDnsWithRescueVpc', ['route53:AssociateVPCWithHostedZone'], [`arn:${c.partition}:route53:::hostedzone/*`], {
@@ -334,7 +336,7 @@ function openEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
   ];
 }
 
-/** ON-DEMAND ENDPOINTS: deleting this workflow's endpoints (tag-scoped; the tag is only set by a create in the rescue VPC). */
+/** On-demand endpoints: deleting this workflow's endpoints (tag-scoped; the tag is only set by a create in the rescue VPC). */
 function deleteEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
   const a = new Arns(c);
   return [statement('DeleteOwnEndpoints', ['ec2:DeleteVpcEndpoints'], [a.ec2('vpc-endpoint/*')], {
@@ -343,7 +345,7 @@ function deleteEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
 }
 
 /**
- * ON-DEMAND ENDPOINTS: the janitor's role. It reads the leases and the endpoints, asks Step
+ * On-demand endpoints: the janitor's role. It reads the leases and the endpoints, asks Step
  * Functions whether each leasing reset still runs, releases the leases of those that ended,
  * claims the leases item and deletes the endpoints once idle past the grace period.
  */

@@ -58,6 +58,12 @@ describe('IAM request table against the Service Authorization Reference', () => 
     'ec2:DetachVolume': () => ({ VolumeId: volume, InstanceId: target }),
     'ec2:CreateTags': () => ({ Resources: [volume], Tags: [{ Key: 'a', Value: 'b' }] }),
     'ec2:DeleteTags': () => ({ Resources: [volume], Tags: [{ Key: 'a' }] }),
+    'ec2:DescribeVpcEndpoints': () => ({ Filters: [{ Name: 'vpc-id', Values: ['vpc-rescue'] }] }),
+    'ec2:CreateVpcEndpoint': () => ({
+      VpcEndpointType: 'Interface', VpcId: 'vpc-rescue', ServiceName: 'com.amazonaws.us-east-1.ssm', SubnetIds: ['subnet-a'],
+      SecurityGroupIds: ['sg-endpoints'], PrivateDnsEnabled: true, TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: [{ Key: 'a', Value: 'b' }] }],
+    }),
+    'ec2:DeleteVpcEndpoints': () => ({ VpcEndpointIds: ['vpce-0123456789abcdef0'] }),
     'ssm:DescribeInstanceInformation': () => ({}),
     'ssm:ListCommands': () => ({ InstanceId: helper }),
     'ssm:GetCommandInvocation': () => ({ CommandId: 'c', InstanceId: helper }),
