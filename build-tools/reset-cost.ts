@@ -47,14 +47,14 @@ export interface ResetUsage {
   readonly dynamodbWrites: number;
   readonly dynamodbReads: number;
   /**
-   * ON-DEMAND ENDPOINTS: interface endpoint ENI-hours billed for this reset: for each endpoint it
+   * Interface endpoint ENI-hours billed for this reset: for each endpoint it
    * created, its ENIs (one per subnet) × the hours from its creation to its deletion (the grace
    * period included), every started hour counted in full ("Each partial VPC endpoint-hour consumed
    * is billed as a full hour", AWS PrivateLink pricing). Zero while the endpoints are always on:
    * their hours are in the idle cost.
    */
   readonly interfaceEndpointEniHours: number;
-  /** ON-DEMAND ENDPOINTS: minutes the longest-lived of those endpoints existed (0 when none was created). */
+  /** Minutes the longest-lived of those endpoints existed (0 when none was created). */
   readonly interfaceEndpointOpenMinutes?: number;
 }
 
@@ -123,7 +123,7 @@ export function resetUsageOf(
     + invocations.length * LOG_ASSUMPTIONS.lambdaPlatformBytesPerInvocation
     + historyEvents * LOG_ASSUMPTIONS.stateMachineBytesPerEvent;
   const dynamodb = account.calls.filter(c => c.service === 'dynamodb' && !c.error);
-  // ON-DEMAND ENDPOINTS: the endpoints this reset created, until the janitor deleted them (or now).
+  // On-demand endpoints: the ones this reset created, until the janitor deleted them (or now).
   const endpoints = [...account.vpcEndpoints.values()].filter(e => e.tags[TAGS.role] === 'endpoint' && e.tags[TAGS.execution] === record.name);
   const openMs = endpoints.map(e => (e.deleteRequestedAt ?? account.now()) - e.createdAt);
 
@@ -168,7 +168,7 @@ export function resetChargesOf(u: ResetUsage, prices = RESET_PRICES_US_EAST_1, s
       usd: (u.helperVolumeGibSeconds / 3600 / HOURS_PER_MONTH) * prices.gp3GbMonth,
     },
     {
-      resource: 'interface endpoints opened for the reset (ON-DEMAND ENDPOINTS)',
+      resource: 'interface endpoints opened for the reset (on demand)',
       detail: u.interfaceEndpointEniHours === 0
         ? '0 ENI-hours: always-on endpoints are in the idle cost'
         : `${u.interfaceEndpointEniHours} ENI-hours: open ${(u.interfaceEndpointOpenMinutes ?? 0).toFixed(0)} min with the grace period, ` +

@@ -297,7 +297,7 @@ export class ResetWorkflow extends Construct {
     const onlineKmsKey = resolveOnlineKmsKey(props);
     this.onlineKmsKey = props.onlineKmsKey;
     const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
-    // ON-DEMAND ENDPOINTS: this workflow creates the rescue VPC's interface endpoints while offline resets need them.
+    // On-demand endpoints: this workflow creates the rescue VPC's interface endpoints while offline resets need them.
     const endpoints = props.rescueVpc.endpoints;
     const onDemandEndpoints = endpoints.mode === RescueEndpointsMode.ON_DEMAND ? {
       vpcId: props.rescueVpc.vpc.vpcId,
@@ -467,7 +467,7 @@ export class ResetWorkflow extends Construct {
       maxEventAge: Duration.hours(6),
     }));
 
-    // ---- ON-DEMAND ENDPOINTS: closed once idle past their grace period (I9).
+    // ---- On-demand endpoints: closed by the janitor once idle past their grace period (I9).
     if (onDemandEndpoints) {
       const resetExecutions = stack.formatArn({
         service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,

@@ -451,7 +451,7 @@ function targetBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
 }
 
 /**
- * ON-DEMAND ENDPOINTS: polls of the interface endpoints (10 s apart: ten minutes) before the
+ * Polls of the on-demand interface endpoints (10 s apart: ten minutes) before the
  * reset gives up on them.
  */
 export const ENDPOINT_POLLS = 60;
@@ -485,7 +485,6 @@ function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
   });
   if (!fns.openEndpoints) return launch.next(helperReady);
 
-  // ---- ON-DEMAND ENDPOINTS (begin)
   const openEndpoints = step(scope, 'OpenEndpoints', fns.openEndpoints, { plan: plan() }, STATE_PATHS.poll);
   const endpointsAvailable = pollingStep(scope, {
     name: 'CheckEndpoints',
@@ -498,7 +497,6 @@ function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
       '(tagged cdk-ec2-reset-access:role=endpoint) and the "Interface and Gateway Load Balancer endpoints per VPC" quota.'),
   });
   return openEndpoints.next(launch).next(endpointsAvailable);
-  // ---- ON-DEMAND ENDPOINTS (end)
 }
 
 /** The restore state machine: load the aborted execution's journal, then the same restore loop. */
