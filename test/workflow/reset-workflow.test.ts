@@ -727,7 +727,9 @@ describe('ResetWorkflow with on-demand endpoints (RescueEndpoints.onDemand(), th
       'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-bbbb',
       expect.stringMatching(/^arn:aws:ec2:us-east-1:123456789012:security-group\//),
     ]);
-    expect(allows(statements, 'ec2:CreateTags')[0].Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } });
+    expect(allows(statements, 'ec2:CreateTags')[0].Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/cdk-ec2-reset-access:workflow': workflow.workflowId },
+    });
     // The dependent action of private DNS, for the rescue VPC only.
     expect(allows(statements, 'route53:AssociateVPCWithHostedZone')).toEqual([expect.objectContaining({
       Resource: ['arn:aws:route53:::hostedzone/*'],
