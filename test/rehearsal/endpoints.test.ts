@@ -117,6 +117,34 @@ describe('rehearsal: on-demand interface endpoints', () => {
     expect(leftBehindViolations(r)).toEqual([]);
   });
 
+  test('no reset loses its endpoints mid-flight: the janitor, running on its schedule during a reset, keeps the endpoints it leases past the grace period', async () => {
+    // GIVEN a first reset, and a second one starting two minutes before the grace period of the first one's release ends
+    r = new Rehearsal(sample);
+    const first = windowsTarget(r.account);
+    const second = windowsTarget(r.account);
+    await r.reset({ instanceId: first.instanceId });
+    const releasedAt = r.account.calls.find(c => c.input?.UpdateExpression?.startsWith('DELETE leases') && !c.error)!.at;
+    const startAt = releasedAt + (GRACE_SECONDS - 120) * 1000;
+
+    // WHEN it runs with the janitor ticking every five minutes alongside it
+    const run = r.start('reset', { instanceId: second.instanceId }, { at: startAt });
+    r.janitorAlongside(startAt + 20 * 60_000);
+    await r.finished();
+
+    // THEN the janitor ran while the reset held its lease (until its restore released it, once the helper was gone),
+    // after the first release's grace period had passed, and deleted nothing
+    expect(run.status).toBe('SUCCEEDED');
+    const secondReleaseAt = r.account.calls.filter(c => c.input?.UpdateExpression?.startsWith('DELETE leases') && !c.error)[1].at;
+    const during = r.janitorRuns.filter(j => j.at > releasedAt + GRACE_SECONDS * 1000 && j.at < secondReleaseAt);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(during.map(j => j.result)).toEqual(during.map(() => ({ released: [], deleted: [], reason: '1 reset(s) use the endpoints' })));
+    expect(r.account.calls.filter(c => c.operation === 'DeleteVpcEndpoints' && c.at < run.end!)).toEqual([]);
+    expect(creates()).toHaveLength(3);
+    // ...and closed them once the reset had released its lease and the grace period had passed
+    await r.idle(PAST_GRACE_SECONDS);
+    expect(leftBehindViolations(r)).toEqual([]);
+  });
+
   test('the endpoints are not on the critical path: the offline reset takes at most 0.2 min longer than with always-on endpoints', async () => {
     // GIVEN the same reset with always-on endpoints (created with the stack)
     const alwaysOn = synthesizeSample({ rescueEndpoints: RescueEndpoints.alwaysOn() });

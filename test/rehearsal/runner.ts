@@ -184,6 +184,7 @@ export class Rehearsal {
       const pending = [...this.live.values()].map(l => l.done);
       await Promise.all(pending);
       await this.scheduler.idle();
+      await Promise.all(this.janitorThreads);
       if (this.live.size === pending.length) return;
     }
   }
@@ -606,6 +607,32 @@ export class Rehearsal {
     this.clock.set(end);
     this.account.settle();
   }
+
+  /**
+   * Runs the janitor on its schedule alongside the executions, from now until `untilMs` of modelled
+   * time: a thread of its own that the scheduler interleaves with the executions' threads in
+   * modelled-time order (the ticks as in {@link idle}). Await {@link finished} afterwards.
+   */
+  public janitorAlongside(untilMs: number): void {
+    const thread = `endpoint-janitor-${this.counter++}`;
+    const period = ENDPOINT_JANITOR_INTERVAL_MINUTES * 60_000;
+    const first = Math.floor(this.clock.now() / period) * period + period;
+    this.scheduler.start(thread, first);
+    const loop = async () => {
+      for (let tick = first; tick <= untilMs; tick += period) {
+        this.scheduler.setTime(thread, tick);
+        await this.scheduler.turn(thread);
+        try {
+          await this.runJanitor();
+        } finally {
+          this.scheduler.finish(thread, 0);
+        }
+      }
+    };
+    this.janitorThreads.push(loop());
+  }
+
+  private readonly janitorThreads: Promise<void>[] = [];
 
   /** Brings the account to the end of every execution (for checks). */
   public settle(extraSeconds = 0): void {
