@@ -162,7 +162,8 @@ describe('rehearsal: on-demand interface endpoints', () => {
     const alwaysOnMs = await passwordAfter(alwaysOn);
 
     // THEN (the helper boots longer than the endpoints take to become available)
-    expect(LATENCY.vpcEndpointPendingToAvailable.seconds).toBeLessThan(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
+    expect(LATENCY.vpcEndpointPendingToAvailable.seconds)
+      .toBeLessThan(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
     expect((onDemandMs - alwaysOnMs) / 60_000).toBeLessThanOrEqual(0.2);
     expect(alwaysOn.world.endpoints.filter(e => e.type === 'Interface')).toHaveLength(3);
   });

@@ -13,9 +13,9 @@ import { IamAuthorization } from './account/iam';
 import { loadPowerShellParser } from './account/powershell';
 import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
-import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../src/workflow/endpoints/janitor-config';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
+import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../src/workflow/endpoints/janitor-config';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -117,6 +117,8 @@ export class Rehearsal {
   public readonly account = new SimulatedAccount(this.clock);
   public readonly scheduler = new Scheduler(this.clock);
   public readonly executions: ExecutionRecord[] = [];
+  /** Endpoint janitor runs so far: when, and what each returned or threw. */
+  public readonly janitorRuns: { at: number; result?: any; error?: string }[] = [];
   /** Structured log lines the handlers wrote. */
   public readonly logs: string[] = [];
   /** IAM's decision on every call a function made (account/iam.ts). */
@@ -124,6 +126,8 @@ export class Rehearsal {
 
   private readonly live = new Map<string, LiveExecution>();
   private readonly handlers = new Map<string, HandlerEntry>();
+  /** The endpoint janitor's threads started by {@link janitorAlongside}. */
+  private readonly janitorThreads: Promise<void>[] = [];
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -140,8 +144,17 @@ export class Rehearsal {
     for (const e of sample.world.endpoints) {
       const id = `vpce-${createHash('sha256').update(e.logicalId).digest('hex').slice(0, 17)}`;
       this.account.vpcEndpoints.set(id, {
-        vpcEndpointId: id, vpcId: e.vpcId, serviceName: e.serviceName, type: e.type, state: 'available', privateDnsEnabled: e.privateDnsEnabled,
-        subnetIds: e.subnetIds, securityGroupIds: e.securityGroupIds, routeTableIds: e.routeTableIds, tags: {}, createdAt: this.clock.now(),
+        vpcEndpointId: id,
+        vpcId: e.vpcId,
+        serviceName: e.serviceName,
+        type: e.type,
+        state: 'available',
+        privateDnsEnabled: e.privateDnsEnabled,
+        subnetIds: e.subnetIds,
+        securityGroupIds: e.securityGroupIds,
+        routeTableIds: e.routeTableIds,
+        tags: {},
+        createdAt: this.clock.now(),
         ...(e.policy ? { policy: e.policy } : {}),
       });
     }
@@ -560,9 +573,6 @@ export class Rehearsal {
 
   // ---------------------------------------------------------------- the endpoint janitor (scheduled)
 
-  /** Janitor runs so far: when, and what each returned or threw. */
-  public readonly janitorRuns: { at: number; result?: any; error?: string }[] = [];
-
   /** Whether the sample stack has an endpoint janitor (on-demand endpoints). */
   public get hasJanitor(): boolean {
     return this.janitorFunction() !== undefined;
@@ -631,8 +641,6 @@ export class Rehearsal {
     };
     this.janitorThreads.push(loop());
   }
-
-  private readonly janitorThreads: Promise<void>[] = [];
 
   /** Brings the account to the end of every execution (for checks). */
   public settle(extraSeconds = 0): void {

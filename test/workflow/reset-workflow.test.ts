@@ -705,7 +705,8 @@ describe('ResetWorkflow with on-demand endpoints (RescueEndpoints.onDemand(), th
   test('the configuration names the VPC, the endpoints\' security group, the services and the grace period', () => {
     const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
       .find((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]) as any;
-    const config = JSON.parse(resolveCfnValue(fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV], Template.fromStack(stack).toJSON().Resources));
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const config = JSON.parse(resolveCfnValue(fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV], resources));
     expect(config.onDemandEndpoints).toEqual({
       vpcId: 'vpc-0123456789abcdef0', securityGroupId: expect.any(String), serviceNames: SERVICES, gracePeriodSeconds: 900,
     });

@@ -93,7 +93,8 @@ export type Operations = Readonly<Record<string, Operation>>;
 
 /** Every operation the account implements, by service. A new module registers its table here. */
 const OPERATIONS: Record<Service, Operations> = {
-  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS, EBS_ENCRYPTION_OPERATIONS, EC2_VPC_ENDPOINT_OPERATIONS),
+  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS, EBS_ENCRYPTION_OPERATIONS,
+    EC2_VPC_ENDPOINT_OPERATIONS),
   ssm: combine(SSM_COMMAND_OPERATIONS, SSM_PARAMETER_OPERATIONS),
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,

@@ -22,8 +22,15 @@ export interface Request extends AuthorizationRequest {
 export type RequestBuilder = (account: SimulatedAccount, input: any) => Request[];
 
 /** Ids given to resources a call creates, in the ARNs of its requests (AWS authorizes them before it names them). */
-export const NEW = { image: 'ami-00000000000000000', snapshot: 'snap-00000000000000000', volume: 'vol-00000000000000000', eni: 'eni-00000000000000000', instance: 'i-00000000000000000',
-  vpcEndpoint: 'vpce-00000000000000000', serviceHostedZone: 'Z00000000000000000000' } as const;
+export const NEW = {
+  image: 'ami-00000000000000000',
+  snapshot: 'snap-00000000000000000',
+  volume: 'vol-00000000000000000',
+  eni: 'eni-00000000000000000',
+  instance: 'i-00000000000000000',
+  vpcEndpoint: 'vpce-00000000000000000',
+  serviceHostedZone: 'Z00000000000000000000',
+} as const;
 
 // ------------------------------------------------------------------ ARNs and context keys
 
