@@ -200,8 +200,17 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
   describe('left behind (after the grace period)', () => {
     const WORKFLOW = 'cdk-ec2-reset-access:workflow';
     const endpoint = (id: string, state: string, role = 'endpoint') => account.vpcEndpoints.set(id, {
-      vpcEndpointId: id, vpcId: 'vpc-r', serviceName: 'com.amazonaws.us-east-1.ssm', type: 'Interface', state, privateDnsEnabled: true,
-      subnetIds: [], securityGroupIds: [], routeTableIds: [], tags: { [WORKFLOW]: 'wf', [TAGS.role]: role }, createdAt: 0,
+      vpcEndpointId: id,
+      vpcId: 'vpc-r',
+      serviceName: 'com.amazonaws.us-east-1.ssm',
+      type: 'Interface',
+      state,
+      privateDnsEnabled: true,
+      subnetIds: [],
+      securityGroupIds: [],
+      routeTableIds: [],
+      tags: { [WORKFLOW]: 'wf', [TAGS.role]: role },
+      createdAt: 0,
     });
 
     test('nothing left: endpoints deleting or deleted, helpers terminated, no lease', () => {

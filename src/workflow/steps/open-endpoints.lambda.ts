@@ -60,7 +60,9 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
 }
 
 /** Creates one endpoint; undefined when another reset's endpoint for the service got there first. */
-async function createEndpoint(serviceName: string, plan: ResetPlan, config: WorkflowConfig, endpoints: OnDemandEndpointsConfig): Promise<string | undefined> {
+async function createEndpoint(
+  serviceName: string, plan: ResetPlan, config: WorkflowConfig, endpoints: OnDemandEndpointsConfig,
+): Promise<string | undefined> {
   const service = serviceName.split('.').pop()!;
   try {
     const out = await ec2.send(new CreateVpcEndpointCommand({

@@ -20,8 +20,14 @@ describe('simulated account: VPC endpoints', () => {
   });
   const { ec2 } = accountHelpers(() => account);
   const create = (name: string, o: Record<string, unknown> = {}) => ec2('CreateVpcEndpoint', {
-    VpcEndpointType: 'Interface', VpcId: VPC, ServiceName: service(name), SubnetIds: ['subnet-rescue'], SecurityGroupIds: ['sg-endpoints'],
-    PrivateDnsEnabled: true, TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: [{ Key: 'owner', Value: 'test' }] }], ...o,
+    VpcEndpointType: 'Interface',
+    VpcId: VPC,
+    ServiceName: service(name),
+    SubnetIds: ['subnet-rescue'],
+    SecurityGroupIds: ['sg-endpoints'],
+    PrivateDnsEnabled: true,
+    TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: [{ Key: 'owner', Value: 'test' }] }],
+    ...o,
   }).VpcEndpoint;
   const stateOf = (id: string) => ec2('DescribeVpcEndpoints', { VpcEndpointIds: [id] }).VpcEndpoints[0].State;
   const openAll = () => ['ssm', 'ssmmessages', 'ec2messages'].map(name => create(name).VpcEndpointId as string);
@@ -110,18 +116,30 @@ describe('simulated account: VPC endpoints', () => {
     test('S3 only through an available gateway endpoint whose policy allows the object', () => {
       const bucket = distributorBucket('us-east-1');
       const gateway = (policy?: any) => account.vpcEndpoints.set('vpce-s3', {
-        vpcEndpointId: 'vpce-s3', vpcId: VPC, serviceName: service('s3'), type: 'Gateway', state: 'available', privateDnsEnabled: false,
-        subnetIds: [], securityGroupIds: [], routeTableIds: ['rtb-1'], tags: {}, createdAt: 0, ...(policy ? { policy } : {}),
+        vpcEndpointId: 'vpce-s3',
+        vpcId: VPC,
+        serviceName: service('s3'),
+        type: 'Gateway',
+        state: 'available',
+        privateDnsEnabled: false,
+        subnetIds: [],
+        securityGroupIds: [],
+        routeTableIds: ['rtb-1'],
+        tags: {},
+        createdAt: 0,
+        ...(policy ? { policy } : {}),
       });
       expect(s3GatewayAllows(account, 'subnet-rescue', bucket, 'k')).toBe(false);
       gateway({ Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::amazon-ssm-us-east-1/*' }] });
       expect(s3GatewayAllows(account, 'subnet-rescue', bucket, 'k')).toBe(false);
       gateway({ Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }] });
       expect(s3GatewayAllows(account, 'subnet-rescue', bucket, 'k')).toBe(true);
-      gateway({ Statement: [
-        { Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' },
-        { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
-      ] });
+      gateway({
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' },
+          { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
+        ],
+      });
       expect(s3GatewayAllows(account, 'subnet-rescue', bucket, 'k')).toBe(false);
       // No policy: the default policy allows full access.
       gateway();

@@ -226,8 +226,11 @@ export const EC2_VPC_ENDPOINT_OPERATIONS: Operations = {
     if (input.VpcEndpointIds?.length) list = list.filter(e => input.VpcEndpointIds.includes(e.vpcEndpointId));
     for (const filter of input.Filters ?? []) {
       list = list.filter(e => matchesFilter(filter, {
-        'vpc-id': [e.vpcId], 'service-name': [e.serviceName], 'vpc-endpoint-id': [e.vpcEndpointId],
-        'vpc-endpoint-state': [e.state], 'vpc-endpoint-type': [e.type],
+        'vpc-id': [e.vpcId],
+        'service-name': [e.serviceName],
+        'vpc-endpoint-id': [e.vpcEndpointId],
+        'vpc-endpoint-state': [e.state],
+        'vpc-endpoint-type': [e.type],
       }, e.tags));
     }
     const size = Math.min(input.MaxResults ?? DESCRIBE_VPC_ENDPOINTS_PAGE_SIZE, DESCRIBE_VPC_ENDPOINTS_PAGE_SIZE);

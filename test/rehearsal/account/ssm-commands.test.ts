@@ -124,8 +124,17 @@ describe('simulated account: Run Command', () => {
       account.subnets.set('subnet-r', { availabilityZone: 'us-east-1a', vpcId: 'vpc-r', routesOutOfVpc: false });
       for (const name of ['ssm', 'ssmmessages', 'ec2messages']) {
         account.vpcEndpoints.set(`vpce-${name}`, {
-          vpcEndpointId: `vpce-${name}`, vpcId: 'vpc-r', serviceName: `com.amazonaws.us-east-1.${name}`, type: 'Interface', state: 'available',
-          privateDnsEnabled: true, subnetIds: ['subnet-r'], securityGroupIds: [], routeTableIds: [], tags: {}, createdAt: 0,
+          vpcEndpointId: `vpce-${name}`,
+          vpcId: 'vpc-r',
+          serviceName: `com.amazonaws.us-east-1.${name}`,
+          type: 'Interface',
+          state: 'available',
+          privateDnsEnabled: true,
+          subnetIds: ['subnet-r'],
+          securityGroupIds: [],
+          routeTableIds: [],
+          tags: {},
+          createdAt: 0,
         });
       }
       const h = account.addInstance({ ssmAgent: true, isHelper: true, state: 'stopped', subnetId: 'subnet-r' });
@@ -142,8 +151,17 @@ describe('simulated account: Run Command', () => {
 
       // WHEN the endpoint's policy allows the Distributor bucket
       account.vpcEndpoints.set('vpce-s3', {
-        vpcEndpointId: 'vpce-s3', vpcId: 'vpc-r', serviceName: 'com.amazonaws.us-east-1.s3', type: 'Gateway', state: 'available', privateDnsEnabled: false,
-        subnetIds: [], securityGroupIds: [], routeTableIds: [], tags: {}, createdAt: 0,
+        vpcEndpointId: 'vpce-s3',
+        vpcId: 'vpc-r',
+        serviceName: 'com.amazonaws.us-east-1.s3',
+        type: 'Gateway',
+        state: 'available',
+        privateDnsEnabled: false,
+        subnetIds: [],
+        securityGroupIds: [],
+        routeTableIds: [],
+        tags: {},
+        createdAt: 0,
         policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::us-east-1-birdwatcher-prod/*' }] },
       });
       expect(install().Status).toBe('Success');

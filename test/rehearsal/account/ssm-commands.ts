@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import type { SimInstance } from './ec2-instances';
-import { helperHost } from './ec2rescue';
 import { reachesSystemsManager, s3GatewayAllows } from './ec2-vpc-endpoints';
+import { helperHost } from './ec2rescue';
 import { ssmError } from './errors';
 import { randomHex } from './ids';
 import { parsePowerShell, runPowerShell } from './powershell';

@@ -1,5 +1,5 @@
-import { evaluateCondition } from '../../rehearsal/account/dynamodb';
 import { claimClosing, CLOSING_CLAIM_SECONDS, endClosing, leasesKey, releaseLease, takeLease, unmarshalLeases } from '../../../src/workflow/private/endpoint-leases';
+import { evaluateCondition } from '../../rehearsal/account/dynamodb';
 
 const RUN = 'arn:aws:states:eu-west-1:111122223333:execution:Reset:run-1';
 const NOW = 1_000_000;
@@ -42,7 +42,9 @@ describe('endpoint leases (one item per VPC beside the locks)', () => {
 
   test('a release removes the lease and restarts the grace period', () => {
     expect(releaseLease('T', 'vpc-1', RUN, NOW)).toEqual({
-      TableName: 'T', Key: key, UpdateExpression: 'DELETE leases :me SET lastReleasedAt = :now',
+      TableName: 'T',
+      Key: key,
+      UpdateExpression: 'DELETE leases :me SET lastReleasedAt = :now',
       ExpressionAttributeValues: { ':me': { SS: [RUN] }, ':now': { N: String(NOW) } },
     });
   });

@@ -60,10 +60,17 @@ describe('open-endpoints handler', () => {
     expect(creates.map(c => c.ServiceName)).toEqual(SERVICES);
     for (const create of creates) {
       expect(create).toMatchObject({
-        VpcEndpointType: 'Interface', VpcId: 'vpc-1', SubnetIds: ['subnet-aaaa'], SecurityGroupIds: ['sg-endpoints'], PrivateDnsEnabled: true,
-        TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: expect.arrayContaining([
-          { Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }, { Key: 'cdk-ec2-reset-access:role', Value: 'endpoint' },
-        ]) }],
+        VpcEndpointType: 'Interface',
+        VpcId: 'vpc-1',
+        SubnetIds: ['subnet-aaaa'],
+        SecurityGroupIds: ['sg-endpoints'],
+        PrivateDnsEnabled: true,
+        TagSpecifications: [{
+          ResourceType: 'vpc-endpoint',
+          Tags: expect.arrayContaining([
+            { Key: 'cdk-ec2-reset-access:workflow', Value: CONFIG.workflowId }, { Key: 'cdk-ec2-reset-access:role', Value: 'endpoint' },
+          ]),
+        }],
       });
       expect(create.ClientToken).toMatch(/^[0-9a-f]{64}$/);
     }
