@@ -16,11 +16,14 @@ const packageFiles = [
   // The steps' decisions and clients: only the handlers import them, from their bundles...
   '!lib/workflow/private/*',
   '!lib/permissions/session-preferences.*',
-  // ...except the contracts, image names, policies and definition the constructs build the workflow from.
+  // ...except the contracts, image names, policies, definition and time bounds (with the wait times
+  // they are derived from) the constructs build the workflow from.
   'lib/workflow/private/contracts.*',
   'lib/workflow/private/image-names.*',
   'lib/workflow/private/policies.*',
   'lib/workflow/private/state-machine-definition.*',
+  'lib/workflow/private/timeouts.*',
+  'lib/workflow/private/observations.*',
   // The backup image retention construct checks its image name prefix with the same rule as the images' names.
   'lib/workflow/private/image-names.*',
   'assets/',
@@ -59,6 +62,8 @@ const handlerDeps = [
   // The preflight asks IAM whether an instance's role may store the online method's password.
   '@aws-sdk/client-iam@^3',
   '@aws-lambda-powertools/logger@^2',
+  // The reconciler's metric (CloudWatch embedded metric format: no PutMetricData permission, no idle cost).
+  '@aws-lambda-powertools/metrics@^2',
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
   '@aws-sdk/client-sns@^3',
@@ -252,6 +257,7 @@ for (const dir of ['sample', 'build-tools', 'cli']) {
 project.eslint?.allowDevDeps('src/**/private/clients.ts');
 project.eslint?.allowDevDeps('src/**/private/describe.ts');
 project.eslint?.allowDevDeps('src/**/private/endpoint-io.ts');
+project.eslint?.allowDevDeps('src/**/private/journal-io.ts');
 project.eslint?.allowDevDeps('src/**/private/logger.ts');
 
 // Smaller bundles start faster; names are kept because error names are matched by Retry/Catch.
@@ -392,10 +398,10 @@ project.addTask('rehearse', {
   exec: 'ts-node --transpile-only build-tools/rehearse.ts',
 });
 // Real packages in other languages, used the way their users would (examples/<language>/): jsii-pacmak
-// builds the Python wheel and the Go module, each consumer app installs it with aws-cdk-lib and
-// constructs from its own registry and synthesizes, and one set of assertions checks every template.
+// builds the Python wheel, the Java jar and the Go module, each consumer app installs it with aws-cdk-lib
+// and constructs from its own registry and synthesizes, and one set of assertions checks every template.
 project.addTask('consumers', {
-  description: 'Build the Python and Go packages and synthesize the consumer app of each language against them',
+  description: 'Build the Python, Java and Go packages and synthesize the consumer app of each language against them',
   env: { ...quietSdk, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', JSII_SILENCE_SUPPORT_WARNING: '1' },
   exec: 'bash build-tools/consumers.sh',
 });
@@ -408,6 +414,7 @@ project.addTask('cfn-lint', {
   exec: 'bash build-tools/cfn-lint.sh',
 });
 project.addGitIgnore('examples/python/.venv/');
+project.addGitIgnore('examples/java/target/');
 
 const bench = project.addTask('bench', {
   description: 'Modelled reset times (ours and AWS\'s runbook order), Lambda bundle sizes, idle cost and synth time of the sample stack',

@@ -10,14 +10,14 @@
  *   ts-node --transpile-only build-tools/consumer-templates.ts <language>...
  *
  * reads examples/<language>/cdk.out/<stack>.template.json, prints one line
- * (`consumers: python ok (123 resources), go ok (123)`) and exits 0, or lists what each template
+ * (`consumers: python ok (123 resources), java ok (123), go ok (123)`) and exits 0, or lists what each template
  * lacks and exits 1. test/build-tools/consumer-templates.test.ts runs the same checks on the app
  * built in TypeScript, and shows that each of them fails when the app is built differently.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** What every consumer app builds (examples/python/app.py, examples/go/main.go). */
+/** What every consumer app builds (examples/python/app.py, examples/java/src/main/java/com/example/resetaccess/ResetAccessConsumerApp.java, examples/go/main.go). */
 export const CONSUMER_APP = {
   stackName: 'ResetAccessConsumer',
   targetTag: { key: 'team:break-glass', values: ['windows'] },

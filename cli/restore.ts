@@ -25,6 +25,12 @@ import { watchExecution, WatchResult } from './watch';
  */
 export const RESTORE_STATE_MACHINE_TAG_KEY = 'cdk-ec2-reset-access:restore-state-machine-arn';
 
+/**
+ * The names of the restore executions the reconciler starts (`reconcile-<instance>-<reset>-<attempt>`).
+ * The same prefix as `restoreExecutionName` of src/workflow/private/reconcile-plan.ts (a test checks it).
+ */
+export const RECONCILER_RESTORE_PREFIX = 'reconcile-';
+
 /** How long the CLI waits for EventBridge to start the restore after the reset ended. */
 export const RESTORE_APPEARS_WITHIN_MS = 3 * 60_000;
 /** Restore executions started this long before the reset's stopDate still count (clock skew). */
@@ -139,7 +145,8 @@ export async function followRestore(
     const current = await sfn.send(new DescribeExecutionCommand({ executionArn: restoreArn }));
     const follow = options.follow && current.status === 'RUNNING';
     if (!options.json) {
-      env.stderr.write(`Restore (restore state machine, started by EventBridge): ${restoreArn}\n`);
+      const by = (restoreArn.split(':').pop() ?? '').startsWith(RECONCILER_RESTORE_PREFIX) ? 'the reconciler' : 'EventBridge';
+      env.stderr.write(`Restore (restore state machine, started by ${by}): ${restoreArn}\n`);
       if (follow) env.stderr.write('Ctrl-C stops watching; the restore goes on.\n');
     }
     const watched = await watchExecution(env, sfn, restoreArn, renderer, { follow, pollMs: options.pollMs, steps: RESTORE_STEPS });
@@ -248,7 +255,8 @@ export function restoreOutcome(
       `  ${failure.error}: ${advice?.meaning ?? `The restore execution ${verb}.`}`,
       ...(failure.cause && failure.cause !== advice?.meaning ? [`  Cause: ${failure.cause}`] : []),
       ...(advice && advice.instance !== 'none' ? [`  What to do: ${advice.action}`] : ['  What to do: look at the restore execution in the Step Functions console.']),
-      '  Then run the restore again with the same input:',
+      '  The reconciler starts the restore again within minutes (three times at most). If it gives up (the RestoreAbandoned',
+      '  alarm), run it again yourself with the same input:',
       `    ${rerun}`,
     ],
     document: { ...base, error: failure.error, ...(failure.cause ? { cause: failure.cause } : {}), rerun },

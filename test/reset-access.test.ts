@@ -46,7 +46,7 @@ describe('ResetAccess', () => {
       }),
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(access.notifications.formatter.node.defaultChild as any), 'Arn'] } })],
     });
-    expect(access.notifications.alarms).toHaveLength(7);
+    expect(access.notifications.alarms).toHaveLength(8);
     for (const alarm of access.notifications.alarms) {
       expect(stack.resolve((alarm.node.defaultChild as any).alarmActions)).toEqual([topic]);
     }

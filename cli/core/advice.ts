@@ -36,7 +36,7 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   'TargetNotAllowed': preflight('The instance lacks the tag the workflow requires (by default cdk-ec2-reset-access:allow-reset=true).',
     'Tag the instance (aws ec2 create-tags --resources <id> --tags Key=cdk-ec2-reset-access:allow-reset,Value=true) and run again.'),
   'ResetInProgress': preflight('Another reset of this instance is running (it holds the instance\'s lock).',
-    'Watch it with `status <instance-id>`, or stop it in the Step Functions console (its restore still runs). A lock left by a lost execution expires after the execution timeout plus one hour.'),
+    'Watch it with `status <instance-id>`, or stop it in the Step Functions console (its restore still runs). A lock whose restore did not finish stays while the reconciler restarts the restore; if the cause says it gave up, put the instance back by hand (docs/operating.md) and delete the lock item.'),
   'NotManagedOnline': preflight('The online method was asked for, but the instance is not Online in Systems Manager.',
     'Use --method offline (or auto), or fix the SSM agent, the instance role and its network path to Systems Manager.'),
   'InstanceRoleCannotStorePassword': preflight('The online method was asked for, but the instance\'s role may not store the password EC2Rescue sets (ssm:PutParameter on /EC2Rescue/Passwords/<id>, kms:Encrypt on a customer key).',
@@ -82,7 +82,7 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   'VolumeNotAttached': during('The root volume did not reach the helper in time.', 'Look at the volume\'s state in the EC2 console, then run again.'),
   'RestoreIncomplete': {
     ...during('The restore did not converge: the instance may not be as it was.',
-      'Check the instance by hand: root volume attached at its original device, DeleteOnTermination, state, Auto Scaling Standby; terminate any instance tagged cdk-ec2-reset-access:execution=<execution name>.'),
+      'Check the instance by hand: root volume attached at its original device, DeleteOnTermination, state, Auto Scaling Standby; terminate any instance tagged cdk-ec2-reset-access:execution=<execution name>. The restore state machine, then the reconciler, keep trying meanwhile.'),
     instance: 'check',
   },
   'NotYet': during('A step kept finding AWS not ready.', 'Run the reset again; if it recurs, look at the step in the Step Functions console.'),

@@ -64,8 +64,8 @@ export interface ResetNotificationsProps extends ResetNotificationsOptions {
  *   execution's input, a JSON string). Dry runs and restores that had nothing to do are not
  *   published; no password is ever part of a message.
  * - CloudWatch alarms, whose actions notify the topic: reset executions failed, timed out or
- *   aborted; the restore path running (restore executions started), the restore failing, and
- *   undelivered restore or notification events.
+ *   aborted; the restore path running (restore executions started), the restore failing, the
+ *   reconciler giving up on a restore, and undelivered restore or notification events.
  */
 export class ResetNotifications extends Construct {
   /** The topic notifications and alarms are published to. Subscribe to it. */
@@ -88,6 +88,11 @@ export class ResetNotifications extends Construct {
   public readonly restoreStartedAlarm: cloudwatch.Alarm;
   /** A restore execution failed, timed out or was stopped: an instance may be left without its root volume. */
   public readonly restoreFailedAlarm: cloudwatch.Alarm;
+  /**
+   * The reconciler gave up on an instance: three restores it started did not put it back. Stays in
+   * ALARM while the journal item is in the lock table.
+   */
+  public readonly restoreAbandonedAlarm: cloudwatch.Alarm;
   /** Restore events EventBridge could not deliver (the workflow's `restoreDeadLetterQueue` is not empty). */
   public readonly restoreDeadLetterAlarm: cloudwatch.Alarm;
   /** Status changes the rule could not deliver to the formatter. */
@@ -210,16 +215,21 @@ export class ResetNotifications extends Construct {
       },
       period,
       label: 'Restore executions not succeeded',
-    }), 'ACTION NEEDED: a restore did not finish. Check the instance by hand (root volume, DeleteOnTermination, state, Standby, helper).');
+    }), 'A restore did not finish; the reconciler starts it again within minutes (up to three times). Watch the restore state machine ' +
+      'until an execution for the instance succeeds; the RestoreAbandoned alarm fires if the reconciler gives up.');
+    this.restoreAbandonedAlarm = alarm('RestoreAbandonedAlarm', workflow.metricRestoresAbandoned(),
+      'ACTION NEEDED: the reconciler gave up putting an instance back after three restore attempts. Its journal item stays in the lock ' +
+      'table (and blocks new resets of it): put the instance back by hand as docs/operating.md says, then delete the item.');
     this.restoreDeadLetterAlarm = alarm('RestoreDeadLetterAlarm',
       workflow.restoreDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
-      'ACTION NEEDED: a restore could not be started (its event is in the restore dead-letter queue). Start the restore state machine by hand with the message.');
+      'A restore event could not be delivered (it is in the restore dead-letter queue); the reconciler starts the restore within ' +
+        'minutes. Check that it did, then purge the message.');
     this.notificationDeadLetterAlarm = alarm('NotificationDeadLetterAlarm',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
       'Reset notifications could not be published (their events are in the notification dead-letter queue).');
     this.alarms = [
       this.resetFailedAlarm, this.resetTimedOutAlarm, this.resetAbortedAlarm, this.restoreStartedAlarm, this.restoreFailedAlarm,
-      this.restoreDeadLetterAlarm, this.notificationDeadLetterAlarm,
+      this.restoreAbandonedAlarm, this.restoreDeadLetterAlarm, this.notificationDeadLetterAlarm,
     ];
   }
 }

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -19,8 +20,9 @@ import { InvalidPropsError } from '../private/invalid-props';
 import { acknowledgeWildcards } from '../private/nag';
 import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
 import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
-import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
-import { endpointJanitorStatements, PolicyContext, readPasswordStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
+import { RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
+import { endpointJanitorStatements, PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
+import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
 import { AttachToHelperFunction } from './steps/attach-to-helper-function';
@@ -33,6 +35,7 @@ import { LoadJournalFunction } from './steps/load-journal-function';
 import { OpenEndpointsFunction } from './steps/open-endpoints-function';
 import { PreflightFunction } from './steps/preflight-function';
 import { PrepareTargetFunction } from './steps/prepare-target-function';
+import { ReconcileFunction } from './steps/reconcile-function';
 import { RestoreFunction } from './steps/restore-function';
 import { SendCommandFunction } from './steps/send-command-function';
 
@@ -206,6 +209,9 @@ export interface ResetWorkflowFunctions {
   readonly openEndpoints?: lambda.IFunction;
 }
 
+/** The restore state machine's execution timeout (the reconciler restarts a restore that exceeds it). */
+const RESTORE_TIMEOUT = Duration.hours(2);
+
 /** Windows Server images AWS publishes, in the order the helper prefers them. */
 const DEFAULT_HELPER_IMAGE_PARAMETERS = [
   '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
@@ -242,6 +248,14 @@ export class ResetWorkflow extends Construct {
   public readonly restoreRule: events.Rule;
   /** Where `restoreRule` puts events it could not deliver: alarm on its depth. */
   public readonly restoreDeadLetterQueue: sqs.Queue;
+  /**
+   * Runs every five minutes: starts the restore state machine again for an instance whose restore
+   * did not finish (it was stopped, timed out or failed, or its event was lost), up to three
+   * times, then gives up and reports it (`metricRestoresAbandoned`).
+   */
+  public readonly reconciler: lambda.Function;
+  /** The schedule that runs `reconciler`. */
+  public readonly reconcileSchedule: events.Rule;
   /** The step functions. */
   public readonly functions: ResetWorkflowFunctions;
   /** One item per instance under reset: the lock (I4) and the journal the restore reads. */
@@ -367,7 +381,9 @@ export class ResetWorkflow extends Construct {
       allowedVolumeKeyArns: this.policyContext.allowedVolumeKeyArns,
       imageNamePrefix,
       onlineKmsKey,
-      lockTtlSeconds: executionTimeout.toSeconds() + 3600,
+      // A lock outlives its reset and the restore after it: DynamoDB's TTL must not delete the
+      // journal of an instance that is not back (the restore and the reconciler push it out further).
+      lockTtlSeconds: Math.max(executionTimeout.toSeconds(), RESTORE_TIMEOUT.toSeconds()) + 3600,
       backupImageRetentionDays: backupImageRetention?.toDays(),
       ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
@@ -426,7 +442,7 @@ export class ResetWorkflow extends Construct {
       comment: 'Puts an instance back after a reset execution was aborted, timed out or failed',
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(buildRestoreDefinition(new Construct(this, 'RestoreStates'), fns)),
-      timeout: Duration.hours(2),
+      timeout: RESTORE_TIMEOUT,
       tracingEnabled: true,
       logs: { destination: restoreLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
@@ -467,11 +483,56 @@ export class ResetWorkflow extends Construct {
       maxEventAge: Duration.hours(6),
     }));
 
+    // ---- The reconciler: nothing left behind, even when a restore itself is stopped, times out or never starts.
+    const executionsOf = (machine: sfn.StateMachine) => stack.formatArn({
+      service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const reconcilerRole = new iam.Role(this, 'ReconcilerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Reset workflow: restart unfinished restores',
+      inlinePolicies: {
+        Step: new iam.PolicyDocument({
+          statements: reconcilerStatements(this.policyContext, {
+            restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
+            resetExecutionsArn: executionsOf(this.stateMachine),
+            restoreExecutionsArn: executionsOf(this.restoreStateMachine),
+          }),
+        }),
+      },
+    });
+    acknowledgeWildcards(reconcilerRole, { resources: [executionsOf(this.stateMachine), executionsOf(this.restoreStateMachine)] },
+      wildcardReason(executionsOf(this.stateMachine)));
+    acknowledgeWildcards(reconcilerRole, { resources: ['*'] },
+      'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
+    const reconcilerLogs = new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention });
+    reconcilerLogs.grantWrite(reconcilerRole);
+    const reconcilerConfig: ReconcilerConfig = {
+      lockTableName: this.lockTable.tableName,
+      restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
+      holdSeconds: config.lockTtlSeconds,
+      workflowId: this.workflowId,
+    };
+    this.reconciler = new ReconcileFunction(this, 'Reconciler', {
+      ...this.functionOptions(reconcilerRole, reconcilerLogs, {
+        [RECONCILER_CONFIG_ENV]: stack.toJsonString(reconcilerConfig),
+        POWERTOOLS_SERVICE_NAME: RECONCILER_METRIC.service,
+      }, 'Reset workflow: restart unfinished restores (scheduled)'),
+      // It runs 8,760 times a month, almost always to read an empty table: the smallest size keeps its idle cost near zero.
+      memorySize: 128,
+    });
+    this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
+      schedule: events.Schedule.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
+      targets: [new targets.LambdaFunction(this.reconciler, {
+        deadLetterQueue: eventTargetDeadLetterQueue(this, 'ReconcileDeadLetterQueue', 'runs the reconciler'),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
+      })],
+    });
+
     // ---- On-demand endpoints: closed by the janitor once idle past their grace period (I9).
     if (onDemandEndpoints) {
-      const resetExecutions = stack.formatArn({
-        service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
+      const resetExecutions = executionsOf(this.stateMachine);
       const janitorRole = new iam.Role(this, 'EndpointJanitorRole', {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: 'Reset workflow: delete the rescue VPC\'s idle interface endpoints',
@@ -520,6 +581,22 @@ export class ResetWorkflow extends Construct {
         logRetention,
       });
     }
+  }
+
+  /**
+   * Journals the reconciler gave up on (their restore was started again three times and did not put
+   * the instance back), counted every five minutes while they stay in the lock table. Published only
+   * when there is one: alarm on `>= 1` with missing data as not breaching. ResetNotifications does.
+   */
+  public metricRestoresAbandoned(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: RECONCILER_METRIC.namespace,
+      metricName: RECONCILER_METRIC.restoresAbandoned,
+      dimensionsMap: { service: RECONCILER_METRIC.service, [RECONCILER_METRIC.dimension]: this.workflowId },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
+      ...props,
+    });
   }
 
   /**

@@ -24,7 +24,7 @@ function consumerTemplate(o: { targetTag?: TargetTag | 'default'; grants?: boole
   return Template.fromStack(stack).toJSON();
 }
 
-describe('consumer app templates (the checks run on the Python and Go apps)', () => {
+describe('consumer app templates (the checks run on the Python, Java and Go apps)', () => {
   let template: any;
   beforeAll(() => {
     template = consumerTemplate();
@@ -75,17 +75,18 @@ describe('consumer app templates (the checks run on the Python and Go apps)', ()
       fs.writeFileSync(path.join(examples, language, 'cdk.out', `${CONSUMER_APP.stackName}.template.json`), JSON.stringify(content));
     };
     write('python', template);
+    write('java', template);
     write('go', template);
     const log = jest.spyOn(console, 'log').mockImplementation(() => {});
     const error = jest.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const count = Object.keys(template.Resources).length;
-      expect(main(['python', 'go'], examples)).toBe(0);
-      expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), go ok (${count})`);
+      expect(main(['python', 'java', 'go'], examples)).toBe(0);
+      expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), java ok (${count}), go ok (${count})`);
 
-      expect(main(['python', 'java'], examples)).toBe(1);
-      expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), java FAILED (no template)`);
-      expect(error).toHaveBeenCalledWith(expect.stringMatching(/^java: .*ResetAccessConsumer\.template\.json is missing: the app did not synthesize$/));
+      expect(main(['python', 'dotnet'], examples)).toBe(1);
+      expect(log).toHaveBeenLastCalledWith(`consumers: python ok (${count} resources), dotnet FAILED (no template)`);
+      expect(error).toHaveBeenCalledWith(expect.stringMatching(/^dotnet: .*ResetAccessConsumer\.template\.json is missing: the app did not synthesize$/));
     } finally {
       log.mockRestore();
       error.mockRestore();

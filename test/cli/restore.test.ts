@@ -5,7 +5,8 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXECUTION_ARN, FakeEnvironment, fakeEnvironment, serveExecution, STATE_MACHINE_ARN } from './fake-env';
 import { HistoryBuilder, INSTANCE_ID, PLAN } from './history-fixture';
-import { RESTORE_STATE_MACHINE_TAG_KEY } from '../../cli/restore';
+import { RECONCILER_RESTORE_PREFIX, RESTORE_STATE_MACHINE_TAG_KEY } from '../../cli/restore';
+import { restoreExecutionName } from '../../src/workflow/private/reconcile-plan';
 import { ResetWorkflow } from '../../src/workflow/reset-workflow';
 
 const sfn = mockClient(SFNClient);
@@ -83,6 +84,10 @@ describe('following the restore', () => {
     expect(RESTORE_STATE_MACHINE_TAG_KEY).toBe(ResetWorkflow.RESTORE_STATE_MACHINE_TAG_KEY);
   });
 
+  test('knows the restores the reconciler starts by the prefix of their names', () => {
+    expect(restoreExecutionName({ instanceId: INSTANCE_ID, executionArn: EXECUTION_ARN }, 1).startsWith(RECONCILER_RESTORE_PREFIX)).toBe(true);
+  });
+
   test('an aborted reset: waits for the restore EventBridge starts, follows it and says the instance was put back (not a terminal)', async () => {
     // GIVEN
     const env = fakeEnvironment();
@@ -139,7 +144,8 @@ describe('following the restore', () => {
     ]);
     expect(restoreLines[3]).toMatch(/^ {2}What to do: Check the instance by hand: root volume attached at its original device/);
     expect(restoreLines.slice(4)).toEqual([
-      '  Then run the restore again with the same input:',
+      '  The reconciler starts the restore again within minutes (three times at most). If it gives up (the RestoreAbandoned',
+      '  alarm), run it again yourself with the same input:',
       `    aws stepfunctions start-execution --region eu-west-1 --state-machine-arn ${RESTORE_MACHINE_ARN} --input '${JSON.stringify(RESTORE_INPUT)}'`,
       '',
     ]);

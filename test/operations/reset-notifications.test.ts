@@ -152,8 +152,27 @@ describe('ResetNotifications', () => {
         AlarmActions: [ref(notifications.topic)],
       });
     }
-    expect(notifications.alarms).toHaveLength(7);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    expect(notifications.alarms).toHaveLength(8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  });
+
+  test('alarms when the reconciler gives up on a restore: its RestoresAbandoned metric of this workflow, any in 5 minutes, missing data not breaching', () => {
+    // WHEN
+    const notifications = new ResetNotifications(stack, 'Notifications', { workflow });
+
+    // THEN
+    const alarm = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(notifications.restoreAbandonedAlarm.node.defaultChild as any)];
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'cdk-ec2-reset-access',
+      MetricName: 'RestoresAbandoned',
+      Dimensions: expect.arrayContaining([{ Name: 'WorkflowId', Value: workflow.workflowId }, { Name: 'service', Value: 'reset-reconciler' }]),
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [ref(notifications.topic)],
+    });
+    expect(alarm.Properties.AlarmDescription).toMatch(/^ACTION NEEDED: the reconciler gave up/);
   });
 
   test('subscribes the given email addresses, and refuses what is not one', () => {

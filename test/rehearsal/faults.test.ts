@@ -10,7 +10,9 @@ import { takeLease } from '../../src/workflow/private/endpoint-leases';
  * Fault injection generated from the synthesized definitions: for every Task state of both state
  * machines, (a) a throttle that clears, (b) a hard failure, (c) an abort and (d) a timeout while in
  * that state. Each run reaches the state from a base scenario that visits it (found by running
- * the bases), and ends with the invariants checked.
+ * the bases), and ends with the invariants checked. A restore that does not finish (stopped, timed
+ * out, failed), and a restore whose EventBridge event is lost, are left to the reconciler, which
+ * must converge every time (I8).
  */
 
 // Synthesized at collection time, once for the file: the cases are generated from the definitions.
@@ -76,6 +78,17 @@ const ACCESS_DENIED = new Set(Object.values(ACCESS_DENIED_CODES));
  */
 const PAST_GRACE_SECONDS = 35 * 60;
 const stats = { runs: 0, executions: 0, faults: 0, violations: 0 };
+/** Runs where a restore did not finish, or never started (its event lost): the reconciler's work. */
+const reconciler = { runs: 0, restoreAborted: 0, restoreTimedOut: 0, restoreFailed: 0, eventLost: 0, converged: 0 };
+/** A restore rule pattern no event matches: the EventBridge event is lost. */
+const EVENT_LOST = { source: ['rehearsal.never'] };
+
+/** Whether the reconciler put the instance back: a restore it started succeeded, and no journal is left. */
+function reconcilerConverged(r: Rehearsal, instanceId: string): boolean {
+  const started = r.executions.filter(e => e.machine === 'restore' && e.name.startsWith('reconcile-'));
+  const journalLeft = [...r.account.tables.values()].some(items => items.has(JSON.stringify({ instanceId: { S: instanceId } })));
+  return started.some(e => e.status === 'SUCCEEDED') && !journalLeft;
+}
 
 describe('rehearsal: faults injected in every Task state', () => {
   /** The first base scenario that visits each `<machine>:<state>`. */
@@ -99,6 +112,10 @@ describe('rehearsal: faults injected in every Task state', () => {
   afterAll(() => {
     process.stdout.write(`Rehearsal faults: ${TASKS.length} Task states, ${stats.faults} faults injected, ${stats.runs} runs ` +
       `(${stats.executions} executions), ${stats.violations} invariant violations\n`);
+    const pct = reconciler.runs === 0 ? 0 : (100 * reconciler.converged) / reconciler.runs;
+    process.stdout.write(`Reconciler: ${reconciler.runs} runs left to it (restore aborted ${reconciler.restoreAborted}, timed out ` +
+      `${reconciler.restoreTimedOut}, failed ${reconciler.restoreFailed}; restore event lost ${reconciler.eventLost}), converged in ` +
+      `${reconciler.converged} (${pct.toFixed(0)}%)\n`);
   });
 
   test('the definitions have Task states, and every one is reached by a base scenario', () => {
@@ -124,7 +141,6 @@ describe('rehearsal: faults injected in every Task state', () => {
     const problems: string[] = [];
     const check = (ok: boolean, what: string) => { if (!ok) problems.push(what); };
     check(faulted?.fired.includes(fault) ?? false, `the fault did not fire (base: ${baseName})`);
-    const lockItem = () => r.account.tables.get(sample.world.tables[0])!.get(JSON.stringify({ instanceId: { S: instanceId } }));
 
     if (fault.machine === 'reset') {
       switch (kind) {
@@ -148,11 +164,15 @@ describe('rehearsal: faults injected in every Task state', () => {
     } else if (kind === 'throttle') {
       check(run.restoreRun?.status === 'SUCCEEDED', 'a throttle that clears failed the restore');
     } else {
-      // Nothing restarts a restore that fails, is stopped or times out: its journal stays for an operator to rerun it.
+      // The restore failed, was stopped or timed out: its journal stays, and the reconciler starts the restore again.
       check(run.restoreRun?.status === { hard: 'FAILED', abort: 'ABORTED', timeout: 'TIMED_OUT' }[kind], `the restore ended ${run.restoreRun?.status}`);
-      check(lockItem()?.executionArn.S === run.arn, 'the journal of the reset was not kept for a rerun');
-      const rerun = await r.rerunRestore(run);
-      check(rerun.status === 'SUCCEEDED', `the rerun restore ended ${rerun.status}`);
+      reconciler.runs++;
+      if (kind === 'abort') reconciler.restoreAborted++;
+      if (kind === 'timeout') reconciler.restoreTimedOut++;
+      if (kind === 'hard') reconciler.restoreFailed++;
+      const converged = reconcilerConverged(r, instanceId);
+      if (converged) reconciler.converged++;
+      check(converged, 'the reconciler did not put the instance back');
     }
 
     // THEN the invariants hold, and once the endpoints' grace period has passed nothing is left behind
@@ -160,6 +180,42 @@ describe('rehearsal: faults injected in every Task state', () => {
     const violations = invariantViolations(r, baseline);
     await r.idle(PAST_GRACE_SECONDS);
     violations.push(...leftBehindViolations(r));
+    stats.violations += violations.length;
+    expect({ executions: describeExecutions(r), problems, violations }).toEqual({ executions: describeExecutions(r), problems: [], violations: [] });
+  });
+
+  // The reset stopped or timed out in each of its Tasks (its own restore loop included), and the
+  // EventBridge event that starts the restore lost: only the reconciler can put the instance back.
+  const EVENT_LOST_CASES = TASKS.filter(([machine, state]) => machine === 'reset' && state !== 'Preflight')
+    .flatMap(([, state]) => (['abort', 'timeout'] as const).map(kind => ({ machine: 'reset', state, kind }) as Fault));
+
+  test.each(EVENT_LOST_CASES.map(c => [c.state, c.kind, c] as const))('reset:%s, %s, restore event lost', async (_, _kind, fault) => {
+    // GIVEN the base scenario that reaches the state, and a restore rule that never fires
+    const baseName = baseOf.get(`reset:${fault.state}`)!;
+    const base = BASES[baseName];
+    r = new Rehearsal(sample, { restoreRulePattern: EVENT_LOST });
+    const { input, instanceId } = base.build(r);
+    const baseline: TargetBaseline = baselineOf(r.account, instanceId);
+
+    // WHEN
+    const run = await r.reset(input, { faults: [...base.faults, fault] });
+    stats.runs++;
+    stats.faults++;
+
+    // THEN no restore from the rule; whenever the reset left its journal, the reconciler's restore put everything back
+    const problems: string[] = [];
+    if (!run.fired.includes(fault)) problems.push(`the fault did not fire (base: ${baseName})`);
+    if (run.restoreRun) problems.push('the restore rule fired');
+    const leftToReconciler = r.executions.some(e => e.name.startsWith('reconcile-'))
+      || [...r.account.tables.values()].some(items => items.has(JSON.stringify({ instanceId: { S: instanceId } })));
+    if (leftToReconciler) {
+      reconciler.runs++;
+      reconciler.eventLost++;
+      if (reconcilerConverged(r, instanceId)) reconciler.converged++;
+      else problems.push('the reconciler did not put the instance back');
+    }
+    stats.executions += r.executions.length;
+    const violations = invariantViolations(r, baseline);
     stats.violations += violations.length;
     expect({ executions: describeExecutions(r), problems, violations }).toEqual({ executions: describeExecutions(r), problems: [], violations: [] });
   });

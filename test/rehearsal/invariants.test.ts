@@ -23,6 +23,10 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     readonly skipFix?: boolean;
     /** The disk is left online in the helper's Windows when the root leaves the helper. */
     readonly diskOnlineOnHelper?: boolean;
+    /** The root is detached from the helper while it runs (no stop before the detach). */
+    readonly skipStopHelper?: boolean;
+    /** A command (one that never ends) still runs on the helper when the root is detached from it. */
+    readonly commandOnHelper?: boolean;
     readonly skipReattach?: boolean;
     readonly reattachAt?: string;
     readonly skipRestoreDeleteOnTermination?: boolean;
@@ -67,7 +71,12 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
       TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: TAGS.target, Value: id }, { Key: TAGS.role, Value: 'backup' }] }],
     });
     if (!d.skipBackup && !d.backupAfterDetach) backup();
-    const helper = account.addInstance({ isHelper: true, state: 'running' });
+    const helper = account.addInstance({ isHelper: true, state: d.commandOnHelper ? 'stopped' : 'running', ssmAgent: d.commandOnHelper });
+    if (d.commandOnHelper) {
+      // A helper that boots and registers with Systems Manager (Run Command can reach it).
+      ec2('StartInstances', { InstanceIds: [helper.instanceId] });
+      wait(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
+    }
     const root = base.rootVolumeId!;
     ec2('DetachVolume', { VolumeId: root, InstanceId: id });
     wait(LATENCY.volumeDetach.seconds);
@@ -75,6 +84,15 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     wait(LATENCY.volumeAttach.seconds);
     if (!d.skipFix) account.volumes.get(root)!.generation++;
     if (d.diskOnlineOnHelper) account.onlineDisks.add(root);
+    if (d.commandOnHelper) {
+      account.hangingDocuments.add('AWS-RunPowerShellScript');
+      account.call('ssm', 'SendCommand', { InstanceIds: [helper.instanceId], DocumentName: 'AWS-RunPowerShellScript', Parameters: { commands: ['x'] } });
+      wait(LATENCY.commandDelivery.seconds);
+    }
+    if (!d.skipStopHelper) {
+      ec2('StopInstances', { InstanceIds: [helper.instanceId] });
+      wait(LATENCY.windowsStop.seconds);
+    }
     ec2('DetachVolume', { VolumeId: root, InstanceId: helper.instanceId });
     wait(LATENCY.volumeDetach.seconds);
     if (!d.skipReattach) {
@@ -181,8 +199,21 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     ]);
   });
 
-  test('I2: the helper left running', () => {
-    expect(violationsAfter({ skipTerminateHelper: true })).toEqual([expect.stringMatching(/^I2: the helper i-\w+ is running$/)]);
+  test('I7: the root detached from a helper that was not stopped', () => {
+    expect(violationsAfter({ skipStopHelper: true })).toEqual([
+      expect.stringMatching(/^I7: the root volume was detached from i-\w+ while it was running \(\S+\)$/),
+    ]);
+  });
+
+  test('I7: the root detached from a running helper while a command could write to it', () => {
+    expect(violationsAfter({ skipStopHelper: true, commandOnHelper: true })).toEqual([
+      expect.stringMatching(/^I7: the root volume was detached from i-\w+ while it was running/),
+      expect.stringMatching(/^I7: the root volume is possibly corrupted: detached from i-\w+ \(running\) while a command could write to it$/),
+    ]);
+  });
+
+  test('I2: the helper left behind', () => {
+    expect(violationsAfter({ skipTerminateHelper: true })).toEqual([expect.stringMatching(/^I2: the helper i-\w+ is stopped$/)]);
   });
 
   test('I4: the lock item left behind', () => {

@@ -48,7 +48,7 @@ export interface InvariantOptions {
 /** What the checks read of a rehearsal (a test may build it by hand: invariants.test.ts). */
 export type RehearsalRecord = Pick<Rehearsal, 'account' | 'executions' | 'logs' | 'settle'> & Partial<Pick<Rehearsal, 'iam'>>;
 
-/** I1–I5 (and Standby), for one target, after every execution of the rehearsal has ended. */
+/** I1–I5, I7, I8 (and Standby), for one target, after every execution of the rehearsal has ended. */
 export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o: InvariantOptions = {}): string[] {
   r.settle();
   const account = r.account;
@@ -97,6 +97,7 @@ export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o:
       const good = backups.find(i => i.snapshotIds.some(holdsOriginal));
       if (!good) violations.push(`I3: the root volume left the target at ${new Date(firstDetach.at).toISOString()} without a backup image whose snapshot of it started before`);
     }
+    violations.push(...detachViolations(account, base));
   }
 
   // I2: every helper is gone, and nothing else the workflow created is left running.
@@ -123,8 +124,48 @@ export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o:
     }
   }
 
+  violations.push(...reconcilerViolations(r, base));
   violations.push(...secretViolations(r));
   if (!o.expectDenials) violations.push(...denialViolations(r));
+  return violations;
+}
+
+/**
+ * I7: the target's root volume never left another instance (a helper) that was not stopped at that
+ * moment (the volume's history records the instance's state at each detach), and the account never
+ * marked it possibly corrupted (a detach or an unflushed stop while a command could write to it).
+ */
+export function detachViolations(account: SimulatedAccount, base: TargetBaseline): string[] {
+  const volume = base.rootVolumeId ? account.volumes.get(base.rootVolumeId) : undefined;
+  if (!volume) return [];
+  const violations: string[] = [];
+  for (const entry of volume.history) {
+    const from = entry.what.startsWith('detach:') ? entry.what.slice('detach:'.length) : undefined;
+    if (from && from !== base.instanceId && entry.instanceState !== 'stopped') {
+      violations.push(`I7: the root volume was detached from ${from} while it was ${entry.instanceState} (${new Date(entry.at).toISOString()})`);
+    }
+  }
+  if (volume.possiblyCorrupted) violations.push(`I7: the root volume is possibly corrupted: ${volume.possiblyCorrupted}`);
+  return violations;
+}
+
+/**
+ * I8: eventual restoration. The target's journal was never deleted by DynamoDB's TTL (only a restore
+ * may release it: TTL would hide an instance that is not back), every run of the reconciler
+ * completed, and the reconciler did not give up on the target.
+ */
+export function reconcilerViolations(r: RehearsalRecord & Partial<Pick<Rehearsal, 'reconcilerRuns'>>, base: TargetBaseline): string[] {
+  const violations: string[] = [];
+  const key = JSON.stringify({ instanceId: { S: base.instanceId } });
+  for (const m of r.account.moments.filter(x => x.what.startsWith('ttl-deleted:') && x.what.endsWith(`:${key}`))) {
+    violations.push(`I8: DynamoDB's TTL deleted the journal of ${base.instanceId} at ${new Date(m.at).toISOString()}`);
+  }
+  for (const run of (r.reconcilerRuns ?? []).filter(x => x.error)) {
+    violations.push(`I8: the reconciler failed at ${new Date(run.at).toISOString()}: ${run.error}`);
+  }
+  for (const [table, items] of r.account.tables) {
+    if (items.get(key)?.abandonedAt) violations.push(`I8: the reconciler gave up on ${base.instanceId} (its journal stays in ${table} for an operator)`);
+  }
   return violations;
 }
 
@@ -189,6 +230,12 @@ const TAG_WORKFLOW = 'cdk-ec2-reset-access:workflow';
 /** The calls that changed something in the account (a dry run or a blocked reset must have none). */
 export function changesMade(r: Rehearsal): string[] {
   return r.account.mutations().map(c => `${c.service}:${c.operation}`);
+}
+
+/** Asserts that the invariants hold for the target, naming the rehearsal's executions when they do not. */
+export function expectInvariantsHold(r: Rehearsal, base: TargetBaseline, o: InvariantOptions = {}): void {
+  expect({ executions: describeExecutions(r), violations: invariantViolations(r, base, o) })
+    .toEqual({ executions: describeExecutions(r), violations: [] });
 }
 
 /** Every execution of the rehearsal, in start order, with its status (for messages). */

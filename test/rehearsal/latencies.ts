@@ -33,6 +33,10 @@ export const LATENCY = {
   // ---- Instance lifecycle
   instancePendingToRunning: assumption(30, 'EC2 reports running once the hypervisor has started the instance, before the OS boots'),
   windowsStop: assumption(75, 'a Windows Server guest shutdown (services, updates not pending) until EC2 reports stopped'),
+  stopWithoutOsShutdown: assumption(10,
+    'StopInstances SkipOsShutdown: no guest shutdown, only the hypervisor powering the instance off and EC2 releasing its host'),
+  forcedStop: assumption(60,
+    'StopInstances Force on an instance stuck in stopping, until stopped; AWS asks for help "if, after 10 minutes, the instance has not stopped" (EC2 User Guide, Troubleshoot stopping your instance)'),
   shuttingDownToTerminated: assumption(60, 'termination of an EBS-backed instance'),
   windowsBootToSsmOnline: assumption(180,
     'Windows Server boot plus SSM Agent registration through interface endpoints; AWS\'s runbook allows 600 s [REF]'),
@@ -61,6 +65,7 @@ export const LATENCY = {
 
   // ---- Run Command
   commandDelivery: assumption(2, 'Run Command reaching an Online agent (Pending → InProgress)'),
+  commandCancel: assumption(2, 'CancelCommand reaching the agent, which ends the command\'s process (Cancelling → Cancelled)'),
   installEc2Rescue: assumption(45, 'AWS-ConfigureAWSPackage downloading and installing AWSSupport-EC2Rescue from the Region\'s S3 bucket'),
   offlinePasswordFix: assumption(60, 'bring the disk online, run Invoke-EC2RescueEnablePasswordGeneration, set it offline again'),
   onlineResetAccess: assumption(120,

@@ -2,7 +2,9 @@
  * Runs the synthesized state machines with aws-local-stepfunctions against the simulated account:
  * every Task goes to its real handler module (src/**\/<name>.lambda.ts), whose SDK clients the
  * account serves; Wait states, retries and tasks take modelled time; the EventBridge restore rule
- * is emulated from its synthesized pattern and input transformer.
+ * is emulated from its synthesized pattern and input transformer, and the reconciler's schedule
+ * runs its real handler every five modelled minutes (its Step Functions calls served by the
+ * account, which starts executions here).
  */
 import '../setup/promise-with-resolvers';
 import { createHash } from 'node:crypto';
@@ -11,11 +13,12 @@ import type * as Als from 'aws-local-stepfunctions' with { 'resolution-mode': 'i
 import { ACCESS_DENIED_CODES, awsError, Service, SimulatedAccount, THROTTLING_CODES } from './account';
 import { IamAuthorization } from './account/iam';
 import { loadPowerShellParser } from './account/powershell';
-import { installVirtualDate, Scheduler, ThreadStopped, VirtualClock } from './clock';
+import { installVirtualDate, REHEARSAL_EPOCH, Scheduler, ThreadStopped, VirtualClock } from './clock';
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
 import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../src/workflow/endpoints/janitor-config';
+import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/timeouts';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,7 +89,19 @@ export interface RehearsalOptions {
   readonly configOverride?: (config: any) => any;
   /** The EventBridge restore rule's pattern, as synthesized unless replaced (to prove it matters). */
   readonly restoreRulePattern?: any;
+  /** Whether the reconciler runs on its schedule (to prove what it adds, turn it off). @default true */
+  readonly reconciler?: boolean;
 }
+
+/** One scheduled run of the reconciler, in modelled time. */
+export interface ReconcilerRun {
+  readonly at: number;
+  readonly result?: { journals: number; started: string[]; abandoned: string[] };
+  readonly error?: string;
+}
+
+/** The longest the reconciler's schedule is emulated after it started (a guard against a rehearsal that never settles). */
+const RECONCILER_HORIZON_MS = 48 * 3600_000;
 
 interface HandlerEntry {
   readonly handler: (event: unknown) => Promise<unknown>;
@@ -121,6 +136,8 @@ export class Rehearsal {
   public readonly janitorRuns: { at: number; result?: any; error?: string }[] = [];
   /** Structured log lines the handlers wrote. */
   public readonly logs: string[] = [];
+  /** Every scheduled run of the reconciler. */
+  public readonly reconcilerRuns: ReconcilerRun[] = [];
   /** IAM's decision on every call a function made (account/iam.ts). */
   public readonly iam = new IamAuthorization(this.account);
 
@@ -131,6 +148,8 @@ export class Rehearsal {
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
+  /** The reconciler's schedule while it runs (it ends once nothing runs and no journal is unfinished). */
+  private reconcilerSchedule?: Promise<void>;
 
   constructor(public readonly sample: SampleArtifacts, private readonly options: RehearsalOptions = {}) {
     this.undo.push(installVirtualDate(this.clock));
@@ -160,13 +179,18 @@ export class Rehearsal {
     }
     for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
-    for (const table of sample.world.tables) this.account.addTable(table);
+    for (const table of sample.world.tables) this.account.addTable(table, sample.world.ttlAttributes[table]);
     for (const role of sample.iam.roles) this.account.iam.addRole(role);
     for (const [profile, role] of sample.iam.instanceProfileRoles) this.account.iam.instanceProfileRoles.set(profile, role);
     for (const [fn, role] of sample.iam.functionRoles) this.account.iam.functionRoles.set(fn, role);
     this.account.fault = call => this.injectedFault(call);
     this.account.authorize = this.iam.hook;
     this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
+    // StartExecution from inside the account (the reconciler starting a restore), at the account's time.
+    this.account.startExecution = ({ stateMachineArn, name, input }) => {
+      const machine = stateMachineArn === sample.restore.arn ? 'restore' : stateMachineArn === sample.reset.arn ? 'reset' : undefined;
+      return machine ? this.start(machine, input, { name, at: this.clock.now() }) : undefined;
+    };
   }
 
   public dispose(): void {
@@ -188,17 +212,21 @@ export class Rehearsal {
     const record = this.start('reset', input, o);
     await this.live.get(record.name)!.done;
     await this.scheduler.idle();
+    // What the reconciler starts after it (when a restore did not finish) belongs to the reset's outcome.
+    await this.finished();
     return record;
   }
 
-  /** Resolves once every execution started so far (and the restores they triggered) has ended. */
+  /** Resolves once every execution started so far (and the restores they triggered) has ended, and the reconciler has settled. */
   public async finished(): Promise<void> {
     for (;;) {
       const pending = [...this.live.values()].map(l => l.done);
+      const schedule = this.reconcilerSchedule;
       await Promise.all(pending);
+      await schedule;
       await this.scheduler.idle();
       await Promise.all(this.janitorThreads);
-      if (this.live.size === pending.length) return;
+      if (this.live.size === pending.length && this.reconcilerSchedule === schedule) return;
     }
   }
 
@@ -232,7 +260,56 @@ export class Rehearsal {
     this.account.executions.set(arn, record);
     this.live.set(name, live);
     live.done = this.run(live);
+    if (this.options.reconciler !== false && !this.reconcilerSchedule) {
+      // After the parser the execution loads first: no turn is granted to the schedule while it loads.
+      this.reconcilerSchedule = loadPowerShellParser().then(() => this.runReconcilerSchedule(start)).finally(() => {
+        this.reconcilerSchedule = undefined;
+      });
+    }
     return record;
+  }
+
+  /**
+   * EventBridge's rate schedule for the reconciler: a run every RECONCILE_INTERVAL_MINUTES of
+   * modelled time (on the minute marks counted from the rehearsal's epoch), each its real handler
+   * on a thread of its own, in time order with the executions. It ends once no execution runs and
+   * no journal is left unfinished (every item gone, or given up).
+   */
+  private async runReconcilerSchedule(from: number): Promise<void> {
+    const fn = [...this.sample.functions.values()].find(f => f.handlerFile.endsWith('/reconcile.lambda.ts'));
+    if (!fn) throw new Error('The sample stack has no reconciler function (src/**/reconcile.lambda.ts)');
+    const handler = this.handlerFor('Reconcile', { Type: 'Task', Resource: `arn:aws:lambda:${this.account.region}:${this.account.accountId}:function:${fn.logicalId}` });
+    const period = RECONCILE_INTERVAL_MINUTES * 60_000;
+    const thread = 'reconciler#schedule';
+    let at = REHEARSAL_EPOCH + Math.ceil((from - REHEARSAL_EPOCH + 1) / period) * period;
+    while (at - from <= RECONCILER_HORIZON_MS) {
+      this.scheduler.start(thread, at);
+      await this.scheduler.turn(thread);
+      const callsBefore = this.account.calls.length;
+      Object.assign(process.env, handler.environment);
+      this.account.context = { execution: 'reconciler', state: 'Reconcile', function: handler.logicalId };
+      try {
+        const result = await handler.handler({}) as ReconcilerRun['result'];
+        this.reconcilerRuns.push({ at, result });
+      } catch (err) {
+        this.reconcilerRuns.push({ at, error: `${(err as Error).name}: ${(err as Error).message}` });
+      } finally {
+        this.account.context = {};
+      }
+      this.scheduler.finish(thread, LATENCY.lambdaInvoke.seconds + (this.account.calls.length - callsBefore) * LATENCY.apiCall.seconds);
+      if (!this.executions.some(e => e.status === 'RUNNING') && !this.unfinishedJournals()) break;
+      at += period;
+    }
+    this.scheduler.stop(thread);
+  }
+
+  /**
+   * Whether a journal (lock item) is left that neither an execution holds nor the reconciler gave up on.
+   * The endpoint leases item (`endpoints:<vpc id>`, no executionArn) is no journal: it stays for good.
+   */
+  private unfinishedJournals(): boolean {
+    this.account.settle();
+    return [...this.account.tables.values()].some(items => [...items.values()].some(item => item.executionArn !== undefined && item.abandonedAt === undefined));
   }
 
   private async run(live: LiveExecution): Promise<void> {

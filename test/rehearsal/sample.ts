@@ -67,6 +67,8 @@ export interface SampleArtifacts {
     readonly securityGroups: string[];
     readonly instanceProfileArns: string[];
     readonly tables: string[];
+    /** The TTL attribute of each table that has TimeToLiveSpecification enabled, by table name. */
+    readonly ttlAttributes: Record<string, string>;
   };
   readonly template: any;
   /** The stack's roles with their policies resolved, and which function and instance profile use which (iam/roles.ts). */
@@ -158,6 +160,9 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
       instanceProfileArns: Object.keys(resources).filter(id => resources[id].Type === 'AWS::IAM::InstanceProfile')
         .map(id => resolver.resolve({ 'Fn::GetAtt': [id, 'Arn'] })),
       tables: Object.keys(resources).filter(id => resources[id].Type === 'AWS::DynamoDB::Table').map(id => resolver.resolve({ Ref: id })),
+      ttlAttributes: Object.fromEntries(Object.keys(resources)
+        .filter(id => resources[id].Type === 'AWS::DynamoDB::Table' && resources[id].Properties.TimeToLiveSpecification?.Enabled)
+        .map(id => [resolver.resolve({ Ref: id }), resources[id].Properties.TimeToLiveSpecification.AttributeName])),
     },
     template,
     iam: sampleIam(resources, resolver, [...functions.keys()]),

@@ -67,6 +67,9 @@ export class RehearsedStepFunctions {
     const faults = this.faultsForNextStart;
     this.faultsForNextStart = [];
     const record = this.rehearsal.start('reset', JSON.parse(input.input ?? '{}'), { name, faults, at: Math.max(this.now, this.rehearsal.clock.now()) });
+    // The rehearsal's clock may be ahead of the observer (the reconciler's schedule ran after the
+    // last execution): the observer's call returns when the execution has started.
+    this.now = Math.max(this.now, record.start);
     // Runs it (and the restore the rule starts) to the end; reads then reveal it over the observer's time.
     await this.rehearsal.finished();
     return { executionArn: record.arn, startDate: new Date(record.start) };

@@ -60,7 +60,9 @@ describe('BackupImageRetention', () => {
       // THEN
       expect(workflow.backupImageRetention).toBeUndefined();
       expect(iamStatements(stack).flatMap(s => s.Action)).not.toContain('ec2:DeregisterImage');
-      expect(Template.fromStack(stack).findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })).toEqual({});
+      // The only schedule left is the reconciler's.
+      const schedules = Template.fromStack(stack).findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } });
+      expect(Object.keys(schedules)).toEqual([expect.stringMatching(/^WorkflowReconcileSchedule/)]);
       expect(workflowConfigOf(stack)).not.toHaveProperty('backupImageRetentionDays');
     });
 

@@ -95,6 +95,8 @@ describe('ResetWorkflow', () => {
       // GIVEN
       const allowedOnStar = [
         /^ec2:Describe/, /^autoscaling:Describe/, /^ssm:DescribeInstanceInformation$/, /^ssm:GetCommandInvocation$/, /^ssm:ListCommands$/,
+        // No resource type in IAM (Service Authorization Reference): the restore cancels only commands it lists on its helper.
+        /^ssm:CancelCommand$/,
         /^xray:/, /^logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/,
       ];
 
@@ -232,15 +234,15 @@ describe('ResetWorkflow', () => {
       expect(roles).toHaveLength(13);
       expect(new Set(roles).size).toBe(13);
       expect(actionsOf('WorkflowAcquireLock')).toEqual(['dynamodb:PutItem']);
-      expect(actionsOf('WorkflowLoadJournal')).toEqual(['dynamodb:GetItem']);
+      expect(actionsOf('WorkflowLoadJournal')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
       expect(actionsOf('WorkflowCheckPassword')).toEqual(['ec2:DescribeInstances', 'ec2:GetPasswordData']);
       expect(actionsOf('WorkflowCheckCommand')).toEqual(['ssm:GetCommandInvocation']);
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
       expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
         'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'iam:GetInstanceProfile', 'iam:SimulatePrincipalPolicy', 'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
-      expect(actionsOf('WorkflowPrepareTarget')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:EnterStandby', 'ec2:CreateTags',
-        'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:ModifyInstanceAttribute', 'ec2:StopInstances']);
+      expect(actionsOf('WorkflowPrepareTarget')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:EnterStandby', 'dynamodb:GetItem',
+        'dynamodb:UpdateItem', 'ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:ModifyInstanceAttribute', 'ec2:StopInstances']);
       expect(actionsOf('WorkflowCreateBackupImage')).toEqual(['ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages']);
       expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
       expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
@@ -248,8 +250,14 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowAttachToHelper')).toEqual(['ec2:AttachVolume', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'ec2:DetachVolume']);
       expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
-        'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
-        'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:TerminateInstances']);
+        'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DeleteTags',
+        'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances',
+        'ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:CancelCommand', 'ssm:ListCommands']);
+      // The restore stops helpers only by the workflow tag, targets only by the target tag.
+      const restore = statementsOfFunctionRole(stack, 'WorkflowRestore');
+      expect(allows(restore, 'ec2:StopInstances').map(s => s.Condition)).toEqual([
+        { StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: workflow.workflowId } }, DEFAULT_TAG_CONDITION,
+      ]);
       // Each writes its own log group, and no other.
       for (const [id, fn] of Object.entries(functions) as Array<[string, any]>) {
         const prefix = id.replace(/[0-9A-F]{8}$/, '');
@@ -335,10 +343,9 @@ describe('ResetWorkflow', () => {
         lockTtlSeconds: 7200 + 3600,
         backupImageRetentionDays: 14,
       } satisfies WorkflowConfig);
-      // Every step function; the backup image retention function has settings of its own.
-      const environments = Object.entries(template.findResources('AWS::Lambda::Function'))
-        .filter(([id]) => !id.startsWith('WorkflowBackupImageRetention'))
-        .map(([, f]: [string, any]) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
+      // Every step function; the backup image retention function and the reconciler have settings of their own.
+      const environments = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]).filter(e => e !== undefined);
       expect(environments).toHaveLength(13);
       expect(environments.every(e => JSON.stringify(e) === JSON.stringify(environments[0]))).toBe(true);
     });
@@ -377,6 +384,56 @@ describe('ResetWorkflow', () => {
 
       // THEN
       expect(workflowConfig(keyStack).onlineKmsKey).toBe('1234abcd-12ab-34cd-56ef-1234567890ab');
+    });
+  });
+
+  describe('the reconciler', () => {
+    test('runs every five minutes, with its own role: scan and update the lock table, read both machines\' executions, list and start the restore machine', () => {
+      // GIVEN
+      const reconcilerId = stack.getLogicalId(workflow.reconciler.node.defaultChild as any);
+      const statements = statementsOfFunctionRole(stack, 'WorkflowReconciler').filter(s => !s.Action.some(a => a.startsWith('logs:') || a.startsWith('xray:')));
+      const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      const tableArn = expect.stringMatching(/^arn:aws:dynamodb:us-east-1:123456789012:table\/WorkflowLockTable/);
+
+      // THEN
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reconcilerId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } })],
+      });
+      expect(Object.keys(bySid).sort()).toEqual(['FollowExecutions', 'HoldJournals', 'ReadJournals', 'StartRestores']);
+      expect(bySid.ReadJournals).toMatchObject({ Action: ['dynamodb:Scan'], Resource: [tableArn] });
+      expect(bySid.HoldJournals).toMatchObject({ Action: ['dynamodb:UpdateItem'], Resource: [tableArn] });
+      // Never DeleteItem: only a restore releases a lock.
+      expect(statements.flatMap(s => s.Action)).not.toContain('dynamodb:DeleteItem');
+      expect(bySid.StartRestores).toMatchObject({
+        Action: ['states:ListExecutions', 'states:StartExecution'], Resource: [expect.stringMatching(/^WorkflowRestoreStateMachine[0-9A-F]{8}$/)],
+      });
+      expect(bySid.FollowExecutions.Resource).toEqual([
+        expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:execution:WorkflowResetStateMachine[^:]*:\*$/),
+        expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:execution:WorkflowRestoreStateMachine[^:]*:\*$/),
+      ]);
+      expect(bySid.FollowExecutions.Action).toEqual(['states:DescribeExecution']);
+    });
+
+    test('knows the lock table, the restore machine and how long to hold a journal', () => {
+      const fn = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RESET_RECONCILER_CONFIG: Match.anyValue() } } } });
+      expect(Object.keys(fn)).toHaveLength(1);
+      const raw = Object.values(fn)[0].Properties.Environment.Variables.RESET_RECONCILER_CONFIG;
+      const config = JSON.parse(resolveCfnValue(raw, template.toJSON().Resources));
+      expect(config).toEqual({
+        lockTableName: expect.stringMatching(/WorkflowLockTable/),
+        restoreStateMachineArn: expect.stringMatching(/WorkflowRestoreStateMachine/),
+        holdSeconds: 7200 + 3600,
+        workflowId: workflow.workflowId,
+      });
+    });
+
+    test('its give-up metric is the RestoresAbandoned metric of this workflow', () => {
+      const metric = workflow.metricRestoresAbandoned();
+      expect(metric.namespace).toBe('cdk-ec2-reset-access');
+      expect(metric.metricName).toBe('RestoresAbandoned');
+      expect(metric.dimensions).toEqual({ service: 'reset-reconciler', WorkflowId: workflow.workflowId });
+      expect(metric.period.toMinutes()).toBe(5);
     });
   });
 
@@ -421,8 +478,8 @@ describe('ResetWorkflow', () => {
           Level: 'ALL',
         });
       }
-      // 13 step functions, 2 state machines, the backup image retention function.
-      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2 + 1);
+      // 13 step functions, 2 state machines, the backup image retention function, the reconciler.
+      template.resourceCountIs('AWS::Logs::LogGroup', 13 + 2 + 1 + 1);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 
@@ -432,7 +489,9 @@ describe('ResetWorkflow', () => {
 
       // THEN
       expect(stateMachineDefinition(custom, 'WorkflowResetStateMachine').TimeoutSeconds).toBe(5400);
-      expect(workflowConfig(custom).lockTtlSeconds).toBe(5400 + 3600);
+      // The lock outlives the longer of the reset and the restore (2 h), plus an hour.
+      expect(workflowConfig(custom).lockTtlSeconds).toBe(7200 + 3600);
+      expect(workflowConfig(workflowStack({ executionTimeout: Duration.hours(5) }).stack).lockTtlSeconds).toBe(5 * 3600 + 3600);
     });
 
     test('the restore rule starts the restore machine for aborted, timed-out and failed executions of the reset machine', () => {

@@ -3,6 +3,7 @@ import { Stack } from 'aws-cdk-lib';
 import { workflowStack } from './workflow-fixture';
 import { ERRORS } from '../../src/workflow/private/contracts';
 import { POLL_BOUNDS, STATE_PATHS, TRANSIENT_ERRORS } from '../../src/workflow/private/state-machine-definition';
+import { COMMAND_POLL_SECONDS, commandDeadlineSeconds } from '../../src/workflow/private/timeouts';
 import { stateMachineDefinition } from '../helpers/asl';
 
 type States = Record<string, any>;
@@ -136,8 +137,8 @@ describe('reset state machine definition', () => {
     // THEN
     const bounded = {
       'AttachToHelperDone?': ['VolumeNotAttachedInTime', 'VolumeNotAttached', POLL_BOUNDS.attach],
-      'CheckOfflineFixDone?': ['OfflineFixNotFinished', ERRORS.commandFailed, POLL_BOUNDS.command],
-      'CheckOnlineResetDone?': ['OnlineResetNotFinished', ERRORS.commandFailed, POLL_BOUNDS.command],
+      'CheckOfflineFixDone?': ['OfflineFixNotFinished', ERRORS.commandFailed, POLL_BOUNDS.offlineFix],
+      'CheckOnlineResetDone?': ['OnlineResetNotFinished', ERRORS.commandFailed, POLL_BOUNDS.onlineReset],
       'CheckPasswordDone?': ['PasswordNotGeneratedInTime', ERRORS.passwordNotGenerated, POLL_BOUNDS.password],
     } as const;
     for (const [choice, [pass, error, bound]] of Object.entries(bounded)) {
@@ -146,6 +147,19 @@ describe('reset state machine definition', () => {
         { Variable: '$.loop.count', NumericGreaterThanEquals: bound, Next: pass },
       ]);
       expect(states[pass]).toEqual({ Type: 'Pass', Result: { Error: error, Cause: expect.any(String) }, ResultPath: '$.failure', Next: 'RecordFailure' });
+    }
+  });
+
+  test('a command is polled longer than Run Command may take to end it (delivery timeout plus execution timeout)', () => {
+    // GIVEN the shortest wait check-command asks for
+    const shortest = Math.min(...Object.values(COMMAND_POLL_SECONDS));
+    const loops = { 'CheckOfflineFixDone?': 'offline-password-fix', 'CheckOnlineResetDone?': 'online-reset', 'CheckInstallDone?': 'install-ec2rescue' } as const;
+
+    // THEN: even at the shortest wait, the bound outlasts the command's own timeouts (1,800 s for the offline fix)
+    expect(commandDeadlineSeconds('offline-password-fix')).toBe(600 + 1200);
+    for (const [choice, command] of Object.entries(loops)) {
+      const bound = allStates(states).find(([name]) => name === choice)![1].Choices[1].NumericGreaterThanEquals;
+      expect({ choice, covers: bound * shortest > commandDeadlineSeconds(command) }).toEqual({ choice, covers: true });
     }
   });
 
@@ -270,7 +284,8 @@ describe('restore state machine definition', () => {
   test('loads the journal of the ended execution, then runs the same restore loop', () => {
     // THEN
     expect(definition.StartAt).toBe('LoadJournal');
-    expect(states.LoadJournal.Parameters).toEqual({ 'executionArn.$': '$.executionArn', 'input.$': '$.input' });
+    // The restore records its own execution in the journal (the reconciler then knows a restore runs).
+    expect(states.LoadJournal.Parameters).toEqual({ 'executionArn.$': '$.executionArn', 'input.$': '$.input', 'restoreExecutionArn.$': '$$.Execution.Id' });
     expect(states.LoadJournal.ResultPath).toBe('$.journal');
     expect(states['JournalFound?'].Choices).toEqual([{ Variable: '$.journal.found', BooleanEquals: true, Next: 'UseJournalPlan' }]);
     expect(states['JournalFound?'].Default).toBe('NothingToRestore');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ERRORS, ResetPlan, WorkflowCommand, WorkflowConfig } from './contracts';
 import { WorkflowError } from './errors';
+import { COMMAND_EXECUTION_TIMEOUT_SECONDS } from './timeouts';
 
 /** An SSM document and its parameters, as SendCommand takes them. */
 export interface CommandSpec {
@@ -27,7 +28,7 @@ export function commandSpec(command: WorkflowCommand, config: WorkflowConfig, of
     case 'offline-password-fix':
       return {
         documentName: 'AWS-RunPowerShellScript',
-        parameters: { commands: [offlineScript], executionTimeout: ['1200'] },
+        parameters: { commands: [offlineScript], executionTimeout: [String(COMMAND_EXECUTION_TIMEOUT_SECONDS['offline-password-fix'])] },
         onHelper: true,
       };
     case 'online-reset':

@@ -1,4 +1,4 @@
-import { WORKFLOW_CONFIG_ENV, WorkflowConfig } from './contracts';
+import { RECONCILER_CONFIG_ENV, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './contracts';
 
 let cache: { raw: string; config: WorkflowConfig } | undefined;
 
@@ -59,4 +59,22 @@ export function parseWorkflowConfig(raw: string): WorkflowConfig {
     throw new Error(`${WORKFLOW_CONFIG_ENV} lacks or mistypes ${problems.join(', ')}: redeploy the ResetWorkflow construct.`);
   }
   return c as unknown as WorkflowConfig;
+}
+
+/** The reconciler's configuration, from `RESET_RECONCILER_CONFIG` (set by the ResetWorkflow construct). */
+export function reconcilerConfig(env: NodeJS.ProcessEnv = process.env): ReconcilerConfig {
+  const raw = env[RECONCILER_CONFIG_ENV];
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    parsed = raw ? JSON.parse(raw) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const ok = parsed !== undefined && typeof parsed === 'object'
+    && ['lockTableName', 'restoreStateMachineArn', 'workflowId'].every(k => typeof parsed![k] === 'string' && parsed![k] !== '')
+    && typeof parsed.holdSeconds === 'number' && parsed.holdSeconds > 0;
+  if (!ok) {
+    throw new Error(`${RECONCILER_CONFIG_ENV} is missing or lacks lockTableName, restoreStateMachineArn, workflowId or holdSeconds: redeploy the ResetWorkflow construct.`);
+  }
+  return parsed as unknown as ReconcilerConfig;
 }

@@ -90,6 +90,32 @@ export interface OnDemandEndpointsConfig {
   readonly gracePeriodSeconds: number;
 }
 
+/** Environment variable that carries the JSON-encoded {@link ReconcilerConfig} to the reconciler. */
+export const RECONCILER_CONFIG_ENV = 'RESET_RECONCILER_CONFIG';
+
+/** Deploy-time configuration of the reconciler (the scheduled function that finishes unfinished restores). */
+export interface ReconcilerConfig {
+  /** The lock table, whose items are the journals. */
+  readonly lockTableName: string;
+  /** The restore state machine it starts. */
+  readonly restoreStateMachineArn: string;
+  /** How long a journal is held (its TTL pushed out) while a restore runs for it: at least a restore's timeout. */
+  readonly holdSeconds: number;
+  /** The workflow's id: the dimension of its metric. */
+  readonly workflowId: string;
+}
+
+/**
+ * The reconciler's CloudWatch metric (embedded metric format): journals it gave up on, still in the
+ * table. Its dimensions are `service` (Powertools always adds it) and `WorkflowId`.
+ */
+export const RECONCILER_METRIC = {
+  namespace: 'cdk-ec2-reset-access',
+  service: 'reset-reconciler',
+  restoresAbandoned: 'RestoresAbandoned',
+  dimension: 'WorkflowId',
+} as const;
+
 /** Reset methods a caller may ask for. */
 export type RequestedMethod = 'auto' | 'online' | 'offline';
 
@@ -222,12 +248,21 @@ export interface RestoreResult extends PollResult {
   readonly passwordEnabledImageId?: string;
 }
 
-/** Event of the restore state machine, started by EventBridge when a reset execution is aborted or times out. */
-export interface LoadJournalEvent {
-  /** The aborted or timed-out execution. */
+/**
+ * Input of the restore state machine, from EventBridge when a reset execution is aborted, times
+ * out or fails (`detail.executionArn`, `detail.input`), or from the reconciler (the same shape).
+ */
+export interface RestoreMachineInput {
+  /** The reset execution to put back after. */
   readonly executionArn: string;
   /** Its input, as a JSON string (EventBridge's `detail.input`). */
   readonly input: string;
+}
+
+/** Event of load-journal: the restore state machine's input and its own execution. */
+export interface LoadJournalEvent extends RestoreMachineInput {
+  /** `$$.Execution.Id` of the restore execution, recorded in the journal. */
+  readonly restoreExecutionArn: string;
 }
 
 /** Result of loading the journal: the plan to restore, or nothing when the execution never took the lock. */

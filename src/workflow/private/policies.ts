@@ -61,6 +61,13 @@ export const MUTATING_EC2_ACTIONS = [
 ] as const;
 
 /**
+ * Writes granted on `*`: ssm:CancelCommand has no resource type in IAM (Service Authorization
+ * Reference, Systems Manager), so it cannot be scoped to a helper; the restore cancels only the
+ * commands ListCommands shows on a helper of its own execution.
+ */
+export const UNSCOPED_WRITE_ACTIONS = ['ssm:CancelCommand'] as const;
+
+/**
  * Tags on the target's root volume while a reset has it (prepare-target marks it, the restore
  * unmarks it once it is back): the IAM conditions that let the workflow detach, attach and modify
  * a volume require the workflow tag, so no other volume of the account is within reach.
@@ -227,6 +234,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         ...rootMappingStatements(c, 'Keep'),
         statement('StopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
+        // The journal: when the stop was requested, and forced (conditional on the owner).
+        table('Journal', ['dynamodb:GetItem', 'dynamodb:UpdateItem']),
       ];
     case 'createBackupImage':
       return [
@@ -271,7 +280,10 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'restore':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances']),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances', 'ssm:ListCommands']),
+        // Before the root leaves a helper: its commands cancelled (see UNSCOPED_WRITE_ACTIONS), the helper stopped.
+        statement('CancelHelperCommands', [...UNSCOPED_WRITE_ACTIONS], ['*']),
+        statement('StopHelpers', ['ec2:StopInstances'], [a.instances], helperCondition(c)),
         ...volumeMoveStatements(c, HELPER, TARGET),
         ...rootMappingStatements(c, 'Restore'),
         // Removes the mark once the volume is back and its DeleteOnTermination restored.
@@ -279,13 +291,15 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
           'StringEquals': { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId },
           'ForAllValues:StringEquals': { 'aws:TagKeys': [...ROOT_VOLUME_MARK_KEYS] },
         }),
+        // A target whose stop the reset left hanging is forced (StopInstances Force) before it can start again.
+        statement('ForceStopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('StartTargets', ['ec2:StartInstances'], [a.instances], targetCondition(c)),
         ...createImageStatements(c),
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
-        table('ReleaseLock', ['dynamodb:DeleteItem']),
-        // The execution's lease on the on-demand endpoints, read and released.
-        ...(c.onDemandEndpoints ? [table('ReleaseEndpointLease', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])] : []),
+        // The journal (stops requested and forced), the execution's lease on the on-demand endpoints (read
+        // and released, when they are on demand) and, last, the lock released (conditional on the owner).
+        table('JournalAndLock', ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
         ...volumeKeyStatements(c),
       ];
     case 'checkPassword':
@@ -295,7 +309,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('ReadPasswordData', ['ec2:GetPasswordData'], [a.instances], targetCondition(c)),
       ];
     case 'loadJournal':
-      return [table('ReadJournal', ['dynamodb:GetItem'])];
+      // Reads the journal; records the restore execution in it and holds its TTL (conditional on the owner).
+      return [table('TakeJournal', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])];
     case 'openEndpoints':
       return openEndpointsStatements(c);
   }
@@ -358,6 +373,28 @@ export function endpointJanitorStatements(c: PolicyContext, resetExecutionsArn: 
   ];
 }
 
+/** The state machines the reconciler follows and starts (ARNs; strings may be CDK tokens). */
+export interface ReconcilerMachines {
+  /** The restore state machine: listed and started. */
+  readonly restoreStateMachineArn: string;
+  /** `arn:...:execution:<reset machine name>:*` and the same for the restore machine: described. */
+  readonly resetExecutionsArn: string;
+  readonly restoreExecutionsArn: string;
+}
+
+/**
+ * The reconciler's role: read and update the journals of the lock table (never delete them: only
+ * a restore releases a lock), read both machines' executions, list and start the restore machine.
+ */
+export function reconcilerStatements(c: PolicyContext, m: ReconcilerMachines): iam.PolicyStatement[] {
+  return [
+    statement('ReadJournals', ['dynamodb:Scan'], [c.lockTableArn]),
+    statement('HoldJournals', ['dynamodb:UpdateItem'], [c.lockTableArn]),
+    statement('FollowExecutions', ['states:DescribeExecution'], [m.resetExecutionsArn, m.restoreExecutionsArn]),
+    statement('StartRestores', ['states:ListExecutions', 'states:StartExecution'], [m.restoreStateMachineArn]),
+  ];
+}
+
 /** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
 function createImageStatements(c: PolicyContext): iam.PolicyStatement[] {
   const a = new Arns(c);
@@ -414,7 +451,13 @@ export function readPasswordStatements(c: PolicyContext, passwordParameterArnPat
 export function wildcardReason(resource: string): string {
   if (resource === '*') {
     return 'Reads that IAM does not scope by resource or that run before the preflight knows whether an instance is a target (' +
-      `${UNSCOPED_READ_ACTIONS.join(', ')}), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.`;
+      `${UNSCOPED_READ_ACTIONS.join(', ')}), ${UNSCOPED_WRITE_ACTIONS.join(', ')}, which has no resource type in IAM (the restore cancels only ` +
+      'commands it lists on a helper of its execution), and X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource type.';
+  }
+  if (resource.includes(':execution:')) {
+    return 'Executions of this workflow\'s two state machines (the wildcard is the execution name): the reconciler reads whether a reset or ' +
+      'restore execution has ended and starts only the restore state machine; the endpoint janitor reads whether a reset that holds a ' +
+      'lease on the endpoints still runs.';
   }
   if (resource.endsWith(':vpc-endpoint/*')) {
     return 'Interface endpoints of the rescue VPC that do not exist yet (their ids are made by the create) or that this workflow ' +
@@ -425,10 +468,6 @@ export function wildcardReason(resource: string): string {
   if (resource.endsWith(':hostedzone/*')) {
     return 'The private hosted zone of an AWS service (owned by AWS, its id unknown beforehand) that private DNS associates with ' +
       'the VPC when an interface endpoint is created; the route53:VPCs condition allows the rescue VPC only.';
-  }
-  if (resource.includes(':execution:')) {
-    return 'Executions of this workflow\'s reset state machine (the wildcard is the execution name): the endpoint janitor reads ' +
-      'whether a reset that holds a lease on the endpoints still runs.';
   }
   if (resource.endsWith(':instance/*')) {
     return 'Instances of this account and Region, always narrowed by a tag condition: targets by the target tag (unless the ' +

@@ -3,6 +3,7 @@ import { PreflightError } from './errors';
 import { backupImageName, passwordEnabledImageName, windowsVersionOf } from './image-names';
 import { OnlinePermission } from './online-permission';
 import { ValidRequest } from './request';
+import { offlineStopConsequences } from './stop-escalation';
 
 /** What the preflight step observed about the target, as plain data (no SDK types). */
 export interface TargetFacts {
@@ -82,7 +83,9 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
     throw blocker(ERRORS.targetNotAllowed, `Instance ${id} may not be reset by this workflow: tag it ${key}=${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}, or use a workflow whose target selector includes it.`);
   }
   if (target.lock && target.lock.executionArn !== execution.executionArn && target.lock.expiresAtEpochSeconds >= execution.nowEpochSeconds) {
-    throw blocker(ERRORS.resetInProgress, `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
+    throw blocker(ERRORS.resetInProgress, target.lock.expiresAtEpochSeconds === Number.POSITIVE_INFINITY
+      ? `The restore after an earlier reset of ${id} (${target.lock.executionArn}) did not finish and the reconciler gave up: put the instance back by hand (docs/operating.md), then delete its item from the lock table.`
+      : `Another reset of ${id} is running (${target.lock.executionArn}); wait for it to finish, or stop it, before starting a new one.`);
   }
   if (target.state === 'pending' || target.state === 'stopping') {
     throw blocker(ERRORS.instanceStateUnsupported, `Instance ${id} is ${target.state}; retry in a minute, once it is running or stopped.`);
@@ -174,6 +177,7 @@ export function planReset(request: ValidRequest, target: TargetFacts, execution:
       ? `A backup image ${backupName} is created before the volume is touched; it is kept, so deregister it (and delete its snapshots) when you no longer need it.`
       : `A backup image ${backupName} is created before the volume is touched; if the reset succeeds it is deregistered (and its snapshots deleted) ${config.backupImageRetentionDays} days later, otherwise it is kept until you delete it.`,
   );
+  consequences.push(...offlineStopConsequences(id, target.state === 'running'));
   if (request.passwordEnabledAmi) {
     consequences.push(`A password-enabled image ${postName} is created after the fix; launch it with a new key pair if the key pair is lost.`);
   }

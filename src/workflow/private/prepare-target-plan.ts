@@ -1,6 +1,8 @@
 import { ERRORS, ResetPlan } from './contracts';
 import { WorkflowError } from './errors';
 import { WAIT_SECONDS } from './observations';
+import { nextStopStep } from './stop-escalation';
+import { STOP_BOUNDS } from './timeouts';
 
 /** What prepare-target observes of the target. */
 export interface PrepareObservation {
@@ -10,6 +12,11 @@ export interface PrepareObservation {
   readonly rootDeleteOnTermination?: boolean;
   /** Auto Scaling lifecycle state, when the instance is in a group. */
   readonly autoScalingLifecycleState?: string;
+  /** When the workflow asked for the stop, and when it forced it (the journal, epoch s). */
+  readonly stopRequestedAt?: number;
+  readonly forceStopRequestedAt?: number;
+  /** Now, epoch s: a stop is forced once its bound has passed. */
+  readonly nowEpochSeconds: number;
   /** Whether the root volume carries this workflow's mark (volume-mark.ts). */
   readonly rootVolumeMarked: boolean;
 }
@@ -18,15 +25,17 @@ export type PrepareAction =
   | { readonly kind: 'mark-root-volume' }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
-  | { readonly kind: 'stop' }
+  /** StopInstances, graceful first; `Force: true` once the stop has hung past its bound (both journaled). */
+  | { readonly kind: 'stop'; readonly force: boolean }
   | { readonly kind: 'wait'; readonly reason: string; readonly waitSeconds: number }
   | { readonly kind: 'done' };
 
 /**
  * The next thing to do to take the target offline: mark the root volume (the workflow's IAM
  * permissions on volumes require the mark, volume-mark.ts), Standby (when the workflow manages it),
- * root `DeleteOnTermination=false`, stop; done once it is stopped. An instance already in
- * Standby, already keeping its root, or already stopped converges without acting.
+ * root `DeleteOnTermination=false`, stop (forced once the stop has hung for
+ * `STOP_BOUNDS.target.gracefulSeconds`, see stop-escalation.ts); done once it is stopped. An
+ * instance already in Standby, already keeping its root, or already stopped converges without acting.
  */
 export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan): PrepareAction {
   if (!observed.rootVolumeMarked) return { kind: 'mark-root-volume' };
@@ -44,14 +53,17 @@ export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan)
   if (observed.rootDeleteOnTermination === true) {
     return { kind: 'keep-root-volume' };
   }
-  switch (observed.state) {
-    case 'running':
-      return { kind: 'stop' };
-    case 'pending':
-    case 'stopping':
-      return { kind: 'wait', reason: `the instance is ${observed.state}`, waitSeconds: WAIT_SECONDS.instance };
+  const step = nextStopStep(
+    { state: observed.state, requestedAt: observed.stopRequestedAt, forcedAt: observed.forceStopRequestedAt },
+    STOP_BOUNDS.target, observed.nowEpochSeconds, 'the instance',
+  );
+  switch (step.kind) {
     case 'stopped':
       return { kind: 'done' };
+    case 'stop':
+      return { kind: 'stop', force: step.mode === 'force' };
+    case 'wait':
+      return step;
     default:
       throw new WorkflowError(ERRORS.instanceStateUnsupported, `Instance ${plan.instanceId} is ${observed.state} and cannot be taken offline; check who changed it.`);
   }

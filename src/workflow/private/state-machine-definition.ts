@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERRORS, WorkflowCommand } from './contracts';
+import { POLL_BOUNDS } from './timeouts';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../../permissions/rescue-password-policy';
 import type { ResetWorkflowFunctions } from '../reset-workflow';
 
@@ -28,15 +29,8 @@ export const WORKFLOW_ERRORS = {
   restoreIncomplete: 'RestoreIncomplete',
 } as const;
 
-/** Bounds of the poll loops (number of polls; the handlers suggest the wait between two polls). */
-export const POLL_BOUNDS = {
-  targetStopped: 60,
-  helperReady: 60,
-  command: 60,
-  attach: 40,
-  restore: 120,
-  password: 90,
-} as const;
+/** The poll loops' bounds live with the timeouts they are derived from. */
+export { POLL_BOUNDS };
 
 /** Where results live in the state (ResultPath only; a handler result never replaces `$`). */
 export const STATE_PATHS = {
@@ -179,8 +173,10 @@ interface RunCommandOptions extends Pick<PollingStepOptions, 'next' | 'onTimeout
   readonly command: WorkflowCommand;
   /** JSONPath to the id of the instance the command runs on. */
   readonly targetInstancePath: string;
-  /** Name of the step that polls the command (and of its loop, bounded by {@link POLL_BOUNDS}.command). */
+  /** Name of the step that polls the command (and of its loop). */
   readonly checkName: string;
+  /** The loop's bound: longer than the command's own timeouts (see timeouts.ts). */
+  readonly maxPolls: number;
   readonly checkCommand: lambda.IFunction;
 }
 
@@ -200,7 +196,7 @@ function runCommand(scope: Construct, o: RunCommandOptions): sfn.State {
     name: o.checkName,
     fn: o.checkCommand,
     payload: { plan: plan(), command: sfn.JsonPath.objectAt(STATE_PATHS.command) },
-    maxPolls: POLL_BOUNDS.command,
+    maxPolls: o.maxPolls,
     next: o.next,
     onTimeout: o.onTimeout,
     onFailure: o.onFailure,
@@ -264,8 +260,9 @@ export function restoreLoop(scope: Construct, o: RestoreLoopOptions): sfn.State 
 }
 
 const RESTORE_INCOMPLETE_CAUSE =
-  'The restore did not converge within its bound. Check the instance: its root volume, DeleteOnTermination, state, ' +
-  'Auto Scaling Standby and any helper instance tagged with this execution. The lock item is kept until it expires.';
+  'The restore did not converge within its bound. Its journal (the lock item) is kept, and the reconciler starts the restore ' +
+  'again within minutes; if it gives up, the RestoresAbandoned alarm fires: check the instance (its root volume, DeleteOnTermination, ' +
+  'state, Auto Scaling Standby and any helper instance tagged with this execution).';
 
 /** The reset state machine (docs/workflow-design.md, "Reset, state by state"). */
 export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
@@ -359,6 +356,7 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
     targetInstancePath: `${STATE_PATHS.helper}.helperInstanceId`,
     checkName: 'CheckOfflineFix',
     checkCommand: fns.checkCommand,
+    maxPolls: POLL_BOUNDS.offlineFix,
     next: restoreAfterSuccess,
     onTimeout: () => timeout('OfflineFixNotFinished', ERRORS.commandFailed, 'The offline password fix did not finish in time on the helper.'),
     onFailure,
@@ -397,6 +395,7 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
     targetInstancePath: `${STATE_PATHS.plan}.instanceId`,
     checkName: 'CheckOnlineReset',
     checkCommand: fns.checkCommand,
+    maxPolls: POLL_BOUNDS.onlineReset,
     next: restoreAfterSuccess,
     onTimeout: () => timeout('OnlineResetNotFinished', ERRORS.commandFailed, 'AWSSupport-RunEC2RescueForWindowsTool did not finish in time.'),
     onFailure,
@@ -471,6 +470,7 @@ function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
     targetInstancePath: `${STATE_PATHS.helper}.helperInstanceId`,
     checkName: 'CheckInstall',
     checkCommand: fns.checkCommand,
+    maxPolls: POLL_BOUNDS.install,
     next: new sfn.Pass(scope, 'HelperPrepared'),
     onTimeout: () => branchFail(scope, 'InstallNotFinished', ERRORS.commandFailed, 'Installing EC2Rescue on the helper did not finish in time.'),
   });
@@ -504,6 +504,7 @@ export function buildRestoreDefinition(scope: Construct, fns: Pick<ResetWorkflow
   const loadJournal = step(scope, 'LoadJournal', fns.loadJournal, {
     executionArn: sfn.JsonPath.stringAt('$.executionArn'),
     input: sfn.JsonPath.stringAt('$.input'),
+    restoreExecutionArn: sfn.JsonPath.executionId,
   }, STATE_PATHS.journal);
   const restored = new sfn.Succeed(scope, 'Restored');
   const nothingToRestore = new sfn.Succeed(scope, 'NothingToRestore', {

@@ -4,6 +4,7 @@ import { COMMAND_FAILED_STATES, sanitizeExcerpt } from '../private/commands';
 import { CheckCommandEvent, ERRORS, PollResult } from '../private/contracts';
 import { WorkflowError, isAwsError } from '../private/errors';
 import { stepLogger } from '../private/logger';
+import { COMMAND_POLL_SECONDS } from '../private/timeouts';
 
 const logger = stepLogger('check-command');
 
@@ -23,7 +24,7 @@ export async function handler(event: CheckCommandEvent): Promise<PollResult> {
   } catch (err) {
     // Right after SendCommand the invocation may not exist yet.
     if (isAwsError(err, 'InvocationDoesNotExist')) {
-      return { done: false, waitSeconds: 5, status: 'command not yet delivered' };
+      return { done: false, waitSeconds: COMMAND_POLL_SECONDS.undelivered, status: 'command not yet delivered' };
     }
     throw err;
   }
@@ -38,5 +39,5 @@ export async function handler(event: CheckCommandEvent): Promise<PollResult> {
       `Run Command ${command.commandId} (${invocation.DocumentName ?? 'document'}) ended ${status}${invocation.StatusDetails && invocation.StatusDetails !== status ? ` (${invocation.StatusDetails})` : ''} on ${command.instanceId}` +
       `${excerpt ? `: ${excerpt}` : ''}; see the command's output in Systems Manager Run Command history.`);
   }
-  return { done: false, waitSeconds: 10, status: `command ${status}` };
+  return { done: false, waitSeconds: COMMAND_POLL_SECONDS.running, status: `command ${status}` };
 }

@@ -2,8 +2,11 @@ import { EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTagsCommand, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
-import { PlanEvent, PollResult } from '../private/contracts';
+import { ERRORS, PlanEvent, PollResult } from '../private/contracts';
 import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume } from '../private/describe';
+import { WorkflowError } from '../private/errors';
+import { recordMoments } from '../private/journal';
+import { nowEpochSeconds, readLockItem, writeJournal } from '../private/journal-io';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
 import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
@@ -12,25 +15,32 @@ import { isMarked, rootVolumeMark } from '../private/volume-mark';
 const logger = stepLogger('prepare-target');
 
 /**
- * Takes the target offline, one observed step at a time: Standby (when the workflow
- * manages it), root DeleteOnTermination=false (so a termination while the root is on the
- * helper cannot delete it), stop. Polled until the target is stopped.
+ * Takes the target offline, one observed step at a time: its root volume marked (volume-mark.ts),
+ * Standby (when the workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
+ * helper cannot delete it), stop, forced once it has hung past its bound. Both stop requests
+ * are journaled (the bound is measured from the first). Polled until the target is stopped.
  */
 export async function handler(event: PlanEvent): Promise<PollResult> {
   const { plan } = event;
   const config = workflowConfig();
   logger.appendKeys({ instanceId: plan.instanceId, executionName: plan.executionName });
-  const [instance, volume] = await Promise.all([describeInstance(plan.instanceId), describeVolume(plan.rootVolumeId)]);
+  const [instance, volume, lock] = await Promise.all([
+    describeInstance(plan.instanceId), describeVolume(plan.rootVolumeId), readLockItem(config.lockTableName, plan.instanceId),
+  ]);
+  const moments = lock?.executionArn === plan.executionArn ? lock.journal.moments : {};
   let observed: PrepareObservation = {
     rootVolumeMarked: isMarked(volume?.tags, config),
     state: instance.State?.Name ?? 'unknown',
     rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
     ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
+    stopRequestedAt: moments.targetStopRequestedAt,
+    forceStopRequestedAt: moments.targetForceStopRequestedAt,
+    nowEpochSeconds: nowEpochSeconds(),
   };
 
   for (;;) {
     const action = nextPrepareAction(observed, plan);
-    logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState });
+    logger.info('Decision', { action: action.kind, state: observed.state, lifecycle: observed.autoScalingLifecycleState, ...(action.kind === 'stop' ? { force: action.force } : {}) });
     switch (action.kind) {
       case 'mark-root-volume':
         await ec2.send(new CreateTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config) }));
@@ -51,9 +61,15 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
         }));
         observed = { ...observed, rootDeleteOnTermination: false };
         continue;
-      case 'stop':
-        await ec2.send(new StopInstancesCommand({ InstanceIds: [plan.instanceId] }));
-        return { done: false, waitSeconds: WAIT_SECONDS.instance, status: 'stopping the target' };
+      case 'stop': {
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [plan.instanceId], ...(action.force ? { Force: true } : {}) }));
+        const moment = action.force ? 'targetForceStopRequestedAt' : 'targetStopRequestedAt';
+        if (!await writeJournal(recordMoments(config.lockTableName, plan, [moment], observed.nowEpochSeconds))) {
+          throw new WorkflowError(ERRORS.resetInProgress,
+            `The lock of ${plan.instanceId} no longer belongs to this execution, so its stop cannot be journaled; check which execution holds it before starting another reset.`);
+        }
+        return { done: false, waitSeconds: WAIT_SECONDS.instance, status: action.force ? 'force-stopping the target (its stop hung)' : 'stopping the target' };
+      }
       case 'wait':
         return { done: false, waitSeconds: action.waitSeconds, status: `waiting: ${action.reason}` };
       case 'done':

@@ -2,19 +2,24 @@ import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
-  StartInstancesCommand, TerminateInstancesCommand,
+  StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { autoScaling, dynamodb, ec2 } from '../private/clients';
+import { CancelCommandCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
+import { autoScaling, dynamodb, ec2, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../private/contracts';
 import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume, findHelpers, findOwnImageByName } from '../private/describe';
 import { readLeases, releaseEndpointLease } from '../private/endpoint-io';
 import { isAwsError } from '../private/errors';
 import { imageTags } from '../private/image-names';
-import { RELEASE_CONDITION, lockKey } from '../private/journal';
+import { RELEASE_CONDITION, lockKey, recordMoments } from '../private/journal';
+import { nowEpochSeconds, readLockItem, writeJournal } from '../private/journal-io';
 import { stepLogger } from '../private/logger';
 import { WAIT_SECONDS } from '../private/observations';
-import { IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction } from '../private/restore-plan';
+import {
+  CommandObservation, HelperObservation, IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction, stopMoments,
+} from '../private/restore-plan';
+import { StopMode } from '../private/stop-escalation';
 import { isMarked, rootVolumeMark } from '../private/volume-mark';
 
 const logger = stepLogger('restore');
@@ -23,10 +28,11 @@ const logger = stepLogger('restore');
 const ALREADY_CHANGING = ['IncorrectState', 'IncorrectInstanceState', 'VolumeInUse', 'InvalidAttachment.NotFound'];
 
 /**
- * Puts everything back (I1, I2, I4), from whatever state the reset left: observes, then does
+ * Puts everything back (I1, I2, I4, I7), from whatever state the reset left: observes, then does
  * the next missing thing (see `nextRestoreAction`). Actions that complete at once are
  * chained in the same call; after one that takes time, the state machine waits and calls
- * again, until `done`.
+ * again, until `done`. Stops are journaled, so any restore (this one again, the restore state
+ * machine's, the reconciler's) measures their bounds from the first request.
  */
 export async function handler(event: RestoreEvent): Promise<RestoreResult> {
   const { plan, succeeded } = event;
@@ -59,7 +65,7 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
       return { done: false, waitSeconds: WAIT_SECONDS.short, status: `${action.kind}: already changing`, ...imageId };
     }
     if (!IMMEDIATE_RESTORE_ACTIONS.includes(action.kind)) {
-      return { done: false, waitSeconds: action.kind === 'start-target' ? WAIT_SECONDS.instance : WAIT_SECONDS.short, status, ...imageId };
+      return { done: false, waitSeconds: waitAfter(action), status, ...imageId };
     }
     observed = afterImmediate(action, observed);
   }
@@ -68,12 +74,13 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
 
 async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boolean): Promise<RestoreObservation> {
   const offline = plan.method === 'offline';
-  const [instance, volume, image, autoScalingMember, helpers, leases] = await Promise.all([
+  const [instance, volume, image, autoScalingMember, helpers, lock, leases] = await Promise.all([
     describeInstance(plan.instanceId),
     offline ? describeVolume(plan.rootVolumeId) : Promise.resolve(undefined),
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
     offline && plan.manageStandby ? describeAutoScaling(plan.instanceId) : Promise.resolve(undefined),
     findHelpers(config.workflowId, plan.executionName),
+    readLockItem(config.lockTableName, plan.instanceId),
     // Whether this execution holds a lease on the on-demand endpoints.
     offline && config.onDemandEndpoints ? readLeases(config.lockTableName, config.onDemandEndpoints.vpcId) : Promise.resolve(undefined),
   ]);
@@ -82,16 +89,66 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     target: { state: instance.State?.Name ?? 'unknown', rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName) },
     ...(image ? { passwordEnabledImage: image } : {}),
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
-    helpers,
+    helpers: await Promise.all(helpers.map(observeHelper)),
     lockReleased: false,
+    moments: lock?.executionArn === plan.executionArn ? lock.journal.moments : {},
+    nowEpochSeconds: nowEpochSeconds(),
     rootVolumeMarked: isMarked(volume?.tags, config),
     ...(leases ? { endpointLeaseHeld: leases.leases.includes(plan.executionArn) } : {}),
   };
 }
 
+/** A helper and, unless it is gone, its commands: ListCommands on it, every page. */
+async function observeHelper(helper: { instanceId: string; state: string }): Promise<HelperObservation> {
+  if (['shutting-down', 'terminated'].includes(helper.state)) return { instanceId: helper.instanceId, state: helper.state };
+  const commands: CommandObservation[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ssm.send(new ListCommandsCommand({ InstanceId: helper.instanceId, ...(nextToken ? { NextToken: nextToken } : {}) }));
+    for (const c of page.Commands ?? []) {
+      if (c.CommandId) commands.push({ commandId: c.CommandId, status: c.Status ?? 'Pending', ...(c.Comment ? { comment: c.Comment } : {}) });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return { instanceId: helper.instanceId, state: helper.state, commands };
+}
+
+/** How long to wait after an action that takes time. */
+function waitAfter(action: RestoreAction): number {
+  switch (action.kind) {
+    case 'start-target':
+    case 'stop-target':
+      return WAIT_SECONDS.instance;
+    case 'stop-helper':
+      // Without the OS shutdown a stop takes seconds; with it, a Windows shutdown.
+      return action.mode === 'skip-os-shutdown' ? WAIT_SECONDS.short : WAIT_SECONDS.instance;
+    default:
+      return WAIT_SECONDS.short;
+  }
+}
+
 /** Performs one action; returns a short status. */
 async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowConfig): Promise<string> {
   switch (action.kind) {
+    case 'cancel-commands':
+      for (const commandId of action.commandIds) {
+        try {
+          await ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [action.helperInstanceId] }));
+        } catch (err) {
+          // The command ended meanwhile, or the helper is shutting down: nothing is left to cancel.
+          if (!isAwsError(err, 'InvalidCommandId', 'InvalidInstanceId')) throw err;
+        }
+      }
+      return `cancelling ${action.commandIds.join(', ')} on ${action.helperInstanceId}`;
+    case 'stop-helper': {
+      const mode = await stopInstance(action.helperInstanceId, action.mode);
+      await journal(config, plan, stopMoments({ ...action, mode }));
+      return `stopping the helper ${action.helperInstanceId} (${mode})`;
+    }
+    case 'stop-target':
+      await stopInstance(plan.instanceId, action.force ? 'force' : 'graceful');
+      await journal(config, plan, stopMoments(action));
+      return action.force ? 'force-stopping the target (its stop hung)' : 'stopping the target';
     case 'detach-from-helper':
       await ec2.send(new DetachVolumeCommand({ VolumeId: plan.rootVolumeId, InstanceId: action.helperInstanceId }));
       return 'detaching the root volume from the helper';
@@ -138,6 +195,30 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
   }
 }
 
+/**
+ * StopInstances in the given mode. A stop without the OS shutdown that EC2 refuses for this
+ * instance (the parameter is recent) falls back to a normal stop; returns the mode used.
+ */
+async function stopInstance(instanceId: string, mode: StopMode): Promise<StopMode> {
+  const flags = mode === 'force' ? { Force: true } : mode === 'skip-os-shutdown' ? { SkipOsShutdown: true } : {};
+  try {
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], ...flags }));
+    return mode;
+  } catch (err) {
+    if (mode !== 'skip-os-shutdown' || !isAwsError(err, 'UnsupportedOperation', 'InvalidParameterValue', 'InvalidParameterCombination')) throw err;
+    logger.warn('A stop without the OS shutdown was refused; stopping normally', { instanceId, error: (err as Error).name });
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    return 'graceful';
+  }
+}
+
+/** Journals moments; a journal that is gone (released, or taken over) does not stop the restore. */
+async function journal(config: WorkflowConfig, plan: ResetPlan, moments: ReturnType<typeof stopMoments>): Promise<void> {
+  if (!await writeJournal(recordMoments(config.lockTableName, plan, moments, nowEpochSeconds()))) {
+    logger.warn('The journal is not this execution\'s any more; the stop is not journaled', { moments });
+  }
+}
+
 /** Requests the password-enabled image of the stopped target (or finds the one already requested). */
 async function createPasswordEnabledImage(plan: ResetPlan, config: WorkflowConfig): Promise<{ imageId: string; state: string }> {
   const tags = imageTags(plan.passwordEnabledImageName, 'password-enabled', plan, config.workflowId);
@@ -159,6 +240,13 @@ async function createPasswordEnabledImage(plan: ResetPlan, config: WorkflowConfi
 /** The observation after an action that completes at once, without asking EC2 again. */
 function afterImmediate(action: RestoreAction, observed: RestoreObservation): RestoreObservation {
   switch (action.kind) {
+    case 'cancel-commands':
+      return {
+        ...observed,
+        helpers: observed.helpers.map(h => h.instanceId !== action.helperInstanceId ? h : {
+          ...h, commands: (h.commands ?? []).map(c => action.commandIds.includes(c.commandId) ? { ...c, status: 'Cancelling' } : c),
+        }),
+      };
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
     case 'unmark-root-volume':

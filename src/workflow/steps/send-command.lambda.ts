@@ -6,11 +6,9 @@ import { CommandResult, ERRORS, SendCommandEvent } from '../private/contracts';
 import { WorkflowError } from '../private/errors';
 import { stepLogger } from '../private/logger';
 import { OFFLINE_PASSWORD_FIX_SCRIPT } from '../private/offline-script';
+import { COMMAND_DELIVERY_TIMEOUT_SECONDS } from '../private/timeouts';
 
 const logger = stepLogger('send-command');
-
-/** How long Run Command waits for the instance to pick the command up. */
-export const DELIVERY_TIMEOUT_SECONDS = 600;
 
 /** ListCommands' largest page (API reference: MaxResults "Maximum value of 50"). */
 export const LIST_COMMANDS_PAGE_SIZE = 50;
@@ -42,7 +40,7 @@ export async function handler(event: SendCommandEvent): Promise<CommandResult> {
     InstanceIds: [targetInstanceId],
     DocumentName: spec.documentName,
     Parameters: spec.parameters,
-    TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
+    TimeoutSeconds: COMMAND_DELIVERY_TIMEOUT_SECONDS,
     Comment: comment,
   }));
   const commandId = out.Command?.CommandId;

@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
-import { DYNAMODB_OPERATIONS } from './dynamodb';
+import { DYNAMODB_OPERATIONS, expireItems } from './dynamodb';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
@@ -40,7 +40,7 @@ import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
-import { SimExecution, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
+import { SimExecution, StartExecutionRequest, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
@@ -122,7 +122,7 @@ function operationOf(service: Service, operation: string): Operation | undefined
 }
 
 /** Calls that change nothing (iam:SimulatePrincipalPolicy only evaluates policies). */
-export const READ_ONLY = /^(Describe|Get|List|Simulate)/;
+export const READ_ONLY = /^(Describe|Get|List|Scan|Simulate)/;
 
 interface Timer { readonly at: number; readonly seq: number; readonly apply: () => void }
 
@@ -156,8 +156,12 @@ export class SimulatedAccount {
   /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
   public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** The TTL attribute of each table that has one (dynamodb.ts deletes expired items). */
+  public readonly tableTtl = new Map<string, string>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
   public readonly executions = new Map<string, SimExecution>();
+  /** Starts an execution of a state machine the rehearsal runs (the runner installs it; StartExecution calls it). */
+  public startExecution?: (request: StartExecutionRequest) => SimExecution | undefined;
   /** Every call, in order. */
   public readonly calls: ApiCall[] = [];
   /** Notable moments for timelines and the bench (e.g. `password-data:<instance>`). */
@@ -174,6 +178,10 @@ export class SimulatedAccount {
   public authorize?: AuthorizeHook;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
+  /** Documents whose runs never finish on their own (e.g. EC2Rescue hanging on a damaged disk): Run Command times them out. */
+  public readonly hangingDocuments = new Set<string>();
+  /** Helpers launched from now on have a stop that hangs (see SimInstance.stopHangs). */
+  public helperStopsHang = false;
   /** How EC2Rescue behaves on the helpers (stderr warnings, failures mid-way: ec2rescue.ts). */
   public ec2Rescue: Ec2RescueBehaviour = {};
   /** Volumes EC2Rescue has brought online in a helper's Windows (ec2rescue.ts). */
@@ -307,7 +315,10 @@ export class SimulatedAccount {
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers[0];
-      if (!next || next.at > this.clock.now()) return;
+      if (!next || next.at > this.clock.now()) {
+        expireItems(this);
+        return;
+      }
       this.timers.shift();
       this.applyingAt = next.at;
       try {
@@ -484,8 +495,10 @@ export class SimulatedAccount {
     return key;
   }
 
-  public addTable(name: string): void {
+  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` when given. */
+  public addTable(name: string, ttlAttribute?: string): void {
     this.tables.set(name, new Map());
+    if (ttlAttribute) this.tableTtl.set(name, ttlAttribute);
   }
 
   // ------------------------------------------------------------------ lookups the services share

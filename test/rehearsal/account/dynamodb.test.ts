@@ -50,6 +50,57 @@ describe('simulated account: DynamoDB', () => {
       expect(errorOf(() => ddb('GetItem', { TableName: 'nope', Key: {} }))).toBe('ResourceNotFoundException');
     });
 
+    test('UpdateItem: SET (if_not_exists), ADD to a string set or a number, REMOVE, #names; conditioned; never creates an item its condition rules out', () => {
+      const key = { instanceId: { S: 'i-1' } };
+      const update = (expression: string, values: any = {}, condition?: string) => ddb('UpdateItem', {
+        TableName: table,
+        Key: key,
+        UpdateExpression: expression,
+        ExpressionAttributeValues: { ':me': { S: 'a' }, ...values },
+        ExpressionAttributeNames: { '#t': 'stoppedAt' },
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ReturnValues: 'ALL_NEW',
+      }).Attributes;
+      expect(errorOf(() => update('SET #t = :t', { ':t': { N: '1' } }, 'executionArn = :me'))).toBe('ConditionalCheckFailedException');
+      expect(ddb('GetItem', { TableName: table, Key: key }).Item).toBeUndefined();
+      put('a', 1000);
+      update('SET #t = if_not_exists(#t, :t)', { ':t': { N: '1' } }, 'executionArn = :me');
+      update('SET #t = if_not_exists(#t, :t)', { ':t': { N: '2' } }, 'executionArn = :me');
+      update('ADD arns :s', { ':s': { SS: ['x'] } });
+      update('ADD arns :s, n :one', { ':s': { SS: ['x', 'y'] }, ':one': { N: '1' } });
+      const updated = update('SET expiresAt = :e REMOVE n', { ':e': { N: '5' } }, 'executionArn = :me AND attribute_exists(expiresAt)');
+      expect(updated).toEqual({ instanceId: { S: 'i-1' }, executionArn: { S: 'a' }, expiresAt: { N: '5' }, stoppedAt: { N: '1' }, arns: { SS: ['x', 'y'] } });
+      expect(errorOf(() => update('SET #x = :t', { ':t': { N: '1' } }))).toBe('ValidationException');
+    });
+
+    test('Scan returns pages with a LastEvaluatedKey until the last one', () => {
+      for (const id of ['i-1', 'i-2', 'i-3']) ddb('PutItem', { TableName: table, Item: { instanceId: { S: id } } });
+      const seen: string[] = [];
+      let start: any;
+      let pages = 0;
+      do {
+        const page = ddb('Scan', { TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) });
+        seen.push(...page.Items.map((i: any) => i.instanceId.S));
+        start = page.LastEvaluatedKey;
+        pages++;
+      } while (start);
+      expect(seen).toEqual(['i-1', 'i-2', 'i-3']);
+      expect(pages).toBe(2);
+    });
+
+    test('TTL deletes an item once its TTL attribute is in the past, and records it; items without the attribute stay', () => {
+      account.addTable('ttl', 'expiresAt');
+      const now = Math.floor(account.now() / 1000);
+      ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-1' }, expiresAt: { N: String(now + 10) } } });
+      ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-2' } } });
+      account.advance(10);
+      expect(ddb('GetItem', { TableName: 'ttl', Key: { instanceId: { S: 'i-1' } } }).Item).toBeDefined();
+      account.advance(1);
+      expect(ddb('GetItem', { TableName: 'ttl', Key: { instanceId: { S: 'i-1' } } }).Item).toBeUndefined();
+      expect(ddb('GetItem', { TableName: 'ttl', Key: { instanceId: { S: 'i-2' } } }).Item).toBeDefined();
+      expect(account.moments.map(m => m.what)).toContain(`ttl-deleted:ttl:${JSON.stringify({ instanceId: { S: 'i-1' } })}`);
+    });
+
     test('condition expressions: OR of ANDs, comparisons on numbers and strings', () => {
       const it = { a: { S: 'x' }, n: { N: '5' } };
       expect(evaluateCondition('a = :x AND n < :six', it, { ':x': { S: 'x' }, ':six': { N: '6' } })).toBe(true);

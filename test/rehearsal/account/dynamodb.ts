@@ -1,5 +1,6 @@
 /**
- * DynamoDB, as far as the lock table uses it: items by key, conditional puts, updates and deletes.
+ * DynamoDB, as far as the lock table (the journal, the endpoint leases) uses it: items by key, conditional puts,
+ * updates and deletes, scans page by page, and TTL deleting expired items.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Operations, SimulatedAccount } from './account';
@@ -22,6 +23,26 @@ function withNames(expression: string, names: Record<string, string> | undefined
     if (name === undefined) throw awsError('dynamodb', 'ValidationException', `An expression attribute name used in the document path is not defined; attribute name: ${placeholder}`);
     return name;
   });
+}
+
+/**
+ * TTL: "DynamoDB deletes expired items ... typically within a few days of their expiration time"
+ * and items past it still appear in reads until then (DynamoDB Developer Guide, Time to Live).
+ * Assumption: the sim deletes them at the first moment after the expiry, the worst case for a
+ * journal that must outlive its restore. Each deletion is recorded (`ttl-deleted:<table>:<key>`).
+ */
+export function expireItems(account: SimulatedAccount): void {
+  const nowSeconds = account.now() / 1000;
+  for (const [name, attribute] of account.tableTtl) {
+    const items = account.tables.get(name);
+    for (const [key, item] of items ?? []) {
+      const expiresAt = Number(item[attribute]?.N);
+      if (Number.isFinite(expiresAt) && expiresAt < nowSeconds) {
+        items!.delete(key);
+        account.moment(`ttl-deleted:${name}:${key}`);
+      }
+    }
+  }
 }
 
 /**
@@ -59,11 +80,14 @@ export function evaluateCondition(
   return expression.split(/\s+OR\s+/).some(alternative => alternative.split(/\s+AND\s+/).every(term));
 }
 
+/** Items a Scan page holds at most in the sim (see Scan). */
+export const SCAN_PAGE_ITEMS = 2;
+
 /**
- * The subset of update expressions the lock table's writers use: `SET a = :v, b = if_not_exists(b, :v)`,
- * `ADD s :set` (string sets, numbers), `DELETE s :set` (elements of a string set; "If the set becomes
- * empty, the attribute is removed": DynamoDB Developer Guide, Update expressions, DELETE),
- * `REMOVE a, b`, in any order.
+ * The subset of update expressions the lock table's writers (the journal, the endpoint leases) use:
+ * `SET a = :v, b = if_not_exists(b, :v)`, `ADD s :set` (string sets, numbers), `DELETE s :set`
+ * (elements of a string set; "If the set becomes empty, the attribute is removed": DynamoDB
+ * Developer Guide, Update expressions, DELETE), `REMOVE a, b`, in any order.
  */
 export function applyUpdate(expression: string, item: Record<string, any>, values: Record<string, any>): Record<string, any> {
   const value = (placeholder: string) => {
@@ -79,21 +103,21 @@ export function applyUpdate(expression: string, item: Record<string, any>, value
         delete item[action];
         continue;
       }
-      if (verb === 'ADD' || verb === 'DELETE') {
+      if (verb === 'ADD') {
         const [path, placeholder] = action.split(/\s+/);
-        const operand = value(placeholder);
-        if (verb === 'DELETE') {
-          if (!operand.SS) throw new Error(`The simulated DynamoDB deletes from string sets only, not ${JSON.stringify(operand)}`);
-          const left = (item[path]?.SS ?? []).filter((v: string) => !operand.SS.includes(v));
-          if (left.length > 0) item[path] = { SS: left };
-          else delete item[path];
-        } else if (operand.SS) {
-          item[path] = { SS: [...new Set([...(item[path]?.SS ?? []), ...operand.SS])] };
-        } else if (operand.N !== undefined) {
-          item[path] = { N: String(Number(item[path]?.N ?? 0) + Number(operand.N)) };
-        } else {
-          throw new Error(`The simulated DynamoDB adds sets and numbers only, not ${JSON.stringify(operand)}`);
-        }
+        const add = value(placeholder);
+        if (add.SS) item[path] = { SS: [...new Set([...(item[path]?.SS ?? []), ...add.SS])] };
+        else if (add.N !== undefined) item[path] = { N: String(Number(item[path]?.N ?? 0) + Number(add.N)) };
+        else throw new Error(`The simulated DynamoDB adds sets and numbers only, not ${JSON.stringify(add)}`);
+        continue;
+      }
+      if (verb === 'DELETE') {
+        const [path, placeholder] = action.split(/\s+/);
+        const remove = value(placeholder);
+        if (!remove.SS) throw new Error(`The simulated DynamoDB deletes from string sets only, not ${JSON.stringify(remove)}`);
+        const left = (item[path]?.SS ?? []).filter((v: string) => !remove.SS.includes(v));
+        if (left.length > 0) item[path] = { SS: left };
+        else delete item[path];
         continue;
       }
       const set = action.match(/^(\w+)\s*=\s*(?:if_not_exists\((\w+),\s*(:\w+)\)|(:\w+))$/);
@@ -103,6 +127,11 @@ export function applyUpdate(expression: string, item: Record<string, any>, value
     }
   }
   return item;
+}
+
+/** Whether a request's ConditionExpression holds for the item as it is (with its values and names). */
+function conditionHolds(input: any, item: Record<string, any> | undefined): boolean {
+  return evaluateCondition(input.ConditionExpression, item, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames);
 }
 
 export const DYNAMODB_OPERATIONS: Operations = {
@@ -115,10 +144,12 @@ export const DYNAMODB_OPERATIONS: Operations = {
     const items = table(account, input.TableName);
     const key = keyOf({ instanceId: input.Item.instanceId });
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: { httpStatusCode: 400 },
+        // ReturnValuesOnConditionCheckFailure (DynamoDB API Reference, PutItem/UpdateItem/DeleteItem):
+        // ALL_OLD returns the item's attributes as they were when its condition check failed.
         ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing ? { Item: structuredClone(existing) } : {}),
       });
     }
@@ -144,11 +175,31 @@ export const DYNAMODB_OPERATIONS: Operations = {
     return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(updated) } : {};
   },
 
+  /**
+   * "A single Scan operation reads up to the maximum number of items set (if using the Limit
+   * parameter) or a maximum of 1 MB of data"; "If LastEvaluatedKey is present in the response,
+   * you need to paginate" (DynamoDB API reference, Scan). Assumption: a page holds at most
+   * SCAN_PAGE_ITEMS items (journal items are a few KB, so 1 MB holds hundreds; a small page makes
+   * every reader page).
+   */
+  Scan(account, input) {
+    const entries = [...table(account, input.TableName).entries()].sort(([a], [b]) => a.localeCompare(b));
+    const start = input.ExclusiveStartKey ? entries.findIndex(([key]) => key === keyOf(input.ExclusiveStartKey)) + 1 : 0;
+    const size = Math.min(input.Limit ?? SCAN_PAGE_ITEMS, SCAN_PAGE_ITEMS);
+    const page = entries.slice(start, start + size);
+    const more = start + size < entries.length;
+    return {
+      Items: page.map(([, item]) => structuredClone(item)),
+      Count: page.length,
+      ...(more ? { LastEvaluatedKey: JSON.parse(page[page.length - 1][0]) } : {}),
+    };
+  },
+
   DeleteItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
     const existing = items.get(key);
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeValues ?? {})) {
+    if (input.ConditionExpression && !conditionHolds(input, existing)) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
     }
     items.delete(key);

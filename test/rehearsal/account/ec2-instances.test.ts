@@ -13,6 +13,37 @@ describe('simulated account: EC2 instances', () => {
   });
   const { ec2, ssm, stateOf, rootOf, stopFully } = accountHelpers(() => account);
 
+  describe('stops that hang', () => {
+    test('a stop that hangs stays stopping; Force stops it after forcedStop', () => {
+      const instance = account.addInstance();
+      instance.stopHangs = true;
+      ec2('StopInstances', { InstanceIds: [instance.instanceId] });
+      account.advance(3600);
+      expect(stateOf(instance.instanceId)).toBe('stopping');
+      ec2('StopInstances', { InstanceIds: [instance.instanceId], Force: true });
+      account.advance(LATENCY.forcedStop.seconds - 1);
+      expect(stateOf(instance.instanceId)).toBe('stopping');
+      account.advance(1);
+      expect(stateOf(instance.instanceId)).toBe('stopped');
+    });
+
+    test('Force on a running instance first stops it normally: a stop that does not hang ends as usual', () => {
+      const { instanceId } = account.addInstance();
+      ec2('StopInstances', { InstanceIds: [instanceId], Force: true });
+      expect(stateOf(instanceId)).toBe('stopping');
+      account.advance(Math.min(LATENCY.windowsStop.seconds, LATENCY.forcedStop.seconds));
+      expect(stateOf(instanceId)).toBe('stopped');
+    });
+
+    test('a stop without the OS shutdown takes seconds, even when the guest would hang', () => {
+      const instance = account.addInstance();
+      instance.stopHangs = true;
+      ec2('StopInstances', { InstanceIds: [instance.instanceId], SkipOsShutdown: true });
+      account.advance(LATENCY.stopWithoutOsShutdown.seconds);
+      expect(stateOf(instance.instanceId)).toBe('stopped');
+    });
+  });
+
   describe('instances', () => {
     test('a stop takes the modelled Windows shutdown: running → stopping → stopped', () => {
       const { instanceId } = account.addInstance();

@@ -13,7 +13,7 @@ import { memberTerminated, replaceWhenStoppedInService } from './auto-scaling';
 import { ec2CanUseKey, LAUNCH_FAILURE_KMS, newVolumeEncryption } from './ebs-encryption';
 import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
-import { releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
+import { markUnflushedVolumes, releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
@@ -60,6 +60,11 @@ export interface SimInstance {
   readonly isHelper: boolean;
   /** Set when the target was rebooted by CreateImage with NoReboot=false. */
   rebootedByCreateImage?: boolean;
+  /**
+   * A stop that hangs (for a test): the guest never finishes its shutdown, so a normal stop stays
+   * `stopping`; only a forced stop, or one without the OS shutdown, completes.
+   */
+  stopHangs?: boolean;
 }
 
 const STATE_CODES: Record<InstanceState, number> = { 'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80 };
@@ -104,18 +109,47 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   agentRegistersAfterBoot(account, instance);
 }
 
-function stop(account: SimulatedAccount, instance: SimInstance): void {
-  const t = setState(account, instance, 'stopping');
-  agentLosesConnection(instance);
-  account.after('windowsStop', () => {
+/**
+ * StopInstances, in its three modes (EC2 User Guide, Methods for stopping an instance; StopInstances):
+ * - normal: "Normal instance shutdown with attempted graceful OS shutdown"; the guest flushes its
+ *   file systems (windowsStop). An instance whose shutdown hangs (`stopHangs`) stays stopping.
+ * - Force: "Attempts a default stop first; if instance fails to stop, then forcibly stops the
+ *   instance", for an instance "stuck in stopping state"; forcibly means "without flushing the file
+ *   system caches and metadata". Assumption: the forced end comes `forcedStop` after the Force (on a
+ *   running instance, after the normal stop it starts), unless the normal stop ends first.
+ * - SkipOsShutdown: "Bypasses the graceful OS shutdown"; "might result in data loss or corruption
+ *   (for example, memory contents not flushed to disk or loss of in-flight IOs)".
+ * A stop that does not flush, while a command may be writing on the instance, leaves the volumes
+ * it writes to possibly corrupted (ec2-volumes.ts).
+ */
+function stop(account: SimulatedAccount, instance: SimInstance, mode: 'normal' | 'force' | 'skip-os-shutdown'): void {
+  if (instance.state === 'running') {
+    setState(account, instance, 'stopping');
+    agentLosesConnection(instance);
+    if (mode !== 'skip-os-shutdown' && !instance.stopHangs) {
+      const t = instance.transition;
+      account.after('windowsStop', () => { if (instance.transition === t) stopped(account, instance); });
+    }
+  }
+  if (instance.state !== 'stopping' || mode === 'normal') return;
+  const t = instance.transition;
+  const unflushed = mode === 'force' ? 'a forced stop (StopInstances Force)' : 'a stop without the OS shutdown (StopInstances SkipOsShutdown)';
+  account.after(mode === 'force' ? 'forcedStop' : 'stopWithoutOsShutdown', () => {
     if (instance.transition !== t) return;
-    setState(account, instance, 'stopped');
-    // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
-    // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
-    if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
-    // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
-    replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
+    markUnflushedVolumes(account, instance, unflushed);
+    stopped(account, instance);
   });
+}
+
+function stopped(account: SimulatedAccount, instance: SimInstance): void {
+  setState(account, instance, 'stopped');
+  // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
+  // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
+  // EC2 User Guide, "Public IPv4 addresses": AWS releases the public IPv4 address it assigned an
+  // instance when the instance is stopped (an Elastic IP address stays associated).
+  if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
+  // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
+  replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
 }
 
 function terminate(account: SimulatedAccount, instance: SimInstance): void {
@@ -132,7 +166,11 @@ function terminate(account: SimulatedAccount, instance: SimInstance): void {
 
 /**
  * EC2Launch sets a random password and posts it encrypted with the instance's key pair (RSA,
- * PKCS#1 v1.5, base64). Without a registered public key: an opaque fake that says so.
+ * PKCS#1 v1.5, base64). GetPasswordData (EC2 API Reference): the password data is encrypted with the
+ * key pair the instance was launched with and returned base64-encoded; the PKCS#1 v1.5
+ * padding is what the EC2 console and `aws ec2 get-password-data --priv-launch-key` decrypt
+ * (assumption, from those clients: AWS's API reference does not name the padding).
+ * Without a registered public key: an opaque fake that says so.
  */
 export function newPasswordBlob(account: SimulatedAccount, instance: SimInstance): string {
   const publicKey = instance.keyName ? account.keyPairs.get(instance.keyName) : undefined;
@@ -240,9 +278,14 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
 
   ModifyInstanceAttribute(account, input) {
     const i = account.instance(input.InstanceId);
+    // Assumption: a terminated instance cannot be modified; AWS's error list (EC2 API Reference, Error
+    // codes) gives IncorrectInstanceState for an instance in the wrong state for the action asked.
     if (i.state === 'terminated') throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be modified.`);
     for (const mapping of input.BlockDeviceMappings ?? []) {
       const volume = account.volumeAt(i.instanceId, mapping.DeviceName);
+      // Assumption: a mapping for a device the instance does not have is refused with
+      // InvalidInstanceAttributeValue (EC2 API Reference, Error codes: an instance
+      // attribute value that is not valid); ModifyInstanceAttribute changes existing mappings only.
       if (!volume) {
         throw ec2Error('InvalidInstanceAttributeValue', `No device is currently mapped at ${mapping.DeviceName}`);
       }
@@ -254,27 +297,40 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
   StopInstances(account, input) {
     const instances = (input.InstanceIds as string[]).map(id => account.instance(id));
     for (const i of instances) {
+      // StopInstances (EC2 API Reference): instance store-backed instances cannot be stopped.
       if (i.rootDeviceType !== 'ebs') {
         throw ec2Error('UnsupportedOperation', `The instance '${i.instanceId}' does not have an 'ebs' root device type and cannot be stopped.`);
       }
+      // Assumption: the lifecycle (EC2 User Guide, "Amazon EC2 instance state changes") has no stop
+      // from pending, shutting-down or terminated; EC2 answers IncorrectInstanceState (Error codes).
       if (['pending', 'shutting-down', 'terminated'].includes(i.state)) {
         throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be stopped.`);
       }
     }
-    return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (i.state === 'running') stop(account, i); }) };
+    const mode = input.SkipOsShutdown ? 'skip-os-shutdown' : input.Force ? 'force' : 'normal';
+    // Assumption: stopping a stopped instance changes nothing and is not an error (its
+    // StoppingInstances entry reports stopped → stopped), like TerminateInstances of a terminated one
+    // ("Ensuring idempotency in Amazon EC2 API requests" lists TerminateInstances as idempotent).
+    return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (['running', 'stopping'].includes(i.state)) stop(account, i, mode); }) };
   },
 
   StartInstances(account, input) {
     const instances = (input.InstanceIds as string[]).map(id => account.instance(id));
     for (const i of instances) {
+      // Assumption: as for the stop, the lifecycle has no start from stopping, shutting-down or
+      // terminated; a start of a running or pending instance changes nothing (reported as it is).
       if (['stopping', 'shutting-down', 'terminated'].includes(i.state)) {
         throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be started.`);
       }
       if (i.state === 'stopped') {
+        // Assumption: an instance whose root volume was detached (allowed while it is stopped, EC2 User
+        // Guide, "Detach an Amazon EBS volume") has nothing to boot from, so its start is refused
+        // until a volume is attached at the root device; the error's wording is ours.
         const root = account.volumeAt(i.instanceId, i.rootDeviceName);
         if (!root || root.attachment!.state !== 'attached') {
           throw ec2Error('InvalidInstanceID', `Invalid value '${i.instanceId}' for instanceId. Instance does not have a volume attached at root (${i.rootDeviceName})`);
         }
+        // Assumption: an instance does not start while one of its volumes is still attaching or detaching.
         const stray = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.attachment.state !== 'attached');
         if (stray) throw ec2Error('IncorrectState', `Volume '${stray.volumeId}' is ${stray.attachment!.state}.`);
       }
@@ -282,7 +338,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     return {
       StartingInstances: stateChanges(account, input.InstanceIds, i => {
         if (i.state !== 'stopped') return;
-        // EC2 sets LaunchTime anew at every start, not only at RunInstances.
+        // EC2 sets LaunchTime anew at every start, not only at RunInstances (Instance.LaunchTime, EC2 API
+        // Reference: the time the instance was last launched; a start launches a stopped instance again).
         i.launchTime = account.now();
         boot(account, i);
       }),
@@ -298,6 +355,9 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
   },
 
   RunInstances(account, input) {
+    // "Ensuring idempotency in Amazon EC2 API requests": a RunInstances retried with the same client
+    // token returns the instances of the first request and starts none; the same token with other
+    // parameters fails with IdempotentParameterMismatch.
     const fingerprint = JSON.stringify({ ...input, ClientToken: undefined });
     if (input.ClientToken) {
       const earlier = [...account.instances.values()].find(i => i.clientToken === input.ClientToken);
@@ -334,6 +394,9 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       shutdownBehavior: input.InstanceInitiatedShutdownBehavior ?? 'stop',
       tags: requestedTags(input, 'instance'),
       autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
+      // AWS's Windows AMIs come with the SSM Agent installed (Systems Manager User Guide, "Find AMIs with
+      // the SSM Agent preinstalled"); it reaches Systems Manager only with an instance profile that allows
+      // it (Systems Manager User Guide, "Configure instance permissions required for Systems Manager").
       ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
       encrypted: encryption.encrypted,
       ...(encryption.key ? { kmsKeyId: encryption.key.arn } : {}),
@@ -345,6 +408,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     });
     const root = account.volumeAt(instance.instanceId, instance.rootDeviceName)!;
     Object.assign(root.tags, requestedTags(input, 'volume'));
+    if (account.helperStopsHang) instance.stopHangs = true;
     instance.launchTime = account.now();
     if (encryption.encrypted && !ec2CanUseKey(encryption.key)) instance.launchFailure = LAUNCH_FAILURE_KMS;
     boot(account, instance);

@@ -32,6 +32,64 @@ describe('simulated account: EBS volumes', () => {
       expect(ec2('DescribeVolumes', { VolumeIds: [data.volumeId] }).Volumes[0]).toMatchObject({ State: 'available', Attachments: [] });
     });
 
+    describe('writes in progress (I7)', () => {
+      /** A running helper with a volume at xvdf and a command running on it. */
+      const busyHelper = () => {
+        const helper = account.addInstance({ ssmAgent: true, isHelper: true, state: 'stopped' });
+        ec2('StartInstances', { InstanceIds: [helper.instanceId] });
+        account.advance(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
+        const volume = account.addVolume();
+        ec2('AttachVolume', { VolumeId: volume.volumeId, InstanceId: helper.instanceId, Device: 'xvdf' });
+        account.advance(LATENCY.volumeAttach.seconds);
+        account.hangingDocuments.add('AWS-RunPowerShellScript');
+        const commandId = account.call('ssm', 'SendCommand', { InstanceIds: [helper.instanceId], DocumentName: 'AWS-RunPowerShellScript', Parameters: { commands: ['x'] } }).Command.CommandId;
+        account.advance(LATENCY.commandDelivery.seconds);
+        return { helper, volume, commandId };
+      };
+
+      test('a volume detached from a running instance while a command runs there is possibly corrupted, and the history says the instance was running', () => {
+        const { helper, volume } = busyHelper();
+        ec2('DetachVolume', { VolumeId: volume.volumeId });
+        expect(volume.possiblyCorrupted).toMatch(/while a command could write to it/);
+        expect(volume.history.at(-1)).toMatchObject({ what: `detach:${helper.instanceId}`, instanceState: 'running' });
+      });
+
+      test('cancelling is not enough: until Cancelled, the command may still write', () => {
+        const { volume, commandId } = busyHelper();
+        account.call('ssm', 'CancelCommand', { CommandId: commandId });
+        ec2('DetachVolume', { VolumeId: volume.volumeId });
+        expect(volume.possiblyCorrupted).toBeDefined();
+      });
+
+      test('from a stopped instance the detach is clean, whatever the command\'s state', () => {
+        const { helper, volume } = busyHelper();
+        stopFully(helper.instanceId);
+        ec2('DetachVolume', { VolumeId: volume.volumeId });
+        expect(volume.possiblyCorrupted).toBeUndefined();
+        expect(volume.history.at(-1)).toMatchObject({ instanceState: 'stopped' });
+      });
+
+      test('a forced detach from a running instance is possibly corrupted even without a command', () => {
+        const { instanceId } = account.addInstance();
+        const volume = account.addVolume();
+        ec2('AttachVolume', { VolumeId: volume.volumeId, InstanceId: instanceId, Device: 'xvdg' });
+        account.advance(LATENCY.volumeAttach.seconds);
+        ec2('DetachVolume', { VolumeId: volume.volumeId, Force: true });
+        expect(volume.possiblyCorrupted).toMatch(/force-detached/);
+      });
+
+      test('a stop without the OS shutdown while a command runs leaves the attached volume possibly corrupted; a normal stop does not', () => {
+        const skipped = busyHelper();
+        ec2('StopInstances', { InstanceIds: [skipped.helper.instanceId], SkipOsShutdown: true });
+        account.advance(LATENCY.stopWithoutOsShutdown.seconds);
+        expect(skipped.volume.possiblyCorrupted).toMatch(/without the OS shutdown/);
+
+        const graceful = busyHelper();
+        stopFully(graceful.helper.instanceId);
+        expect(graceful.volume.possiblyCorrupted).toBeUndefined();
+      });
+    });
+
     test('DetachVolume of an available volume, a busy one or from the wrong instance fails', () => {
       const { instanceId } = account.addInstance({ state: 'stopped' });
       const other = account.addInstance();

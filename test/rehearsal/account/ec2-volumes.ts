@@ -7,6 +7,7 @@ import { matchesFilter } from './ec2-filters';
 import type { SimInstance } from './ec2-instances';
 import { tagList } from './ec2-tags';
 import { ec2Error } from './errors';
+import { commandMayWrite } from './ssm-commands';
 
 export interface SimAttachment {
   readonly instanceId: string;
@@ -24,6 +25,8 @@ export interface VolumeEvent {
   readonly deleteOnTermination?: boolean;
   /** At a detach: whether the instance's Windows still had the disk online (EC2Rescue on a helper: ec2rescue.ts). */
   readonly diskOnline?: boolean;
+  /** At a detach: the state of the instance it was detached from when the detach was requested. */
+  readonly instanceState?: string;
 }
 
 export interface SimVolume {
@@ -43,9 +46,12 @@ export interface SimVolume {
   generation: number;
   /**
    * Modelled times the volume was detached (`detach:<instance>`) and attached (`attach:<instance>:<device>`);
-   * a detach records the attachment's DeleteOnTermination at that moment (the invariants read it).
+   * a detach records the attachment's DeleteOnTermination, whether the disk was online and the state of
+   * the instance at that moment (the invariants read them).
    */
   readonly history: VolumeEvent[];
+  /** Why its content may be corrupted (a detach or a stop while a command could be writing to it), if it may. */
+  possiblyCorrupted?: string;
 }
 
 /** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are). */
@@ -69,6 +75,21 @@ export function releaseVolumesOfTerminated(account: SimulatedAccount, instance: 
     if (deleteIt) {
       volume.deleted = true;
       account.moment(`volume-deleted:${volume.volumeId}`);
+    }
+  }
+}
+
+/**
+ * Volumes an instance may have been writing to when it stopped without flushing (a forced stop, or
+ * one without the OS shutdown): those other than its own root, while a command ran on it. Called
+ * by the instance lifecycle (ec2-instances.ts).
+ */
+export function markUnflushedVolumes(account: SimulatedAccount, instance: SimInstance, how: string): void {
+  if (!commandMayWrite(account, instance.instanceId)) return;
+  for (const volume of account.volumes.values()) {
+    const a = volume.attachment;
+    if (!volume.deleted && a?.instanceId === instance.instanceId && !sameDevice(a.device, instance.rootDeviceName)) {
+      volume.possiblyCorrupted ??= `${instance.instanceId} stopped by ${how} while a command could write to ${a.device}`;
     }
   }
 }
@@ -129,10 +150,26 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     if (sameDevice(attachment.device, instance.rootDeviceName) && instance.state !== 'stopped' && !input.Force) {
       throw ec2Error('IncorrectState', `Unable to detach root volume '${volume.volumeId}' from instance '${instance.instanceId}'`);
     }
+    // "You can reattach a volume that you detached (without unmounting it), but ... the data on the
+    // volume might be out of sync if there were writes to the volume in progress when it was
+    // detached" (EC2 User Guide for Windows, Detaching an Amazon EBS volume). Assumption: writes are
+    // in progress while a Run Command command runs on the instance (or is being cancelled) and the
+    // instance is not stopped. Force "can lead to data loss or a corrupted file system ... The
+    // instance won't have an opportunity to flush file system caches" (DetachVolume, Force).
+    if (instance.state !== 'stopped' && commandMayWrite(account, instance.instanceId)) {
+      volume.possiblyCorrupted ??= `detached from ${instance.instanceId} (${instance.state}) while a command could write to it`;
+    }
+    if (instance.state !== 'stopped' && input.Force) {
+      volume.possiblyCorrupted ??= `force-detached from ${instance.instanceId} (${instance.state})`;
+    }
     attachment.state = 'detaching';
     const t = ++attachment.transition;
     volume.history.push({
-      at: account.now(), what: `detach:${attachment.instanceId}`, deleteOnTermination: attachment.deleteOnTermination, diskOnline: account.onlineDisks.has(volume.volumeId),
+      at: account.now(),
+      what: `detach:${attachment.instanceId}`,
+      deleteOnTermination: attachment.deleteOnTermination,
+      diskOnline: account.onlineDisks.has(volume.volumeId),
+      instanceState: instance.state,
     });
     // The disk leaves the instance's Windows with the volume (online or not, it is gone from there).
     account.onlineDisks.delete(volume.volumeId);

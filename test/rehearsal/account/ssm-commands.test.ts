@@ -49,6 +49,48 @@ describe('simulated account: Run Command', () => {
         .toEqual([expect.objectContaining({ CommandId: id, Comment: 'test', Status: 'Success' })]);
     });
 
+    test('CancelCommand: Pending or InProgress → Cancelling → Cancelled, and the command does not complete; a finished one is left as it is', () => {
+      const h = helper();
+      const running = send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      account.advance(1 + LATENCY.commandDelivery.seconds);
+      expect(invocation(running, h.instanceId).Status).toBe('InProgress');
+      ssm('CancelCommand', { CommandId: running, InstanceIds: [h.instanceId] });
+      expect(invocation(running, h.instanceId).Status).toBe('Cancelling');
+      account.advance(LATENCY.commandCancel.seconds);
+      expect(invocation(running, h.instanceId).Status).toBe('Cancelled');
+      account.advance(LATENCY.installEc2Rescue.seconds);
+      expect(invocation(running, h.instanceId).Status).toBe('Cancelled');
+      expect(account.instances.get(h.instanceId)!.ec2RescueInstalled).toBe(false);
+
+      const pending = send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      ssm('CancelCommand', { CommandId: pending });
+      account.advance(LATENCY.commandCancel.seconds + LATENCY.commandDelivery.seconds + LATENCY.installEc2Rescue.seconds);
+      expect(invocation(pending, h.instanceId).Status).toBe('Cancelled');
+
+      const done = send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      account.advance(1 + LATENCY.commandDelivery.seconds + LATENCY.installEc2Rescue.seconds);
+      ssm('CancelCommand', { CommandId: done });
+      expect(invocation(done, h.instanceId).Status).toBe('Success');
+    });
+
+    test('CancelCommand of an unknown command fails (InvalidCommandId), on a terminated instance too (InvalidInstanceId)', () => {
+      const h = helper();
+      expect(errorOf(() => ssm('CancelCommand', { CommandId: '00000000-0000-0000-0000-000000000000' }))).toBe('InvalidCommandId');
+      const id = send(h.instanceId, 'AWS-ConfigureAWSPackage', install);
+      ec2('TerminateInstances', { InstanceIds: [h.instanceId] });
+      expect(errorOf(() => ssm('CancelCommand', { CommandId: id, InstanceIds: [h.instanceId] }))).toBe('InvalidInstanceId');
+    });
+
+    test('a command that hangs ends TimedOut (Execution Timed Out) at its executionTimeout', () => {
+      const h = helper();
+      account.hangingDocuments.add('AWS-RunPowerShellScript');
+      const id = send(h.instanceId, 'AWS-RunPowerShellScript', { commands: ['Start-Sleep 99999'], executionTimeout: ['1200'] });
+      account.advance(LATENCY.commandDelivery.seconds + 1199);
+      expect(invocation(id, h.instanceId).Status).toBe('InProgress');
+      account.advance(1);
+      expect(invocation(id, h.instanceId)).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' });
+    });
+
     test('ListCommands pages: newest first, MaxResults of 1 to 50 (default 10), NextToken to the next page', () => {
       const h = helper();
       const ids = Array.from({ length: 23 }, () => send(h.instanceId, 'AWS-ConfigureAWSPackage', install));

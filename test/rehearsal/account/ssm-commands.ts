@@ -21,10 +21,12 @@ export interface SimCommand {
   readonly parameters: Record<string, string[]>;
   readonly comment?: string;
   readonly requestedAt: number;
-  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut';
+  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelling' | 'Cancelled';
   stdout: string;
   stderr: string;
   responseCode: number;
+  /** Set when Run Command ended it at its execution timeout (else a TimedOut is a delivery timeout). */
+  executionTimedOut?: boolean;
 }
 
 /**
@@ -149,7 +151,20 @@ function runCommand(account: SimulatedAccount, command: SimCommand, instance: Si
       ? 'installEc2Rescue'
       : command.documentName === 'AWS-RunPowerShellScript' ? 'offlinePasswordFix' : 'onlineResetAccess';
     const transition = instance.transition;
+    if (account.hangingDocuments.has(command.documentName)) {
+      // "Execution Timed Out: Command execution started on the managed node, but the execution
+      // wasn't complete before the execution timeout expired" (SSM API reference, CommandInvocation
+      // StatusDetails). The document's `executionTimeout`, or assumption: the agent's default, 3600 s.
+      account.after(Number(command.parameters.executionTimeout?.[0] ?? 3600), () => {
+        if (command.status !== 'InProgress') return;
+        command.status = 'TimedOut';
+        command.executionTimedOut = true;
+      });
+      return;
+    }
     account.after(duration, () => {
+      // Cancelled meanwhile: the agent ended the process (see CancelCommand).
+      if (command.status !== 'InProgress') return;
       // assumption: a command whose instance stops or terminates while it runs ends Failed (the agent that ran it
       // is gone; Run Command reports no success for it).
       if (instance.transition !== transition) return fail('The instance stopped while the command ran.');
@@ -208,6 +223,15 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
   command.responseCode = 0;
 }
 
+/**
+ * Whether a command may be writing on the instance: one that runs, or whose cancellation has not
+ * ended it yet ("There is no guarantee that the command will be terminated and the underlying
+ * process stopped", CancelCommand).
+ */
+export function commandMayWrite(account: SimulatedAccount, instanceId: string): boolean {
+  return account.commands.some(c => c.instanceId === instanceId && (c.status === 'InProgress' || c.status === 'Cancelling'));
+}
+
 /** Parsed scripts by their text (a command's script is parsed once, however often it runs). */
 const PARSED = new Map<string, ReturnType<typeof parsePowerShell>>();
 
@@ -264,6 +288,34 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
     return { Command: { CommandId: command.commandId, DocumentName: command.documentName, Comment: command.comment, Status: 'Pending' } };
   },
 
+  /**
+   * "You can attempt to cancel a command as long as the service shows that it's in either a
+   * Pending or Executing state. However, even if a command is still in one of these states, we
+   * can't guarantee that the command will be canceled" (Systems Manager User Guide, Canceling a
+   * command); `InvalidInstanceId` when "The managed node isn't in a valid state. Valid states are:
+   * Running, Pending, Stopped, and Stopping" (CancelCommand). A cancelled command is Cancelling
+   * until the agent ends it, then Cancelled, "a terminal state" (Understanding command statuses).
+   * Assumption: on a command that is already over, the call succeeds and changes nothing.
+   */
+  CancelCommand(account, input) {
+    const matching = account.commands.filter(c => c.commandId === input.CommandId);
+    if (matching.length === 0) throw ssmError('InvalidCommandId', 'The specified command ID isn\'t valid. Verify the ID and try again.');
+    for (const id of input.InstanceIds ?? []) {
+      const instance = account.instances.get(id);
+      if (!instance || ['shutting-down', 'terminated'].includes(instance.state)) {
+        throw ssmError('InvalidInstanceId', `The managed node ${id} isn't in a valid state for CancelCommand.`);
+      }
+    }
+    for (const command of matching.filter(c => !input.InstanceIds?.length || input.InstanceIds.includes(c.instanceId))) {
+      if (command.status !== 'Pending' && command.status !== 'InProgress') continue;
+      command.status = 'Cancelling';
+      account.after('commandCancel', () => {
+        if (command.status === 'Cancelling') command.status = 'Cancelled';
+      });
+    }
+    return {};
+  },
+
   ListCommands(account, input) {
     // Systems Manager API Reference, ListCommands (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html):
     // MaxResults "Valid Range: Minimum value of 1. Maximum value of 50."; "The call also returns a token
@@ -308,7 +360,7 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
       InstanceId: command.instanceId,
       DocumentName: command.documentName,
       Status: command.status,
-      StatusDetails: command.status === 'TimedOut' ? 'DeliveryTimedOut' : command.status,
+      StatusDetails: command.status === 'TimedOut' ? (command.executionTimedOut ? 'ExecutionTimedOut' : 'DeliveryTimedOut') : command.status,
       ResponseCode: command.responseCode,
       StandardOutputContent: command.stdout,
       StandardErrorContent: command.stderr,

@@ -3,7 +3,8 @@ import { accountHelpers, errorOf, newSimulatedAccount } from './fixture';
 import { EXECUTION_HISTORY_RETENTION_DAYS, SimExecution } from './step-functions';
 
 /**
- * DescribeExecution as a function inside the account sees the rehearsal's executions.
+ * DescribeExecution, ListExecutions and StartExecution as a function inside the account sees the
+ * rehearsal's executions.
  */
 describe('simulated account: Step Functions executions', () => {
   let account: SimulatedAccount;
@@ -45,5 +46,44 @@ describe('simulated account: Step Functions executions', () => {
   test('an unknown execution does not exist; a string that is not an execution ARN is InvalidArn', () => {
     expect(errorOf(() => describe('never-started'))).toBe('ExecutionDoesNotExist');
     expect(errorOf(() => call('states', 'DescribeExecution', { executionArn: machine }))).toBe('InvalidArn');
+  });
+
+  test('ListExecutions: newest first, filtered by status as seen now, in pages', () => {
+    // GIVEN
+    execution('a', 'FAILED', 60);
+    account.advance(1);
+    execution('b', 'SUCCEEDED', 600);
+    account.advance(1);
+    execution('c', 'SUCCEEDED', 600);
+    account.advance(100);
+    const list = (input: any) => call('states', 'ListExecutions', { stateMachineArn: machine, ...input });
+
+    // THEN
+    expect(list({}).executions.map((e: any) => [e.name, e.status])).toEqual([['c', 'RUNNING'], ['b', 'RUNNING'], ['a', 'FAILED']]);
+    expect(list({ statusFilter: 'RUNNING' }).executions.map((e: any) => e.name)).toEqual(['c', 'b']);
+    const first = list({ maxResults: 2 });
+    expect(first.executions.map((e: any) => e.name)).toEqual(['c', 'b']);
+    expect(list({ maxResults: 2, nextToken: first.nextToken })).toEqual({ executions: [expect.objectContaining({ name: 'a' })] });
+  });
+
+  test('StartExecution: through the runner; the same name and input while open returns it, anything else is ExecutionAlreadyExists', () => {
+    // GIVEN a runner that starts executions lasting 10 minutes
+    account.startExecution = ({ stateMachineArn, name, input }) => {
+      const record = { arn: arn(name), stateMachineArn, name, start: account.now(), status: 'SUCCEEDED' as const, end: account.now() + 600_000, input };
+      account.executions.set(record.arn, record);
+      return record;
+    };
+    const start = (name: string, input: unknown) => call('states', 'StartExecution', { stateMachineArn: machine, name, input: JSON.stringify(input) });
+
+    // WHEN / THEN
+    const first = start('restore-1', { executionArn: 'x' });
+    expect(first.executionArn).toBe(arn('restore-1'));
+    expect(describe('restore-1').input).toBe(JSON.stringify({ executionArn: 'x' }));
+    expect(start('restore-1', { executionArn: 'x' })).toEqual(first);
+    expect(errorOf(() => start('restore-1', { executionArn: 'y' }))).toBe('ExecutionAlreadyExists');
+    account.advance(600);
+    expect(errorOf(() => start('restore-1', { executionArn: 'x' }))).toBe('ExecutionAlreadyExists');
+    account.startExecution = undefined;
+    expect(errorOf(() => start('other', {}))).toBe('StateMachineDoesNotExist');
   });
 });

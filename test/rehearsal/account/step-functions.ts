@@ -1,15 +1,17 @@
 /**
- * Step Functions as a function in the account reads it: DescribeExecution of the rehearsal's
- * executions (the backup image retention asks how a reset ended). The rehearsal runner registers
- * each execution it starts; what a caller sees depends on the account's clock: RUNNING until the
- * execution has ended, its status after, and nothing once Step Functions has stopped keeping it.
+ * Step Functions as a function in the account uses it: DescribeExecution of the rehearsal's
+ * executions (the backup image retention asks how a reset ended; the reconciler, whether a reset or
+ * a restore still runs), ListExecutions and StartExecution (the reconciler finds running restores
+ * and starts one). The rehearsal runner registers each execution it starts and lets the account
+ * start one (`startExecution`); what a caller sees depends on the account's clock: RUNNING until
+ * the execution has ended, its status after, and nothing once Step Functions has stopped keeping it.
  *
  * (The operator CLI's Step Functions client is served separately, at the observer's time, by
  * ../step-functions-api.ts.)
  *
  * Documents quoted:
  * - [QUOTAS] Step Functions Developer Guide, "Step Functions service quotas" (Standard workflows).
- * - [DE] Step Functions API Reference, DescribeExecution.
+ * - [DE] Step Functions API Reference, DescribeExecution. [LE] ListExecutions. [SE] StartExecution.
  */
 import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
@@ -24,7 +26,19 @@ export interface SimExecution {
   readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   /** Epoch milliseconds, once it has ended. */
   readonly end?: number;
+  /** Its input, as given (DescribeExecution returns it as a JSON string). */
+  readonly input?: unknown;
 }
+
+/** What the account asks the runner to start (StartExecution). */
+export interface StartExecutionRequest {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: unknown;
+}
+
+/** [LE] maxResults: "If no value is specified, the default is 100" (at most 1,000). */
+const LIST_EXECUTIONS_PAGE = 100;
 
 /**
  * [QUOTAS] "Maximum execution history retention time: 90 days. After this time, you can no longer
@@ -45,6 +59,11 @@ function visibleExecution(account: SimulatedAccount, executionArn: string): SimE
   return execution;
 }
 
+/** The status a caller sees at the account's now: RUNNING until the execution has ended. */
+function statusAt(account: SimulatedAccount, execution: SimExecution): SimExecution['status'] {
+  return execution.status !== 'RUNNING' && execution.end !== undefined && execution.end <= account.now() ? execution.status : 'RUNNING';
+}
+
 export const STEP_FUNCTIONS_OPERATIONS: Operations = {
   DescribeExecution(account, input) {
     // [DE] executionArn: "The Amazon Resource Name (ARN) of the execution to describe."; a string
@@ -53,14 +72,64 @@ export const STEP_FUNCTIONS_OPERATIONS: Operations = {
       throw awsError('states', 'InvalidArn', `Invalid Arn: '${input.executionArn}'`);
     }
     const execution = visibleExecution(account, input.executionArn);
-    const ended = execution.status !== 'RUNNING' && execution.end !== undefined && execution.end <= account.now();
+    const status = statusAt(account, execution);
     return {
       executionArn: execution.arn,
       stateMachineArn: execution.stateMachineArn,
       name: execution.name,
-      status: ended ? execution.status : 'RUNNING',
+      status,
       startDate: new Date(execution.start),
-      ...(ended ? { stopDate: new Date(execution.end!) } : {}),
+      ...(execution.input !== undefined ? { input: JSON.stringify(execution.input) } : {}),
+      ...(status !== 'RUNNING' ? { stopDate: new Date(execution.end!) } : {}),
     };
+  },
+
+  /**
+   * [LE] "Lists all executions of a state machine or a Map Run"; "Results are sorted by time, with
+   * the most recent execution first"; `statusFilter` keeps those "whose status matches the filter";
+   * pages of `maxResults` with a `nextToken`.
+   */
+  ListExecutions(account, input) {
+    const all = [...account.executions.values()]
+      .filter(e => e.stateMachineArn === input.stateMachineArn && e.start <= account.now())
+      .map(e => ({ execution: e, status: statusAt(account, e) }))
+      .filter(e => !input.statusFilter || e.status === input.statusFilter)
+      .sort((a, b) => b.execution.start - a.execution.start);
+    const offset = Number(input.nextToken ?? 0);
+    const size = Math.min(input.maxResults || LIST_EXECUTIONS_PAGE, 1000);
+    return {
+      executions: all.slice(offset, offset + size).map(({ execution, status }) => ({
+        executionArn: execution.arn,
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.name,
+        status,
+        startDate: new Date(execution.start),
+        ...(status !== 'RUNNING' ? { stopDate: new Date(execution.end!) } : {}),
+      })),
+      ...(offset + size < all.length ? { nextToken: String(offset + size) } : {}),
+    };
+  },
+
+  /**
+   * [SE] "When you make multiple StartExecution calls with the same name, the new execution doesn't
+   * run": "When the original execution is open and the execution input from the new call is
+   * identical, the Success message is returned"; "When the original execution is open and the
+   * execution input from the new call is different, the ExecutionAlreadyExists message is returned";
+   * "When the original execution is closed, the ExecutionAlreadyExists message is returned regardless
+   * of input". Only the state machines the rehearsal runs can be started (StateMachineDoesNotExist).
+   */
+  StartExecution(account, input) {
+    const body = JSON.parse(input.input ?? '{}');
+    const name: string = input.name ?? `execution-${account.executions.size + 1}`;
+    const same = [...account.executions.values()].find(e => e.stateMachineArn === input.stateMachineArn && e.name === name);
+    if (same) {
+      if (statusAt(account, same) === 'RUNNING' && JSON.stringify(same.input) === JSON.stringify(body)) {
+        return { executionArn: same.arn, startDate: new Date(same.start) };
+      }
+      throw awsError('states', 'ExecutionAlreadyExists', `Execution Already Exists: '${same.arn}'`);
+    }
+    const started = account.startExecution?.({ stateMachineArn: input.stateMachineArn, name, input: body });
+    if (!started) throw awsError('states', 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
+    return { executionArn: started.arn, startDate: new Date(started.start) };
   },
 };

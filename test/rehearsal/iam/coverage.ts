@@ -16,7 +16,7 @@ import { takeLease } from '../../../src/workflow/private/endpoint-leases';
 import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
 import type { AuthorizationRecord } from '../account/iam';
 import { LATENCY } from '../latencies';
-import { Rehearsal } from '../runner';
+import { Rehearsal, RehearsalOptions } from '../runner';
 import type { SampleArtifacts } from '../sample';
 import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
 
@@ -31,6 +31,8 @@ export interface IamScenario {
   readonly sample: SampleVariant;
   /** Requests IAM must deny (bypassing the preflight); anything else denied is a failure. */
   readonly denialsExpected?: boolean;
+  /** How the rehearsal is set up (e.g. a restore rule that never fires). */
+  readonly options?: RehearsalOptions;
   /** Runs the scenario; returns what the scenario's own test asserts on (errors of denied calls). */
   readonly run: (r: Rehearsal) => Promise<unknown>;
 }
@@ -119,6 +121,21 @@ export const IAM_SCENARIOS: IamScenario[] = [
   {
     name: 'reset stopped while the volume is on the helper (the restore machine puts it back)',
     sample: 'default',
+    run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] }),
+  },
+  {
+    name: 'the target\'s stop hangs and the reset is stopped meanwhile (the restore forces the stop after its bound)',
+    sample: 'default',
+    run: r => {
+      const target = windowsTarget(r.account);
+      target.stopHangs = true;
+      return r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'PrepareTarget', kind: 'abort' }] });
+    },
+  },
+  {
+    name: 'the restore\'s event is lost (the reconciler starts the restore and counts the attempt)',
+    sample: 'default',
+    options: { restoreRulePattern: { source: ['rehearsal.never'] } },
     run: r => r.reset({ instanceId: windowsTarget(r.account).instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] }),
   },
   {
@@ -224,7 +241,7 @@ export interface CoverageRun {
 export async function rehearseIamScenarios(samples: Record<SampleVariant, SampleArtifacts>, scenarios = IAM_SCENARIOS): Promise<CoverageRun[]> {
   const runs: CoverageRun[] = [];
   for (const scenario of scenarios) {
-    const r = new Rehearsal(samples[scenario.sample]);
+    const r = new Rehearsal(samples[scenario.sample], scenario.options);
     try {
       const result = await scenario.run(r);
       await r.finished();

@@ -1,5 +1,5 @@
 import { parseWorkflowConfig, workflowConfig } from '../../../src/workflow/private/config';
-import { marshalLockItem, unmarshalLockItem } from '../../../src/workflow/private/journal';
+import { EMPTY_JOURNAL, marshalLockItem, unmarshalLockItem } from '../../../src/workflow/private/journal';
 import { CONFIG, EXECUTION_ARN, TARGET, offlinePlan } from '../fixtures';
 
 describe('lock item', () => {
@@ -14,7 +14,7 @@ describe('lock item', () => {
     expect(item).toEqual({
       instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN }, plan: { S: JSON.stringify(plan) }, expiresAt: { N: '1800000000' },
     });
-    expect(unmarshalLockItem(item)).toEqual({ instanceId: TARGET, executionArn: EXECUTION_ARN, plan, expiresAt: 1800000000 });
+    expect(unmarshalLockItem(item)).toEqual({ instanceId: TARGET, executionArn: EXECUTION_ARN, plan, expiresAt: 1800000000, journal: EMPTY_JOURNAL });
   });
 
   test('an absent or foreign item is no lock', () => {
@@ -24,7 +24,7 @@ describe('lock item', () => {
 
   test('an unreadable plan still identifies the holder', () => {
     expect(unmarshalLockItem({ instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN }, plan: { S: '{' }, expiresAt: { N: '1' } }))
-      .toEqual({ instanceId: TARGET, executionArn: EXECUTION_ARN, expiresAt: 1 });
+      .toEqual({ instanceId: TARGET, executionArn: EXECUTION_ARN, expiresAt: 1, journal: EMPTY_JOURNAL });
   });
 });
 

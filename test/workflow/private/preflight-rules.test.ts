@@ -69,6 +69,8 @@ describe('planReset: the plan', () => {
       consequences: [
         expect.stringMatching(/is stopped, its root volume vol-0123456789abcdef0 is attached to a helper instance .* started again/),
         expect.stringMatching(/backup image ResetAccess-Pre-Script-Backup_.* is created before the volume is touched; it is kept/),
+        expect.stringMatching(/has not stopped 15 minutes after the stop request, it is force-stopped \(StopInstances Force\)/),
+        expect.stringMatching(/commands are cancelled and the helper is stopped \(force-stopped after 5 minutes if its stop hangs\).* without its OS shutdown/),
         expect.stringMatching(/password-enabled image ResetAccess-Post-Script-Backup_.* launch it with a new key pair/),
       ],
     });
@@ -83,7 +85,7 @@ describe('planReset: the plan', () => {
       /backup image ResetAccess-Pre-Script-Backup_\S+ is created before the volume is touched; if the reset succeeds it is deregistered \(and its snapshots deleted\) 14 days later, otherwise it is kept until you delete it\./);
   });
 
-  test('a stopped instance stays stopped', () => {
+  test('a stopped instance stays stopped (and is not force-stopped)', () => {
     // WHEN
     const result = plan({}, facts({ state: 'stopped' }));
 
@@ -91,6 +93,12 @@ describe('planReset: the plan', () => {
     expect(result.originalState).toBe('stopped');
     expect(result.method).toBe('offline');
     expect(result.consequences[0]).toMatch(/stays stopped/);
+    expect(result.consequences.join(' ')).not.toMatch(/force-stopped \(StopInstances Force\)/);
+  });
+
+  test('a lock the reconciler gave up on (no TTL) refuses a new reset with what to do', () => {
+    const err = blockerOf(() => plan({}, facts({ lock: { executionArn: OTHER_EXECUTION_ARN, expiresAtEpochSeconds: Number.POSITIVE_INFINITY } })));
+    expect(err).toMatchObject({ name: 'ResetInProgress', message: expect.stringMatching(/reconciler gave up: put the instance back by hand .* then delete its item from the lock table/) });
   });
 
   test('dryRun is carried in the plan', () => {

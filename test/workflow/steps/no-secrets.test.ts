@@ -96,7 +96,7 @@ describe('I5: no password, plaintext or encrypted, leaves any step', () => {
       attachToHelper.handler({ plan, helper }),
       restore.handler({ plan, succeeded: true }),
       checkPassword.handler({ plan }),
-      loadJournal.handler({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }) }),
+      loadJournal.handler({ executionArn: EXECUTION_ARN, input: JSON.stringify({ instanceId: TARGET }), restoreExecutionArn: `${EXECUTION_ARN}-restore` }),
     ]);
 
     // THEN

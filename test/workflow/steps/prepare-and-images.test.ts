@@ -1,15 +1,31 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateImageCommand, CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, Instance,
   ModifyInstanceAttributeCommand, StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { marshalLockItem } from '../../../src/workflow/private/journal';
+import { STOP_BOUNDS } from '../../../src/workflow/private/timeouts';
 import { handler as createBackupImage } from '../../../src/workflow/steps/create-backup-image.lambda';
 import { handler as prepareTarget } from '../../../src/workflow/steps/prepare-target.lambda';
-import { CONFIG, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+import { CONFIG, EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
+const ddb = mockClient(DynamoDBClient);
+
+/** The journal as the lock table holds it, with the given moments (epoch s). */
+function givenJournal(moments: Record<string, number> = {}, owner = EXECUTION_ARN) {
+  ddb.on(GetItemCommand).resolves({
+    Item: {
+      ...marshalLockItem({ instanceId: TARGET, executionArn: owner, plan: offlinePlan(), expiresAt: 2_000_000_000 }),
+      ...Object.fromEntries(Object.entries(moments).map(([k, v]) => [k, { N: String(v) }])),
+    },
+  });
+  ddb.on(UpdateItemCommand).resolves({});
+}
+const now = () => Math.floor(Date.now() / 1000);
 
 function target(state: string, deleteOnTermination: boolean): Instance {
   return {
@@ -31,9 +47,10 @@ const givenTarget = (state: string, dot: boolean, marked = true) => {
 
 describe('prepare-target handler', () => {
   beforeEach(() => {
-    ec2.reset(); asg.reset();
+    ec2.reset(); asg.reset(); ddb.reset();
     useConfig();
     captureLogs();
+    givenJournal();
   });
   afterEach(() => jest.restoreAllMocks());
 
@@ -53,7 +70,16 @@ describe('prepare-target handler', () => {
       InstanceId: TARGET, BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: false } }],
     });
     expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [TARGET] });
+    expect(ec2.commandCalls(StopInstancesCommand)[0].args[0].input.Force).toBeUndefined();
     expect(result).toEqual({ done: false, waitSeconds: 15, status: 'stopping the target' });
+    // The stop is journaled (first write wins), conditioned on this execution owning the lock.
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'ResetLocks',
+      Key: { instanceId: { S: TARGET } },
+      ConditionExpression: 'executionArn = :owner',
+      UpdateExpression: 'SET #m0 = if_not_exists(#m0, :at)',
+      ExpressionAttributeNames: { '#m0': 'targetStopRequestedAt' },
+    });
   });
 
   test('already stopped, root kept: done without any change', async () => {
@@ -69,10 +95,37 @@ describe('prepare-target handler', () => {
     expect(ec2).toHaveReceivedCommandTimes(ModifyInstanceAttributeCommand, 0);
   });
 
-  test('stopping: waits', async () => {
+  test('stopping, within its bound: waits', async () => {
     givenTarget('stopping', false);
-    await expect(prepareTarget({ plan: offlinePlan() })).resolves.toMatchObject({ done: false, status: 'waiting: the instance is stopping' });
+    givenJournal({ targetStopRequestedAt: now() - 60 });
+    await expect(prepareTarget({ plan: offlinePlan() })).resolves.toMatchObject({ done: false, status: expect.stringMatching(/^waiting: the instance is stopping/) });
     expect(ec2).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+  });
+
+  test('a stop that hung past its bound is forced, and the forced stop journaled', async () => {
+    // GIVEN
+    givenTarget('stopping', false);
+    givenJournal({ targetStopRequestedAt: now() - STOP_BOUNDS.target.gracefulSeconds });
+
+    // WHEN
+    const result = await prepareTarget({ plan: offlinePlan() });
+
+    // THEN
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [TARGET], Force: true });
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, { ExpressionAttributeNames: { '#m0': 'targetForceStopRequestedAt' } });
+    expect(result).toMatchObject({ done: false, status: 'force-stopping the target (its stop hung)' });
+  });
+
+  test('a lock that is no longer this execution\'s: its moments are not read, and its stop is not journaled (ResetInProgress)', async () => {
+    // GIVEN another execution's journal, which says the stop was forced long ago
+    givenTarget('running', false);
+    givenJournal({ targetStopRequestedAt: 1, targetForceStopRequestedAt: 2 }, OTHER_EXECUTION_ARN);
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+
+    // WHEN / THEN: a normal stop (not forced on another execution's word), then the named error
+    await expect(prepareTarget({ plan: offlinePlan() })).rejects.toMatchObject({ name: 'ResetInProgress' });
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [TARGET] });
+    expect(ec2.commandCalls(StopInstancesCommand)[0].args[0].input.Force).toBeUndefined();
   });
 
   test('an Auto Scaling member goes into Standby first, decrementing the desired capacity', async () => {

@@ -2,16 +2,21 @@ import { AutoScalingClient, DescribeAutoScalingInstancesCommand, ExitStandbyComm
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand, CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client,
-  ModifyInstanceAttributeCommand, StartInstancesCommand, TerminateInstancesCommand,
+  ModifyInstanceAttributeCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CancelCommandCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { commandComment } from '../../../src/workflow/private/commands';
 import { ResetPlan } from '../../../src/workflow/private/contracts';
+import { marshalLockItem } from '../../../src/workflow/private/journal';
+import { STOP_BOUNDS } from '../../../src/workflow/private/timeouts';
 import { handler as restore } from '../../../src/workflow/steps/restore.lambda';
 import { CONFIG, EXECUTION_ARN, HELPER, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
+const ssm = mockClient(SSMClient);
 
 interface State {
   volume: { State: string; Attachments: { InstanceId: string; Device: string; State: string }[] };
@@ -20,9 +25,24 @@ interface State {
   helperState?: string;
   lifecycle?: string;
   image?: boolean;
+  /** Commands on the helper, as ListCommands returns them (two pages when more than one). */
+  commands?: { CommandId: string; Status: string; Comment?: string }[];
+  /** Journal moments (epoch s). */
+  moments?: Record<string, number>;
 }
 
 function given(s: State) {
+  ddb.on(GetItemCommand).resolves({
+    Item: {
+      ...marshalLockItem({ instanceId: TARGET, executionArn: EXECUTION_ARN, plan: offlinePlan(), expiresAt: 2_000_000_000 }),
+      ...Object.fromEntries(Object.entries(s.moments ?? {}).map(([k, v]) => [k, { N: String(v) }])),
+    },
+  });
+  ddb.on(UpdateItemCommand).resolves({});
+  const commands = s.commands ?? [];
+  ssm.on(ListCommandsCommand).callsFake(input => input.NextToken
+    ? { Commands: commands.slice(1) }
+    : { Commands: commands.slice(0, 1), ...(commands.length > 1 ? { NextToken: 'page-2' } : {}) });
   const targetMappings = s.volume.Attachments.some(a => a.InstanceId === TARGET)
     ? [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: s.dot } }] : [];
   // The target by id; the helpers by their tags.
@@ -39,31 +59,37 @@ function given(s: State) {
 }
 
 const onHelper = { State: 'in-use', Attachments: [{ InstanceId: HELPER, Device: 'xvdf', State: 'attached' }] };
+const FIX = commandComment('offline-password-fix', offlinePlan());
 const detached = { State: 'available', Attachments: [] };
 const onTarget = (state = 'attached') => ({ State: 'in-use', Attachments: [{ InstanceId: TARGET, Device: '/dev/sda1', State: state }] });
-const mutations = () => [...ec2.calls(), ...asg.calls(), ...ddb.calls()]
+/** The mutating calls, in the order they were made (sinon numbers every call). */
+const mutations = () => [...ec2.calls(), ...asg.calls(), ...ddb.calls(), ...ssm.calls()]
+  .sort((a, b) => (a as unknown as { callId: number }).callId - (b as unknown as { callId: number }).callId)
   .map(c => c.args[0].constructor.name.replace(/Command$/, ''))
-  .filter(name => !/^Describe/.test(name));
+  .filter(name => !/^(Describe|Get|List)/.test(name));
 
 describe('restore handler converges from every intermediate state', () => {
   beforeEach(() => {
-    ec2.reset(); asg.reset(); ddb.reset();
+    ec2.reset(); asg.reset(); ddb.reset(); ssm.reset();
     useConfig();
     captureLogs();
   });
   afterEach(() => jest.restoreAllMocks());
 
   test.each<[string, State, ResetPlan, boolean, string[], boolean]>([
-    ['volume attached to the helper → detach it from the helper', { volume: onHelper, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['DetachVolume'], false],
+    ['volume attached to a running helper → stop the helper first (journaled)', { volume: onHelper, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['StopInstances', 'UpdateItem'], false],
+    ['volume attached to the helper, the fix still running → cancel it, then stop the helper', { volume: onHelper, targetState: 'stopped', helperState: 'running', commands: [{ CommandId: 'c-install', Status: 'Success' }, { CommandId: 'c-fix', Status: 'InProgress', Comment: FIX }] }, offlinePlan(), false, ['CancelCommand', 'StopInstances', 'UpdateItem'], false],
+    ['volume attached to the stopped helper → detach it from the helper', { volume: onHelper, targetState: 'stopped', helperState: 'stopped' }, offlinePlan(), false, ['DetachVolume'], false],
     ['volume detaching → wait', { volume: { State: 'in-use', Attachments: [{ InstanceId: HELPER, Device: 'xvdf', State: 'detaching' }] }, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, [], false],
-    ['volume detached → reattach at the original device', { volume: detached, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['AttachVolume'], false],
-    ['reattaching → wait', { volume: onTarget('attaching'), targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, [], false],
-    ['reattached, stopped → DeleteOnTermination, then start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' }, offlinePlan(), false, ['ModifyInstanceAttribute', 'StartInstances'], false],
-    ['reattached, success, password-enabled AMI → DeleteOnTermination, image, start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' }, offlinePlan({ passwordEnabledAmi: true }), true, ['ModifyInstanceAttribute', 'CreateImage', 'StartInstances'], false],
-    ['running, ASG in Standby → exit Standby', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'Standby' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['ExitStandby'], false],
+    ['volume detached, helper still running → terminate the helper, reattach at the original device', { volume: detached, targetState: 'stopped', helperState: 'running' }, offlinePlan(), false, ['TerminateInstances', 'AttachVolume'], false],
+    ['reattaching → wait', { volume: onTarget('attaching'), targetState: 'stopped', helperState: 'terminated' }, offlinePlan(), false, [], false],
+    ['reattached, stopped → DeleteOnTermination, then start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' }, offlinePlan(), false, ['ModifyInstanceAttribute', 'StartInstances'], false],
+    ['reattached, success, password-enabled AMI → DeleteOnTermination, image, start', { volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' }, offlinePlan({ passwordEnabledAmi: true }), true, ['ModifyInstanceAttribute', 'CreateImage', 'StartInstances'], false],
+    ['running, ASG in Standby → exit Standby', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'Standby' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['ExitStandby'], false],
     ['running, InService, helper running → terminate helper, release lock: done', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'InService' }, offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), false, ['TerminateInstances', 'DeleteItem'], true],
     ['helper already terminated → release lock: done', { volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated' }, offlinePlan(), false, ['DeleteItem'], true],
-    ['failure before the stop finished (stopping) → wait', { volume: onTarget(), targetState: 'stopping', dot: false }, offlinePlan(), false, ['ModifyInstanceAttribute'], false],
+    ['failure before the stop finished (stopping, journaled) → wait', { volume: onTarget(), targetState: 'stopping', dot: false, moments: { targetStopRequestedAt: Math.floor(Date.now() / 1000) - 30 } }, offlinePlan(), false, ['ModifyInstanceAttribute'], false],
+    ['a stopping target whose stop nobody journaled → journal it (StopInstances changes nothing on a stopping instance)', { volume: onTarget(), targetState: 'stopping', dot: true }, offlinePlan(), false, ['StopInstances', 'UpdateItem'], false],
     ['originally stopped, all back → release lock: done', { volume: onTarget(), targetState: 'stopped', dot: true, helperState: 'terminated' }, offlinePlan({ originalState: 'stopped' }), false, ['DeleteItem'], true],
   ])('%s', async (_, state, plan, succeeded, expectedMutations, done) => {
     // GIVEN
@@ -79,7 +105,7 @@ describe('restore handler converges from every intermediate state', () => {
 
   test('the calls carry the right arguments', async () => {
     // GIVEN
-    given({ volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'running' });
+    given({ volume: onTarget(), targetState: 'stopped', dot: false, helperState: 'terminated' });
 
     // WHEN
     const result = await restore({ plan: offlinePlan({ passwordEnabledAmi: true, rootDeleteOnTermination: true }), succeeded: true });
@@ -102,7 +128,7 @@ describe('restore handler converges from every intermediate state', () => {
   });
 
   test('detach and attach name the helper and the original root device', async () => {
-    given({ volume: onHelper, targetState: 'stopped', helperState: 'running' });
+    given({ volume: onHelper, targetState: 'stopped', helperState: 'stopped' });
     await restore({ plan: offlinePlan(), succeeded: false });
     expect(ec2).toHaveReceivedCommandWith(DetachVolumeCommand, { VolumeId: ROOT_VOLUME, InstanceId: HELPER });
 
@@ -110,6 +136,63 @@ describe('restore handler converges from every intermediate state', () => {
     given({ volume: detached, targetState: 'stopped', helperState: 'running' });
     await restore({ plan: offlinePlan(), succeeded: false });
     expect(ec2).toHaveReceivedCommandWith(AttachVolumeCommand, { VolumeId: ROOT_VOLUME, InstanceId: TARGET, Device: '/dev/sda1' });
+  });
+
+  test('the helper\'s commands are read over every page, and those running are cancelled on the helper', async () => {
+    // GIVEN the running fix on the second page
+    given({ volume: onHelper, targetState: 'stopped', helperState: 'running', commands: [{ CommandId: 'c-install', Status: 'Success' }, { CommandId: 'c-fix', Status: 'InProgress', Comment: FIX }] });
+
+    // WHEN
+    await restore({ plan: offlinePlan(), succeeded: false });
+
+    // THEN
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: HELPER, NextToken: 'page-2' });
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'c-fix', InstanceIds: [HELPER] });
+    expect(ssm).toHaveReceivedCommandTimes(CancelCommandCommand, 1);
+  });
+
+  test('after a successful fix the helper is stopped without its OS shutdown, and that is journaled', async () => {
+    // GIVEN
+    given({ volume: onHelper, targetState: 'stopped', helperState: 'running', commands: [{ CommandId: 'c-fix', Status: 'Success', Comment: FIX }] });
+
+    // WHEN
+    const result = await restore({ plan: offlinePlan(), succeeded: true });
+
+    // THEN
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [HELPER], SkipOsShutdown: true });
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ConditionExpression: 'executionArn = :owner',
+      ExpressionAttributeNames: { '#m0': 'helperStopRequestedAt', '#m1': 'helperStopSkippedOsShutdownAt' },
+    });
+    expect(result).toMatchObject({ done: false, waitSeconds: 5 });
+  });
+
+  test('a stop without the OS shutdown that EC2 refuses falls back to a normal stop', async () => {
+    // GIVEN
+    given({ volume: onHelper, targetState: 'stopped', helperState: 'running', commands: [{ CommandId: 'c-fix', Status: 'Success', Comment: FIX }] });
+    ec2.on(StopInstancesCommand, { InstanceIds: [HELPER], SkipOsShutdown: true }).rejects(awsError('UnsupportedOperation'));
+
+    // WHEN
+    await restore({ plan: offlinePlan(), succeeded: true });
+
+    // THEN
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [HELPER] });
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, { ExpressionAttributeNames: { '#m0': 'helperStopRequestedAt' } });
+  });
+
+  test('a helper whose stop hung past its bound is force-stopped', async () => {
+    given({ volume: onHelper, targetState: 'stopped', helperState: 'stopping', moments: { helperStopRequestedAt: Math.floor(Date.now() / 1000) - STOP_BOUNDS.helper.gracefulSeconds } });
+    await restore({ plan: offlinePlan(), succeeded: false });
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [HELPER], Force: true });
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, { ExpressionAttributeNames: { '#m0': 'helperForceStopRequestedAt' } });
+  });
+
+  test('a target whose stop hung past its bound is force-stopped before anything else', async () => {
+    given({ volume: onTarget(), targetState: 'stopping', dot: true, moments: { targetStopRequestedAt: Math.floor(Date.now() / 1000) - STOP_BOUNDS.target.gracefulSeconds } });
+    await restore({ plan: offlinePlan(), succeeded: false });
+    expect(ec2).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: [TARGET], Force: true });
+    expect(mutations()).toEqual(['StopInstances', 'UpdateItem']);
   });
 
   test('exit Standby and terminate name the group and the helpers; the lock delete is conditioned on this execution', async () => {
@@ -129,7 +212,7 @@ describe('restore handler converges from every intermediate state', () => {
     });
 
     asg.reset();
-    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'running', lifecycle: 'Standby' });
+    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'Standby' });
     await restore({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), succeeded: false });
     expect(asg).toHaveReceivedCommandWith(ExitStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET] });
   });
