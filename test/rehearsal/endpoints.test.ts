@@ -24,6 +24,17 @@ describe('rehearsal: on-demand interface endpoints', () => {
   const PAST_GRACE_SECONDS = GRACE_SECONDS + ENDPOINT_JANITOR_INTERVAL_MINUTES * 60 + LATENCY.vpcEndpointDeletion.seconds;
   const creates = () => r.account.calls.filter(c => c.operation === 'CreateVpcEndpoint' && !c.error);
   const workflowEndpoints = () => [...r.account.vpcEndpoints.values()].filter(e => e.tags['cdk-ec2-reset-access:role'] === 'endpoint');
+  /** When the restores released their leases (before the password check): the grace period runs from there. */
+  const releases = () => r.account.calls.filter(c => c.input?.UpdateExpression?.startsWith('DELETE leases') && !c.error).map(c => c.at);
+  /**
+   * Lets modelled time pass until `at`, the janitor on its schedule. The reconciler's schedule runs
+   * until its first tick after the last execution, so the clock may already be past the reset's end.
+   */
+  const idleUntil = async (at: number) => {
+    await r.finished();
+    const from = Math.max(r.clock.now(), ...r.executions.map(e => e.end ?? 0));
+    await r.idle((at - from) / 1000);
+  };
 
   test('between resets no interface endpoint exists: created for the reset in its zone\'s subnet, deleted after the grace period', async () => {
     // GIVEN no interface endpoint in the rescue VPC, only the S3 gateway endpoint of the stack
@@ -42,8 +53,9 @@ describe('rehearsal: on-demand interface endpoints', () => {
     for (const e of workflowEndpoints()) expect({ dns: e.privateDnsEnabled, subnets: e.subnetIds }).toEqual({ dns: true, subnets: [subnet] });
     expect(invariantViolations(r, base, { expectFixed: true })).toEqual([]);
 
-    // ...they stay for the grace period...
-    await r.idle(GRACE_SECONDS - 60);
+    // ...they stay for the grace period after the restore released the lease...
+    expect(releases()).toHaveLength(1);
+    await idleUntil(releases()[0] + (GRACE_SECONDS - 60) * 1000);
     expect(workflowEndpoints().map(e => e.state)).toEqual(['available', 'available', 'available']);
 
     // ...and are gone once it has passed
@@ -54,12 +66,12 @@ describe('rehearsal: on-demand interface endpoints', () => {
   });
 
   test('a second reset within the grace period reuses them; the grace period runs again from its release', async () => {
-    // GIVEN a first reset, and ten minutes later a second one of another instance, in the other zone
+    // GIVEN a first reset, and ten minutes after its release a second one of another instance, in the other zone
     r = new Rehearsal(sample);
     const first = windowsTarget(r.account);
     const second = windowsTarget(r.account, { availabilityZone: 'us-east-1b' });
     await r.reset({ instanceId: first.instanceId });
-    await r.idle(10 * 60);
+    await idleUntil(releases()[0] + 10 * 60 * 1000);
 
     // WHEN
     const run = await r.reset({ instanceId: second.instanceId });
@@ -69,11 +81,34 @@ describe('rehearsal: on-demand interface endpoints', () => {
     expect(creates()).toHaveLength(3);
     expect(run.visited.filter(s => s === 'CheckEndpoints')).toHaveLength(1);
     // The second reset's restore released its lease (before the password check): the grace period runs from there.
-    const released = r.account.calls.filter(c => c.input?.UpdateExpression?.startsWith('DELETE leases') && !c.error).map(c => c.at);
+    const released = releases();
     expect(released).toHaveLength(2);
-    await r.idle((released[1] + (GRACE_SECONDS - 60) * 1000 - run.end!) / 1000);
+    await idleUntil(released[1] + (GRACE_SECONDS - 60) * 1000);
     expect(workflowEndpoints().map(e => e.state)).toEqual(['available', 'available', 'available']);
     await r.idle(PAST_GRACE_SECONDS);
+    expect(leftBehindViolations(r)).toEqual([]);
+  });
+
+  test('a restore whose event is lost: the restore the reconciler starts releases the lease, and the endpoints close after the grace period', async () => {
+    // GIVEN a restore rule that never fires (only the scheduled reconciler starts a restore)
+    r = new Rehearsal(sample, { restoreRulePattern: { source: ['rehearsal.never'] } });
+    const target = windowsTarget(r.account);
+
+    // WHEN the reset is stopped while the volume is on the helper
+    const run = await r.reset({ instanceId: target.instanceId }, { faults: [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }] });
+
+    // THEN the reconciler's restore (not the janitor, which has not run) released the reset's lease...
+    expect(run.status).toBe('ABORTED');
+    expect(r.janitorRuns).toEqual([]);
+    const restores = r.executions.filter(e => e.machine === 'restore');
+    expect(restores.map(e => [e.name.startsWith(`reconcile-${target.instanceId}-`), e.status])).toEqual([[true, 'SUCCEEDED']]);
+    const releasedBy = r.account.calls.filter(c => c.input?.UpdateExpression?.startsWith('DELETE leases') && !c.error).map(c => c.context?.execution);
+    expect(releasedBy).toEqual([restores[0].name]);
+    // ...and the endpoints stay for the grace period from that release, then are gone with nothing left behind.
+    await idleUntil(releases()[0] + (GRACE_SECONDS - 60) * 1000);
+    expect(workflowEndpoints().map(e => e.state)).toEqual(['available', 'available', 'available']);
+    await r.idle(PAST_GRACE_SECONDS);
+    expect(workflowEndpoints().map(e => e.state)).toEqual(['deleted', 'deleted', 'deleted']);
     expect(leftBehindViolations(r)).toEqual([]);
   });
 
