@@ -309,7 +309,8 @@ export class Rehearsal {
    */
   private unfinishedJournals(): boolean {
     this.account.settle();
-    return [...this.account.tables.values()].some(items => [...items.values()].some(item => item.executionArn !== undefined && item.abandonedAt === undefined));
+    const unfinished = (item: Record<string, any>) => item.executionArn !== undefined && item.abandonedAt === undefined;
+    return [...this.account.tables.values()].some(items => [...items.values()].some(unfinished));
   }
 
   private async run(live: LiveExecution): Promise<void> {
