@@ -24,8 +24,6 @@ const packageFiles = [
   'lib/workflow/private/state-machine-definition.*',
   'lib/workflow/private/timeouts.*',
   'lib/workflow/private/observations.*',
-  // The backup image retention construct checks its image name prefix with the same rule as the images' names.
-  'lib/workflow/private/image-names.*',
   'assets/',
   '.jsii',
   'API.md',
@@ -102,6 +100,15 @@ const testDeps = [
 ];
 
 /**
+ * Compliance checks run by the tests only (issue 12): CDK policy validation with AWS Control Tower's
+ * guard rules (the cfn-guard binary ships inside the package, so it runs offline). The tag guard's
+ * policies are evaluated with the rehearsal's `@cloud-copilot/iam-simulate` (testDeps).
+ */
+const complianceDeps = [
+  '@cdklabs/cdk-validator-cfnguard@^0.0.62',
+];
+
+/**
  * Assertions of the integration tests for a real account (test/*.integ.ts). Its newest release is
  * 2.245.0-alpha.0 (peer aws-cdk-lib ^2.245.0, which 2.276 satisfies). `@aws-cdk/integ-runner` is not
  * used: its newest release (2.197.10) reads cloud assembly schema 53 at most and aws-cdk-lib 2.276
@@ -150,7 +157,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'Ec2ResetAccess.Cdk', packageId: 'Ec2ResetAccess.Cdk' },
   publishToGo: { moduleName: 'github.com/ec2-reset-access/cdk-ec2-reset-access-go' },
 
-  devDeps: ['aws-cdk-lib@2.276.0', ...handlerDeps, ...cliDeps, ...testDeps, ...integDeps, ...docsDeps],
+  devDeps: ['aws-cdk-lib@2.276.0', ...handlerDeps, ...cliDeps, ...testDeps, ...complianceDeps, ...integDeps, ...docsDeps],
 
   lambdaOptions: {
     runtime: lambdaRuntime,
@@ -344,6 +351,13 @@ const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 addGeneratedDocument('architecture', 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/render-architecture.ts', {
   write: 'Render docs/architecture.svg from docs/architecture.dot',
   stale: 'docs/architecture.svg is',
+});
+
+// The README's table of compliance findings (cdk-nag packs, Control Tower's guard rules) over the sample
+// stack. Written on demand; test/sample/compliance.test.ts fails when it is stale (the run is the test's).
+project.addTask('docs:compliance', {
+  description: 'Run the compliance checks over the sample stack and write their counts into the README',
+  exec: 'ts-node --transpile-only -P build-tools/tsconfig.json build-tools/compliance.ts',
 });
 
 // The terminal sessions in docs/operating.md and the README are captured from the CLI watching

@@ -9,7 +9,7 @@
 import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CUSTOMER_KEY_ARN, iamReport, rehearseIamScenarios, statementUses } from '../test/rehearsal/iam/coverage';
+import { CUSTOMER_KEY_SAMPLE, iamReport, rehearseIamScenarios, statementUses } from '../test/rehearsal/iam/coverage';
 import { ExecutionRecord, Rehearsal } from '../test/rehearsal/runner';
 import { SampleArtifacts, synthesizeSample } from '../test/rehearsal/sample';
 import { Marker, timelineRows, timelineSvg, timelineText } from '../test/rehearsal/timeline';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(SVG_PATH, svg);
   console.log(`Wrote ${path.relative(process.cwd(), SVG_PATH)}`);
 
-  const samples = { default: sample, customerKey: synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }) };
+  const samples = { default: sample, customerKey: synthesizeSample(CUSTOMER_KEY_SAMPLE) };
   const runs = await rehearseIamScenarios(samples);
   console.log(`\n${iamReport(runs, await statementUses(runs, samples)).join('\n')}`);
 }

@@ -8,8 +8,8 @@ import { CliError, toCliError } from './core/errors';
 import { EXIT_CODES } from './core/exit-codes';
 import { BIN, DEFAULT_STATE_MACHINE_PARAMETER } from './core/hints';
 import type { CliEnvironment } from './environment';
-
-const ACKNOWLEDGEMENTS = ['public-ip-release', 'instance-store-data-loss', 'auto-scaling-standby'];
+// The workflow's own list, so a new acknowledgement reaches --ack without a second edit.
+import { ACKNOWLEDGEMENTS } from '../src/workflow/private/request';
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -88,7 +88,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     .argument('<instance-id>', 'the instance, e.g. i-0123456789abcdef0')
     .addOption(new Option('--method <method>', 'online (SSM Run Command), offline (helper instance), or auto').choices(['auto', 'online', 'offline']).default('auto'))
     .option('--password-enabled-ami', 'offline: also create an image that generates a new password at launch (for a lost key pair)', false)
-    .addOption(new Option('--ack <what...>', 'accept what stopping the instance loses or changes (repeatable)').choices(ACKNOWLEDGEMENTS))
+    .addOption(new Option('--ack <what...>', 'accept what stopping the instance loses or changes (repeatable)').choices([...ACKNOWLEDGEMENTS]))
     .option('--dry-run', 'check and print the plan; change nothing', false)
     .option('--no-wait', 'start the reset, print its execution ARN and return')
     .addOption(pollOption()))
@@ -99,7 +99,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     .argument('<instance-id>', 'the instance')
     .addOption(new Option('--method <method>', 'online, offline, or auto').choices(['auto', 'online', 'offline']).default('auto'))
     .option('--password-enabled-ami', 'plan the password-enabled image too', false)
-    .addOption(new Option('--ack <what...>', 'acknowledgements to check with').choices(ACKNOWLEDGEMENTS))
+    .addOption(new Option('--ack <what...>', 'acknowledgements to check with').choices([...ACKNOWLEDGEMENTS]))
     .addOption(pollOption()))
     .action(run<ResetOptions>((instanceId, options) => resetCommand(env, instanceId, { ...options, dryRun: true, wait: true })));
 

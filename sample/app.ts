@@ -8,6 +8,7 @@ const app = new App();
 new SampleStack(app, 'Ec2ResetAccessSample', {
   description: 'cdk-ec2-reset-access sample: regain access to EC2 Windows instances',
   sessionManagerEncryption: app.node.tryGetContext('sessionManagerEncryption') === 'true',
+  customerManagedKey: app.node.tryGetContext('customerManagedKey') === 'true',
   allowedVolumeKeyArns: String(app.node.tryGetContext('allowedVolumeKeyArns') ?? '').split(',').filter(arn => arn !== ''),
 });
 // Synthesis fails on any AwsSolutions finding that is not acknowledged with a reason.

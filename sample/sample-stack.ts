@@ -3,6 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
+import { acknowledgeInlinePolicies } from '../src/private/compliance';
+import { restrictGrantsToAwsServices } from '../src/private/key-policy';
 
 /** Properties of the sample stack. */
 export interface SampleStackProps extends StackProps {
@@ -11,6 +13,12 @@ export interface SampleStackProps extends StackProps {
    * password" requires. Account-wide: `cdk deploy -c sessionManagerEncryption=true` opts in.
    */
   readonly sessionManagerEncryption?: boolean;
+
+  /**
+   * Encrypt the logs and the lock table with a customer managed KMS key of the stack (rotation on),
+   * for compliance regimes that ask for one (about $1 a month). `cdk deploy -c customerManagedKey=true` opts in.
+   */
+  readonly customerManagedKey?: boolean;
 
   /**
    * ARNs of customer managed KMS keys whose encrypted root volumes the workflow may handle
@@ -33,6 +41,8 @@ export interface SampleStackProps extends StackProps {
  */
 export class SampleStack extends Stack {
   public readonly resetAccess: ResetAccess;
+  /** The key of `customerManagedKey`. */
+  public readonly encryptionKey?: kms.Key;
   /** The role for Windows instances that should be resettable online. */
   public readonly instanceRole: iam.Role;
   /** The instance profile of `instanceRole`, to attach to those instances. */
@@ -41,8 +51,16 @@ export class SampleStack extends Stack {
   constructor(scope: Construct, id: string, props: SampleStackProps = {}) {
     super(scope, id, props);
 
+    if (props.customerManagedKey) {
+      this.encryptionKey = new kms.Key(this, 'EncryptionKey', {
+        description: 'Encrypts the logs and the lock table of the EC2 reset workflow',
+        enableKeyRotation: true,
+      });
+      restrictGrantsToAwsServices(this.encryptionKey);
+    }
     this.resetAccess = new ResetAccess(this, 'ResetAccess', {
       sessionManagerEncryption: props.sessionManagerEncryption,
+      encryptionKey: this.encryptionKey,
       allowedVolumeKeys: (props.allowedVolumeKeyArns ?? []).map((arn, i) => kms.Key.fromKeyArn(this, `AllowedVolumeKey${i}`, arn)),
       ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
     });
@@ -61,6 +79,7 @@ export class SampleStack extends Stack {
     });
     new RescuePasswordPolicy(this, 'RescuePasswordPolicy', { roles: [instanceRole] });
     this.resetAccess.sessionManagerEncryption?.grantInstanceDecrypt(instanceRole);
+    acknowledgeInlinePolicies(instanceRole);
     const instanceProfile = this.instanceProfile = new iam.InstanceProfile(this, 'WindowsInstanceProfile', { role: instanceRole });
 
     new CfnOutput(this, 'StateMachineArn', {

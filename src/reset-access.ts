@@ -148,10 +148,15 @@ export class ResetAccess extends Construct {
       throw new Error('ResetAccess: `sessionManagerEncryptionProps` is set but `sessionManagerEncryption` is not true; set it to true to create the Session Manager encryption.');
     }
 
-    this.rescueVpc = props.rescueVpc ?? new RescueVpc(this, 'RescueVpc', props.rescueVpcProps);
+    // `encryptionKey` encrypts every log group ResetAccess creates, unless a part's own props say otherwise.
+    this.rescueVpc = props.rescueVpc ?? new RescueVpc(this, 'RescueVpc', {
+      flowLogEncryptionKey: props.rescueVpcProps?.existingVpc ? undefined : props.encryptionKey,
+      ...props.rescueVpcProps,
+    });
     this.workflow = new ResetWorkflow(this, 'Workflow', { ...props, rescueVpc: this.rescueVpc });
     this.passwordRetention = new PasswordRetention(this, 'PasswordRetention', {
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
       ...props.passwordRetention,
     });
     if (props.sessionManagerEncryption) {
@@ -160,6 +165,7 @@ export class ResetAccess extends Construct {
 
     this.notifications = new ResetNotifications(this, 'Notifications', {
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
       ...props.notifications,
       workflow: this.workflow,
     });

@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { RescueVpc, ResetAccess } from '../src';
 import { awsSolutionsFindingsFor } from './helpers/nag';
 import { maskedTemplate } from './helpers/snapshot';
@@ -193,6 +194,21 @@ describe('ResetAccess', () => {
         }],
       },
     });
+  });
+
+  test('encryptionKey encrypts every log group it creates (workflow, flow log, retention, notifications) and the lock table', () => {
+    // GIVEN
+    const key = new kms.Key(stack, 'Key');
+
+    // WHEN
+    new ResetAccess(stack, 'ResetAccess', { encryptionKey: key });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const logGroups = Object.entries(template.findResources('AWS::Logs::LogGroup')) as Array<[string, any]>;
+    expect(logGroups.length).toBeGreaterThanOrEqual(18);
+    for (const [id, logGroup] of logGroups) expect({ id, key: logGroup.Properties.KmsKeyId }).toEqual({ id, key: stack.resolve(key.keyArn) });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEType: 'KMS', KMSMasterKeyId: stack.resolve(key.keyArn) } });
   });
 
   test('refuses contradictory props with a message naming them', () => {

@@ -54,7 +54,7 @@ export interface ResetOutput {
   readonly backupImageId?: string;
   readonly passwordEnabledImageId?: string;
   readonly passwordParameterName?: string;
-  readonly passwordStatus: 'available' | 'generated-at-next-start' | 'stored-in-parameter';
+  readonly passwordStatus: 'available' | 'generated-at-next-start' | 'stored-in-parameter' | 'no-key-pair';
 }
 
 /** What the operator does next after a successful reset, as shell-ready lines (with the operator's `--region`/`--profile`). */
@@ -70,13 +70,17 @@ export function nextSteps(output: ResetOutput, connection: Connection = {}): str
       lines.push(`Start it:              aws ec2 start-instances --instance-ids ${id}${awsFlags(connection)}`);
       lines.push(`Then get the password: ${cliCommand(connection, `password ${id} --key-file <key pair .pem> --wait`)}`);
       break;
+    case 'no-key-pair':
+      lines.push('The instance has no key pair, so its password cannot be read with GetPasswordData; the workflow did not wait for it.');
+      lines.push(`Launch ${output.passwordEnabledImageId ?? 'the password-enabled image'} with a new key pair, then: ${cliCommand(connection, 'password <new instance> --key-file <new key .pem> --wait')}`);
+      break;
     case 'stored-in-parameter':
       lines.push(`Get the new password:  ${cliCommand(connection, `password ${id} --from-parameter --delete`)}`);
       lines.push(`(It is in ${output.passwordParameterName ?? `/EC2Rescue/Passwords/${id}`}; --delete removes it once read.)`);
       break;
   }
   lines.push('Log in and set a password of your own.');
-  if (output.passwordEnabledImageId) {
+  if (output.passwordEnabledImageId && output.passwordStatus !== 'no-key-pair') {
     lines.push(`Lost the key pair? Launch ${output.passwordEnabledImageId} with a new key pair: its password is generated at launch.`);
   }
   if (output.backupImageId) {
@@ -132,8 +136,11 @@ export function planLines(plan: ResetPlan): string[] {
     rows.push(['Root volume', `${plan.rootVolumeId} at ${plan.rootDeviceName} (DeleteOnTermination ${plan.rootDeleteOnTermination}, ` +
       'set to false during the reset and restored)']);
     rows.push(['Auto Scaling', plan.autoScalingGroupName
-      ? `${plan.autoScalingGroupName}: ${plan.manageStandby ? 'put into Standby and back' : 'already in Standby, left there'}`
+      ? `${plan.autoScalingGroupName}: ${plan.manageStandby ? 'put into Standby and back' : 'already in Standby, left there'}` +
+        (plan.minSizeLowering ? `; MinSize ${plan.minSizeLowering.from} lowered to ${plan.minSizeLowering.to} and raised back` : '')
       : 'not a member']);
+    rows.push(['Key pair', plan.keyName ?? 'none: GetPasswordData cannot return the password; use the password-enabled image']);
+    if (plan.helperInstanceType) rows.push(['Helper', `${plan.helperInstanceType} in ${plan.availabilityZone}`]);
     rows.push(['Backup image', plan.backupImageName]);
     rows.push(['Password-enabled image', plan.passwordEnabledAmi ? plan.passwordEnabledImageName : 'not requested (--password-enabled-ami)']);
     if (plan.targetWindowsVersion) rows.push(['Windows version', plan.targetWindowsVersion]);

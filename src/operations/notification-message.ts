@@ -94,9 +94,7 @@ function resetNotification(detail: ExecutionStatusChange): Publication | undefin
       return publication(`Reset of ${instanceId} succeeded (${method})`, {
         ...base,
         ...pick(output, ['passwordStatus', 'backupImageId', 'passwordEnabledImageId']),
-        next: output.passwordStatus === 'stored-in-parameter'
-          ? `Get the password: ${BIN} password ${instanceId} --from-parameter --delete`
-          : `Get the password: ${BIN} password ${instanceId} --key-file <key pair .pem>`,
+        next: nextAfterSuccess(instanceId, text(output.passwordStatus)),
       });
     default:
       return publication(`Reset of ${instanceId} ${status.replace('_', ' ')}`, {
@@ -172,5 +170,17 @@ function parseObject(json: string | null | undefined): Record<string, unknown> {
     return value && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {};
   } catch {
     return {};
+  }
+}
+
+/** What the operator does after a success, by where the password is. */
+function nextAfterSuccess(instanceId: string, passwordStatus: string | undefined): string {
+  switch (passwordStatus) {
+    case 'stored-in-parameter':
+      return `Get the password: ${BIN} password ${instanceId} --from-parameter --delete`;
+    case 'no-key-pair':
+      return 'The instance has no key pair: launch the password-enabled image with a new key pair to sign in.';
+    default:
+      return `Get the password: ${BIN} password ${instanceId} --key-file <key pair .pem>`;
   }
 }

@@ -13,7 +13,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FormatNotificationFunction } from './format-notification-function';
 import { NOTIFICATION_ENV } from './notification-message';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement } from '../private/compliance';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
+import { restrictGrantsToAwsServices } from '../private/key-policy';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 import { ResetWorkflow } from '../workflow/reset-workflow';
 
@@ -44,6 +47,14 @@ export interface ResetNotificationsOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the formatter function's log group. Its key policy must
+   * admit CloudWatch Logs (see `ResetWorkflowOptions.encryptionKey`).
+   *
+   * @default - encrypted by CloudWatch Logs with keys it manages
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -76,7 +87,10 @@ export class ResetNotifications extends Construct {
   public readonly rule: events.Rule;
   /** The function that turns a status change into a message. */
   public readonly formatter: lambda.Function;
-  /** Status changes the rule could not deliver to the formatter. */
+  /**
+   * Status changes the rule could not deliver to the formatter, and those the formatter failed to
+   * publish after Lambda's retries of the asynchronous invocation.
+   */
   public readonly deadLetterQueue: sqs.Queue;
   /** Reset executions that failed (any error, preflight blockers included). */
   public readonly resetFailedAlarm: cloudwatch.Alarm;
@@ -124,6 +138,7 @@ export class ResetNotifications extends Construct {
           ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
         },
       }));
+      restrictGrantsToAwsServices(key);
       this.topicKey = key;
     }
     this.topic = new sns.Topic(this, 'Topic', {
@@ -143,11 +158,12 @@ export class ResetNotifications extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Publishes reset status changes to the notification topic',
     });
-    const logGroup = new logs.LogGroup(this, 'FormatterLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    const logGroup = newLogGroup(this, 'FormatterLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: props.encryptionKey });
     logGroup.grantWrite(role);
     // Publishing to an encrypted topic: sns:Publish, and the key's data key (exactly, not `GenerateDataKey*`).
     iam.Grant.addToPrincipal({ grantee: role, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
     this.topicKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.deadLetterQueue = eventTargetDeadLetterQueue(this, 'DeadLetterQueue', 'publishes notifications (and of the formatter function itself)', true);
     this.formatter = new FormatNotificationFunction(this, 'Formatter', {
       description: 'Publishes reset and restore status changes (never a password) to the notification topic',
       role,
@@ -161,11 +177,14 @@ export class ResetNotifications extends Construct {
       timeout: Duration.seconds(30),
       memorySize: 256,
       tracing: lambda.Tracing.ACTIVE,
+      // EventBridge invokes it asynchronously: an event it fails to publish after Lambda's retries lands
+      // beside those EventBridge could not deliver, where notificationDeadLetterAlarm sees it.
+      deadLetterQueue: this.deadLetterQueue,
     });
     acknowledgeWildcards(role, { resources: ['*'] },
       'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
-
-    this.deadLetterQueue = eventTargetDeadLetterQueue(this, 'DeadLetterQueue', 'publishes notifications');
+    acknowledgeInlinePolicies(role);
+    acknowledgeLambdaPlacement(this.formatter);
     this.rule = new events.Rule(this, 'StatusChangeRule', {
       description: 'Reset and restore executions started, succeeded, failed, timed out or aborted',
       eventPattern: {
@@ -226,7 +245,7 @@ export class ResetNotifications extends Construct {
         'minutes. Check that it did, then purge the message.');
     this.notificationDeadLetterAlarm = alarm('NotificationDeadLetterAlarm',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
-      'Reset notifications could not be published (their events are in the notification dead-letter queue).');
+      'Reset notifications could not be delivered or published (their events are in the notification dead-letter queue).');
     this.alarms = [
       this.resetFailedAlarm, this.resetTimedOutAlarm, this.resetAbortedAlarm, this.restoreStartedAlarm, this.restoreFailedAlarm,
       this.restoreAbandonedAlarm, this.restoreDeadLetterAlarm, this.notificationDeadLetterAlarm,

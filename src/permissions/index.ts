@@ -1,2 +1,3 @@
 export * from './rescue-password-policy';
 export * from './session-manager-encryption';
+export * from './reset-tag-guard';

@@ -5,7 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SessionManagerPreferencesFunction } from './session-manager-preferences-function';
+import { acknowledgeDeployTimeHandler, acknowledgeInlinePolicies } from '../private/compliance';
 import { sharedEnvironment } from '../private/environments';
+import { restrictGrantsToAwsServices } from '../private/key-policy';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 
 /**
@@ -90,6 +93,14 @@ export interface ResetPasswordGrantOptions {
  *
  * The preferences exist once per account and Region: use one `SessionManagerEncryption`
  * per account and Region.
+ *
+ * Managed nodes in private subnets (no internet path) reach Systems Manager through interface
+ * VPC endpoints; for encrypted sessions, and so for Fleet Manager's password reset, they also need
+ * a `com.amazonaws.<region>.kms` interface endpoint (Systems Manager's VPC endpoint guide lists it
+ * for KMS encryption of Session Manager), or the session cannot start. This construct does not
+ * create it: add it to the nodes' VPC, e.g.
+ * `vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS })`.
+ * `RescueVpc` does not need one (its helpers run Run Command, not sessions).
  */
 export class SessionManagerEncryption extends Construct {
   /** The name of the Session Manager preferences document. */
@@ -123,11 +134,17 @@ export class SessionManagerEncryption extends Construct {
         'the preferences exist once per account and Region, so keep one SessionManagerEncryption and share it (its key and grants).');
     }
 
-    this.key = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: 'Encrypts Session Manager session data (Fleet Manager "Reset node user password")',
-      enableKeyRotation: true,
-      // Default key policy: the account root statement, so the grants below work through IAM alone.
-    });
+    if (props.encryptionKey) {
+      this.key = props.encryptionKey;
+    } else {
+      const key = new kms.Key(this, 'Key', {
+        description: 'Encrypts Session Manager session data (Fleet Manager "Reset node user password")',
+        enableKeyRotation: true,
+        // Default key policy: the account root statement, so the grants below work through IAM alone.
+      });
+      restrictGrantsToAwsServices(key);
+      this.key = key;
+    }
 
     this.preferencesDocumentArn = stack.formatArn({
       service: 'ssm',
@@ -136,7 +153,7 @@ export class SessionManagerEncryption extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
 
-    const logGroup = new logs.LogGroup(this, 'PreferencesFunctionLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const logGroup = newLogGroup(this, 'PreferencesFunctionLogs', { retention: logs.RetentionDays.ONE_YEAR });
     const role = new iam.Role(this, 'PreferencesFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Manages the Session Manager preferences document ${SessionManagerEncryption.PREFERENCES_DOCUMENT_NAME}`,
@@ -157,6 +174,7 @@ export class SessionManagerEncryption extends Construct {
       resources: [this.preferencesDocumentArn],
     }));
     logGroup.grantWrite(role);
+    acknowledgeInlinePolicies(role);
 
     this.preferencesFunction = new SessionManagerPreferencesFunction(this, 'PreferencesFunction', {
       description: `Creates or merges ${SessionManagerEncryption.PREFERENCES_DOCUMENT_NAME} (Session Manager preferences) and restores it on delete`,
@@ -165,6 +183,7 @@ export class SessionManagerEncryption extends Construct {
       timeout: Duration.minutes(2),
       memorySize: 256,
     });
+    acknowledgeDeployTimeHandler(this.preferencesFunction);
 
     this.preferences = new CustomResource(this, 'Preferences', {
       serviceToken: this.preferencesFunction.functionArn,

@@ -2,17 +2,23 @@ import { Arn, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScheduleWithoutDeadLetterQueue,
+  acknowledgeUnscopableReads,
+} from '../private/compliance';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 import { TAGS } from './private/contracts';
 import { DeleteExpiredBackupImagesFunction } from './retention/delete-expired-backup-images-function';
 import { BACKUP_RETENTION_ENV, MAX_BACKUP_RETENTION_DAYS, MIN_BACKUP_RETENTION_DAYS } from './retention/expired-backup-images';
 
 /**
- * Properties of a `BackupImageRetention`.
+ * Properties of a [`BackupImageRetention`](#cdk-ec2-reset-access.BackupImageRetention).
  */
 export interface BackupImageRetentionProps {
   /**
@@ -21,7 +27,7 @@ export interface BackupImageRetentionProps {
    */
   readonly stateMachine: sfn.IStateMachine;
 
-  /** The workflow's id, the value of the `cdk-ec2-reset-access:workflow` tag on its images (`ResetWorkflow.workflowId`). */
+  /** The workflow's id, the value of the `cdk-ec2-reset-access:workflow` tag on its images ([`ResetWorkflow.workflowId`](#cdk-ec2-reset-access.ResetWorkflow.property.workflowId)). */
   readonly workflowId: string;
 
   /** The workflow's image name prefix: only `<prefix>-Pre-Script-Backup_*` images are deleted. */
@@ -29,7 +35,7 @@ export interface BackupImageRetentionProps {
 
   /**
    * How long a successful reset's backup image is kept after it was made. Whole days, from 1 to
-   * 80 (Step Functions keeps an execution's outcome 90 days; see `BackupImageRetention`).
+   * 80 (Step Functions keeps an execution's outcome 90 days; see [`BackupImageRetention`](#cdk-ec2-reset-access.BackupImageRetention)).
    *
    * @default Duration.days(14)
    */
@@ -48,11 +54,19 @@ export interface BackupImageRetentionProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the function's log group. Its key policy must admit
+   * CloudWatch Logs (see `ResetWorkflowOptions.encryptionKey`).
+   *
+   * @default - encrypted by CloudWatch Logs with keys it manages
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
  * Deregisters the backup images (`<prefix>-Pre-Script-Backup_<instance>_<date>`) that a
- * `ResetWorkflow` made before successful resets, and deletes their snapshots, once they
+ * [`ResetWorkflow`](#cdk-ec2-reset-access.ResetWorkflow) made before successful resets, and deletes their snapshots, once they
  * are older than a retention; on a schedule.
  *
  * A backup image of a 30 GiB root keeps up to 30 GB of EBS snapshots, about $1.50 a month in
@@ -147,7 +161,10 @@ export class BackupImageRetention extends Construct {
     acknowledgeWildcards(role, { resources: [executions] },
       'The wildcard is the execution name: the function reads (never starts or stops) the executions of this workflow\'s reset state machine.');
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    acknowledgeInlinePolicies(role);
+    acknowledgeUnscopableReads(role);
+
+    const logGroup = newLogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: props.encryptionKey });
     logGroup.grantWrite(role);
     this.function = new DeleteExpiredBackupImagesFunction(this, 'Function', {
       description: 'Deregisters the backup images of successful resets older than the retention, and deletes their snapshots',
@@ -170,5 +187,9 @@ export class BackupImageRetention extends Construct {
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
+    acknowledgeLambdaPlacement(this.function);
+    acknowledgeNoLambdaDeadLetterQueue(this.function, 'run by a daily schedule whose event carries no data: a failed run leaves ' +
+      'expired images for the next run to deregister (deregistering and deleting are idempotent)');
+    acknowledgeScheduleWithoutDeadLetterQueue(this.rule);
   }
 }

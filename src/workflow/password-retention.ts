@@ -2,10 +2,16 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
+import {
+  acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeScheduleWithoutDeadLetterQueue,
+  acknowledgeUnscopableReads,
+} from '../private/compliance';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 import { DeleteExpiredPasswordsFunction } from './retention/delete-expired-passwords-function';
 import { RETENTION_SECONDS_ENV } from './retention/expired-passwords';
@@ -35,6 +41,14 @@ export interface PasswordRetentionProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the function's log group. Its key policy must admit
+   * CloudWatch Logs (see `ResetWorkflowOptions.encryptionKey`).
+   *
+   * @default - encrypted by CloudWatch Logs with keys it manages
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -91,7 +105,10 @@ export class PasswordRetention extends Construct {
       'The wildcard is the instance id in /EC2Rescue/Passwords/i-*: the function deletes the expired password parameter of ' +
         'any instance, and only those, in this account and Region.');
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    acknowledgeInlinePolicies(role);
+    acknowledgeUnscopableReads(role);
+
+    const logGroup = newLogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: props.encryptionKey });
     logGroup.grantWrite(role);
     this.function = new DeleteExpiredPasswordsFunction(this, 'Function', {
       description: 'Deletes /EC2Rescue/Passwords/i-* parameters older than the retention',
@@ -111,5 +128,9 @@ export class PasswordRetention extends Construct {
       schedule: props.schedule ?? events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
+    acknowledgeLambdaPlacement(this.function);
+    acknowledgeNoLambdaDeadLetterQueue(this.function, 'run by a schedule whose event carries no data: a failed run leaves ' +
+      'expired parameters for the next run, an hour later by default, to delete (deleting is idempotent)');
+    acknowledgeScheduleWithoutDeadLetterQueue(this.rule);
   }
 }

@@ -15,12 +15,14 @@ import { RescueVpc } from '../network';
 import { BackupImageRetention } from './backup-image-retention';
 import { RescueEndpointsMode, rescueServiceNames } from '../network/rescue-endpoints';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockTableBackups, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
+import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
 import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
-import { RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
+import { helperInstanceTypesFor, RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
 import { endpointJanitorStatements, PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
@@ -73,17 +75,22 @@ export interface ResetWorkflowOptions {
   readonly allowAnyInstance?: boolean;
 
   /**
-   * Customer managed KMS keys whose encrypted root volumes the workflow may handle. EC2 uses them
+   * Customer managed KMS keys whose encrypted volumes the workflow may handle (the root, and every
+   * other attached volume: starting the instance again needs each one's key). EC2 uses them
    * on the workflow's behalf (grants scoped with `kms:ViaService` and `kms:GrantIsForAWSResource`);
    * the keys' policies must let this account's IAM policies grant access (the default key policy does).
    * Roots encrypted with the AWS managed key `alias/aws/ebs` need nothing here.
    *
-   * @default - no customer managed key: such roots are refused with `EncryptedRootKeyNotAllowed`
+   * @default - no customer managed key: such roots are refused with `EncryptedRootKeyNotAllowed`, other volumes with `EncryptedVolumeKeyNotAllowed`
    */
   readonly allowedVolumeKeys?: kms.IKey[];
 
   /**
-   * Instance type of the helper. Must be x86_64: helpers run Windows.
+   * Instance type of the helper. Must be x86_64: helpers run Windows. Not every type is offered in
+   * every Availability Zone, and the helper must run in the target's: when this type is not offered
+   * there, the preflight falls back, in order, to t3.medium, t3a.medium, m5.large and m6i.large (the
+   * first one offered), and refuses with `HelperInstanceTypeNotOffered` when none is. The launch
+   * permission allows exactly this type and those fallbacks.
    *
    * @default t3.medium (what AWSSupport-ResetAccess uses)
    */
@@ -138,6 +145,22 @@ export interface ResetWorkflowOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the workflow's data at rest: the log groups of its state
+   * machines and functions, and the lock table (`ResetAccess` also uses it for the log groups of the
+   * rescue VPC's flow log, the password retention and the notification formatter). For compliance
+   * regimes that require customer managed keys (NIST 800-53 SC-28, PCI DSS 3.4, AWS Control Tower
+   * CT.CLOUDWATCH.PR.3). CloudWatch Logs uses the key itself, so its key policy must admit
+   * `logs.<region>.amazonaws.com` for this account's log groups: the statement is added to a key
+   * created in the app (`new kms.Key`); an imported key needs it already (CloudWatch Logs User Guide,
+   * "Encrypt log data in CloudWatch Logs using AWS KMS"). The functions that read and write the lock
+   * table may only decrypt the table's key, and only through DynamoDB (`kms:ViaService`).
+   *
+   * @default - log groups encrypted by CloudWatch Logs with keys it manages; the lock table with the
+   * AWS managed key `aws/dynamodb`
+   */
+  readonly encryptionKey?: kms.IKey;
 
   /**
    * How long the backup image of a SUCCESSFUL reset (`<prefix>-Pre-Script-Backup_<instance>_<date>`)
@@ -240,6 +263,14 @@ export class ResetWorkflow extends Construct {
    */
   public static readonly RESTORE_STATE_MACHINE_TAG_KEY = 'cdk-ec2-reset-access:restore-state-machine-arn';
 
+  /**
+   * IAM path of the step functions' roles. [`ResetTagGuard`](#cdk-ec2-reset-access.ResetTagGuard) exempts roles on this path from its
+   * deny on the workflow's tag keys when they tag what they create (helpers, images): the guard's
+   * service control policy lives in the management account and cannot name roles CloudFormation
+   * names, and a role's path cannot change after it is created.
+   */
+  public static readonly ROLE_PATH = '/cdk-ec2-reset-access/';
+
   /** The reset state machine: what operators start. */
   public readonly stateMachine: sfn.StateMachine;
   /** The restore state machine, started by `restoreRule`. */
@@ -289,6 +320,7 @@ export class ResetWorkflow extends Construct {
 
   private readonly policyContext: PolicyContext;
   private readonly onlineKmsKey?: kms.IKey;
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ResetWorkflowProps) {
     super(scope, id);
@@ -321,6 +353,7 @@ export class ResetWorkflow extends Construct {
     } : undefined;
     if (onDemandEndpoints) props.rescueVpc._useOnDemandEndpoints(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const encryptionKey = this.encryptionKey = props.encryptionKey;
     const backupImageRetention = resolveBackupImageRetention(props);
 
     // Unique and stable per construct: the helper tag value the IAM conditions compare with.
@@ -332,10 +365,15 @@ export class ResetWorkflow extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // A KMS key either way (AWS Control Tower CT.DYNAMODB.PR.2): the AWS managed key costs nothing
+      // and its use shows in CloudTrail, and callers need no KMS permission for it.
+      encryption: encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey,
       // Items live for one reset (at most the execution timeout plus an hour); nothing in the table
       // outlives the state machines it serves, so it goes with them.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLockTableBackups(this.lockTable);
 
     // ---- Helper role and instance profile.
     this.helperRole = new iam.Role(this, 'HelperRole', {
@@ -350,6 +388,7 @@ export class ResetWorkflow extends Construct {
         'offline reset, and it lives only for one reset, in an isolated VPC, running only this workflow\'s commands.',
     });
     props.rescueVpc.grantSsmBucketRead(this.helperRole);
+    acknowledgeInlinePolicies(this.helperRole);
     this.helperInstanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
 
     // ---- Step functions, each with a role of its own.
@@ -365,7 +404,7 @@ export class ResetWorkflow extends Construct {
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
       helperSubnetIds: props.rescueVpc.subnets.map(subnet => subnet.subnetId),
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
-      helperInstanceType: helperInstanceType.toString(),
+      helperInstanceTypes: helperInstanceTypesFor(helperInstanceType.toString()),
       helperImageParameters,
       ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
@@ -375,7 +414,7 @@ export class ResetWorkflow extends Construct {
       subnetsByAz,
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
-      helperInstanceType: helperInstanceType.toString(),
+      helperInstanceTypes: this.policyContext.helperInstanceTypes,
       helperImageParameters,
       targetTag: this.targetTag ? { key: this.targetTag.key, values: this.targetTag.values } : undefined,
       allowedVolumeKeyArns: this.policyContext.allowedVolumeKeyArns,
@@ -393,7 +432,7 @@ export class ResetWorkflow extends Construct {
     };
     const options = (name: StepRoleName, description: string): lambda.FunctionOptions => {
       const role = this.stepRole(name, description);
-      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: logRetention });
+      const logGroup = newLogGroup(this, `${pascal(name)}Logs`, { retention: logRetention, encryptionKey });
       // A role given to a function gets no log permissions from CDK: only its own log group.
       logGroup.grantWrite(role);
       return this.functionOptions(role, logGroup, environment, description);
@@ -424,9 +463,14 @@ export class ResetWorkflow extends Construct {
       } : {}),
     };
     this.functions = fns;
+    for (const fn of Object.values(fns) as lambda.IFunction[]) {
+      acknowledgeLambdaPlacement(fn);
+      acknowledgeNoLambdaDeadLetterQueue(fn, 'invoked synchronously by the reset or restore state machine, whose Retry and Catch ' +
+        'handle every error (a failure after the volume moved starts the restore)');
+    }
 
     // ---- State machines.
-    this.logGroup = new logs.LogGroup(this, 'ResetStateMachineLogs', { retention: logRetention });
+    this.logGroup = newLogGroup(this, 'ResetStateMachineLogs', { retention: logRetention, encryptionKey });
     this.stateMachine = new sfn.StateMachine(this, 'ResetStateMachine', {
       comment: 'Resets the Administrator password of an EC2 Windows instance (EC2Rescue ResetAccess, online or offline)',
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -437,7 +481,7 @@ export class ResetWorkflow extends Construct {
       // execution history, which IAM guards, and out of CloudWatch Logs (I5).
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    const restoreLogs = new logs.LogGroup(this, 'RestoreStateMachineLogs', { retention: logRetention });
+    const restoreLogs = newLogGroup(this, 'RestoreStateMachineLogs', { retention: logRetention, encryptionKey });
     this.restoreStateMachine = new sfn.StateMachine(this, 'RestoreStateMachine', {
       comment: 'Puts an instance back after a reset execution was aborted, timed out or failed',
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -451,7 +495,12 @@ export class ResetWorkflow extends Construct {
       includeResourceTypes: ['AWS::StepFunctions::StateMachine'],
     });
     for (const machine of [this.stateMachine, this.restoreStateMachine]) {
-      const invoked = machine === this.stateMachine ? Object.values(fns) : [fns.loadJournal, fns.restore];
+      // The state machine's role, and the role EventBridge starts the restore with.
+      acknowledgeInlinePolicies(machine);
+      // The journal is loaded only by the restore machine, after an execution of the reset machine ended.
+      const invoked = machine === this.stateMachine
+        ? (Object.values(fns) as lambda.IFunction[]).filter(fn => fn !== fns.loadJournal)
+        : [fns.loadJournal, fns.restore];
       acknowledgeWildcards(machine, { resources: invoked.map((fn: lambda.IFunction) => `${fn.functionArn}:*`) },
         'Step Functions\' Lambda integration grants invoking the function and its versions and aliases (<function ARN>:*); ' +
           'each is a function of this workflow.');
@@ -487,24 +536,25 @@ export class ResetWorkflow extends Construct {
     const executionsOf = (machine: sfn.StateMachine) => stack.formatArn({
       service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const reconcilerPolicy = reconcilerStatements(this.policyContext, {
+      restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
+      resetExecutionsArn: executionsOf(this.stateMachine),
+      restoreExecutionsArn: executionsOf(this.restoreStateMachine),
+    });
+    // It scans the lock table: with a customer managed key, DynamoDB decrypts the table key as the reconciler.
+    if (encryptionKey) reconcilerPolicy.push(lockTableKeyStatement(encryptionKey, stack.region));
     const reconcilerRole = new iam.Role(this, 'ReconcilerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Reset workflow: restart unfinished restores',
-      inlinePolicies: {
-        Step: new iam.PolicyDocument({
-          statements: reconcilerStatements(this.policyContext, {
-            restoreStateMachineArn: this.restoreStateMachine.stateMachineArn,
-            resetExecutionsArn: executionsOf(this.stateMachine),
-            restoreExecutionsArn: executionsOf(this.restoreStateMachine),
-          }),
-        }),
-      },
+      inlinePolicies: { Step: new iam.PolicyDocument({ statements: reconcilerPolicy }) },
     });
+    acknowledgeInlinePolicies(reconcilerRole);
+    if (reconcilerPolicy.some(s => s.resources.includes('*'))) acknowledgeUnscopableReads(reconcilerRole);
     acknowledgeWildcards(reconcilerRole, { resources: [executionsOf(this.stateMachine), executionsOf(this.restoreStateMachine)] },
       wildcardReason(executionsOf(this.stateMachine)));
     acknowledgeWildcards(reconcilerRole, { resources: ['*'] },
       'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
-    const reconcilerLogs = new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention });
+    const reconcilerLogs = newLogGroup(this, 'ReconcilerLogs', { retention: logRetention, encryptionKey });
     reconcilerLogs.grantWrite(reconcilerRole);
     const reconcilerConfig: ReconcilerConfig = {
       lockTableName: this.lockTable.tableName,
@@ -520,31 +570,32 @@ export class ResetWorkflow extends Construct {
       // It runs 8,760 times a month, almost always to read an empty table: the smallest size keeps its idle cost near zero.
       memorySize: 128,
     });
-    this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
-      schedule: events.Schedule.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
-      targets: [new targets.LambdaFunction(this.reconciler, {
-        deadLetterQueue: eventTargetDeadLetterQueue(this, 'ReconcileDeadLetterQueue', 'runs the reconciler'),
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
-      })],
-    });
+    acknowledgeLambdaPlacement(this.reconciler);
+    acknowledgeNoLambdaDeadLetterQueue(this.reconciler, 'run by a schedule whose event carries no data: a failed run is ' +
+      'repeated by the next one (the reconciler is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
+    this.reconcileSchedule = this.runEvery(RECONCILE_INTERVAL_MINUTES, this.reconciler, 'Reconcile',
+      'Runs the reset workflow\'s reconciler: restarts restores that did not finish', 'runs the reconciler');
 
     // ---- On-demand endpoints: closed by the janitor once idle past their grace period (I9).
     if (onDemandEndpoints) {
       const resetExecutions = executionsOf(this.stateMachine);
+      const janitorPolicy = endpointJanitorStatements(this.policyContext, resetExecutions);
+      // The leases are in the lock table: with a customer managed key, reading them needs it.
+      if (encryptionKey) janitorPolicy.push(lockTableKeyStatement(encryptionKey, stack.region));
       const janitorRole = new iam.Role(this, 'EndpointJanitorRole', {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: 'Reset workflow: delete the rescue VPC\'s idle interface endpoints',
-        inlinePolicies: { Janitor: new iam.PolicyDocument({ statements: endpointJanitorStatements(this.policyContext, resetExecutions) }) },
+        inlinePolicies: { Janitor: new iam.PolicyDocument({ statements: janitorPolicy }) },
       });
+      acknowledgeInlinePolicies(janitorRole);
+      acknowledgeUnscopableReads(janitorRole);
       for (const resource of [resetExecutions, `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-endpoint/*`]) {
         acknowledgeWildcards(janitorRole, { resources: [resource] }, wildcardReason(resource));
       }
       acknowledgeWildcards(janitorRole, { resources: ['*'] },
         'ec2:DescribeVpcEndpoints has no resource type in IAM (read-only); X-Ray trace upload (xray:PutTraceSegments, ' +
           'xray:PutTelemetryRecords) has none either.');
-      const janitorLogs = new logs.LogGroup(this, 'EndpointJanitorLogs', { retention: logRetention });
+      const janitorLogs = newLogGroup(this, 'EndpointJanitorLogs', { retention: logRetention, encryptionKey });
       janitorLogs.grantWrite(janitorRole);
       const janitorConfig: EndpointJanitorConfig = {
         ...onDemandEndpoints,
@@ -560,15 +611,12 @@ export class ResetWorkflow extends Construct {
         // It runs 8,760 times a month, almost always to find nothing to do: the smallest size keeps its idle cost near zero.
         memorySize: 128,
       });
-      this.endpointJanitorSchedule = new events.Rule(this, 'EndpointJanitorSchedule', {
-        description: 'Runs the reset workflow\'s endpoint janitor: deletes the interface endpoints once idle past their grace period',
-        schedule: events.Schedule.rate(Duration.minutes(ENDPOINT_JANITOR_INTERVAL_MINUTES)),
-        targets: [new targets.LambdaFunction(this.endpointJanitor, {
-          deadLetterQueue: eventTargetDeadLetterQueue(this, 'EndpointJanitorDeadLetterQueue', 'runs the endpoint janitor'),
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(ENDPOINT_JANITOR_INTERVAL_MINUTES),
-        })],
-      });
+      acknowledgeLambdaPlacement(this.endpointJanitor);
+      acknowledgeNoLambdaDeadLetterQueue(this.endpointJanitor, 'run by a schedule whose event carries no data: a failed run is ' +
+        'repeated by the next one (the janitor is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
+      this.endpointJanitorSchedule = this.runEvery(ENDPOINT_JANITOR_INTERVAL_MINUTES, this.endpointJanitor, 'EndpointJanitor',
+        'Runs the reset workflow\'s endpoint janitor: deletes the interface endpoints once idle past their grace period',
+        'runs the endpoint janitor');
     }
 
     // ---- Backup images of successful resets go after their retention (I9).
@@ -579,8 +627,25 @@ export class ResetWorkflow extends Construct {
         imageNamePrefix,
         retention: backupImageRetention,
         logRetention,
+        encryptionKey,
       });
     }
+  }
+
+  /**
+   * A schedule that runs `fn` every `minutes`: retried twice, never with an event older than one period
+   * (the next run does the same work), undelivered events kept in a dead-letter queue.
+   */
+  private runEvery(minutes: number, fn: lambda.IFunction, idPrefix: string, description: string, deliveredTo: string): events.Rule {
+    return new events.Rule(this, `${idPrefix}Schedule`, {
+      description,
+      schedule: events.Schedule.rate(Duration.minutes(minutes)),
+      targets: [new targets.LambdaFunction(fn, {
+        deadLetterQueue: eventTargetDeadLetterQueue(this, `${idPrefix}DeadLetterQueue`, deliveredTo),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(minutes),
+      })],
+    });
   }
 
   /**
@@ -711,11 +776,17 @@ export class ResetWorkflow extends Construct {
 
   private stepRole(name: StepRoleName, description: string): iam.Role {
     const statements = stepStatements(name, this.policyContext);
+    if (this.encryptionKey && statements.some(s => s.actions.some(action => action.startsWith('dynamodb:')))) {
+      statements.push(lockTableKeyStatement(this.encryptionKey, Stack.of(this).region));
+    }
     const role = new iam.Role(this, `${pascal(name)}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description,
+      path: ResetWorkflow.ROLE_PATH,
       inlinePolicies: { Step: new iam.PolicyDocument({ statements }) },
     });
+    acknowledgeInlinePolicies(role);
+    if (statements.some(s => s.resources.includes('*'))) acknowledgeUnscopableReads(role);
     const wildcards = new Map<string, string[]>();
     for (const resource of statements.flatMap(s => s.resources)) {
       if (!resource.includes('*')) continue;
@@ -734,6 +805,25 @@ export class ResetWorkflow extends Construct {
 function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
   const principal = grantee.grantPrincipal;
   if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
+}
+
+/**
+ * The customer managed key of the lock table, for a step that reads or writes it: only `kms:Decrypt`,
+ * only through DynamoDB. DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes": when a
+ * principal accesses an encrypted table, DynamoDB decrypts the table key with a Decrypt request made
+ * as that principal (the data keys are then used outside KMS); the table key itself is generated by
+ * the DynamoDB service account and the grants by the table's creator (CloudFormation), so readers and
+ * writers need no GenerateDataKey, Encrypt or CreateGrant. Not narrowed to the table by its encryption
+ * context: the roles may read and write only the lock table anyway (their DynamoDB statements), and
+ * IAM's policy simulator used to prove these statements cannot evaluate `kms:EncryptionContext:<key>`.
+ */
+function lockTableKeyStatement(key: kms.IKey, region: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DecryptLockTableKeyThroughDynamoDb',
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
+  });
 }
 
 function pascal(name: string): string {

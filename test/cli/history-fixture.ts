@@ -116,6 +116,8 @@ export const PLAN = {
   rootVolumeId: 'vol-0123456789abcdef0',
   rootDeleteOnTermination: true,
   manageStandby: false,
+  keyName: 'ops-key',
+  helperInstanceType: 't3.medium',
   passwordEnabledAmi: false,
   backupImageName: 'ResetAccess-Pre-Script-Backup_i-0123456789abcdef0_2026-05-01',
   passwordEnabledImageName: 'ResetAccess-Post-Script-Backup_i-0123456789abcdef0_2026-05-01',

@@ -405,6 +405,8 @@ describe('preflight', () => {
       '  Availability Zone       eu-west-1a (helper subnet subnet-0aaa)',
       '  Root volume             vol-0123456789abcdef0 at /dev/sda1 (DeleteOnTermination true, set to false during the reset and restored)',
       '  Auto Scaling            not a member',
+      '  Key pair                ops-key',
+      '  Helper                  t3.medium in eu-west-1a',
       '  Backup image            ResetAccess-Pre-Script-Backup_i-0123456789abcdef0_2026-05-01',
       '  Password-enabled image  not requested (--password-enabled-ami)',
       '  Consequences:',

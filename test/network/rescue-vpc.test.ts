@@ -2,6 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { EndpointPlacement, RescueEndpoints, RescueEndpointsMode, RescueVpc } from '../../src';
 import { ssmBucketNames } from '../../src/network/ssm-buckets';
@@ -447,12 +448,34 @@ describe('RescueVpc', () => {
         LogDestinationType: 'cloud-watch-logs',
         LogGroupName: stack.resolve(rescue.flowLogGroup!.logGroupName),
       });
-      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      // A year, as AWS Control Tower's CT.CLOUDWATCH.PR.2 asks of every log group.
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 
     test('keeps records as long as flowLogRetention says', () => {
-      new RescueVpc(stack, 'Rescue', { flowLogRetention: logs.RetentionDays.ONE_YEAR });
-      Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+      new RescueVpc(stack, 'Rescue', { flowLogRetention: logs.RetentionDays.ONE_MONTH });
+      Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    test('encrypts the flow log with flowLogEncryptionKey, whose policy then admits CloudWatch Logs', () => {
+      // GIVEN
+      const key = new kms.Key(stack, 'Key');
+
+      // WHEN
+      new RescueVpc(stack, 'Rescue', { flowLogEncryptionKey: key });
+
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: stack.resolve(key.keyArn) });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Sid: 'CloudWatchLogsEncryptLogGroups',
+            Principal: { Service: Match.anyValue() },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          })]),
+        },
+      });
     });
 
     test('its role can be assumed only for this account\'s flow logs and writes only to its log group', () => {

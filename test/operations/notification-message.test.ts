@@ -55,6 +55,19 @@ describe('notificationFor', () => {
     expect(JSON.stringify(publication)).not.toContain('not copied');
   });
 
+  test.each([
+    ['available', '--key-file <key pair .pem>'],
+    ['no-key-pair', 'launch the password-enabled image with a new key pair'],
+  ])('a successful offline reset (%s) says what to do next', (passwordStatus, next) => {
+    // WHEN
+    const output = { instanceId: INSTANCE_ID, method: 'offline', backupImageId: 'ami-0backup', passwordStatus };
+    const publication = notificationFor(reset('SUCCEEDED', { output: JSON.stringify(output) }), MACHINES)!;
+
+    // THEN
+    expect(publication.message).toMatchObject({ passwordStatus });
+    expect(publication.message.next).toContain(next);
+  });
+
   test.each(['FAILED', 'TIMED_OUT', 'ABORTED'])('a reset ending %s: the error and its cause, shortened', status => {
     // WHEN
     const publication = notificationFor(reset(status, { error: 'CommandFailed', cause: 'x'.repeat(2000) }), MACHINES)!;

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RescueVpc, ResetNotifications, ResetWorkflow } from '../../src';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES } from '../helpers/key-policy';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
 
@@ -93,7 +94,7 @@ describe('ResetNotifications', () => {
     });
   });
 
-  test('the formatter may publish to the topic (and use its key) and nothing else', () => {
+  test('the formatter may publish to the topic (and use its key), and to its dead-letter queue, and nothing else', () => {
     // WHEN
     const notifications = new ResetNotifications(stack, 'Notifications', { workflow });
 
@@ -103,8 +104,39 @@ describe('ResetNotifications', () => {
     });
     const actions = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
     expect(actions.sort()).toEqual([
-      'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+      'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sns:Publish', 'sqs:SendMessage',
+      'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
     ]);
+  });
+
+  test('a status change the formatter fails to publish lands in the alarmed dead-letter queue', () => {
+    // WHEN
+    const notifications = new ResetNotifications(stack, 'Notifications', { workflow });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const queue = { 'Fn::GetAtt': [stack.getLogicalId(notifications.deadLetterQueue.node.defaultChild as any), 'Arn'] };
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [stack.getLogicalId(notifications.formatter.role!.node.defaultChild as any), 'Arn'] },
+      DeadLetterConfig: { TargetArn: queue },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ DeadLetterConfig: { Arn: queue } })] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [stack.getLogicalId(notifications.deadLetterQueue.node.defaultChild as any), 'QueueName'] } }],
+    });
+  });
+
+  test('its topic key allows grants only to AWS services acting for a resource', () => {
+    // WHEN
+    new ResetNotifications(stack, 'Notifications', { workflow });
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES]),
+      },
+    });
   });
 
   test.each([

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SessionManagerEncryption } from '../../src';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES } from '../helpers/key-policy';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
 
@@ -16,7 +17,7 @@ describe('SessionManagerEncryption', () => {
     stack = new Stack(new App(), 'TestStack', { env: ENV });
   });
 
-  test('creates a KMS key with rotation on and the default (IAM-delegating) key policy', () => {
+  test('creates a KMS key with rotation on, the default (IAM-delegating) key policy, and grants only for AWS services', () => {
     // WHEN
     new SessionManagerEncryption(stack, 'Sessions');
 
@@ -31,7 +32,7 @@ describe('SessionManagerEncryption', () => {
           Effect: 'Allow',
           Principal: { AWS: arn(':iam::111122223333:root') },
           Resource: '*',
-        }],
+        }, DENY_GRANTS_EXCEPT_FOR_AWS_RESOURCES],
       },
     });
   });

@@ -1,4 +1,4 @@
-import { CoverageRun, CUSTOMER_KEY_ARN, IAM_SCENARIOS, iamReport, rehearseIamScenarios, SampleVariant, StatementUse, statementUses } from './iam/coverage';
+import { CoverageRun, CUSTOMER_KEY_SAMPLE, IAM_SCENARIOS, iamReport, rehearseIamScenarios, SampleVariant, StatementUse, statementUses } from './iam/coverage';
 import { SampleArtifacts, synthesizeSample } from './sample';
 
 /**
@@ -12,7 +12,7 @@ describe('rehearsal: IAM', () => {
   let uses: StatementUse[];
 
   beforeAll(async () => {
-    samples = { default: synthesizeSample(), customerKey: synthesizeSample({ allowedVolumeKeyArns: [CUSTOMER_KEY_ARN] }) };
+    samples = { default: synthesizeSample(), customerKey: synthesizeSample(CUSTOMER_KEY_SAMPLE) };
     runs = await rehearseIamScenarios(samples);
     uses = await statementUses(runs, samples);
     process.stdout.write(`${iamReport(runs, uses).join('\n')}\n`);
@@ -29,7 +29,9 @@ describe('rehearsal: IAM', () => {
 
   test('bypassing the preflight: each request off the workflow\'s terms is denied, with AWS\'s error', () => {
     // GIVEN the calls a caller who bypasses the preflight made (forged plans, the roles used directly)
-    const outcomes = runs.find(r => r.scenario.denialsExpected)!.result as Record<string, string>;
+    const bypass = runs.find(r => r.scenario.denialsExpected)!;
+    expect(bypass.violations).toEqual([]);
+    const outcomes = bypass.result as Record<string, string>;
     const ec2Denied = (action: string, resource: string) => new RegExp('^UnauthorizedOperation: You are not authorized to perform this operation\\. ' +
       `User: arn:aws:sts::123456789012:assumed-role/.+ is not authorized to perform: ${action} on resource: arn:aws:ec2:us-east-1:(123456789012)?:${resource}.*Encoded authorization failure message: `);
 
@@ -49,7 +51,10 @@ describe('rehearsal: IAM', () => {
       helperCommandOnTarget: expect.stringMatching(/^AccessDeniedException: User: .* is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:us-east-1:123456789012:instance\/i-/),
       // Standby only in groups tagged for reset (the instance's tag is not enough).
       standbyInUntaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:EnterStandby on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/untagged/),
-      // The helper launches only on its terms.
+      // UpdateAutoScalingGroup: MinSize and nothing else, in groups tagged for reset only.
+      maxSizeOfTaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:UpdateAutoScalingGroup on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/tagged/),
+      minSizeOfUntaggedGroup: expect.stringMatching(/^AccessDenied: User: .* is not authorized to perform: autoscaling:UpdateAutoScalingGroup on resource: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:.*autoScalingGroupName\/untagged/),
+      // The helper launches only on its terms (the configured type and its fallbacks).
       publicIp: expect.stringMatching(ec2Denied('ec2:RunInstances', 'network-interface/')),
       otherInstanceType: expect.stringMatching(ec2Denied('ec2:RunInstances', 'instance/')),
       // Interface endpoints: in the rescue VPC only, for its three services only, always tagged; deleted only when tagged.

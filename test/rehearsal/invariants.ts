@@ -16,6 +16,7 @@ export interface TargetBaseline {
   readonly autoScalingLifecycle?: string;
   readonly autoScalingGroup?: string;
   readonly desiredCapacity?: number;
+  readonly minSize?: number;
 }
 
 export function baselineOf(account: SimulatedAccount, instanceId: string): TargetBaseline {
@@ -31,7 +32,8 @@ export function baselineOf(account: SimulatedAccount, instanceId: string): Targe
     ...(member ? {
       autoScalingLifecycle: member.lifecycleState,
       autoScalingGroup: member.groupName,
-      desiredCapacity: account.desiredCapacity.get(member.groupName),
+      desiredCapacity: account.autoScalingGroups.get(member.groupName)?.desiredCapacity,
+      minSize: account.autoScalingGroups.get(member.groupName)?.minSize,
     } : {}),
   };
 }
@@ -113,14 +115,18 @@ export function invariantViolations(r: RehearsalRecord, base: TargetBaseline, o:
     }
   }
 
-  // Auto Scaling: back as it was, capacity included.
+  // Auto Scaling: back as it was, capacity and minimum size included.
   if (base.autoScalingGroup) {
     const member = account.autoScaling.get(id);
+    const group = account.autoScalingGroups.get(base.autoScalingGroup);
     if (member?.lifecycleState !== base.autoScalingLifecycle) {
       violations.push(`Standby: the instance is ${member?.lifecycleState} in ${base.autoScalingGroup}, was ${base.autoScalingLifecycle}`);
     }
-    if (account.desiredCapacity.get(base.autoScalingGroup) !== base.desiredCapacity) {
-      violations.push(`Standby: the desired capacity of ${base.autoScalingGroup} is ${account.desiredCapacity.get(base.autoScalingGroup)}, was ${base.desiredCapacity}`);
+    if (group?.desiredCapacity !== base.desiredCapacity) {
+      violations.push(`Standby: the desired capacity of ${base.autoScalingGroup} is ${group?.desiredCapacity}, was ${base.desiredCapacity}`);
+    }
+    if (group?.minSize !== base.minSize) {
+      violations.push(`Standby: the MinSize of ${base.autoScalingGroup} is ${group?.minSize}, was ${base.minSize}`);
     }
   }
 

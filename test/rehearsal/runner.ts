@@ -179,7 +179,10 @@ export class Rehearsal {
     }
     for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
-    for (const table of sample.world.tables) this.account.addTable(table, sample.world.ttlAttributes[table]);
+    for (const key of sample.world.keys) this.account.addCustomerKey(key);
+    for (const table of sample.world.tables) {
+      this.account.addTable(table, { ttlAttribute: sample.world.ttlAttributes[table], kmsKeyArn: sample.world.tableKeys[table] });
+    }
     for (const role of sample.iam.roles) this.account.iam.addRole(role);
     for (const [profile, role] of sample.iam.instanceProfileRoles) this.account.iam.instanceProfileRoles.set(profile, role);
     for (const [fn, role] of sample.iam.functionRoles) this.account.iam.functionRoles.set(fn, role);

@@ -67,6 +67,10 @@ export interface SampleArtifacts {
     readonly securityGroups: string[];
     readonly instanceProfileArns: string[];
     readonly tables: string[];
+    /** Customer managed key ARN of each table encrypted with one (SSESpecification.KMSMasterKeyId). */
+    readonly tableKeys: Record<string, string>;
+    /** The KMS keys the stack creates: id and key policy (resolved). */
+    readonly keys: Array<{ keyId: string; policy: { Version: string; Statement: any[] } }>;
     /** The TTL attribute of each table that has TimeToLiveSpecification enabled, by table name. */
     readonly ttlAttributes: Record<string, string>;
   };
@@ -160,6 +164,13 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
       instanceProfileArns: Object.keys(resources).filter(id => resources[id].Type === 'AWS::IAM::InstanceProfile')
         .map(id => resolver.resolve({ 'Fn::GetAtt': [id, 'Arn'] })),
       tables: Object.keys(resources).filter(id => resources[id].Type === 'AWS::DynamoDB::Table').map(id => resolver.resolve({ Ref: id })),
+      tableKeys: Object.fromEntries(Object.keys(resources)
+        .filter(id => resources[id].Type === 'AWS::DynamoDB::Table' && resources[id].Properties.SSESpecification?.KMSMasterKeyId)
+        .map(id => [resolver.resolve({ Ref: id }), resolver.resolve(resources[id].Properties.SSESpecification.KMSMasterKeyId)])),
+      keys: Object.keys(resources).filter(id => resources[id].Type === 'AWS::KMS::Key').map(id => ({
+        keyId: resolver.resolve({ Ref: id }),
+        policy: resolver.resolveDeep(resources[id].Properties.KeyPolicy),
+      })),
       ttlAttributes: Object.fromEntries(Object.keys(resources)
         .filter(id => resources[id].Type === 'AWS::DynamoDB::Table' && resources[id].Properties.TimeToLiveSpecification?.Enabled)
         .map(id => [resolver.resolve({ Ref: id }), resources[id].Properties.TimeToLiveSpecification.AttributeName])),
@@ -279,6 +290,8 @@ export class FakeResolver {
       case 'AWS::EC2::SecurityGroup': return `sg-${this.hash(name, 17)}`;
       case 'AWS::EC2::VPC': return `vpc-${this.hash(name, 17)}`;
       case 'AWS::DynamoDB::Table': return `${this.stackName}-${name}-${this.hash(name, 12).toUpperCase()}`;
+      // CloudFormation, AWS::KMS::Key: Ref returns the key id.
+      case 'AWS::KMS::Key': return `${this.hash(name, 8)}-${this.hash(`${name}/1`, 4)}-${this.hash(`${name}/2`, 4)}-${this.hash(`${name}/3`, 4)}-${this.hash(`${name}/4`, 12)}`;
       case 'AWS::IAM::InstanceProfile':
       case 'AWS::IAM::Role': return `${this.stackName}-${name}-${this.hash(name, 12).toUpperCase()}`.slice(0, 64);
       case 'AWS::StepFunctions::StateMachine': return `arn:${partition}:states:${region}:${account}:stateMachine:${name}`;
@@ -299,6 +312,7 @@ export class FakeResolver {
         case 'AWS::DynamoDB::Table': return `arn:${partition}:dynamodb:${region}:${account}:table/${this.ref(logicalId)}`;
         case 'AWS::IAM::InstanceProfile': return `arn:${partition}:iam::${account}:instance-profile/${this.ref(logicalId)}`;
         case 'AWS::IAM::Role': return `arn:${partition}:iam::${account}:role/${this.ref(logicalId)}`;
+        case 'AWS::KMS::Key': return `arn:${partition}:kms:${region}:${account}:key/${this.ref(logicalId)}`;
         default: return `arn:${partition}:cloudformation:${region}:${account}:${resource.Type}/${logicalId}`;
       }
     }

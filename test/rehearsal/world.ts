@@ -1,7 +1,7 @@
 /**
  * Targets for the scenarios: Windows instances as they are found in real accounts.
  */
-import { SimInstance, SimulatedAccount } from './account';
+import { SimInstance, SimulatedAccount, SimVolume } from './account';
 import { AWS_MANAGED_POLICIES } from './iam/roles';
 
 /** The tag the sample stack's workflow requires (ResetWorkflow.DEFAULT_TARGET_TAG_KEY = true). */
@@ -20,12 +20,26 @@ export type TargetOptions = Parameters<SimulatedAccount['addInstance']>[0];
  */
 export const WINDOWS_ROOT_DEVICE_NAMES = ['/dev/sda1', 'xvda', '/dev/xvda'] as const;
 
+/** The key pair targets are launched with unless told otherwise (`keyName: undefined` for none). */
+export const TARGET_KEY_PAIR = 'app-server-key';
+
 /**
- * A Windows Server 2022 instance, tagged for reset, in us-east-1a, not SSM-managed, with its root at
- * /dev/sda1, unless told otherwise. In an Auto Scaling group, the group is tagged for reset too (as the README asks).
+ * A Windows Server 2022 instance launched with a key pair, tagged for reset, in us-east-1a, not
+ * SSM-managed, with its root at /dev/sda1, unless told otherwise. In an Auto Scaling group that does
+ * not exist yet, the group is created tagged for reset too (as the README asks), with room below its
+ * desired capacity (MinSize 0).
  */
 export function windowsTarget(account: SimulatedAccount, o: TargetOptions = {}): SimInstance {
-  return account.addInstance({ autoScalingGroupTags: { ...ALLOW_RESET }, ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) } });
+  return account.addInstance({
+    keyName: TARGET_KEY_PAIR, autoScalingGroupTags: { ...ALLOW_RESET }, ...o, tags: { ...ALLOW_RESET, Name: 'app-server', ...(o.tags ?? {}) },
+  });
+}
+
+/** Attaches a data volume (optionally encrypted with `kmsKeyId`) to the instance at `device`. */
+export function attachDataVolume(account: SimulatedAccount, instance: SimInstance, o: { device: string; kmsKeyId?: string }): SimVolume {
+  const volume = account.addVolume({ availabilityZone: instance.availabilityZone, kmsKeyId: o.kmsKeyId });
+  volume.attachment = { instanceId: instance.instanceId, device: o.device, state: 'attached', deleteOnTermination: false, attachTime: instance.launchTime, transition: 0 };
+  return volume;
 }
 
 /**

@@ -15,7 +15,7 @@ export const CONFIG: WorkflowConfig = {
   subnetsByAz: { 'eu-west-1a': 'subnet-aaaa', 'eu-west-1b': 'subnet-bbbb' },
   helperSecurityGroupId: 'sg-helper',
   helperInstanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/Helper',
-  helperInstanceType: 't3.medium',
+  helperInstanceTypes: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'],
   helperImageParameters: [
     '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
     '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base',
@@ -45,6 +45,8 @@ export function offlinePlan(overrides: Partial<ResetPlan> = {}): ResetPlan {
     rootVolumeId: ROOT_VOLUME,
     rootDeleteOnTermination: true,
     manageStandby: false,
+    keyName: 'ops-key',
+    helperInstanceType: 't3.medium',
     passwordEnabledAmi: false,
     backupImageName: `ResetAccess-Pre-Script-Backup_${TARGET}_2026-11-28-09-00-00`,
     passwordEnabledImageName: `ResetAccess-Post-Script-Backup_${TARGET}_2026-11-28-09-00-00`,

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ENV, HELPER_SECURITY_GROUP_ID_PREFIX, helperNetwork, iamStatements, onDemandNetwork, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
 import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { ENDPOINT_JANITOR_CONFIG_ENV } from '../../src/workflow/endpoints/janitor-config';
@@ -141,6 +142,27 @@ describe('ResetWorkflow', () => {
       expect(onInstances(restore, 'ec2:AttachVolume')).toEqual([DEFAULT_TAG_CONDITION]);
     });
 
+    test('UpdateAutoScalingGroup may change MinSize and nothing else, on groups carrying the target tag, in prepare-target and restore only', () => {
+      for (const prefix of ['WorkflowPrepareTarget', 'WorkflowRestore']) {
+        // GIVEN
+        const [update, ...others] = allows(statementsOfFunctionRole(stack, prefix), 'autoscaling:UpdateAutoScalingGroup');
+
+        // THEN
+        expect(others).toEqual([]);
+        expect(update.Resource).toEqual(['arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*']);
+        expect(update.Condition!.StringEquals).toEqual({ 'aws:ResourceTag/cdk-ec2-reset-access:allow-reset': ['true'] });
+        expect(update.Condition!.Null).toMatchObject({
+          'autoscaling:MinSize': 'false',
+          'autoscaling:MaxSize': 'true',
+          'autoscaling:LaunchConfigurationName': 'true',
+          'autoscaling:LaunchTemplateVersionSpecified': 'true',
+          'autoscaling:VPCZoneIdentifiers': 'true',
+          'autoscaling:InstanceTypes': 'true',
+        });
+      }
+      expect(allows(iamStatements(stack), 'autoscaling:UpdateAutoScalingGroup')).toHaveLength(2);
+    });
+
     test('RunInstances is constrained to the helper subnets, security group, profile, type, IMDSv2, encrypted volumes, no public IP and Amazon images', () => {
       // GIVEN
       const launch = allows(statementsOfFunctionRole(stack, 'WorkflowLaunchHelper'), 'ec2:RunInstances');
@@ -153,7 +175,8 @@ describe('ResetWorkflow', () => {
       expect(bySid.LaunchHelperInstance.Condition).toEqual({
         StringEquals: {
           [`aws:RequestTag/${TAGS.workflow}`]: workflow.workflowId,
-          'ec2:InstanceType': 't3.medium',
+          // The configured type and its documented fallbacks, exactly.
+          'ec2:InstanceType': ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'],
           'ec2:InstanceProfile': expect.stringMatching(/^arn:aws:iam::123456789012:instance-profile\/WorkflowHelperInstanceProfile/),
           'ec2:MetadataHttpTokens': 'required',
         },
@@ -238,21 +261,24 @@ describe('ResetWorkflow', () => {
       expect(actionsOf('WorkflowCheckPassword')).toEqual(['ec2:DescribeInstances', 'ec2:GetPasswordData']);
       expect(actionsOf('WorkflowCheckCommand')).toEqual(['ssm:GetCommandInvocation']);
       expect(actionsOf('WorkflowCheckHelperReady')).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
-      expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'dynamodb:GetItem', 'ec2:DescribeImages',
-        'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
-        'iam:GetInstanceProfile', 'iam:SimulatePrincipalPolicy', 'kms:DescribeKey', 'ssm:DescribeInstanceInformation']);
-      expect(actionsOf('WorkflowPrepareTarget')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:EnterStandby', 'dynamodb:GetItem',
-        'dynamodb:UpdateItem', 'ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:ModifyInstanceAttribute', 'ec2:StopInstances']);
+      expect(actionsOf('WorkflowPreflight')).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+        'dynamodb:GetItem', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeInstanceTypes',
+        'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'iam:GetInstanceProfile', 'iam:SimulatePrincipalPolicy', 'kms:DescribeKey',
+        'ssm:DescribeInstanceInformation']);
+      expect(actionsOf('WorkflowPrepareTarget')).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:EnterStandby', 'autoscaling:UpdateAutoScalingGroup', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ec2:CreateTags', 'ec2:DescribeInstances',
+        'ec2:DescribeVolumes', 'ec2:ModifyInstanceAttribute', 'ec2:StopInstances']);
       expect(actionsOf('WorkflowCreateBackupImage')).toEqual(['ec2:CreateImage', 'ec2:CreateTags', 'ec2:DescribeImages']);
       expect(actionsOf('WorkflowSendHelperCommand')).toEqual(['ssm:ListCommands', 'ssm:SendCommand']);
       expect(actionsOf('WorkflowLaunchHelper')).toEqual(['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances',
         'iam:PassRole', 'ssm:GetParameter']);
       expect(actionsOf('WorkflowAttachToHelper')).toEqual(['ec2:AttachVolume', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
         'ec2:DetachVolume']);
-      expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingInstances', 'autoscaling:ExitStandby', 'dynamodb:DeleteItem',
-        'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DeleteTags',
-        'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances',
-        'ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:CancelCommand', 'ssm:ListCommands']);
+      expect(actionsOf('WorkflowRestore')).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:ExitStandby', 'autoscaling:UpdateAutoScalingGroup', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem',
+        'ec2:AttachVolume', 'ec2:CreateImage', 'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeVolumes',
+        'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
+        'ssm:CancelCommand', 'ssm:ListCommands']);
       // The restore stops helpers only by the workflow tag, targets only by the target tag.
       const restore = statementsOfFunctionRole(stack, 'WorkflowRestore');
       expect(allows(restore, 'ec2:StopInstances').map(s => s.Condition)).toEqual([
@@ -330,7 +356,7 @@ describe('ResetWorkflow', () => {
         subnetsByAz: { 'us-east-1a': 'subnet-aaaa', 'us-east-1b': 'subnet-bbbb' },
         helperSecurityGroupId: expect.stringMatching(new RegExp(`^${HELPER_SECURITY_GROUP_ID_PREFIX}[0-9A-F]{8}\\.GroupId$`)),
         helperInstanceProfileArn: expect.stringMatching(/^arn:aws:iam::123456789012:instance-profile\/WorkflowHelperInstanceProfile/),
-        helperInstanceType: 't3.medium',
+        helperInstanceTypes: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'],
         helperImageParameters: [
           '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
           '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base',
@@ -446,8 +472,74 @@ describe('ResetWorkflow', () => {
           BillingMode: 'PAY_PER_REQUEST',
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          // The AWS managed key aws/dynamodb (AWS Control Tower CT.DYNAMODB.PR.2), unless encryptionKey is given.
+          SSESpecification: { SSEEnabled: true },
         },
         DeletionPolicy: 'Delete',
+      });
+    });
+
+    test('the step roles are on ROLE_PATH, which ResetTagGuard exempts for tag-on-create', () => {
+      const roles = template.findResources('AWS::IAM::Role');
+      const stepRoleIds = Object.values(workflow.functions).map((fn: lambda.IFunction) => stack.getLogicalId(fn.role!.node.defaultChild as any));
+      expect(stepRoleIds).toHaveLength(13);
+      for (const id of stepRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: '/cdk-ec2-reset-access/' });
+    });
+
+    describe('encryptionKey', () => {
+      let keyed: Stack;
+      let key: kms.Key;
+      let keyedTemplate: Template;
+
+      beforeEach(() => {
+        keyed = new Stack(new App(), 'KeyStack', { env: ENV });
+        key = new kms.Key(keyed, 'Key');
+        new ResetWorkflow(keyed, 'Workflow', { ...helperNetwork(keyed), encryptionKey: key });
+        keyedTemplate = Template.fromStack(keyed);
+      });
+
+      test('encrypts every log group and the lock table with the key, whose policy admits CloudWatch Logs', () => {
+        // THEN
+        const keyArn = keyed.resolve(key.keyArn);
+        const logGroups = Object.entries(keyedTemplate.findResources('AWS::Logs::LogGroup')) as Array<[string, any]>;
+        // 13 steps, 2 state machines, the backup image retention, the reconciler.
+        expect(logGroups).toHaveLength(17);
+        for (const [id, logGroup] of logGroups) expect({ id, key: logGroup.Properties.KmsKeyId }).toEqual({ id, key: keyArn });
+        keyedTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+        });
+        keyedTemplate.hasResourceProperties('AWS::KMS::Key', {
+          KeyPolicy: {
+            Statement: Match.arrayWith([Match.objectLike({
+              Sid: 'CloudWatchLogsEncryptLogGroups',
+              Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+              Condition: {
+                ArnLike: {
+                  'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:*']] },
+                },
+              },
+            })]),
+          },
+        });
+      });
+
+      test('the steps that use the lock table may only decrypt its key, through DynamoDB; the others not at all', () => {
+        // WHEN
+        const keyStatements = (prefix: string) => statementsOfFunctionRole(keyed, prefix).filter(st => st.Sid === 'DecryptLockTableKeyThroughDynamoDb');
+
+        // THEN: what DynamoDB asks KMS for as the caller (the table key is generated by DynamoDB, the grants by CloudFormation)
+        for (const step of ['WorkflowPreflight', 'WorkflowAcquireLock', 'WorkflowPrepareTarget', 'WorkflowRestore', 'WorkflowLoadJournal', 'WorkflowReconciler']) {
+          expect({ step, statements: keyStatements(step).map(st => ({ Action: [st.Action].flat(), Condition: st.Condition })) }).toEqual({
+            step,
+            statements: [{
+              Action: ['kms:Decrypt'],
+              Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+            }],
+          });
+        }
+        for (const step of ['WorkflowLaunchHelper', 'WorkflowCreateBackupImage', 'WorkflowCheckPassword']) {
+          expect({ step, statements: keyStatements(step) }).toEqual({ step, statements: [] });
+        }
       });
     });
 

@@ -210,13 +210,16 @@ describe('reset state machine definition', () => {
     expect(states.DryRunPlan).toEqual({ Type: 'Succeed', OutputPath: '$.plan' });
   });
 
-  test('the success output follows the contract and checks the password only when the target was running', () => {
+  test('the success output follows the contract and checks the password only when the target was running and has a key pair', () => {
     // THEN
     expect(states.ResetSucceeded).toEqual({ Type: 'Succeed', OutputPath: '$.output' });
     expect(states['PasswordCheckNeeded?'].Choices).toEqual([
       { Variable: '$.plan.method', StringEquals: 'online', Next: 'OnlineOutput' },
+      // No key pair: GetPasswordData never returns a password, so nothing is waited for.
+      { Not: { Variable: '$.plan.keyName', IsPresent: true }, Next: 'PasswordWithoutKeyPair' },
       { Variable: '$.plan.originalState', StringEquals: 'running', Next: 'CheckPasswordStart' },
     ]);
+    expect(states.PasswordWithoutKeyPair).toMatchObject({ Type: 'Pass', Result: 'no-key-pair', ResultPath: '$.passwordStatus', Next: 'OfflineOutput' });
     expect(states.OfflineOutput.Parameters).toEqual({
       'instanceId.$': '$.plan.instanceId', 'method.$': '$.plan.method', 'backupImageId.$': '$.backupImage.imageId', 'passwordStatus.$': '$.passwordStatus',
     });

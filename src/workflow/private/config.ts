@@ -34,8 +34,10 @@ export function parseWorkflowConfig(raw: string): WorkflowConfig {
   const strArray = (k: string) => {
     if (!Array.isArray(c[k]) || !(c[k] as unknown[]).every(v => typeof v === 'string')) problems.push(`${k} (an array of strings)`);
   };
-  for (const k of ['workflowId', 'lockTableName', 'helperSecurityGroupId', 'helperInstanceProfileArn', 'helperInstanceType', 'imageNamePrefix', 'onlineKmsKey']) str(k);
+  for (const k of ['workflowId', 'lockTableName', 'helperSecurityGroupId', 'helperInstanceProfileArn', 'imageNamePrefix', 'onlineKmsKey']) str(k);
   strArray('helperImageParameters');
+  strArray('helperInstanceTypes');
+  if (Array.isArray(c.helperInstanceTypes) && c.helperInstanceTypes.length === 0) problems.push('helperInstanceTypes (at least one type)');
   strArray('allowedVolumeKeyArns');
   if (typeof c.lockTtlSeconds !== 'number' || !(c.lockTtlSeconds > 0)) problems.push('lockTtlSeconds (a positive number)');
   const subnets = c.subnetsByAz;

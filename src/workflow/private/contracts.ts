@@ -29,6 +29,21 @@ export const TAGS = {
   execution: 'cdk-ec2-reset-access:execution',
 } as const;
 
+/**
+ * Helper instance types to fall back to, in order, when the configured type is not offered in the
+ * target's Availability Zone (not every type is offered in every AZ: DescribeInstanceTypeOfferings).
+ * All x86_64 (helpers run Windows Server), EBS-only, 2 vCPUs, 4–8 GiB: `t3.medium` is what
+ * AWSSupport-ResetAccess uses, `t3a.medium` the same size on AMD, `m5.large` and `m6i.large` two
+ * generations of general purpose types that most AZs offer. RunInstances' IAM condition on
+ * `ec2:InstanceType` allows exactly the configured type and these.
+ */
+export const HELPER_INSTANCE_TYPE_FALLBACKS: readonly string[] = ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'];
+
+/** The configured type first, then the fallbacks (each once). */
+export function helperInstanceTypesFor(configured: string): string[] {
+  return [...new Set([configured, ...HELPER_INSTANCE_TYPE_FALLBACKS])];
+}
+
 /** Deploy-time configuration, identical for every step of one workflow. */
 export interface WorkflowConfig {
   /** Unique per ResetWorkflow construct; the value of the `TAGS.workflow` tag on what it creates. */
@@ -40,8 +55,13 @@ export interface WorkflowConfig {
   readonly helperSecurityGroupId: string;
   /** ARN of the helper's instance profile (RunInstances IamInstanceProfile.Arn). */
   readonly helperInstanceProfileArn: string;
-  /** e.g. `t3.medium`. */
-  readonly helperInstanceType: string;
+  /**
+   * Instance types a helper may have, in order of preference: the configured type first, then the
+   * documented x86_64 fallbacks (`HELPER_INSTANCE_TYPE_FALLBACKS`). The preflight picks the first one
+   * offered in the target's Availability Zone (DescribeInstanceTypeOfferings); none offered is
+   * `HelperInstanceTypeNotOffered`. RunInstances' IAM condition allows exactly these.
+   */
+  readonly helperInstanceTypes: string[];
   /**
    * SSM public parameters of Windows Server AMIs the helper may use, in order of preference,
    * e.g. `/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base`. The launch step
@@ -55,9 +75,10 @@ export interface WorkflowConfig {
    */
   readonly targetTag?: { readonly key: string; readonly values: string[] };
   /**
-   * Customer managed KMS keys (ARNs) whose encrypted root volumes the workflow may handle. A root
-   * encrypted with any other customer key is refused with `EncryptedRootKeyNotAllowed`; AWS managed
-   * keys (`alias/aws/ebs`) are always usable.
+   * Customer managed KMS keys (ARNs) whose encrypted volumes the workflow may handle. A root
+   * encrypted with any other customer key is refused with `EncryptedRootKeyNotAllowed`, another
+   * attached volume with `EncryptedVolumeKeyNotAllowed` (starting the instance needs every one of
+   * its volumes' keys); AWS managed keys (`alias/aws/ebs`) are always usable.
    */
   readonly allowedVolumeKeyArns: string[];
   /** Prefix of image names: `<prefix>-Pre-Script-Backup_<instance>_<date>`. */
@@ -126,7 +147,12 @@ export type Acknowledgement =
   /** The instance has instance-store volumes whose data stopping erases. */
   | 'instance-store-data-loss'
   /** The instance is in an Auto Scaling group: it is put into Standby and back. */
-  | 'auto-scaling-standby';
+  | 'auto-scaling-standby'
+  /**
+   * Its Auto Scaling group is at its minimum size, so Standby with the capacity decremented is refused:
+   * the group's MinSize is lowered by one for the reset and raised back afterwards.
+   */
+  | 'auto-scaling-min-size';
 
 /** Execution input, as the caller gives it (validated by the preflight step). */
 export interface ResetRequest {
@@ -172,6 +198,19 @@ export interface ResetPlan {
   readonly autoScalingGroupName?: string;
   /** True when the workflow must put the instance into Standby (and so take it out again). */
   readonly manageStandby: boolean;
+  /**
+   * Set when the Auto Scaling group is at its minimum size and the caller acknowledged
+   * `auto-scaling-min-size`: prepare-target lowers MinSize `from` → `to` before EnterStandby (and
+   * journals it), the restore raises it back to `from` after ExitStandby if it is still `to`.
+   */
+  readonly minSizeLowering?: { readonly from: number; readonly to: number };
+  /**
+   * The instance's key pair, when it was launched with one. Without it GetPasswordData never returns
+   * a password, so the workflow does not wait for one (`passwordStatus: no-key-pair`).
+   */
+  readonly keyName?: string;
+  /** The helper's instance type, offered in the target's AZ (offline only; empty string for online). */
+  readonly helperInstanceType: string;
   readonly passwordEnabledAmi: boolean;
   readonly backupImageName: string;
   readonly passwordEnabledImageName: string;
@@ -287,6 +326,16 @@ export const ERRORS = {
   autoScalingMember: 'AutoScalingMember',
   acknowledgementRequired: 'AcknowledgementRequired',
   encryptedRootKeyNotAllowed: 'EncryptedRootKeyNotAllowed',
+  /** Another attached volume is encrypted with a key the workflow may not use (starting the instance needs it). */
+  encryptedVolumeKeyNotAllowed: 'EncryptedVolumeKeyNotAllowed',
+  /** The Auto Scaling group lacks the target tag that EnterStandby/ExitStandby are authorized on. */
+  autoScalingGroupNotAllowed: 'AutoScalingGroupNotAllowed',
+  /** The Auto Scaling group is at its minimum size and `auto-scaling-min-size` was not acknowledged. */
+  autoScalingGroupAtMinimum: 'AutoScalingGroupAtMinimum',
+  /** Offline reset of an instance without a key pair: GetPasswordData would never return a password. */
+  noKeyPair: 'NoKeyPair',
+  /** None of the helper's instance types is offered in the target's Availability Zone. */
+  helperInstanceTypeNotOffered: 'HelperInstanceTypeNotOffered',
   targetNotAllowed: 'TargetNotAllowed',
   azNotCovered: 'AzNotCovered',
   resetInProgress: 'ResetInProgress',

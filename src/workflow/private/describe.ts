@@ -2,7 +2,7 @@
  * Read-only lookups shared by the steps. They turn SDK responses into the plain
  * observations the decision functions take; they decide nothing.
  */
-import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, Instance } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from './clients';
 import { ERRORS, TAGS } from './contracts';
@@ -74,4 +74,19 @@ export async function describeAutoScaling(instanceId: string): Promise<{ groupNa
   const out = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
   const member = out.AutoScalingInstances?.[0];
   return member?.AutoScalingGroupName ? { groupName: member.AutoScalingGroupName, lifecycleState: member.LifecycleState ?? 'unknown' } : undefined;
+}
+
+/** The group's size and tags (what EnterStandby's capacity rule and its IAM tag condition depend on), if it exists. */
+export async function describeAutoScalingGroup(groupName: string): Promise<{
+  minSize: number; maxSize: number; desiredCapacity: number; tags: Record<string, string>;
+} | undefined> {
+  const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }));
+  const group = out.AutoScalingGroups?.find(g => g.AutoScalingGroupName === groupName);
+  if (!group) return undefined;
+  return {
+    minSize: group.MinSize ?? 0,
+    maxSize: group.MaxSize ?? 0,
+    desiredCapacity: group.DesiredCapacity ?? 0,
+    tags: Object.fromEntries((group.Tags ?? []).map(t => [t.Key ?? '', t.Value ?? ''])),
+  };
 }

@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { ResetPlan, TAGS, WorkflowConfig } from './contracts';
 
+/** The first type, in order of preference, that is offered in the AZ; undefined when none is. */
+export function chooseHelperInstanceType(preferred: readonly string[], offered: readonly string[]): string | undefined {
+  return preferred.find(type => offered.includes(type));
+}
+
 /**
  * RunInstances' idempotency token for this execution's helper (at most 64 ASCII
  * characters): a retried launch returns the instance the first call started.
@@ -44,7 +49,8 @@ export function helperRunInstancesInput(
   const tags = helperTags(plan, config);
   return {
     ImageId: imageId,
-    InstanceType: config.helperInstanceType as RunInstancesCommandInput['InstanceType'],
+    // Chosen by the preflight among the types offered in the target's AZ.
+    InstanceType: (plan.helperInstanceType || config.helperInstanceTypes[0]) as RunInstancesCommandInput['InstanceType'],
     MinCount: 1,
     MaxCount: 1,
     ClientToken: helperClientToken(plan, config),

@@ -30,7 +30,8 @@ export interface PolicyContext {
   readonly helperInstanceProfileArn: string;
   readonly helperSubnetIds: string[];
   readonly helperSecurityGroupId: string;
-  readonly helperInstanceType: string;
+  /** The helper's instance types: the configured one and its fallbacks (RunInstances may use exactly these). */
+  readonly helperInstanceTypes: string[];
   /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
   readonly helperImageParameters: string[];
   /** On-demand endpoints: the rescue VPC whose interface endpoints the workflow creates and deletes; absent otherwise. */
@@ -88,8 +89,8 @@ export const MODIFIED_INSTANCE_ATTRIBUTES = ['BlockDeviceMappings', 'blockDevice
  */
 export const UNSCOPED_READ_ACTIONS = [
   'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
-  'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
-  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeVpcEndpoints', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups',
+  'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
 ] as const;
 
 const TARGET = 'target';
@@ -174,6 +175,26 @@ function reads(sid: string, actions: Array<typeof UNSCOPED_READ_ACTIONS[number]>
 }
 
 /**
+ * UpdateAutoScalingGroup that can change nothing but MinSize, on groups carrying the target tag: it
+ * lowers a group at its minimum size by one for the reset (prepare-target) and raises it back (restore).
+ * The Service Authorization Reference gives request keys for each setting the call can change; every
+ * one but autoscaling:MinSize must be absent (Null), and MinSize must be given. No key carries the
+ * request's DesiredCapacity; the workflow never sends one.
+ */
+function minSizeStatement(c: PolicyContext): iam.PolicyStatement {
+  const a = new Arns(c);
+  const absent = [
+    'autoscaling:MaxSize', 'autoscaling:LaunchConfigurationName', 'autoscaling:LaunchTemplateVersionSpecified',
+    'autoscaling:VPCZoneIdentifiers', 'autoscaling:ImageId', 'autoscaling:InstanceTypes', 'autoscaling:TargetCapacityTypes',
+    'autoscaling:CapacityReservationIds', 'autoscaling:CapacityReservationResourceGroupArns',
+  ];
+  return statement('ChangeOnlyMinSize', ['autoscaling:UpdateAutoScalingGroup'], [a.autoScalingGroups], {
+    ...targetCondition(c),
+    Null: { 'autoscaling:MinSize': 'false', ...Object.fromEntries(absent.map(key => [key, 'true'])) },
+  });
+}
+
+/**
  * The KMS rights EC2 needs on the caller's behalf when it attaches an encrypted volume (AttachVolume,
  * and StartInstances, which attaches the instance's volumes): KMS Developer Guide, "How Amazon EBS
  * uses AWS KMS": EC2 creates a grant for the volume (CreateGrant) and decrypts its data key (Decrypt).
@@ -213,10 +234,11 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'preflight':
       return [
         reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute',
-          'ec2:DescribeInstanceTypes', 'autoscaling:DescribeAutoScalingInstances', 'ssm:DescribeInstanceInformation']),
+          'ec2:DescribeInstanceTypes', 'ec2:DescribeInstanceTypeOfferings', 'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups', 'ssm:DescribeInstanceInformation']),
         table('ReadLock', ['dynamodb:GetItem']),
-        // Which manager (AWS or customer) owns the root volume's key: AWS managed keys are always usable.
-        statement('DescribeRootVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
+        // Which manager (AWS or customer) owns each attached volume's key: AWS managed keys are always usable.
+        statement('DescribeVolumeKeys', ['kms:DescribeKey'], [a.keys, ...c.allowedVolumeKeyArns]),
         // Whether the instance's role may store the online method's password (IAM's policy simulator).
         statement('ReadInstanceProfiles', ['iam:GetInstanceProfile'], [a.iam('instance-profile/*')]),
         statement('SimulateInstanceRoles', ['iam:SimulatePrincipalPolicy'], [a.iam('role/*')]),
@@ -225,7 +247,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       return [table('TakeLock', ['dynamodb:PutItem'])];
     case 'prepareTarget':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'autoscaling:DescribeAutoScalingInstances']),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups']),
         // Marks the target's root volume with this workflow and execution, before anything changes.
         statement('MarkRootVolume', ['ec2:CreateTags'], [a.volumes], {
           'StringEquals': { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId },
@@ -234,7 +257,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         ...rootMappingStatements(c, 'Keep'),
         statement('StopTargets', ['ec2:StopInstances'], [a.instances], targetCondition(c)),
         statement('EnterStandby', ['autoscaling:EnterStandby'], [a.autoScalingGroups], targetCondition(c)),
-        // The journal: when the stop was requested, and forced (conditional on the owner).
+        minSizeStatement(c),
+        // The journal: the group's MinSize lowered, when the stop was requested, and forced (conditional on the owner).
         table('Journal', ['dynamodb:GetItem', 'dynamodb:UpdateItem']),
       ];
     case 'createBackupImage':
@@ -280,7 +304,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
       ];
     case 'restore':
       return [
-        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances', 'ssm:ListCommands']),
+        reads('Observe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups', 'ssm:ListCommands']),
         // Before the root leaves a helper: its commands cancelled (see UNSCOPED_WRITE_ACTIONS), the helper stopped.
         statement('CancelHelperCommands', [...UNSCOPED_WRITE_ACTIONS], ['*']),
         statement('StopHelpers', ['ec2:StopInstances'], [a.instances], helperCondition(c)),
@@ -297,8 +322,9 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         ...createImageStatements(c),
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
-        // The journal (stops requested and forced), the execution's lease on the on-demand endpoints (read
-        // and released, when they are on demand) and, last, the lock released (conditional on the owner).
+        minSizeStatement(c),
+        // The journal (a lowered MinSize, stops requested and forced), the execution's lease on the on-demand
+        // endpoints (read and released, when they are on demand) and, last, the lock released (conditional on the owner).
         table('JournalAndLock', ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
         ...volumeKeyStatements(c),
       ];
@@ -416,7 +442,8 @@ function runInstancesStatements(c: PolicyContext): iam.PolicyStatement[] {
     statement('LaunchHelperInstance', run, [a.instances], {
       StringEquals: {
         [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId,
-        'ec2:InstanceType': c.helperInstanceType,
+        // The configured type and its documented fallbacks, exactly (the preflight picks one offered in the AZ).
+        'ec2:InstanceType': c.helperInstanceTypes,
         'ec2:InstanceProfile': c.helperInstanceProfileArn,
         'ec2:MetadataHttpTokens': 'required',
       },
@@ -501,7 +528,8 @@ export function wildcardReason(resource: string): string {
   }
   if (resource.includes(':autoScalingGroup:')) {
     return 'Auto Scaling groups of this account and Region, narrowed by the target tag (tag the group as well as its instances); ' +
-      'only EnterStandby/ExitStandby, for targets the caller acknowledged.';
+      'only EnterStandby/ExitStandby, and UpdateAutoScalingGroup that changes MinSize and nothing else (Null conditions), ' +
+      'for targets the caller acknowledged.';
   }
   throw new Error(`No reason recorded for the wildcard resource ${resource}`);
 }

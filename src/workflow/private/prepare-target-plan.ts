@@ -1,5 +1,6 @@
 import { ERRORS, ResetPlan } from './contracts';
 import { WorkflowError } from './errors';
+import { GroupSize, mustLowerMinSize } from './min-size';
 import { WAIT_SECONDS } from './observations';
 import { nextStopStep } from './stop-escalation';
 import { STOP_BOUNDS } from './timeouts';
@@ -19,10 +20,13 @@ export interface PrepareObservation {
   readonly nowEpochSeconds: number;
   /** Whether the root volume carries this workflow's mark (volume-mark.ts). */
   readonly rootVolumeMarked: boolean;
+  /** The group's MinSize and desired capacity, observed when the plan lowers MinSize. */
+  readonly autoScalingGroup?: GroupSize;
 }
 
 export type PrepareAction =
   | { readonly kind: 'mark-root-volume' }
+  | { readonly kind: 'lower-min-size'; readonly to: number }
   | { readonly kind: 'enter-standby' }
   | { readonly kind: 'keep-root-volume' }
   /** StopInstances, graceful first; `Force: true` once the stop has hung past its bound (both journaled). */
@@ -32,7 +36,8 @@ export type PrepareAction =
 
 /**
  * The next thing to do to take the target offline: mark the root volume (the workflow's IAM
- * permissions on volumes require the mark, volume-mark.ts), Standby (when the workflow manages it),
+ * permissions on volumes require the mark, volume-mark.ts), the group's MinSize lowered (when the
+ * plan says so), Standby (when the workflow manages it),
  * root `DeleteOnTermination=false`, stop (forced once the stop has hung for
  * `STOP_BOUNDS.target.gracefulSeconds`, see stop-escalation.ts); done once it is stopped. An
  * instance already in Standby, already keeping its root, or already stopped converges without acting.
@@ -42,6 +47,8 @@ export function nextPrepareAction(observed: PrepareObservation, plan: ResetPlan)
   if (plan.manageStandby) {
     switch (observed.autoScalingLifecycleState) {
       case 'InService':
+        // A group at its minimum refuses EnterStandby: MinSize first, when the caller acknowledged it.
+        if (mustLowerMinSize(observed.autoScalingGroup, plan)) return { kind: 'lower-min-size', to: plan.minSizeLowering!.to };
         return { kind: 'enter-standby' };
       case 'Standby':
       case undefined:

@@ -4,7 +4,7 @@ import { PreflightError } from './errors';
 /** `i-` and 8 or 17 hex digits (the length range accepts both EC2 id formats). */
 export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
 export const METHODS: readonly RequestedMethod[] = ['auto', 'online', 'offline'];
-export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = ['public-ip-release', 'instance-store-data-loss', 'auto-scaling-standby'];
+export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = ['public-ip-release', 'instance-store-data-loss', 'auto-scaling-standby', 'auto-scaling-min-size'];
 const FIELDS = ['instanceId', 'method', 'passwordEnabledAmi', 'acknowledge', 'dryRun'];
 
 /** A request with every optional field filled with its default. */

@@ -3,6 +3,7 @@ import { ERRORS, ResetPlan } from './contracts';
 import { sameDevice } from './device-names';
 import { WorkflowError } from './errors';
 import { JournalMoment } from './journal';
+import { MinSizeObservation, minSizeAfterUnrecoverable, nextMinSizeRestoreAction, unrecoverableMinSizeNote } from './min-size';
 import { VolumeObservation, WAIT_SECONDS } from './observations';
 import { nextStopStep, StopMode } from './stop-escalation';
 import { STOP_BOUNDS } from './timeouts';
@@ -24,8 +25,8 @@ export interface HelperObservation {
   readonly commands?: ReadonlyArray<CommandObservation>;
 }
 
-/** What one restore pass observes. */
-export interface RestoreObservation {
+/** What one restore pass observes (with, from MinSizeObservation, the Auto Scaling group's size and the journal's MinSize record). */
+export interface RestoreObservation extends MinSizeObservation {
   /** The root volume; absent when it does not exist (or, for the online method, is not observed). */
   readonly volume?: VolumeObservation;
   readonly target: {
@@ -66,6 +67,7 @@ export type RestoreAction =
   | { readonly kind: 'create-password-enabled-image' }
   | { readonly kind: 'start-target' }
   | { readonly kind: 'exit-standby' }
+  | { readonly kind: 'restore-min-size'; readonly groupName: string; readonly value: number }
   | { readonly kind: 'terminate-helpers'; readonly instanceIds: string[] }
   /** This execution's lease on the on-demand endpoints released (they close after their grace period). */
   | { readonly kind: 'release-endpoint-lease' }
@@ -74,7 +76,10 @@ export type RestoreAction =
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
-export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = ['cancel-commands', 'restore-delete-on-termination', 'unmark-root-volume', 'terminate-helpers', 'release-endpoint-lease', 'release-lock'];
+export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = [
+  'cancel-commands', 'restore-delete-on-termination', 'unmark-root-volume', 'restore-min-size', 'terminate-helpers',
+  'release-endpoint-lease', 'release-lock',
+];
 
 /**
  * The journal moments of a stop action: when the stop was asked for (what its bound is
@@ -107,7 +112,8 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * the helper's commands cancelled and the helper stopped (I7) → the root detached from it →
  * helpers terminated → root attached to the target at its original device → DeleteOnTermination
  * as it was → the root volume's mark removed → password-enabled image (only after a success,
- * while the target is stopped) → original state → back InService → endpoint lease released → lock released → done.
+ * while the target is stopped) → original state → back InService → MinSize as it was (when the
+ * workflow lowered it) → endpoint lease released → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -132,9 +138,18 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   // The endpoint lease released once no helper is left (I9; the janitor closes them after the grace period).
   if (observed.endpointLeaseHeld) return { kind: 'release-endpoint-lease' };
 
+  // Nor a group left at the MinSize the workflow lowered: raised back before the lock (which holds its record) goes.
+  if (unrecoverable) {
+    const minSize = minSizeAfterUnrecoverable(observed, plan);
+    if (minSize && !observed.lockReleased) return minSize;
+  }
+
   // The lock released (I4).
   if (!observed.lockReleased) return { kind: 'release-lock' };
-  if (unrecoverable) throw unrecoverable;
+  if (unrecoverable) {
+    const note = unrecoverableMinSizeNote(observed, plan);
+    throw note ? new WorkflowError(unrecoverable.name, `${unrecoverable.message} ${note}`) : unrecoverable;
+  }
   return { kind: 'done' };
 }
 
@@ -218,6 +233,11 @@ function nextOfflineRestoreAction(observed: RestoreObservation, plan: ResetPlan,
       return wait(`the instance is ${lifecycle} in its Auto Scaling group`, WAIT_SECONDS.short);
     }
   }
+
+  // ---- 5b. (issue 11, item 2) The group's MinSize back, once the instance is out of Standby: min-size.ts decides.
+  const minSize = nextMinSizeRestoreAction(observed, plan);
+  if (minSize) return minSize;
+  // ---- end of 5b.
   return undefined;
 }
 

@@ -73,6 +73,11 @@ export const PASSWORD_STATUS = {
   atNextStart: 'generated-at-next-start',
   /** Online: the password is in the SecureString parameter `passwordParameterName`. */
   inParameter: 'stored-in-parameter',
+  /**
+   * Offline, the instance has no key pair (allowed only with `passwordEnabledAmi`): GetPasswordData never
+   * returns its password, so the workflow did not wait for one; launch the password-enabled image with a new key pair.
+   */
+  noKeyPair: 'no-key-pair',
 } as const;
 
 const plan = () => sfn.JsonPath.objectAt(STATE_PATHS.plan);
@@ -335,6 +340,10 @@ export function buildResetDefinition(scope: Construct, fns: ResetWorkflowFunctio
   });
   const afterRestore = new sfn.Choice(scope, 'PasswordCheckNeeded?')
     .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.method`, 'online'), onlineOutput)
+    // (issue 11, item 4) No key pair: GetPasswordData would stay empty, so there is nothing to wait for.
+    // Not(IsPresent) rather than IsPresent=false: the same in ASL, and aws-local-stepfunctions 3 (the
+    // rehearsal) evaluates `IsPresent: false` as never true.
+    .when(sfn.Condition.not(sfn.Condition.isPresent(`${STATE_PATHS.plan}.keyName`)), passwordStatus('PasswordWithoutKeyPair', PASSWORD_STATUS.noKeyPair))
     .when(sfn.Condition.stringEquals(`${STATE_PATHS.plan}.originalState`, 'running'), verify)
     .otherwise(passwordStatus('PasswordAtNextStart', PASSWORD_STATUS.atNextStart));
 

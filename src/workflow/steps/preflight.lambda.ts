@@ -1,12 +1,15 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstanceTypesCommand, DescribeVolumesCommand, Instance, _InstanceType,
+  paginateDescribeInstanceTypeOfferings,
+} from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { dynamodb, ec2, iam, kms, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { PreflightEvent, ResetPlan, WorkflowConfig } from '../private/contracts';
-import { describeAutoScaling, describeInstance } from '../private/describe';
+import { describeAutoScaling, describeAutoScalingGroup, describeInstance } from '../private/describe';
 import { sameDevice } from '../private/device-names';
 import { isAwsError } from '../private/errors';
 import { lockKey, unmarshalLockItem } from '../private/journal';
@@ -14,7 +17,7 @@ import { stepLogger } from '../private/logger';
 import {
   arnContextOf, instanceProfileNameOf, noInstanceProfile, OnlinePermission, passwordStoreChecks, permissionFromSimulation,
 } from '../private/online-permission';
-import { planReset, TargetFacts } from '../private/preflight-rules';
+import { planReset, TargetFacts, VolumeEncryption } from '../private/preflight-rules';
 import { validateRequest } from '../private/request';
 
 const logger = stepLogger('preflight');
@@ -28,7 +31,7 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   const config = workflowConfig();
   logger.appendKeys({ instanceId: request.instanceId, executionName: event.executionName });
 
-  const observed = await observeTarget(request.instanceId, config.lockTableName);
+  const observed = await observeTarget(request.instanceId, config);
   // Only when the online method could run (asked for, or auto) on an instance that is Online in SSM.
   const facts = request.method !== 'offline' && observed.instance && observed.facts.ssm?.pingStatus === 'Online'
     ? { ...observed.facts, onlinePasswordStore: await onlinePasswordStoreOf(observed.instance, config, event.executionArn) }
@@ -43,9 +46,10 @@ export async function handler(event: PreflightEvent): Promise<ResetPlan> {
   return plan;
 }
 
-async function observeTarget(instanceId: string, lockTableName: string): Promise<{ facts: TargetFacts; instance?: Instance }> {
+async function observeTarget(instanceId: string, config: WorkflowConfig): Promise<{ facts: TargetFacts; instance?: Instance }> {
   const instance = await describeInstance(instanceId);
   const state = instance.State?.Name ?? 'unknown';
+  const availabilityZone = instance.Placement?.AvailabilityZone ?? '';
   const base = {
     instanceId,
     state,
@@ -55,24 +59,27 @@ async function observeTarget(instanceId: string, lockTableName: string): Promise
     rootDeviceName: instance.RootDeviceName ?? '',
     instanceLifecycle: instance.InstanceLifecycle,
     productCodes: (instance.ProductCodes ?? []).map(p => ({ id: p.ProductCodeId ?? '', type: p.ProductCodeType ?? '' })),
-    availabilityZone: instance.Placement?.AvailabilityZone ?? '',
+    availabilityZone,
     tags: Object.fromEntries((instance.Tags ?? []).map(t => [t.Key ?? '', t.Value ?? ''])),
+    ...(instance.KeyName ? { keyName: instance.KeyName } : {}),
     autoAssignedPublicIps: autoAssignedPublicIps(instance),
     hasInstanceStore: false,
+    helperInstanceTypesOffered: [],
   };
   if (state === 'terminated' || state === 'shutting-down') return { facts: base };
 
-  const rootMapping = instance.BlockDeviceMappings?.find(m => sameDevice(m.DeviceName, instance.RootDeviceName));
-  const [shutdownBehavior, rootVolume, hasInstanceStore, autoScaling, ssmInfo, image, lock] = await Promise.all([
+  const [shutdownBehavior, volumes, hasInstanceStore, autoScaling, ssmInfo, image, lock, helperInstanceTypesOffered] = await Promise.all([
     shutdownBehaviorOf(instanceId),
-    rootMapping?.Ebs?.VolumeId ? rootVolumeOf(rootMapping.Ebs.VolumeId, rootMapping.Ebs.DeleteOnTermination ?? false) : Promise.resolve(undefined),
+    volumesOf(instance),
     instance.InstanceType ? instanceStoreOf(instance.InstanceType) : Promise.resolve(false),
-    describeAutoScaling(instanceId),
+    autoScalingOf(instanceId),
     ssmRegistrationOf(instanceId),
     instance.ImageId ? imageOf(instance.ImageId) : Promise.resolve(undefined),
-    lockOf(lockTableName, instanceId),
+    lockOf(config.lockTableName, instanceId),
+    offeredInstanceTypes(config.helperInstanceTypes, availabilityZone),
   ]);
-  return { facts: { ...base, shutdownBehavior, rootVolume, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock }, instance };
+  const facts = { ...base, shutdownBehavior, ...volumes, hasInstanceStore, autoScaling, ssm: ssmInfo, image, lock, helperInstanceTypesOffered };
+  return { facts, instance };
 }
 
 /**
@@ -117,17 +124,55 @@ async function shutdownBehaviorOf(instanceId: string): Promise<string | undefine
   return out.InstanceInitiatedShutdownBehavior?.Value;
 }
 
-async function rootVolumeOf(volumeId: string, deleteOnTermination: boolean): Promise<TargetFacts['rootVolume']> {
-  const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
-  const volume = out.Volumes?.[0];
-  const kmsKeyManager = volume?.Encrypted && volume.KmsKeyId ? await keyManagerOf(volume.KmsKeyId) : undefined;
-  return {
-    volumeId,
-    deleteOnTermination,
-    encrypted: volume?.Encrypted ?? false,
-    ...(volume?.KmsKeyId ? { kmsKeyId: volume.KmsKeyId } : {}),
-    ...(kmsKeyManager ? { kmsKeyManager } : {}),
+/**
+ * The root volume and every other attached EBS volume with its encryption key and the key's
+ * manager (starting the instance again needs each key), in one DescribeVolumes call.
+ */
+async function volumesOf(instance: Instance): Promise<Pick<TargetFacts, 'rootVolume' | 'dataVolumes'>> {
+  const mappings = (instance.BlockDeviceMappings ?? []).filter(m => m.Ebs?.VolumeId);
+  if (mappings.length === 0) return { dataVolumes: [] };
+  const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: mappings.map(m => m.Ebs!.VolumeId!) }));
+  const keys = [...new Set((out.Volumes ?? []).filter(v => v.Encrypted && v.KmsKeyId).map(v => v.KmsKeyId!))];
+  const managers = new Map(await Promise.all(keys.map(async key => [key, await keyManagerOf(key)] as const)));
+  const encryption = (volumeId: string): VolumeEncryption => {
+    const volume = out.Volumes?.find(v => v.VolumeId === volumeId);
+    const manager = volume?.KmsKeyId ? managers.get(volume.KmsKeyId) : undefined;
+    return {
+      volumeId,
+      encrypted: volume?.Encrypted ?? false,
+      ...(volume?.KmsKeyId ? { kmsKeyId: volume.KmsKeyId } : {}),
+      ...(manager ? { kmsKeyManager: manager } : {}),
+    };
   };
+  const root = mappings.find(m => sameDevice(m.DeviceName, instance.RootDeviceName));
+  return {
+    ...(root ? { rootVolume: { ...encryption(root.Ebs!.VolumeId!), deleteOnTermination: root.Ebs!.DeleteOnTermination ?? false } } : {}),
+    dataVolumes: mappings.filter(m => m !== root).map(m => ({ ...encryption(m.Ebs!.VolumeId!), deviceName: m.DeviceName ?? '' })),
+  };
+}
+
+/** Membership, and the group's MinSize, MaxSize, DesiredCapacity and tags (EnterStandby's checks). */
+async function autoScalingOf(instanceId: string): Promise<TargetFacts['autoScaling']> {
+  const member = await describeAutoScaling(instanceId);
+  if (!member) return undefined;
+  const group = await describeAutoScalingGroup(member.groupName);
+  return { ...member, ...(group ? { group } : {}) };
+}
+
+/**
+ * Which of the helper's instance types are offered in the AZ (DescribeInstanceTypeOfferings with
+ * LocationType availability-zone; a type not offered there fails RunInstances with Unsupported).
+ */
+async function offeredInstanceTypes(types: string[], availabilityZone: string): Promise<string[]> {
+  const offered: string[] = [];
+  const pages = paginateDescribeInstanceTypeOfferings({ client: ec2 }, {
+    LocationType: 'availability-zone',
+    Filters: [{ Name: 'location', Values: [availabilityZone] }, { Name: 'instance-type', Values: types }],
+  });
+  for await (const page of pages) {
+    for (const offering of page.InstanceTypeOfferings ?? []) if (offering.InstanceType) offered.push(offering.InstanceType);
+  }
+  return offered;
 }
 
 /**
@@ -147,7 +192,7 @@ async function keyOf(keyId: string): Promise<{ manager?: string; arn?: string } 
     return { manager: out.KeyMetadata?.KeyManager, arn: out.KeyMetadata?.Arn };
   } catch (err) {
     if (isAwsError(err, 'AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException')) {
-      logger.warn('Could not describe the KMS key; a root volume encrypted with it must use an allowed key', { keyId, error: (err as Error).name });
+      logger.warn('Could not describe a KMS key; a volume encrypted with it must use an allowed key', { keyId, error: (err as Error).name });
       return undefined;
     }
     throw err;

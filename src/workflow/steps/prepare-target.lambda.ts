@@ -1,13 +1,14 @@
-import { EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import { EnterStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTagsCommand, ModifyInstanceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { autoScaling, ec2 } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ERRORS, PlanEvent, PollResult } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume } from '../private/describe';
+import { deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance, describeVolume } from '../private/describe';
 import { WorkflowError } from '../private/errors';
 import { recordMoments } from '../private/journal';
 import { nowEpochSeconds, readLockItem, writeJournal } from '../private/journal-io';
 import { stepLogger } from '../private/logger';
+import { minSizeRecordUpdate } from '../private/min-size';
 import { WAIT_SECONDS } from '../private/observations';
 import { PrepareObservation, nextPrepareAction } from '../private/prepare-target-plan';
 import { isMarked, rootVolumeMark } from '../private/volume-mark';
@@ -16,7 +17,7 @@ const logger = stepLogger('prepare-target');
 
 /**
  * Takes the target offline, one observed step at a time: its root volume marked (volume-mark.ts),
- * Standby (when the workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
+ * the Auto Scaling group's MinSize lowered (when the plan says so, journaled first), Standby (when the workflow manages it), root DeleteOnTermination=false (so a termination while the root is on the
  * helper cannot delete it), stop, forced once it has hung past its bound. Both stop requests
  * are journaled (the bound is measured from the first). Polled until the target is stopped.
  */
@@ -33,6 +34,7 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
     state: instance.State?.Name ?? 'unknown',
     rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName),
     ...(plan.manageStandby ? { autoScalingLifecycleState: (await describeAutoScaling(plan.instanceId))?.lifecycleState } : {}),
+    ...(plan.minSizeLowering && plan.autoScalingGroupName ? { autoScalingGroup: await describeAutoScalingGroup(plan.autoScalingGroupName) } : {}),
     stopRequestedAt: moments.targetStopRequestedAt,
     forceStopRequestedAt: moments.targetForceStopRequestedAt,
     nowEpochSeconds: nowEpochSeconds(),
@@ -45,6 +47,16 @@ export async function handler(event: PlanEvent): Promise<PollResult> {
       case 'mark-root-volume':
         await ec2.send(new CreateTagsCommand({ Resources: [plan.rootVolumeId], Tags: rootVolumeMark(plan, config) }));
         observed = { ...observed, rootVolumeMarked: true };
+        continue;
+      case 'lower-min-size':
+        // Journaled first (the restore raises MinSize back only if this execution recorded lowering it).
+        if (!await writeJournal(minSizeRecordUpdate(config.lockTableName, plan))) {
+          throw new WorkflowError(ERRORS.resetInProgress,
+            `The lock of ${plan.instanceId} no longer belongs to this execution, so lowering the MinSize of ${plan.autoScalingGroupName} cannot be journaled; check which execution holds it before starting another reset.`);
+        }
+        await autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: plan.autoScalingGroupName, MinSize: action.to }));
+        logger.info('MinSize lowered', { group: plan.autoScalingGroupName, from: plan.minSizeLowering?.from, to: action.to });
+        observed = { ...observed, autoScalingGroup: { ...observed.autoScalingGroup!, minSize: action.to } };
         continue;
       case 'enter-standby':
         await autoScaling.send(new EnterStandbyCommand({

@@ -1,5 +1,5 @@
-import { ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { ExitStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand, CreateImageCommand, DeleteTagsCommand, DetachVolumeCommand, ModifyInstanceAttributeCommand,
   StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
@@ -8,13 +8,16 @@ import { CancelCommandCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { autoScaling, dynamodb, ec2, ssm } from '../private/clients';
 import { workflowConfig } from '../private/config';
 import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../private/contracts';
-import { deleteOnTerminationAt, describeAutoScaling, describeInstance, describeVolume, findHelpers, findOwnImageByName } from '../private/describe';
+import {
+  deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance, describeVolume, findHelpers, findOwnImageByName,
+} from '../private/describe';
 import { readLeases, releaseEndpointLease } from '../private/endpoint-io';
 import { isAwsError } from '../private/errors';
 import { imageTags } from '../private/image-names';
-import { RELEASE_CONDITION, lockKey, recordMoments } from '../private/journal';
-import { nowEpochSeconds, readLockItem, writeJournal } from '../private/journal-io';
+import { RELEASE_CONDITION, lockKey, recordMoments, unmarshalLockItem } from '../private/journal';
+import { nowEpochSeconds, writeJournal } from '../private/journal-io';
 import { stepLogger } from '../private/logger';
+import { minSizeRecordOf, minSizeRestoreNote } from '../private/min-size';
 import { WAIT_SECONDS } from '../private/observations';
 import {
   CommandObservation, HelperObservation, IMMEDIATE_RESTORE_ACTIONS, RestoreAction, RestoreObservation, nextRestoreAction, stopMoments,
@@ -45,7 +48,8 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
     logger.info('Decision', { action: action.kind, targetState: observed.target.state, attachment: observed.volume?.attachment, lifecycle: observed.autoScalingLifecycleState });
     const imageId = observed.passwordEnabledImage?.imageId ? { passwordEnabledImageId: observed.passwordEnabledImage.imageId } : {};
     if (action.kind === 'done') {
-      return { done: true, waitSeconds: 0, status: 'restored', ...imageId };
+      const note = minSizeRestoreNote(observed);
+      return { done: true, waitSeconds: 0, status: note ? `restored; ${note}` : 'restored', ...imageId };
     }
     if (action.kind === 'wait') {
       return { done: false, waitSeconds: action.waitSeconds, status: `waiting: ${action.reason}`, ...imageId };
@@ -74,21 +78,27 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
 
 async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boolean): Promise<RestoreObservation> {
   const offline = plan.method === 'offline';
-  const [instance, volume, image, autoScalingMember, helpers, lock, leases] = await Promise.all([
+  const [instance, volume, image, autoScalingMember, helpers, lockItem, group, leases] = await Promise.all([
     describeInstance(plan.instanceId),
     offline ? describeVolume(plan.rootVolumeId) : Promise.resolve(undefined),
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
     offline && plan.manageStandby ? describeAutoScaling(plan.instanceId) : Promise.resolve(undefined),
     findHelpers(config.workflowId, plan.executionName),
-    readLockItem(config.lockTableName, plan.instanceId),
+    // The journal: read whole, since the MinSize record is beside the lock's own attributes (min-size.ts).
+    dynamodb.send(new GetItemCommand({ TableName: config.lockTableName, Key: lockKey(plan.instanceId), ConsistentRead: true })).then(out => out.Item),
+    offline && plan.minSizeLowering && plan.autoScalingGroupName ? describeAutoScalingGroup(plan.autoScalingGroupName) : Promise.resolve(undefined),
     // Whether this execution holds a lease on the on-demand endpoints.
     offline && config.onDemandEndpoints ? readLeases(config.lockTableName, config.onDemandEndpoints.vpcId) : Promise.resolve(undefined),
   ]);
+  const lock = unmarshalLockItem(lockItem);
+  const minSizeRecord = offline ? minSizeRecordOf(lockItem, plan) : undefined;
   return {
     volume,
     target: { state: instance.State?.Name ?? 'unknown', rootDeleteOnTermination: deleteOnTerminationAt(instance, plan.rootDeviceName) },
     ...(image ? { passwordEnabledImage: image } : {}),
     ...(autoScalingMember ? { autoScalingLifecycleState: autoScalingMember.lifecycleState } : {}),
+    ...(minSizeRecord ? { minSizeRecord } : {}),
+    ...(group ? { autoScalingGroup: { minSize: group.minSize, desiredCapacity: group.desiredCapacity } } : {}),
     helpers: await Promise.all(helpers.map(observeHelper)),
     lockReleased: false,
     moments: lock?.executionArn === plan.executionArn ? lock.journal.moments : {},
@@ -171,6 +181,9 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
     case 'exit-standby':
       await autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: plan.autoScalingGroupName, InstanceIds: [plan.instanceId] }));
       return 'leaving Standby';
+    case 'restore-min-size':
+      await autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: action.groupName, MinSize: action.value }));
+      return `MinSize of ${action.groupName} raised back to ${action.value}`;
     case 'terminate-helpers':
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: action.instanceIds }));
       return `terminating ${action.instanceIds.join(', ')}`;
@@ -249,6 +262,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
       };
     case 'restore-delete-on-termination':
       return { ...observed, target: { ...observed.target, rootDeleteOnTermination: action.value } };
+    case 'restore-min-size':
+      return { ...observed, autoScalingGroup: { ...observed.autoScalingGroup!, minSize: action.value } };
     case 'unmark-root-volume':
       return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':

@@ -25,7 +25,7 @@
  * password data Windows-style: a random password encrypted with that key.
  */
 import { createHash } from 'node:crypto';
-import { AUTO_SCALING_OPERATIONS, SimAsgMember } from './auto-scaling';
+import { AUTO_SCALING_OPERATIONS, SimAsgGroup, SimAsgMember } from './auto-scaling';
 import { DYNAMODB_OPERATIONS, expireItems } from './dynamodb';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
@@ -145,17 +145,19 @@ export class SimulatedAccount {
   public readonly securityGroups = new Set<string>();
   public readonly instanceProfiles = new Set<string>();
   public readonly instanceTypes = new Map<string, { instanceStorageSupported: boolean }>();
+  /** Instance types offered per Availability Zone; an AZ not listed offers every type of `instanceTypes`. */
+  public readonly instanceTypeOfferings = new Map<string, Set<string>>();
   public readonly publicParameters = new Map<string, string>();
   public readonly parameters = new Map<string, SimParameter>();
   public readonly commands: SimCommand[] = [];
   public readonly autoScaling = new Map<string, SimAsgMember>();
-  public readonly desiredCapacity = new Map<string, number>();
-  /** Tags of Auto Scaling groups, by name (IAM authorizes EnterStandby and ExitStandby on the group's tags). */
-  public readonly autoScalingGroupTags = new Map<string, Record<string, string>>();
+  public readonly autoScalingGroups = new Map<string, SimAsgGroup>();
   public readonly keys: SimKey[] = [];
   /** EBS encryption by default and the default key (ebs-encryption.ts); AWS's defaults: off, the AWS managed key. */
   public readonly ebsEncryption: EbsEncryptionSettings = { encryptByDefault: false, defaultKmsKeyId: AWS_MANAGED_EBS_KEY_ALIAS };
   public readonly tables = new Map<string, Map<string, Record<string, any>>>();
+  /** Table name → ARN of the customer managed key it is encrypted with. */
+  public readonly tableKeys = new Map<string, string>();
   /** The TTL attribute of each table that has one (dynamodb.ts deletes expired items). */
   public readonly tableTtl = new Map<string, string>();
   /** Step Functions executions by ARN (the rehearsal runner registers each one it starts). */
@@ -176,6 +178,8 @@ export class SimulatedAccount {
   public context: CallContext = {};
   public fault?: FaultHook;
   public authorize?: AuthorizeHook;
+  /** Whether an execution's caller may use a customer managed KMS key (see kms.ts `mayUseKey`); unset: yes. */
+  public customerKeyAllowed?: (keyArn: string) => boolean;
   /** Documents whose next runs fail on the instance (e.g. a helper image where EC2Rescue cannot bring the disk online). */
   public readonly failingDocuments = new Map<string, string>();
   /** Documents whose runs never finish on their own (e.g. EC2Rescue hanging on a damaged disk): Run Command times them out. */
@@ -194,7 +198,9 @@ export class SimulatedAccount {
   private idCounter = 0;
 
   constructor(public readonly clock: VirtualClock) {
-    for (const [type, store] of [['t3.medium', false], ['m5.large', false], ['m5d.large', true], ['t3.large', false]] as const) {
+    for (const [type, store] of [
+      ['t3.medium', false], ['t3a.medium', false], ['m5.large', false], ['m6i.large', false], ['m5d.large', true], ['t3.large', false],
+    ] as const) {
       this.instanceTypes.set(type, { instanceStorageSupported: store });
     }
     this.keys.push({
@@ -423,7 +429,7 @@ export class SimulatedAccount {
       isHelper: o.isHelper ?? false,
     };
     this.instances.set(instance.instanceId, instance);
-    if (windows && !instance.isHelper && state === 'running') {
+    if (windows && !instance.isHelper && state === 'running' && instance.keyName) {
       // The password data EC2Launch posted at this boot (stale: it predates any reset).
       instance.passwordData = newPasswordBlob(this, instance);
       instance.passwordTimestamp = instance.launchTime + 4 * 60_000;
@@ -445,13 +451,25 @@ export class SimulatedAccount {
       };
     }
     if (o.autoScalingGroup) {
-      this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState: o.autoScalingLifecycle ?? 'InService', healthStatus: 'HEALTHY' });
-      this.desiredCapacity.set(o.autoScalingGroup, (this.desiredCapacity.get(o.autoScalingGroup) ?? 0) + 1);
-      if (!this.autoScalingGroupTags.has(o.autoScalingGroup)) {
-        this.autoScalingGroupTags.set(o.autoScalingGroup, { ...(o.autoScalingGroupTags ?? {}) });
-      }
+      const lifecycleState = o.autoScalingLifecycle ?? 'InService';
+      this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState, healthStatus: 'HEALTHY' });
+      const group = this.autoScalingGroups.get(o.autoScalingGroup)
+        ?? this.addAutoScalingGroup({ name: o.autoScalingGroup, tags: o.autoScalingGroupTags });
+      // Instances in Standby do not count towards the desired capacity (they left it when they entered Standby).
+      if (lifecycleState !== 'Standby') group.desiredCapacity += 1;
+      group.maxSize = Math.max(group.maxSize, group.desiredCapacity);
     }
     return instance;
+  }
+
+  /**
+   * Adds an Auto Scaling group without instances (addInstance with `autoScalingGroup` joins it, or
+   * creates one with these defaults: MinSize 0, MaxSize 10, no tags).
+   */
+  public addAutoScalingGroup(o: { name: string; minSize?: number; maxSize?: number; tags?: Record<string, string> }): SimAsgGroup {
+    const group: SimAsgGroup = { name: o.name, minSize: o.minSize ?? 0, maxSize: o.maxSize ?? 10, desiredCapacity: 0, tags: { ...(o.tags ?? {}) } };
+    this.autoScalingGroups.set(o.name, group);
+    return group;
   }
 
   /** Registers a key pair's public key (PEM): instances launched with `keyName` then get real password ciphertexts. */
@@ -495,10 +513,11 @@ export class SimulatedAccount {
     return key;
   }
 
-  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` when given. */
-  public addTable(name: string, ttlAttribute?: string): void {
+  /** Adds an empty DynamoDB table, with DynamoDB's TTL on `ttlAttribute` and encrypted with the customer managed key `kmsKeyArn` when given. */
+  public addTable(name: string, options: { readonly ttlAttribute?: string; readonly kmsKeyArn?: string } = {}): void {
     this.tables.set(name, new Map());
-    if (ttlAttribute) this.tableTtl.set(name, ttlAttribute);
+    if (options.ttlAttribute) this.tableTtl.set(name, options.ttlAttribute);
+    if (options.kmsKeyArn) this.tableKeys.set(name, options.kmsKeyArn);
   }
 
   // ------------------------------------------------------------------ lookups the services share

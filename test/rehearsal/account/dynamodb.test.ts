@@ -24,6 +24,21 @@ describe('simulated account: DynamoDB', () => {
     });
     beforeEach(() => account.addTable(table));
 
+    test('a conditional SET update changes only its owner\'s item, keeping the other attributes; a failed condition changes nothing', () => {
+      put('a', 1000);
+      const update = (owner: string) => ddb('UpdateItem', {
+        TableName: table,
+        Key: { instanceId: { S: 'i-1' } },
+        UpdateExpression: 'SET #record = :record',
+        ConditionExpression: 'executionArn = :me',
+        ExpressionAttributeNames: { '#record': 'minSizeLowered' },
+        ExpressionAttributeValues: { ':record': { S: `by ${owner}` }, ':me': { S: owner } },
+      });
+      expect(errorOf(() => update('b'))).toBe('ConditionalCheckFailedException');
+      update('a');
+      expect(ddb('GetItem', { TableName: table, Key: { instanceId: { S: 'i-1' } } }).Item).toEqual({ ...item('a', 1100), minSizeLowered: { S: 'by a' } });
+    });
+
     test('a conditional put takes a free lock, lets its owner retake it, refuses another owner with the old item, takes an expired one', () => {
       put('a', 1000);
       put('a', 1001);
@@ -89,7 +104,7 @@ describe('simulated account: DynamoDB', () => {
     });
 
     test('TTL deletes an item once its TTL attribute is in the past, and records it; items without the attribute stay', () => {
-      account.addTable('ttl', 'expiresAt');
+      account.addTable('ttl', { ttlAttribute: 'expiresAt' });
       const now = Math.floor(account.now() / 1000);
       ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-1' }, expiresAt: { N: String(now + 10) } } });
       ddb('PutItem', { TableName: 'ttl', Item: { instanceId: { S: 'i-2' } } });

@@ -167,6 +167,19 @@ describe('simulated account: EC2 instances', () => {
       expect(errorOf(() => launch({ ClientToken: 'c', IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/x' } }))).toBe('InvalidParameterValue');
     });
 
+    test('DescribeInstanceTypeOfferings by AZ lists the types offered there; RunInstances of a type not offered in the subnet\'s AZ fails (Unsupported)', () => {
+      // GIVEN us-east-1a offers t3a.medium but not t3.medium
+      account.instanceTypeOfferings.set('us-east-1a', new Set(['t3a.medium', 'm5.large']));
+      const offered = (types: string[]) => ec2('DescribeInstanceTypeOfferings', {
+        LocationType: 'availability-zone', Filters: [{ Name: 'location', Values: ['us-east-1a'] }, { Name: 'instance-type', Values: types }],
+      }).InstanceTypeOfferings.map((o: any) => o.InstanceType);
+
+      // THEN
+      expect(offered(['t3.medium', 't3a.medium', 'm6i.large'])).toEqual(['t3a.medium']);
+      expect(errorOf(() => launch())).toBe('Unsupported');
+      expect(launch({ InstanceType: 't3a.medium' }).InstanceType).toBe('t3a.medium');
+    });
+
     test('a Windows helper with an instance profile registers Online in SSM some time after it runs', () => {
       const { InstanceId } = launch();
       const ping = () => ssm('DescribeInstanceInformation', { Filters: [{ Key: 'InstanceIds', Values: [InstanceId] }] }).InstanceInformationList;
@@ -180,9 +193,36 @@ describe('simulated account: EC2 instances', () => {
     });
   });
 
+  describe('starting with an encrypted volume', () => {
+    test('a volume whose customer managed key the caller may not use: StartInstances is accepted, the instance goes back to stopped', () => {
+      // GIVEN a stopped instance whose data volume uses a customer key, and a caller not allowed it
+      const key = account.addCustomerKey();
+      const instance = account.addInstance({ state: 'stopped' });
+      const data = account.addVolume({ kmsKeyId: key.arn });
+      data.attachment = { instanceId: instance.instanceId, device: 'xvdb', state: 'attached', deleteOnTermination: false, attachTime: 0, transition: 0 };
+      account.customerKeyAllowed = () => false;
+      account.context = { execution: 'reset-001', state: 'Restore' };
+
+      // WHEN
+      ec2('StartInstances', { InstanceIds: [instance.instanceId] });
+      expect(stateOf(instance.instanceId)).toBe('pending');
+      account.advance(LATENCY.instancePendingToRunning.seconds);
+
+      // THEN
+      expect(stateOf(instance.instanceId)).toBe('stopped');
+      expect(ec2('DescribeInstances', { InstanceIds: [instance.instanceId] }).Reservations[0].Instances[0].StateReason.Message).toMatch(/^Client.InternalError/);
+
+      // WHEN the key is allowed (or it is the AWS managed key), the same start works
+      account.customerKeyAllowed = arn => arn === key.arn;
+      ec2('StartInstances', { InstanceIds: [instance.instanceId] });
+      account.advance(LATENCY.instancePendingToRunning.seconds);
+      expect(stateOf(instance.instanceId)).toBe('running');
+    });
+  });
+
   describe('password data', () => {
     test('appears some time after a boot that follows the offline fix, as an opaque blob, and only then', () => {
-      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const { instanceId } = account.addInstance({ state: 'stopped', keyName: 'ops-key' });
       const password = () => ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData;
       // A plain boot: nothing new.
       ec2('StartInstances', { InstanceIds: [instanceId] });
@@ -215,8 +255,18 @@ describe('simulated account: EC2 instances', () => {
       expect(ec2('DescribeInstances', { InstanceIds: [instanceId] }).Reservations[0].Instances[0].KeyName).toBe('throwaway');
     });
 
-    test('stale data outlives a stop and a start; LaunchTime moves to the start, so the stale Timestamp is older', () => {
+    test('without a key pair there is never password data, not even after the offline fix ("Cannot retrieve Windows password")', () => {
       const { instanceId } = account.addInstance();
+      expect(ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData).toBe('');
+      stopFully(instanceId);
+      rootOf(instanceId).passwordGenerationArmed = true;
+      ec2('StartInstances', { InstanceIds: [instanceId] });
+      account.advance(LATENCY.instancePendingToRunning.seconds + LATENCY.passwordAfterBoot.seconds + 3600);
+      expect(ec2('GetPasswordData', { InstanceId: instanceId }).PasswordData).toBe('');
+    });
+
+    test('stale data outlives a stop and a start; LaunchTime moves to the start, so the stale Timestamp is older', () => {
+      const { instanceId } = account.addInstance({ keyName: 'ops-key' });
       const before = ec2('GetPasswordData', { InstanceId: instanceId });
       expect(before.PasswordData).not.toBe('');
       stopFully(instanceId);

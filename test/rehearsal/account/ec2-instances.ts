@@ -15,6 +15,7 @@ import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
 import { markUnflushedVolumes, releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
+import { mayUseKey } from './kms';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
@@ -96,7 +97,10 @@ function boot(account: SimulatedAccount, instance: SimInstance): void {
 function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   const t = instance.transition;
   const root = account.volumeAt(instance.instanceId, instance.rootDeviceName);
-  if (instance.platform === 'windows' && root?.passwordGenerationArmed) {
+  // EC2 guide, "Cannot retrieve Windows password": the password is encrypted with the key pair given at
+  // launch; an instance launched without one never has password data to retrieve (GetPasswordData: the
+  // password "is encrypted using the key pair that you specified when you launched the instance").
+  if (instance.platform === 'windows' && root?.passwordGenerationArmed && instance.keyName) {
     account.after('passwordAfterBoot', () => {
       if (instance.transition !== t) return;
       instance.passwordData = newPasswordBlob(account, instance);
@@ -107,6 +111,21 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   }
   // Systems Manager's rule: the agent registers some time after the boot.
   agentRegistersAfterBoot(account, instance);
+}
+
+/**
+ * AWS Knowledge Center, "When I start my instance with encrypted volumes attached, the instance immediately
+ * stops with the error 'client error on launch'": a start whose volume key (root or any attached volume)
+ * the caller may not use is accepted, then the instance goes back to stopped with the state reason
+ * `Client.InternalError: Client error on launch` (LAUNCH_FAILURE_KMS, ebs-encryption.ts).
+ */
+function bootFailsOnKey(account: SimulatedAccount, instance: SimInstance, keyId: string): void {
+  const t = setState(account, instance, 'pending');
+  account.after('instancePendingToRunning', () => {
+    if (instance.transition !== t) return;
+    instance.stateReason = { code: LAUNCH_FAILURE_KMS.code, message: `${LAUNCH_FAILURE_KMS.message} (the caller may not use the KMS key ${keyId})` };
+    setState(account, instance, 'stopped');
+  });
 }
 
 /**
@@ -228,6 +247,12 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
   };
 }
 
+/** Whether the instance type is offered in the AZ (see DescribeInstanceTypeOfferings). */
+function offeredIn(account: SimulatedAccount, type: string, availabilityZone: string): boolean {
+  const offered = account.instanceTypeOfferings.get(availabilityZone);
+  return account.instanceTypes.has(type) && (!offered || offered.has(type));
+}
+
 function stateChanges(account: SimulatedAccount, ids: string[], change: (i: SimInstance) => void): any {
   const instances = ids.map(id => account.instance(id));
   const before = instances.map(i => i.state);
@@ -274,6 +299,25 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
         return { InstanceType: type, InstanceStorageSupported: known.instanceStorageSupported };
       }),
     };
+  },
+
+  /**
+   * API reference, DescribeInstanceTypeOfferings: the instance types offered in a location; with
+   * LocationType `availability-zone` the `location` filter names an Availability Zone of the Region.
+   * The simulated Region offers every type it knows in every AZ unless `instanceTypeOfferings` says
+   * otherwise for that AZ (assumption: AWS lists offerings per AZ; most types are in most AZs).
+   */
+  DescribeInstanceTypeOfferings(account, input) {
+    const locationType = input.LocationType ?? 'region';
+    if (!['region', 'availability-zone'].includes(locationType)) {
+      throw ec2Error('InvalidParameterValue', `The simulated account describes offerings by region or availability-zone, not ${locationType}.`);
+    }
+    const zones = locationType === 'region' ? [account.region] : [...new Set([...account.subnets.values()].map(s => s.availabilityZone))];
+    const offerings = zones.flatMap(zone => [...account.instanceTypes.keys()]
+      .filter(type => locationType === 'region' || offeredIn(account, type, zone))
+      .map(type => ({ InstanceType: type, LocationType: locationType, Location: zone })))
+      .filter(o => (input.Filters ?? []).every((f: any) => matchesFilter(f, { 'instance-type': [o.InstanceType], 'location': [o.Location] }, {})));
+    return { InstanceTypeOfferings: offerings };
   },
 
   ModifyInstanceAttribute(account, input) {
@@ -341,7 +385,10 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
         // EC2 sets LaunchTime anew at every start, not only at RunInstances (Instance.LaunchTime, EC2 API
         // Reference: the time the instance was last launched; a start launches a stopped instance again).
         i.launchTime = account.now();
-        boot(account, i);
+        const locked = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.encrypted
+          && v.kmsKeyId && !mayUseKey(account, v.kmsKeyId));
+        if (locked) bootFailsOnKey(account, i, locked.kmsKeyId!);
+        else boot(account, i);
       }),
     };
   },
@@ -375,6 +422,11 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     const subnetId = eni?.SubnetId ?? input.SubnetId;
     const subnet = account.subnets.get(subnetId);
     if (!subnet) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    // EC2 API error codes: `Unsupported` — e.g. launching in an Availability Zone that has constraints on
+    // that instance type; EC2 names the type and the AZ and suggests others.
+    if (!offeredIn(account, input.InstanceType, subnet.availabilityZone)) {
+      throw ec2Error('Unsupported', `Your requested instance type (${input.InstanceType}) is not supported in your requested Availability Zone (${subnet.availabilityZone}).`);
+    }
     for (const group of eni?.Groups ?? input.SecurityGroupIds ?? []) {
       if (!account.securityGroups.has(group)) throw ec2Error('InvalidGroup.NotFound', `The security group '${group}' does not exist`);
     }

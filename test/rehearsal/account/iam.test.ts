@@ -101,4 +101,40 @@ describe('simulated account: IAM', () => {
     asFunction();
     expect(() => account.call('ec2', 'DescribeInstances', {})).toThrow(/through callAsync/);
   });
+
+  test('a call the request table cannot authorize fails, and is kept as a mistake for the scenario to fail on', async () => {
+    // GIVEN an operation the request table does not map
+    asFunction();
+
+    // WHEN
+    const error = await errorOf(account.callAsync('ec2', 'CreateSnapshot', { VolumeId: 'vol-0123456789abcdef0' }));
+
+    // THEN the call failed (a Catch could hide that), and the mistake is on record
+    expect(error).toMatch(/no request table entry for ec2:CreateSnapshot/);
+    expect(iam.mistakes).toEqual([expect.stringMatching(/^Fn ec2:CreateSnapshot: IAM: no request table entry/)]);
+  });
+
+  test('a table encrypted with a customer managed key: DynamoDB decrypts its key as the caller, through DynamoDB', async () => {
+    // GIVEN a lock table on a customer key, and a role that may read the table but not use the key
+    const key = account.addCustomerKey();
+    account.addTable('locks', { kmsKeyArn: key.arn });
+    account.iam.addRole({
+      arn: 'arn:aws:iam::123456789012:role/Reader',
+      name: 'Reader',
+      logicalId: 'ReaderRole',
+      policies: [{ name: 'Step', document: { Version: '2012-10-17', Statement: [allow(['dynamodb:GetItem'], 'arn:aws:dynamodb:us-east-1:123456789012:table/locks')] } }],
+    });
+    account.iam.functionRoles.set('Fn', 'arn:aws:iam::123456789012:role/Reader');
+    asFunction();
+
+    // WHEN
+    const error = await errorOf(account.callAsync('dynamodb', 'GetItem', { TableName: 'locks', Key: {} }));
+
+    // THEN the table was allowed, the key was not
+    expect(error).toMatch(/^AccessDeniedException: .* is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key\//);
+    expect(iam.records[0].requests.map(r => [r.request.action, r.request.context['kms:ViaService'], r.decision])).toEqual([
+      ['dynamodb:GetItem', undefined, 'Allowed'],
+      ['kms:Decrypt', 'dynamodb.us-east-1.amazonaws.com', 'ImplicitlyDenied'],
+    ]);
+  });
 });

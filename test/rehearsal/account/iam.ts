@@ -75,13 +75,23 @@ export function sessionArn(account: SimulatedAccount, role: SimRole, sessionName
  */
 export class IamAuthorization {
   public readonly records: AuthorizationRecord[] = [];
+  /**
+   * Calls the request table or the reference could not authorize (no entry, a context key AWS does not
+   * evaluate): each fails its call like any error, which a workflow's Catch may turn into an ordinary
+   * failed execution, so they are kept here for the scenarios to fail on.
+   */
+  public readonly mistakes: string[] = [];
 
   constructor(private readonly account: SimulatedAccount) {}
 
   /** Calls without a caller (the test itself) are answered at once; a function's call asynchronously. */
   public readonly hook = (call: ServiceCall): Promise<Error | undefined> | undefined => {
     const fn = call.context.function;
-    return fn ? this.authorize(call, fn) : undefined;
+    if (!fn) return undefined;
+    return this.authorize(call, fn).catch((err: Error) => {
+      this.mistakes.push(`${fn} ${call.service}:${call.operation}: ${err.message}`);
+      throw err;
+    });
   };
 
   private async authorize(call: ServiceCall, fn: string): Promise<Error | undefined> {

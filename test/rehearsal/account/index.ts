@@ -10,6 +10,6 @@ export type { SimAttachment, SimVolume } from './ec2-volumes';
 export type { SimImage, SimSnapshot } from './ec2-images';
 export type { SimCommand } from './ssm-commands';
 export type { SimParameter } from './ssm-parameters';
-export type { SimAsgMember } from './auto-scaling';
+export type { SimAsgGroup, SimAsgMember } from './auto-scaling';
 export type { SimKey } from './kms';
 export type { SimExecution } from './step-functions';

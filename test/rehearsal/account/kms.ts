@@ -68,3 +68,20 @@ export const KMS_OPERATIONS: Operations = {
     return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeyManager: key.manager, KeyState: 'Enabled', Enabled: true } };
   },
 };
+
+/**
+ * Whether the workflow may have EC2 use the key on its behalf (starting an instance with a volume
+ * encrypted with it). AWS managed keys (`aws/ebs`) are usable by every principal of the account (KMS
+ * guide, AWS managed keys: their key policy allows any principal in the account through the service);
+ * a customer managed key only when the caller is allowed it, which `customerKeyAllowed` answers.
+ * The rehearsal leaves it unset: there IAM decides at the call (iam/requests.ts, kmsOnBehalf, denies
+ * the StartInstances itself); this rule models what AWS does when the call is accepted (the start
+ * fails at boot), for a caller whose KMS rights the account does not evaluate. Calls outside an
+ * execution are the account owner's, who may use every key.
+ */
+export function mayUseKey(account: SimulatedAccount, keyId: string): boolean {
+  const key = account.keys.find(k => k.keyId === keyId || k.arn === keyId || k.aliases.includes(keyId));
+  if (!key || key.manager === 'AWS') return true;
+  if (!account.context.execution || !account.customerKeyAllowed) return true;
+  return account.customerKeyAllowed(key.arn);
+}

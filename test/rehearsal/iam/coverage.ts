@@ -10,6 +10,7 @@
 import { evaluate, NamedPolicy } from './evaluate';
 import type { Request } from './requests';
 import { STEP_POLICY_NAME } from './roles';
+import type { SampleStackProps } from '../../../sample/sample-stack';
 import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../../src/workflow/endpoints/janitor-config';
 import { TAGS, type ResetPlan } from '../../../src/workflow/private/contracts';
 import { takeLease } from '../../../src/workflow/private/endpoint-leases';
@@ -18,11 +19,18 @@ import type { AuthorizationRecord } from '../account/iam';
 import { LATENCY } from '../latencies';
 import { Rehearsal, RehearsalOptions } from '../runner';
 import type { SampleArtifacts } from '../sample';
-import { managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
+import { ALLOW_RESET, managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
 
-/** A customer managed key the `customerKey` sample allows (allowedVolumeKeyArns). */
+/**
+ * A customer managed key the `customerKey` sample allows for root volumes (allowedVolumeKeyArns). That sample is
+ * also deployed with `customerManagedKey` (its logs and lock table on a key of the stack), so the steps' use of
+ * the lock table's key is authorized and removal-checked too.
+ */
 export const CUSTOMER_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 export const CUSTOMER_KEY_ARN = `arn:aws:kms:us-east-1:123456789012:key/${CUSTOMER_KEY_ID}`;
+
+/** How the `customerKey` sample is deployed. */
+export const CUSTOMER_KEY_SAMPLE: SampleStackProps = { allowedVolumeKeyArns: [CUSTOMER_KEY_ARN], customerManagedKey: true };
 
 export type SampleVariant = 'default' | 'customerKey';
 
@@ -104,6 +112,17 @@ export const IAM_SCENARIOS: IamScenario[] = [
     name: 'Auto Scaling member (Standby and back)',
     sample: 'default',
     run: r => r.reset({ instanceId: windowsTarget(r.account, { autoScalingGroup: 'web' }).instanceId, acknowledge: ['auto-scaling-standby'] }),
+  },
+  {
+    name: 'Auto Scaling group at its minimum (MinSize lowered, journaled, raised back)',
+    sample: 'default',
+    run: r => {
+      r.account.addAutoScalingGroup({ name: 'single', minSize: 1, maxSize: 1, tags: { ...ALLOW_RESET } });
+      return r.reset({
+        instanceId: windowsTarget(r.account, { autoScalingGroup: 'single' }).instanceId,
+        acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'],
+      });
+    },
   },
   {
     name: 'password-enabled image',
@@ -214,8 +233,15 @@ export const IAM_SCENARIOS: IamScenario[] = [
           ShouldDecrementDesiredCapacity: true,
           InstanceIds: [windowsTarget(r.account, { autoScalingGroup: 'untagged', autoScalingGroupTags: {} }).instanceId],
         })),
+        // UpdateAutoScalingGroup changes MinSize only, and only in groups tagged for reset.
+        maxSizeOfTaggedGroup: await outcome(() => {
+          windowsTarget(r.account, { autoScalingGroup: 'tagged' });
+          return r.callAs('PrepareTarget', 'autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'tagged', MinSize: 0, MaxSize: 20 });
+        }),
+        minSizeOfUntaggedGroup: await outcome(() => r.callAs('Restore', 'autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'untagged', MinSize: 0 })),
         publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
-        otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.large' }))),
+        // The configured type and its fallbacks only (HELPER_INSTANCE_TYPE_FALLBACKS).
+        otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.24xlarge' }))),
         // Interface endpoints only for the three services, in the rescue VPC, tagged as the workflow's.
         endpointInOtherVpc: await outcome(() => r.callAs('OpenEndpoints', 'ec2', 'CreateVpcEndpoint', endpointRequest(r, { VpcId: 'vpc-0workload00000000', SubnetIds: [], SecurityGroupIds: [] }))),
         endpointForOtherService: await outcome(() => r.callAs('OpenEndpoints', 'ec2', 'CreateVpcEndpoint', endpointRequest(r, { ServiceName: 'com.amazonaws.us-east-1.ec2' }))),
@@ -245,7 +271,7 @@ export async function rehearseIamScenarios(samples: Record<SampleVariant, Sample
     try {
       const result = await scenario.run(r);
       await r.finished();
-      const unexpected = scenario.denialsExpected ? [] : r.iam.denials().map(d => `${d.role} denied ${d.call}`);
+      const unexpected = [...r.iam.mistakes, ...(scenario.denialsExpected ? [] : r.iam.denials().map(d => `${d.role} denied ${d.call}`))];
       runs.push({ scenario, records: [...r.iam.records], result, violations: unexpected });
     } finally {
       r.dispose();

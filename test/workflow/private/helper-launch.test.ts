@@ -1,4 +1,5 @@
-import { helperClientToken, helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
+import { helperInstanceTypesFor } from '../../../src/workflow/private/contracts';
+import { chooseHelperInstanceType, helperClientToken, helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
 import { CONFIG, TARGET, offlinePlan } from '../fixtures';
 
 describe('helperRunInstancesInput', () => {
@@ -42,5 +43,22 @@ describe('helperRunInstancesInput', () => {
     expect(input.ClientToken).toBe(token);
     expect(token.length).toBeLessThanOrEqual(64);
     expect(helperClientToken(offlinePlan({ executionArn: 'arn:other' }), CONFIG)).not.toBe(token);
+  });
+});
+
+describe('helper instance types', () => {
+  test('the configured type first, then the documented x86_64 fallbacks, each once', () => {
+    expect(helperInstanceTypesFor('t3.medium')).toEqual(['t3.medium', 't3a.medium', 'm5.large', 'm6i.large']);
+    expect(helperInstanceTypesFor('c6i.large')).toEqual(['c6i.large', 't3.medium', 't3a.medium', 'm5.large', 'm6i.large']);
+    expect(helperInstanceTypesFor('m5.large')).toEqual(['m5.large', 't3.medium', 't3a.medium', 'm6i.large']);
+  });
+
+  test('the first preferred type that is offered, in the order of preference', () => {
+    expect(chooseHelperInstanceType(['t3.medium', 't3a.medium', 'm5.large'], ['m5.large', 't3a.medium'])).toBe('t3a.medium');
+    expect(chooseHelperInstanceType(['t3.medium'], ['m5.large'])).toBeUndefined();
+  });
+
+  test('RunInstances uses the type the preflight chose', () => {
+    expect(helperRunInstancesInput(offlinePlan({ helperInstanceType: 'm6i.large' }), CONFIG, 'ami-helper', '/dev/sda1').InstanceType).toBe('m6i.large');
   });
 });

@@ -1,7 +1,7 @@
 import { ResetPlan, WorkflowConfig } from '../../../src/workflow/private/contracts';
 import { PreflightError } from '../../../src/workflow/private/errors';
 import { permissionFromSimulation } from '../../../src/workflow/private/online-permission';
-import { ExecutionFacts, TargetFacts, planReset } from '../../../src/workflow/private/preflight-rules';
+import { AutoScalingGroupFacts, ExecutionFacts, TargetFacts, planReset } from '../../../src/workflow/private/preflight-rules';
 import { validateRequest } from '../../../src/workflow/private/request';
 import { CONFIG, CUSTOMER_KEY, EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET } from '../fixtures';
 
@@ -24,6 +24,9 @@ function facts(overrides: Partial<TargetFacts> = {}): TargetFacts {
     rootVolume: { volumeId: ROOT_VOLUME, deleteOnTermination: true, encrypted: false },
     hasInstanceStore: false,
     autoAssignedPublicIps: [],
+    keyName: 'ops-key',
+    dataVolumes: [],
+    helperInstanceTypesOffered: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'],
     image: { name: 'Windows_Server-2022-English-Full-Base-2026.11.12', description: 'Microsoft Windows Server 2022 Full Locale English AMI' },
     ...overrides,
   };
@@ -62,6 +65,8 @@ describe('planReset: the plan', () => {
       rootVolumeId: ROOT_VOLUME,
       rootDeleteOnTermination: true,
       manageStandby: false,
+      keyName: 'ops-key',
+      helperInstanceType: 't3.medium',
       passwordEnabledAmi: true,
       backupImageName: `ResetAccess-Pre-Script-Backup_${TARGET}_2026-11-28-09-00-00`,
       passwordEnabledImageName: `ResetAccess-Post-Script-Backup_${TARGET}_2026-11-28-09-00-00`,
@@ -69,6 +74,8 @@ describe('planReset: the plan', () => {
       consequences: [
         expect.stringMatching(/is stopped, its root volume vol-0123456789abcdef0 is attached to a helper instance .* started again/),
         expect.stringMatching(/backup image ResetAccess-Pre-Script-Backup_.* is created before the volume is touched; it is kept/),
+        // AWS's EC2Launch v2 guide: deleting .run-once runs every task with frequency once again.
+        expect.stringMatching(/EC2Launch v2, its next boot runs every task set to run once again/),
         expect.stringMatching(/has not stopped 15 minutes after the stop request, it is force-stopped \(StopInstances Force\)/),
         expect.stringMatching(/commands are cancelled and the helper is stopped \(force-stopped after 5 minutes if its stop hangs\).* without its OS shutdown/),
         expect.stringMatching(/password-enabled image ResetAccess-Post-Script-Backup_.* launch it with a new key pair/),
@@ -343,8 +350,109 @@ describe('planReset: offline-only blockers', () => {
     expect(plan({}, facts({ availabilityZone: 'eu-west-1b' })).helperSubnetId).toBe('subnet-bbbb');
   });
 
+  describe('key pair (GetPasswordData needs one)', () => {
+    test('no key pair: offline fails with NoKeyPair, saying what to do', () => {
+      const err = blockerOf(() => plan({ method: 'offline' }, facts({ keyName: undefined })));
+      expect(err.name).toBe('NoKeyPair');
+      expect(err.message).toMatch(/without a key pair.*set passwordEnabledAmi.*online method/);
+    });
+
+    test('no key pair with passwordEnabledAmi: planned without a key name, saying the password is not waited for', () => {
+      const result = plan({ method: 'offline', passwordEnabledAmi: true }, facts({ keyName: undefined }));
+      expect(result).not.toHaveProperty('keyName');
+      expect(result.consequences.join(' ')).toMatch(/has no key pair, so GetPasswordData will not return its new password and the workflow does not wait for it/);
+    });
+
+    test('no key pair online: the online method does not need one', () => {
+      expect(plan({ method: 'auto' }, facts({ keyName: undefined, ssm: { pingStatus: 'Online', platformType: 'Windows' } })).method).toBe('online');
+    });
+  });
+
+  describe('other attached volumes\' keys', () => {
+    const data = (kmsKeyId: string, kmsKeyManager?: string) => facts({
+      dataVolumes: [{ volumeId: 'vol-0data', deviceName: 'xvdb', encrypted: true, kmsKeyId, ...(kmsKeyManager ? { kmsKeyManager } : {}) }],
+    });
+
+    test('a data volume with a customer key not allowed fails with EncryptedVolumeKeyNotAllowed naming volume, device and key', () => {
+      const err = blockerOf(() => plan({}, data('arn:aws:kms:eu-west-1:111122223333:key/other', 'CUSTOMER')));
+      expect(err.name).toBe('EncryptedVolumeKeyNotAllowed');
+      expect(err.message).toMatch(/vol-0data \(xvdb, key arn:aws:kms:eu-west-1:111122223333:key\/other\).*allowed volume keys/);
+    });
+
+    test.each([
+      ['an allowed customer key', CUSTOMER_KEY, 'CUSTOMER'],
+      ['an AWS managed key', 'arn:aws:kms:eu-west-1:111122223333:key/aws-ebs', 'AWS'],
+    ])('a data volume with %s is fine', (_, key, manager) => {
+      expect(plan({}, data(key, manager)).method).toBe('offline');
+    });
+
+    test('the root keeps its own error name (EncryptedRootKeyNotAllowed) when both are not allowed', () => {
+      const target = { ...data('arn:aws:kms:eu-west-1:111122223333:key/other'), rootVolume: { ...facts().rootVolume!, encrypted: true, kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/root' } };
+      expect(blockerOf(() => plan({}, target)).name).toBe('EncryptedRootKeyNotAllowed');
+    });
+  });
+
+  describe('helper instance type offered in the AZ', () => {
+    test('the configured type when it is offered', () => {
+      expect(plan({}).helperInstanceType).toBe('t3.medium');
+    });
+
+    test('the first fallback offered, in the configured order, said in the consequences', () => {
+      const result = plan({}, facts({ helperInstanceTypesOffered: ['m6i.large', 'm5.large'] }));
+      expect(result.helperInstanceType).toBe('m5.large');
+      expect(result.consequences.join(' ')).toMatch(/helper is a m5.large: t3.medium is not offered in eu-west-1a/);
+    });
+
+    test('none offered fails with HelperInstanceTypeNotOffered naming the types and the AZ', () => {
+      const err = blockerOf(() => plan({}, facts({ helperInstanceTypesOffered: ['c5.large'] })));
+      expect(err.name).toBe('HelperInstanceTypeNotOffered');
+      expect(err.message).toMatch(/t3.medium, t3a.medium, m5.large, m6i.large is offered in eu-west-1a/);
+    });
+
+    test('the online method needs no helper type', () => {
+      const result = plan({}, facts({ helperInstanceTypesOffered: [], ssm: { pingStatus: 'Online', platformType: 'Windows' } }));
+      expect(result).toMatchObject({ method: 'online', helperInstanceType: '' });
+    });
+  });
+
   describe('Auto Scaling', () => {
-    const member = (lifecycleState: string) => facts({ autoScaling: { groupName: 'web-asg', lifecycleState } });
+    const TAG = { 'cdk-ec2-reset-access:allow-reset': 'true' };
+    const member = (lifecycleState: string, group: AutoScalingGroupFacts = { minSize: 0, maxSize: 4, desiredCapacity: 2, tags: TAG }) =>
+      facts({ tags: { Name: 'web', ...TAG }, autoScaling: { groupName: 'web-asg', lifecycleState, group } });
+    const tagged = { ...CONFIG, targetTag: { key: 'cdk-ec2-reset-access:allow-reset', values: ['true'] } };
+    const atMinimum: AutoScalingGroupFacts = { minSize: 1, maxSize: 1, desiredCapacity: 1, tags: TAG };
+
+    test('a group without the target tag fails with AutoScalingGroupNotAllowed before anything else about the group', () => {
+      const err = blockerOf(() => plan({}, member('InService', { ...atMinimum, tags: {} }), tagged));
+      expect(err.name).toBe('AutoScalingGroupNotAllowed');
+      expect(err.message).toMatch(/lacks the tag cdk-ec2-reset-access:allow-reset=true.*create-or-update-tags.*or put the instance into Standby yourself/);
+    });
+
+    test('a tagged group passes the tag check; without a target tag (allowAnyInstance) nothing is checked', () => {
+      expect(plan({ acknowledge: ['auto-scaling-standby'] }, member('InService'), tagged).manageStandby).toBe(true);
+      expect(plan({ acknowledge: ['auto-scaling-standby'] }, member('InService', { ...atMinimum, minSize: 0, tags: {} })).manageStandby).toBe(true);
+    });
+
+    test('a member in Standby needs nothing of its group, tag included', () => {
+      expect(plan({}, member('Standby', { ...atMinimum, tags: {} }), tagged).manageStandby).toBe(false);
+    });
+
+    test('a group at its minimum fails with AutoScalingGroupAtMinimum, naming the three ways out', () => {
+      const err = blockerOf(() => plan({ acknowledge: ['auto-scaling-standby'] }, member('InService', atMinimum)));
+      expect(err.name).toBe('AutoScalingGroupAtMinimum');
+      expect(err.message).toMatch(/MinSize 1, desired capacity 1.*add "auto-scaling-min-size" to acknowledge.*lower MinSize yourself.*Standby yourself/);
+    });
+
+    test('a group at its minimum, acknowledged: MinSize lowered by one for the reset and raised back, in the plan and its consequences', () => {
+      const result = plan({ acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] }, member('InService', { ...atMinimum, minSize: 2, maxSize: 3, desiredCapacity: 2 }));
+      expect(result).toMatchObject({ manageStandby: true, minSizeLowering: { from: 2, to: 1 } });
+      expect(result.consequences.join(' ')).toMatch(/MinSize of web-asg is lowered from 2 to 1 for the reset \(journaled\) and raised back to 2/);
+    });
+
+    test('a group with room below its desired capacity needs no MinSize change', () => {
+      const result = plan({ acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] }, member('InService'));
+      expect(result).not.toHaveProperty('minSizeLowering');
+    });
 
     test('an InService member without the acknowledgement fails with AutoScalingMember', () => {
       const err = blockerOf(() => plan({}, member('InService')));
@@ -416,6 +524,11 @@ describe('every blocker message is one sentence that says what to do', () => {
     ['SpotInstance', { instanceLifecycle: 'spot' }, {}],
     ['AzNotCovered', { availabilityZone: 'eu-west-1c' }, {}],
     ['AcknowledgementRequired', { hasInstanceStore: true }, {}],
+    ['NoKeyPair', { keyName: undefined }, {}],
+    ['HelperInstanceTypeNotOffered', { helperInstanceTypesOffered: [] }, {}],
+    ['EncryptedVolumeKeyNotAllowed', { dataVolumes: [{ volumeId: 'vol-0data', deviceName: 'xvdb', encrypted: true, kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/x' }] }, {}],
+    ['AutoScalingGroupAtMinimum', { autoScaling: { groupName: 'web', lifecycleState: 'InService', group: { minSize: 1, maxSize: 1, desiredCapacity: 1, tags: {} } } },
+      { acknowledge: ['auto-scaling-standby'] }],
   ])('%s', (name, target, input) => {
     const err = blockerOf(() => plan(input, facts(target)));
     expect(err.name).toBe(name);

@@ -1,7 +1,8 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  CreateImageCommand, DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand,
+  CreateImageCommand, DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
   DescribeVolumesCommand, EC2Client, GetPasswordDataCommand, RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand, ListCommandsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -52,6 +53,7 @@ describe('I5: no password, plaintext or encrypted, leaves any step', () => {
       RootDeviceName: '/dev/sda1',
       InstanceType: 't3.large' as const,
       ImageId: 'ami-target',
+      KeyName: 'ops-key',
       Placement: { AvailabilityZone: 'eu-west-1a' },
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: false } }],
       LaunchTime: new Date(),
@@ -61,6 +63,7 @@ describe('I5: no password, plaintext or encrypted, leaves any step', () => {
       : { Reservations: [{ Instances: [input.InstanceIds?.[0] === HELPER ? { InstanceId: HELPER, State: { Name: 'running' }, LaunchTime: new Date() } : target] }] });
     ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
     ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceStorageSupported: false }] });
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [{ InstanceType: 't3.medium' }] });
     ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: ROOT_VOLUME, State: 'in-use', Attachments: [{ InstanceId: TARGET, Device: '/dev/sda1', State: 'attached' }] }] });
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-backup', Name: plan.backupImageName, State: 'pending', RootDeviceName: '/dev/sda1' }] });
     ec2.on(CreateImageCommand).resolves({ ImageId: 'ami-post' });

@@ -1,8 +1,8 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand,
-  DescribeVolumesCommand, EC2Client, Instance,
+  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand, DescribeVolumesCommand, EC2Client, Instance,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -10,7 +10,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { marshalLockItem } from '../../../src/workflow/private/journal';
 import { handler } from '../../../src/workflow/steps/preflight.lambda';
-import { EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+import { CONFIG, EXECUTION_ARN, OTHER_EXECUTION_ARN, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
@@ -31,6 +31,7 @@ function instance(overrides: Partial<Instance> = {}): Instance {
     RootDeviceName: '/dev/sda1',
     InstanceType: 't3.large',
     ImageId: 'ami-target',
+    KeyName: 'ops-key',
     Placement: { AvailabilityZone: 'eu-west-1a' },
     BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: true } }],
     NetworkInterfaces: [{ Association: { IpOwnerId: '111122223333', PublicIp: '198.51.100.7' } }],
@@ -46,8 +47,26 @@ function givenInstance(i: Instance = instance()) {
   ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-target', Name: 'Windows_Server-2019-English-Full-Base-2026.01.01' }] });
   ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
   asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
   ddb.on(GetItemCommand).resolves({});
   kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'customer-key', KeyManager: 'CUSTOMER' } });
+  ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [{ InstanceType: 't3.medium', LocationType: 'availability-zone', Location: 'eu-west-1a' }] });
+}
+
+const DATA_VOLUME = 'vol-0fedcba9876543210';
+const FOREIGN_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/foreign-data-key';
+
+function givenAutoScalingGroup(group: { MinSize: number; DesiredCapacity: number; tagged: boolean }) {
+  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+  asg.on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['web-asg'] }).resolves({
+    AutoScalingGroups: [{
+      AutoScalingGroupName: 'web-asg',
+      MinSize: group.MinSize,
+      MaxSize: 4,
+      DesiredCapacity: group.DesiredCapacity,
+      Tags: group.tagged ? [{ Key: 'cdk-ec2-reset-access:allow-reset', Value: 'true', ResourceId: 'web-asg', ResourceType: 'auto-scaling-group' }] : [],
+    } as never],
+  });
 }
 
 describe('preflight handler', () => {
@@ -275,6 +294,96 @@ describe('preflight handler', () => {
     // WHEN / THEN
     await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({ name: 'InstanceStateUnsupported' });
     expect(ec2).toHaveReceivedCommandTimes(DescribeVolumesCommand, 0);
+  });
+
+  test('the helper type is the first of the configured list offered in the target\'s AZ (DescribeInstanceTypeOfferings by AZ)', async () => {
+    // GIVEN t3.medium is not offered in eu-west-1a, t3a.medium is
+    givenInstance();
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [{ InstanceType: 'm5.large' }, { InstanceType: 't3a.medium' }] });
+
+    // WHEN
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET } });
+
+    // THEN
+    expect(plan.helperInstanceType).toBe('t3a.medium');
+    expect(plan.consequences).toContainEqual(expect.stringMatching(/helper is a t3a\.medium: t3\.medium is not offered in eu-west-1a/));
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstanceTypeOfferingsCommand, {
+      LocationType: 'availability-zone',
+      Filters: [{ Name: 'location', Values: ['eu-west-1a'] }, { Name: 'instance-type', Values: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'] }],
+    });
+  });
+
+  test('no helper type offered in the AZ fails with HelperInstanceTypeNotOffered, naming the AZ', async () => {
+    // GIVEN
+    givenInstance();
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [] });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({
+      name: 'HelperInstanceTypeNotOffered', message: expect.stringMatching(/offered in eu-west-1a/),
+    });
+  });
+
+  test('an instance without a key pair is refused offline (NoKeyPair) unless a password-enabled image is asked for', async () => {
+    // GIVEN
+    givenInstance(instance({ KeyName: undefined }));
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET, method: 'offline' } })).rejects.toMatchObject({ name: 'NoKeyPair' });
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, method: 'offline', passwordEnabledAmi: true } });
+    expect(plan).not.toHaveProperty('keyName');
+    expect(plan.consequences).toContainEqual(expect.stringMatching(/has no key pair, so GetPasswordData will not return its new password/));
+  });
+
+  test('every attached volume\'s key is checked: a data volume with a key the workflow may not use is refused', async () => {
+    // GIVEN a root encrypted with aws/ebs and a data volume with a foreign customer key
+    givenInstance(instance({
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/sda1', Ebs: { VolumeId: ROOT_VOLUME, DeleteOnTermination: true } },
+        { DeviceName: 'xvdb', Ebs: { VolumeId: DATA_VOLUME, DeleteOnTermination: false } },
+      ],
+    }));
+    const awsKey = 'arn:aws:kms:eu-west-1:111122223333:key/aws-ebs-default';
+    ec2.on(DescribeVolumesCommand).resolves({
+      Volumes: [
+        { VolumeId: ROOT_VOLUME, Encrypted: true, KmsKeyId: awsKey },
+        { VolumeId: DATA_VOLUME, Encrypted: true, KmsKeyId: FOREIGN_KEY },
+      ],
+    });
+    kms.on(DescribeKeyCommand, { KeyId: awsKey }).resolves({ KeyMetadata: { KeyId: 'aws-ebs-default', KeyManager: 'AWS' } });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET } })).rejects.toMatchObject({
+      name: 'EncryptedVolumeKeyNotAllowed', message: expect.stringContaining(`${DATA_VOLUME} (xvdb, key ${FOREIGN_KEY})`),
+    });
+    expect(ec2).toHaveReceivedCommandWith(DescribeVolumesCommand, { VolumeIds: [ROOT_VOLUME, DATA_VOLUME] });
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: FOREIGN_KEY });
+  });
+
+  test('an Auto Scaling group without the target tag is refused with AutoScalingGroupNotAllowed', async () => {
+    // GIVEN a workflow that resets tagged instances only
+    useConfig({ ...CONFIG, targetTag: { key: 'cdk-ec2-reset-access:allow-reset', values: ['true'] } });
+    givenInstance(instance({ Tags: [{ Key: 'cdk-ec2-reset-access:allow-reset', Value: 'true' }] }));
+    givenAutoScalingGroup({ MinSize: 0, DesiredCapacity: 2, tagged: false });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['auto-scaling-standby'] } })).rejects.toMatchObject({
+      name: 'AutoScalingGroupNotAllowed', message: expect.stringMatching(/web-asg, which lacks the tag cdk-ec2-reset-access:allow-reset=true/),
+    });
+    expect(asg).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['web-asg'] });
+  });
+
+  test('a group at its minimum size needs auto-scaling-min-size; with it the plan lowers MinSize by one', async () => {
+    // GIVEN a single-instance group
+    givenInstance();
+    givenAutoScalingGroup({ MinSize: 1, DesiredCapacity: 1, tagged: true });
+
+    // WHEN / THEN
+    await expect(handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['auto-scaling-standby'] } })).rejects.toMatchObject({
+      name: 'AutoScalingGroupAtMinimum', message: expect.stringMatching(/add "auto-scaling-min-size" to acknowledge/),
+    });
+    const plan = await handler({ ...EVENT, request: { instanceId: TARGET, acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] } });
+    expect(plan).toMatchObject({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } });
   });
 
   test('a dry run returns the plan with dryRun set and changes nothing', async () => {

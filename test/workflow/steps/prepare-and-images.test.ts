@@ -1,4 +1,6 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand, EnterStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, EnterStandbyCommand, UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateImageCommand, CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, Instance,
@@ -53,6 +55,46 @@ describe('prepare-target handler', () => {
     givenJournal();
   });
   afterEach(() => jest.restoreAllMocks());
+
+  test('a group at its minimum, acknowledged: journals the lowering, lowers MinSize by one, then enters Standby, in one call', async () => {
+    // GIVEN a single-instance group
+    givenTarget('running', true);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'web-asg', MinSize: 1, MaxSize: 1, DesiredCapacity: 1 } as never] });
+    const plan = offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } });
+
+    // WHEN
+    const result = await prepareTarget({ plan });
+
+    // THEN: the record first (conditional on this execution's lock), then MinSize (nothing else), then Standby.
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'ResetLocks',
+      Key: { instanceId: { S: TARGET } },
+      ConditionExpression: 'executionArn = :owner',
+      ExpressionAttributeValues: { ':record': { S: JSON.stringify({ groupName: 'web-asg', from: 1, to: 0 }) }, ':owner': { S: EXECUTION_ARN } },
+    });
+    expect(asg).toHaveReceivedCommandWith(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: 'web-asg', MinSize: 0 });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: 'web-asg', MinSize: 0 });
+    expect(asg).toHaveReceivedCommandWith(EnterStandbyCommand, { AutoScalingGroupName: 'web-asg', InstanceIds: [TARGET], ShouldDecrementDesiredCapacity: true });
+    const order = [...ddb.calls(), ...asg.calls()].map(c => c.args[0].constructor.name).filter(n => !n.startsWith('Describe') && n !== 'GetItemCommand');
+    expect(order).toEqual(['UpdateItemCommand', 'UpdateAutoScalingGroupCommand', 'EnterStandbyCommand']);
+    expect(result).toMatchObject({ done: false, status: 'entering Standby' });
+  });
+
+  test('a retried pass after MinSize was lowered goes straight to Standby', async () => {
+    // GIVEN
+    givenTarget('running', true);
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'web-asg', MinSize: 0, MaxSize: 1, DesiredCapacity: 1 } as never] });
+
+    // WHEN
+    await prepareTarget({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } }) });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(UpdateAutoScalingGroupCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 0);
+    expect(asg).toHaveReceivedCommandTimes(EnterStandbyCommand, 1);
+  });
 
   test('a running target: marks its root volume, keeps it, then stops the target, in one call', async () => {
     // GIVEN a root volume not marked yet

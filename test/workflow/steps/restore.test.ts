@@ -1,4 +1,6 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand, ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ExitStandbyCommand, UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand, CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client,
@@ -292,5 +294,72 @@ describe('restore handler with on-demand endpoints', () => {
     await restore({ plan: offlinePlan(), succeeded: true });
 
     expect(mutations().filter(name => name !== 'GetItem')).toEqual(['DeleteItem']);
+  });
+});
+
+describe('restore handler: the Auto Scaling group\'s MinSize (issue 11, item 2)', () => {
+  const PLAN = offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg', minSizeLowering: { from: 1, to: 0 } });
+  const RECORD = { groupName: 'web-asg', from: 1, to: 0 };
+
+  beforeEach(() => {
+    ec2.reset(); asg.reset(); ddb.reset();
+    useConfig();
+    captureLogs();
+    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated', lifecycle: 'InService' });
+    ddb.on(GetItemCommand).resolves({
+      Item: { instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN }, minSizeLowered: { S: JSON.stringify(RECORD) } },
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const givenGroup = (minSize: number, desiredCapacity: number) =>
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'web-asg', MinSize: minSize, MaxSize: 1, DesiredCapacity: desiredCapacity } as never] });
+
+  test('InService again, MinSize still what the workflow set: raised back, then the lock released, in one pass', async () => {
+    // GIVEN
+    givenGroup(0, 1);
+
+    // WHEN
+    const result = await restore({ plan: PLAN, succeeded: true });
+
+    // THEN
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'ResetLocks', Key: { instanceId: { S: TARGET } }, ConsistentRead: true });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand).map(c => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'web-asg', MinSize: 1 }]);
+    expect(mutations().filter(name => name !== 'GetItem')).toEqual(['UpdateAutoScalingGroup', 'DeleteItem']);
+    expect(result).toEqual({ done: true, waitSeconds: 0, status: 'restored' });
+  });
+
+  test('MinSize changed by someone meanwhile: left as it is, and the status says so', async () => {
+    // GIVEN
+    givenGroup(3, 3);
+
+    // WHEN
+    const result = await restore({ plan: PLAN, succeeded: true });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(UpdateAutoScalingGroupCommand, 0);
+    expect(result).toMatchObject({ done: true, status: expect.stringMatching(/^restored; the MinSize of web-asg is 3, not the 0 the workflow set, so it was left as it is/) });
+  });
+
+  test('no journal record (the reset failed before lowering it): MinSize is not touched', async () => {
+    // GIVEN
+    givenGroup(1, 1);
+    ddb.on(GetItemCommand).resolves({ Item: { instanceId: { S: TARGET }, executionArn: { S: EXECUTION_ARN } } });
+
+    // WHEN
+    const result = await restore({ plan: PLAN, succeeded: false });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(UpdateAutoScalingGroupCommand, 0);
+    expect(result).toEqual({ done: true, waitSeconds: 0, status: 'restored' });
+  });
+
+  test('a plan without a MinSize lowering does not read the group (the journal is read once, for its stops)', async () => {
+    // WHEN
+    await restore({ plan: offlinePlan({ manageStandby: true, autoScalingGroupName: 'web-asg' }), succeeded: true });
+
+    // THEN
+    expect(asg).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 1);
   });
 });
