@@ -272,6 +272,7 @@ for (const dir of ['sample', 'build-tools', 'cli']) {
 // Modules only the handlers import: esbuild bundles their SDK devDeps into assets/.
 project.eslint?.allowDevDeps('src/**/private/clients.ts');
 project.eslint?.allowDevDeps('src/**/private/describe.ts');
+project.eslint?.allowDevDeps('src/**/private/endpoint-io.ts');
 project.eslint?.allowDevDeps('src/**/private/journal-io.ts');
 project.eslint?.allowDevDeps('src/**/private/logger.ts');
 

@@ -7,18 +7,20 @@
  * - the idle monthly cost of the sample stack, from its synthesized template, line by line;
  * - the cost of one offline reset, from the rehearsed reset (build-tools/reset-cost.ts);
  * - how long the sample stack takes to synthesize;
+ * - the offline time with on-demand interface endpoints (the default) next to always-on ones, and
+ *   the idle cost without notifications;
  * - a fleet reset of 100 instances, rehearsed (build-tools/fleet-bench.ts).
- * Each section is a function of the figures it prints, so a new line (e.g. the offline time with
- * on-demand endpoints next to always-on) goes into its section.
+ * Each section is a function of the figures it prints, so a new line goes into its section.
  */
 import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { printFleet } from './fleet-bench';
-import { HOURS_PER_MONTH, PRICES_US_EAST_1, stackIdleChargesOf } from './idle-cost';
+import { HOURS_PER_MONTH, PRICES_US_EAST_1, stackIdleChargesOf, synthesizeWithoutNotifications } from './idle-cost';
 import { RehearsedReset, rehearseReset } from './rehearse';
 import { resetChargesOf, resetUsageOf } from './reset-cost';
+import { RescueEndpoints } from '../src';
 import { LATENCY, LatencyName } from '../test/rehearsal/latencies';
 import { SampleArtifacts, synthesizeSample } from '../test/rehearsal/sample';
 import { clock } from '../test/rehearsal/timeline';
@@ -76,12 +78,13 @@ const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
 const usd = (n: number, digits = 2) => `$${n.toFixed(digits)}`;
 
 /** Modelled time until the new password exists, ours and AWS's runbook order. */
-function printTimes(offline: RehearsedReset, online: RehearsedReset): void {
+function printTimes(offline: RehearsedReset, online: RehearsedReset, alwaysOn: RehearsedReset): void {
   const runbook = runbookSeconds();
   const awsTotal = runbook.reduce((sum, s) => sum + s.seconds, 0);
   const span = (r: RehearsedReset) => ((r.record.end ?? r.record.start) - r.record.start) / 1000;
   console.log('Modelled time until the new password exists (latencies: test/rehearsal/latencies.ts)');
-  console.log(`  offline, running target   ${minutes(offline.passwordAvailable).padStart(9)}   (execution ends at ${minutes(span(offline))}, once GetPasswordData is seen)`);
+  console.log(`  offline, running target   ${minutes(offline.passwordAvailable).padStart(9)}   (execution ends at ${minutes(span(offline))}, once GetPasswordData is seen; on-demand endpoints, the default)`);
+  console.log(`  offline, always-on endpoints ${minutes(alwaysOn.passwordAvailable).padStart(6)}   (on demand: +${((offline.passwordAvailable - alwaysOn.passwordAvailable) / 60).toFixed(2)} min; goal ≤ 0.2 min)`);
   console.log(`  online                    ${minutes(online.passwordAvailable).padStart(9)}   (execution ends at ${minutes(span(online))})`);
   console.log(`  offline, AWS runbook order ${minutes(awsTotal).padStart(8)}   (AWSSupport-ResetAccess steps in sequence, same table)`);
   console.log(`  ratio ours/AWS (offline)  ${(offline.passwordAvailable / awsTotal).toFixed(2).padStart(9)}`);
@@ -101,11 +104,18 @@ function printBundles(): void {
 }
 
 /** What the sample stack bills while no reset runs, line by line (prices and sources: idle-cost.ts). */
-function printIdleCost(sample: SampleArtifacts): void {
-  const charges = stackIdleChargesOf(Template.fromJSON(sample.template));
-  const total = charges.reduce((sum, c) => sum + c.monthlyUsd, 0);
-  console.log(`\nIdle monthly cost of the sample stack (${PRICES_US_EAST_1.region} prices, ${HOURS_PER_MONTH} h/month): ${usd(total)}`);
-  for (const c of charges) console.log(`  ${usd(c.monthlyUsd).padStart(7)}  ${c.resource}: ${Math.round(c.quantity * 100) / 100} ${c.unit}`);
+function printIdleCost(sample: SampleArtifacts, alwaysOn: SampleArtifacts): void {
+  const print = (title: string, template: Template, goal: string) => {
+    const charges = stackIdleChargesOf(template);
+    const total = charges.reduce((sum, c) => sum + c.monthlyUsd, 0);
+    console.log(`\n${title} (${PRICES_US_EAST_1.region} prices, ${HOURS_PER_MONTH} h/month): ${usd(total)}${goal}`);
+    for (const c of charges) console.log(`  ${usd(c.monthlyUsd, 3).padStart(8)}  ${c.resource}: ${Math.round(c.quantity * 100) / 100} ${c.unit}`);
+    return total;
+  };
+  print('Idle monthly cost of the sample stack (on-demand endpoints, notifications on)', Template.fromJSON(sample.template), ' (goal ≤ $2.00)');
+  print('Idle monthly cost without notifications (RescueVpc, ResetWorkflow, PasswordRetention)', synthesizeWithoutNotifications(), ' (goal ≤ $0.10)');
+  const always = stackIdleChargesOf(Template.fromJSON(alwaysOn.template)).reduce((sum, c) => sum + c.monthlyUsd, 0);
+  console.log(`\n  For comparison, the sample stack with RescueEndpoints.alwaysOn(): ${usd(always)} a month.`);
 }
 
 /** What one offline reset adds (usage from the rehearsed reset, prices: idle-cost.ts RESET_PRICES_US_EAST_1). */
@@ -120,12 +130,14 @@ function printResetCost(sample: SampleArtifacts, offline: RehearsedReset): void 
 
 async function main(): Promise<void> {
   const sample = synthesizeSample();
+  const alwaysOnSample = synthesizeSample({ rescueEndpoints: RescueEndpoints.alwaysOn() });
   const offline = await rehearseReset(sample, 'offline');
   const online = await rehearseReset(sample, 'online');
+  const alwaysOn = await rehearseReset(alwaysOnSample, 'offline');
 
-  printTimes(offline, online);
+  printTimes(offline, online, alwaysOn);
   printBundles();
-  printIdleCost(sample);
+  printIdleCost(sample, alwaysOnSample);
   printResetCost(sample, offline);
   await printFleet(sample);
   console.log(`\nSample stack synthesis: ${(sample.synthMs / 1000).toFixed(1)} s (in-process App.synth of SampleStack, cdk-nag not attached)`);

@@ -11,7 +11,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EndpointPlacement, RescueVpc, RescueVpcProps } from '../src';
+import { EndpointPlacement, PasswordRetention, RescueEndpoints, RescueVpc, RescueVpcProps, ResetWorkflow } from '../src';
 
 /** Hours in the month AWS bills by (365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730;
@@ -251,22 +251,42 @@ export function synthesizeScenario(scenario: Scenario): Template {
 }
 
 export const SCENARIOS: Scenario[] = [
-  { name: 'default, environment-agnostic stack (2 AZs, ONE_AZ)' },
-  { name: 'default, env-aware stack in a 6-AZ Region (ONE_AZ)', regionAzs: 6 },
-  { name: 'env-agnostic stack, EVERY_AZ (2 AZs)', props: () => ({ endpointPlacement: EndpointPlacement.EVERY_AZ }) },
-  { name: 'env-aware 6-AZ Region, EVERY_AZ', regionAzs: 6, props: () => ({ endpointPlacement: EndpointPlacement.EVERY_AZ }) },
+  { name: 'default: on-demand endpoints, environment-agnostic stack (2 AZs)' },
+  { name: 'always-on endpoints, environment-agnostic stack (2 AZs, ONE_AZ)', props: () => ({ endpoints: RescueEndpoints.alwaysOn() }) },
+  { name: 'always-on, env-aware stack in a 6-AZ Region (ONE_AZ)', regionAzs: 6, props: () => ({ endpoints: RescueEndpoints.alwaysOn() }) },
   {
-    name: 'existing VPC with existing endpoints (createEndpoints: false)',
+    name: 'always-on, env-agnostic stack, EVERY_AZ (2 AZs)',
+    props: () => ({ endpoints: RescueEndpoints.alwaysOn({ placement: EndpointPlacement.EVERY_AZ }) }),
+  },
+  {
+    name: 'always-on, env-aware 6-AZ Region, EVERY_AZ',
+    regionAzs: 6,
+    props: () => ({ endpoints: RescueEndpoints.alwaysOn({ placement: EndpointPlacement.EVERY_AZ }) }),
+  },
+  {
+    name: 'existing VPC with existing endpoints (RescueEndpoints.none())',
     props: stack => ({
       existingVpc: new ec2.Vpc(stack, 'Existing', {
         maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
       }),
-      createEndpoints: false,
-      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Endpoints', 'sg-0123456789abcdef0'),
+      endpoints: RescueEndpoints.none({ securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Endpoints', 'sg-0123456789abcdef0') }),
       s3PrefixListId: 'pl-63a5400a',
     }),
   },
 ];
+
+/**
+ * The sample stack without its notifications (ResetAccess's topic, its KMS key, the alarms):
+ * the rescue VPC, the reset workflow and the password retention, as a team that watches the
+ * state machine some other way would compose them. What "without notifications" costs idle.
+ */
+export function synthesizeWithoutNotifications(): Template {
+  const stack = new Stack(new App(), 'WithoutNotifications');
+  const rescueVpc = new RescueVpc(stack, 'RescueVpc');
+  new ResetWorkflow(stack, 'Workflow', { rescueVpc });
+  new PasswordRetention(stack, 'PasswordRetention');
+  return Template.fromStack(stack);
+}
 
 function main(): void {
   const usd = (n: number) => `$${n.toFixed(2)}`;

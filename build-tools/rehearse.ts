@@ -17,6 +17,9 @@ import { managedTarget, windowsTarget } from '../test/rehearsal/world';
 
 export const SVG_PATH = path.join(__dirname, '..', 'docs', 'rehearsal-timeline.svg');
 
+/** After a reset, long enough for the on-demand endpoints' grace period (15 min), the janitor's next run and the deletion. */
+export const ENDPOINTS_SETTLED_SECONDS = 30 * 60;
+
 export interface RehearsedReset {
   /** The rehearsal it ran in (disposed: its account and logs stay readable, for the bench's cost figures). */
   readonly rehearsal: Rehearsal;
@@ -28,11 +31,14 @@ export interface RehearsedReset {
 
 /** Runs one reset in a fresh rehearsal and returns its record and when the new password existed. */
 export async function rehearseReset(sample: SampleArtifacts, method: 'offline' | 'online'): Promise<RehearsedReset> {
+  // (The sample's endpoints are on demand unless it was synthesized with RescueEndpoints.alwaysOn().)
   const r = new Rehearsal(sample);
   try {
     const target = method === 'offline' ? windowsTarget(r.account) : managedTarget(r.account);
     const record = await r.reset({ instanceId: target.instanceId, method });
     if (record.status !== 'SUCCEEDED') throw new Error(`The rehearsed ${method} reset ended ${record.status}: ${record.error} ${record.cause}`);
+    // On-demand endpoints: let the grace period pass, so that the janitor deletes them (their hours are part of the reset's cost).
+    if (r.hasJanitor) await r.idle(ENDPOINTS_SETTLED_SECONDS);
     const moment = (prefix: string) => r.account.moments.find(m => m.what === `${prefix}:${target.instanceId}`);
     const password = moment(method === 'offline' ? 'password-data' : 'password-parameter')!;
     const at = (ms: number) => (ms - record.start) / 1000;

@@ -5,9 +5,10 @@
  *   snapshots and how long they are kept, state transitions, Lambda invocations, logs, DynamoDB;
  * - `resetChargesOf` prices it (plain arithmetic, tested in test/build-tools/reset-cost.test.ts).
  *
- * Interface endpoint hours have their own line, `interfaceEndpointEniHours`: zero while the
- * rescue VPC's endpoints are always on (they are in the idle cost); the on-demand endpoints
- * (issue 13, item 1) measure the hours a reset holds them open and fill it in.
+ * Interface endpoint hours have their own line, `interfaceEndpointEniHours`: with on-demand
+ * endpoints (the default), the endpoints this reset created, from their creation to their
+ * deletion by the janitor after the grace period, each started hour billed in full; zero while
+ * the rescue VPC's endpoints are always on (they are in the idle cost).
  */
 import { HOURS_PER_MONTH, RESET_PRICES_US_EAST_1, STACK_PRICES_US_EAST_1 } from './idle-cost';
 import { TAGS } from '../src/workflow/private/contracts';
@@ -46,11 +47,15 @@ export interface ResetUsage {
   readonly dynamodbWrites: number;
   readonly dynamodbReads: number;
   /**
-   * ON-DEMAND ENDPOINTS: interface endpoint ENI-hours opened for this reset (endpoints × AZs × the
-   * hours they exist, grace period included). Zero while the endpoints are always on: their hours
-   * are in the idle cost.
+   * Interface endpoint ENI-hours billed for this reset: for each endpoint it
+   * created, its ENIs (one per subnet) × the hours from its creation to its deletion (the grace
+   * period included), every started hour counted in full ("Each partial VPC endpoint-hour consumed
+   * is billed as a full hour", AWS PrivateLink pricing). Zero while the endpoints are always on:
+   * their hours are in the idle cost.
    */
   readonly interfaceEndpointEniHours: number;
+  /** Minutes the longest-lived of those endpoints existed (0 when none was created). */
+  readonly interfaceEndpointOpenMinutes?: number;
 }
 
 /** One line of a reset's cost. */
@@ -118,6 +123,9 @@ export function resetUsageOf(
     + invocations.length * LOG_ASSUMPTIONS.lambdaPlatformBytesPerInvocation
     + historyEvents * LOG_ASSUMPTIONS.stateMachineBytesPerEvent;
   const dynamodb = account.calls.filter(c => c.service === 'dynamodb' && !c.error);
+  // On-demand endpoints: the ones this reset created, until the janitor deleted them (or now).
+  const endpoints = [...account.vpcEndpoints.values()].filter(e => e.tags[TAGS.role] === 'endpoint' && e.tags[TAGS.execution] === record.name);
+  const openMs = endpoints.map(e => (e.deleteRequestedAt ?? account.now()) - e.createdAt);
 
   return {
     helperRunningSeconds,
@@ -131,8 +139,8 @@ export function resetUsageOf(
     logBytes,
     dynamodbWrites: dynamodb.filter(c => /^(Put|Update|Delete)Item$/.test(c.operation)).length,
     dynamodbReads: dynamodb.filter(c => /^(Get)Item$/.test(c.operation)).length,
-    // ON-DEMAND ENDPOINTS: measure the ENI-hours this reset held the endpoints open here.
-    interfaceEndpointEniHours: 0,
+    interfaceEndpointEniHours: endpoints.reduce((sum, e, i) => sum + e.subnetIds.length * Math.ceil(openMs[i] / 3_600_000), 0),
+    interfaceEndpointOpenMinutes: openMs.length > 0 ? Math.max(...openMs) / 60_000 : 0,
   };
 }
 
@@ -160,8 +168,11 @@ export function resetChargesOf(u: ResetUsage, prices = RESET_PRICES_US_EAST_1, s
       usd: (u.helperVolumeGibSeconds / 3600 / HOURS_PER_MONTH) * prices.gp3GbMonth,
     },
     {
-      resource: 'interface endpoints opened for the reset (ON-DEMAND ENDPOINTS)',
-      detail: u.interfaceEndpointEniHours === 0 ? '0 ENI-hours: always-on endpoints are in the idle cost' : `${u.interfaceEndpointEniHours.toFixed(2)} ENI-hours`,
+      resource: 'interface endpoints opened for the reset (on demand)',
+      detail: u.interfaceEndpointEniHours === 0
+        ? '0 ENI-hours: always-on endpoints are in the idle cost'
+        : `${u.interfaceEndpointEniHours} ENI-hours: open ${(u.interfaceEndpointOpenMinutes ?? 0).toFixed(0)} min with the grace period, ` +
+          'every started hour billed in full; a second reset within the grace period reuses them',
       usd: u.interfaceEndpointEniHours * prices.interfaceEndpointEniHour,
     },
     {

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
+import { RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
 import { acknowledgeInlinePolicies } from '../src/private/compliance';
 import { restrictGrantsToAwsServices } from '../src/private/key-policy';
 
@@ -25,6 +25,14 @@ export interface SampleStackProps extends StackProps {
    * (`allowedVolumeKeys`). `cdk deploy -c allowedVolumeKeyArns=arn:...,arn:...` sets them.
    */
   readonly allowedVolumeKeyArns?: string[];
+
+  /**
+   * How the rescue VPC gets its Systems Manager interface endpoints (the bench compares
+   * `RescueEndpoints.alwaysOn()` with the default).
+   *
+   * @default RescueEndpoints.onDemand()
+   */
+  readonly rescueEndpoints?: RescueEndpoints;
 }
 
 /**
@@ -54,6 +62,7 @@ export class SampleStack extends Stack {
       sessionManagerEncryption: props.sessionManagerEncryption,
       encryptionKey: this.encryptionKey,
       allowedVolumeKeys: (props.allowedVolumeKeyArns ?? []).map((arn, i) => kms.Key.fromKeyArn(this, `AllowedVolumeKey${i}`, arn)),
+      ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
     });
 
     // An instance role for Windows instances that should be resettable online:

@@ -78,6 +78,8 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   // ---- During the reset: the restore put the instance back before the execution failed.
   'HelperNotReady': during('The helper instance never came Online in Systems Manager.',
     'Check the rescue VPC\'s endpoints (ssm, ssmmessages, ec2messages, S3) and the helper security group, then run again.'),
+  'EndpointsUnavailable': during('The rescue VPC\'s interface endpoints (ssm, ssmmessages, ec2messages) could not be opened: the VPC\'s endpoint quota, an endpoint of its own for one of those services, or an endpoint that failed.',
+    'Read the cause; free or raise the "Interface and Gateway Load Balancer endpoints per VPC" quota, or give the RescueVpc `RescueEndpoints.none()` if the VPC has its own endpoints, then run again.'),
   'CommandFailed': during('EC2Rescue\'s install, the offline password fix or the online reset failed or did not finish.',
     'Read the command\'s output in Systems Manager → Run Command → Command history (the cause has an excerpt), then run again.'),
   'BackupImageFailed': during('The backup image could not be created, so the root volume was not touched.',

@@ -37,7 +37,10 @@ export const STEP_DEFINITIONS: readonly StepDefinition[] = [
   { id: 'lock', label: 'Take the instance\'s lock', lane: 'main', states: ['AcquireLock'], endState: 'AcquireLock' },
   { id: 'stop', label: 'Stop the instance', lane: 'target', pollLoops: ['PrepareTarget'] },
   { id: 'backup', label: 'Create the backup image', lane: 'target', states: ['CreateBackupImage'], endState: 'CreateBackupImage' },
+  // On-demand endpoints (the default): requested before the helper's launch, waited for after it.
+  { id: 'open-endpoints', label: 'Open the rescue network (interface endpoints)', lane: 'helper', states: ['OpenEndpoints'], endState: 'OpenEndpoints' },
   { id: 'launch-helper', label: 'Launch the helper instance', lane: 'helper', states: ['LaunchHelper'], endState: 'LaunchHelper' },
+  { id: 'endpoints-ready', label: 'Wait for the interface endpoints', lane: 'helper', pollLoops: ['CheckEndpoints'] },
   { id: 'helper-ready', label: 'Wait for the helper in Systems Manager', lane: 'helper', pollLoops: ['CheckHelperReady'] },
   {
     id: 'install',

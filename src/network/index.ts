@@ -1,1 +1,2 @@
+export * from './rescue-endpoints';
 export * from './rescue-vpc';

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { EndpointPlacement, RescueEndpoints, RescueEndpointsMode } from './rescue-endpoints';
 import { SSM_BUCKETS, ssmBucketNameIn } from './ssm-buckets';
 import { acknowledgeDeployTimeHandler, acknowledgeInlinePolicies } from '../private/compliance';
 import { InvalidPropsError } from '../private/invalid-props';
@@ -13,39 +14,11 @@ import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
 
 /**
- * Where the ENIs of the `ssm`, `ssmmessages` and `ec2messages` interface endpoints go.
- *
- * Interface endpoints are billed per ENI-hour (in us-east-1 $0.01 per hour per ENI per
- * endpoint, about $7.30 a month each), whether or not anything uses them; that is most of
- * the idle cost of a `RescueVpc`. The choice is cost against availability.
- */
-export enum EndpointPlacement {
-  /**
-   * One ENI per endpoint, in the first rescue subnet: 3 ENIs in total, whatever the
-   * number of Availability Zones.
-   *
-   * A helper in another Availability Zone still reaches the endpoints, since routing
-   * inside a VPC crosses zones and the private DNS names resolve to the one ENI. That
-   * traffic is billed as cross-AZ data transfer, but a reset moves a few megabytes. The
-   * price: while the endpoints' Availability Zone is impaired, helpers in the other zones
-   * cannot reach Systems Manager, so offline resets there fail until it recovers.
-   */
-  ONE_AZ = 'ONE_AZ',
-
-  /**
-   * One ENI per endpoint in every rescue subnet: 3 × (number of Availability Zones) ENIs.
-   * A reset in one zone never depends on another zone; the idle cost grows with the
-   * number of zones.
-   */
-  EVERY_AZ = 'EVERY_AZ',
-}
-
-/**
  * Properties of a [`RescueVpc`](#cdk-ec2-reset-access.RescueVpc).
  *
  * Either let the construct create its VPC (`availabilityZones`, `ipAddresses`,
- * `flowLogRetention`, `flowLogEncryptionKey`), or bring your own with `existingVpc` (and `vpcSubnets`,
- * `createEndpoints`, `existingEndpointSecurityGroup`). Mixing the two is an error.
+ * `flowLogRetention`, `flowLogEncryptionKey`), or bring your own with `existingVpc` (and `vpcSubnets`).
+ * Mixing the two is an error. `endpoints` chooses how the Systems Manager interface endpoints exist.
  */
 export interface RescueVpcProps {
   /**
@@ -95,10 +68,22 @@ export interface RescueVpcProps {
   readonly flowLogEncryptionKey?: kms.IKey;
 
   /**
-   * Where the interface endpoints' ENIs go. See [`EndpointPlacement`](#cdk-ec2-reset-access.EndpointPlacement) for the
-   * trade-off between cost and availability.
+   * How the `ssm`, `ssmmessages` and `ec2messages` interface endpoints exist:
+   * `RescueEndpoints.onDemand()` (created by the reset workflow while offline resets need them,
+   * no idle cost), `RescueEndpoints.alwaysOn()` (created with the stack, billed every hour) or
+   * `RescueEndpoints.none({ securityGroup })` (the `existingVpc` has them already). See
+   * [`RescueEndpoints`](#cdk-ec2-reset-access.RescueEndpoints).
    *
-   * @default EndpointPlacement.ONE_AZ - the cheapest placement that serves every zone
+   * @default RescueEndpoints.onDemand() - created when a reset needs them, deleted 15 minutes after the last one
+   */
+  readonly endpoints?: RescueEndpoints;
+
+  /**
+   * Where always-on interface endpoints' ENIs go.
+   *
+   * @deprecated use `endpoints: RescueEndpoints.alwaysOn({ placement })`. Still honoured: giving it
+   * selects always-on endpoints, as before.
+   * @default - see `endpoints`
    */
   readonly endpointPlacement?: EndpointPlacement;
 
@@ -124,24 +109,21 @@ export interface RescueVpcProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * Whether to create the `ssm`, `ssmmessages` and `ec2messages` interface endpoints and
-   * the S3 gateway endpoint. Set to `false` for an `existingVpc` that already has them:
-   * two private-DNS endpoints for the same service cannot coexist in one VPC, and a route
-   * table cannot hold two S3 gateway endpoint routes. Then `existingEndpointSecurityGroup`
-   * is required, and your existing S3 endpoint's policy must allow `s3:GetObject` on
-   * `ssmBucketObjectArns`.
+   * Whether to create the interface endpoints and the S3 gateway endpoint.
    *
-   * @default true
+   * @deprecated use `endpoints`: `RescueEndpoints.none({ securityGroup })` for `false` (with
+   * `existingEndpointSecurityGroup` as its `securityGroup`), `RescueEndpoints.alwaysOn()` for
+   * `true`. Still honoured with that meaning.
+   * @default - see `endpoints`
    */
   readonly createEndpoints?: boolean;
 
   /**
-   * The security group of the interface endpoints already in `existingVpc`. The helper
-   * is allowed to reach it on port 443; its own rules must allow 443 from the rescue
-   * subnets (they are not changed). Required when `createEndpoints` is `false`, and only
-   * then.
+   * The security group of the interface endpoints already in `existingVpc`.
    *
-   * @default - none (the endpoints are created with a security group of their own)
+   * @deprecated use `endpoints: RescueEndpoints.none({ securityGroup })`. Still honoured together
+   * with `createEndpoints: false`.
+   * @default - none
    */
   readonly existingEndpointSecurityGroup?: ec2.ISecurityGroup;
 
@@ -162,10 +144,11 @@ export interface RescueVpcProps {
  * and nothing else: `PRIVATE_ISOLATED` subnets in every Availability Zone a target may
  * live in, no internet gateway, no NAT gateway, no peering; VPC flow logs; interface
  * endpoints for `ssm`, `ssmmessages` and `ec2messages` (private DNS) behind a security
- * group that admits 443 from the rescue subnets only; an S3 gateway endpoint whose policy
- * allows only `s3:GetObject` on the AWS-owned buckets SSM needs in this Region; and a
- * security group for the helper with no inbound rule and egress on 443 to the endpoints
- * and the S3 prefix list only.
+ * group that admits 443 from the rescue subnets only, by default created by the reset
+ * workflow only while an offline reset needs them (`endpoints`); an S3 gateway endpoint
+ * whose policy allows only `s3:GetObject` on the AWS-owned buckets SSM needs in this Region;
+ * and a security group for the helper with no inbound rule and egress on 443 to the
+ * endpoints and the S3 prefix list only.
  *
  * AWS's own runbook (`AWSSupport-StartEC2RescueWorkflow`) gives the helper a public
  * subnet and an internet gateway instead.
@@ -193,19 +176,26 @@ export class RescueVpc extends Construct {
   /** The helper instances' security group: no inbound rule, egress 443 to the endpoints and S3 only. */
   public readonly helperSecurityGroup: ec2.SecurityGroup;
 
-  /** The security group of the interface endpoints (created, or `existingEndpointSecurityGroup`). */
+  /** How the interface endpoints exist (`endpoints`, or what the deprecated props it replaces meant). */
+  public readonly endpoints: RescueEndpoints;
+
+  /**
+   * The security group of the interface endpoints: created (and kept, it costs nothing) unless
+   * the endpoints are `RescueEndpoints.none()`, whose security group it is then. On-demand
+   * endpoints are created with it.
+   */
   public readonly endpointSecurityGroup: ec2.ISecurityGroup;
 
-  /** The `ssm` interface endpoint, unless `createEndpoints` is `false`. */
+  /** The `ssm` interface endpoint, with `RescueEndpoints.alwaysOn()` only. */
   public readonly ssmEndpoint?: ec2.InterfaceVpcEndpoint;
 
-  /** The `ssmmessages` interface endpoint, unless `createEndpoints` is `false`. */
+  /** The `ssmmessages` interface endpoint, with `RescueEndpoints.alwaysOn()` only. */
   public readonly ssmMessagesEndpoint?: ec2.InterfaceVpcEndpoint;
 
-  /** The `ec2messages` interface endpoint, unless `createEndpoints` is `false`. */
+  /** The `ec2messages` interface endpoint, with `RescueEndpoints.alwaysOn()` only. */
   public readonly ec2MessagesEndpoint?: ec2.InterfaceVpcEndpoint;
 
-  /** The S3 gateway endpoint, unless `createEndpoints` is `false`. */
+  /** The S3 gateway endpoint (free, permanent), unless the endpoints are `RescueEndpoints.none()`. */
   public readonly s3Endpoint?: ec2.GatewayVpcEndpoint;
 
   /** The VPC flow log, for a VPC the construct creates. */
@@ -218,12 +208,12 @@ export class RescueVpc extends Construct {
   public readonly s3PrefixListId: string;
 
   private bucketArns?: string[];
+  private onDemandUser?: Construct;
 
   constructor(scope: Construct, id: string, props: RescueVpcProps = {}) {
     super(scope, id);
     validateProps(props);
-
-    const createEndpoints = props.createEndpoints ?? true;
+    this.endpoints = resolveEndpoints(this, props);
 
     if (props.existingVpc) {
       this.vpc = props.existingVpc;
@@ -263,7 +253,9 @@ export class RescueVpc extends Construct {
     this.subnetIdsByAvailabilityZone = Stack.of(this).toJsonString(
       Object.fromEntries(this.subnets.map(subnet => [subnet.availabilityZone, subnet.subnetId])));
 
-    if (createEndpoints) {
+    if (this.endpoints.mode === RescueEndpointsMode.NONE) {
+      this.endpointSecurityGroup = this.endpoints.existingSecurityGroup!;
+    } else {
       const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: this.vpc,
         description: 'Systems Manager interface endpoints of the rescue VPC: 443 from the rescue subnets only',
@@ -276,22 +268,24 @@ export class RescueVpc extends Construct {
       }
       this.endpointSecurityGroup = endpointSecurityGroup;
 
-      const placement = props.endpointPlacement ?? EndpointPlacement.ONE_AZ;
-      const endpointSubnets = placement === EndpointPlacement.ONE_AZ ? this.subnets.slice(0, 1) : this.subnets;
-      const interfaceEndpoint = (endpointId: string, service: ec2.InterfaceVpcEndpointAwsService) =>
-        new ec2.InterfaceVpcEndpoint(this, endpointId, {
-          vpc: this.vpc,
-          service,
-          privateDnsEnabled: true,
-          subnets: { subnets: endpointSubnets },
-          securityGroups: [endpointSecurityGroup],
-          // `open` would add ingress from the whole VPC CIDR; the rules above are narrower.
-          open: false,
-        });
-      this.ssmEndpoint = interfaceEndpoint('SsmEndpoint', ec2.InterfaceVpcEndpointAwsService.SSM);
-      this.ssmMessagesEndpoint = interfaceEndpoint('SsmMessagesEndpoint', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
-      this.ec2MessagesEndpoint = interfaceEndpoint('Ec2MessagesEndpoint', ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES);
+      if (this.endpoints.mode === RescueEndpointsMode.ALWAYS_ON) {
+        const endpointSubnets = this.endpoints.placement === EndpointPlacement.EVERY_AZ ? this.subnets : this.subnets.slice(0, 1);
+        const interfaceEndpoint = (endpointId: string, service: ec2.InterfaceVpcEndpointAwsService) =>
+          new ec2.InterfaceVpcEndpoint(this, endpointId, {
+            vpc: this.vpc,
+            service,
+            privateDnsEnabled: true,
+            subnets: { subnets: endpointSubnets },
+            securityGroups: [endpointSecurityGroup],
+            // `open` would add ingress from the whole VPC CIDR; the rules above are narrower.
+            open: false,
+          });
+        this.ssmEndpoint = interfaceEndpoint('SsmEndpoint', ec2.InterfaceVpcEndpointAwsService.SSM);
+        this.ssmMessagesEndpoint = interfaceEndpoint('SsmMessagesEndpoint', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+        this.ec2MessagesEndpoint = interfaceEndpoint('Ec2MessagesEndpoint', ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES);
+      }
 
+      // Gateway endpoints cost nothing: the S3 one stays, whatever the interface endpoints do.
       this.s3Endpoint = new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', {
         vpc: this.vpc,
         service: ec2.GatewayVpcEndpointAwsService.S3,
@@ -303,8 +297,6 @@ export class RescueVpc extends Construct {
         actions: ['s3:GetObject'],
         resources: this.ssmBucketObjectArns,
       }));
-    } else {
-      this.endpointSecurityGroup = props.existingEndpointSecurityGroup!;
     }
 
     this.s3PrefixListId = props.s3PrefixListId ?? this.lookUpS3PrefixListId();
@@ -320,6 +312,22 @@ export class RescueVpc extends Construct {
     this.helperSecurityGroup.addEgressRule(this.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to the Systems Manager endpoints');
     this.helperSecurityGroup.addEgressRule(ec2.Peer.prefixList(this.s3PrefixListId), ec2.Port.tcp(443),
       'HTTPS to S3 through the gateway endpoint (AWS-owned SSM buckets)');
+  }
+
+  /**
+   * Records the one reset workflow that creates this VPC's on-demand endpoints: with private
+   * DNS a VPC holds one endpoint per service, and two workflows would each create (and delete)
+   * their own.
+   *
+   * @internal
+   */
+  public _useOnDemandEndpoints(user: Construct): void {
+    if (this.onDemandUser && this.onDemandUser !== user) {
+      throw new InvalidPropsError('OnDemandEndpointsShared', `RescueVpc ${this.node.path}: ${this.onDemandUser.node.path} already creates its ` +
+        `on-demand endpoints, and ${user.node.path} would create its own: a VPC holds one ssm, ssmmessages and ec2messages endpoint ` +
+        'with private DNS each. Give each workflow a RescueVpc of its own, or use `endpoints: RescueEndpoints.alwaysOn()` to share one.');
+    }
+    this.onDemandUser = user;
   }
 
   /**
@@ -492,14 +500,34 @@ function validateProps(props: RescueVpcProps): void {
       throw new Error('RescueVpc: `vpcSubnets` selects subnets of `existingVpc`, which is not given. ' +
         'Give `existingVpc`, or remove `vpcSubnets` (RescueVpc creates one subnet per zone of `availabilityZones`).');
     }
-    if (props.createEndpoints === false) {
-      throw new Error('RescueVpc: `createEndpoints: false` needs `existingVpc`: a VPC that RescueVpc creates has no other ' +
-        'endpoints, and without them the helper cannot reach Systems Manager. Give `existingVpc`, or remove `createEndpoints`.');
+    if (props.createEndpoints === false || props.endpoints?.mode === RescueEndpointsMode.NONE) {
+      const prop = props.endpoints ? '`endpoints: RescueEndpoints.none()`' : '`createEndpoints: false`';
+      throw new Error(`RescueVpc: ${prop} needs \`existingVpc\`: a VPC that RescueVpc creates has no other ` +
+        `endpoints, and without them the helper cannot reach Systems Manager. Give \`existingVpc\`, or remove ${prop}.`);
     }
     if (props.availabilityZones && props.availabilityZones.length === 0) {
       throw new Error('RescueVpc: `availabilityZones` is empty. List the zones your Windows instances run in, or remove it for the default.');
     }
   }
+}
+
+/**
+ * The endpoints choice, from `endpoints` or from the deprecated props it replaces (which keep
+ * their old meaning, with a warning): `createEndpoints: false` was bring-your-own,
+ * `endpointPlacement` or `createEndpoints: true` always-on endpoints.
+ */
+function resolveEndpoints(scope: Construct, props: RescueVpcProps): RescueEndpoints {
+  const deprecated = (['createEndpoints', 'endpointPlacement', 'existingEndpointSecurityGroup'] as const).filter(name => props[name] !== undefined);
+  if (props.endpoints) {
+    if (deprecated.length > 0) {
+      throw new InvalidPropsError('EndpointPropsConflict', `RescueVpc: \`endpoints\` replaces ${deprecated.map(p => `\`${p}\``).join(', ')}; ` +
+        'give only `endpoints` (RescueEndpoints.onDemand(), .alwaysOn({ placement }) or .none({ securityGroup })).');
+    }
+    return props.endpoints;
+  }
+  if (deprecated.length === 0) return RescueEndpoints.onDemand();
+  let choice: RescueEndpoints;
+  let replacement: string;
   if (props.createEndpoints === false) {
     if (!props.existingEndpointSecurityGroup) {
       throw new Error('RescueVpc: `createEndpoints: false` needs `existingEndpointSecurityGroup`, the security group of the ' +
@@ -508,10 +536,21 @@ function validateProps(props: RescueVpcProps): void {
     if (props.endpointPlacement !== undefined) {
       throw new Error('RescueVpc: `endpointPlacement` has no effect with `createEndpoints: false`. Remove one of them.');
     }
-  } else if (props.existingEndpointSecurityGroup) {
-    throw new Error('RescueVpc: `existingEndpointSecurityGroup` is only used with `createEndpoints: false` ' +
-      '(RescueVpc otherwise creates the endpoints and their security group). Set `createEndpoints: false`, or remove it.');
+    choice = RescueEndpoints.none({ securityGroup: props.existingEndpointSecurityGroup });
+    replacement = '`endpoints: RescueEndpoints.none({ securityGroup })`';
+  } else {
+    if (props.existingEndpointSecurityGroup) {
+      throw new Error('RescueVpc: `existingEndpointSecurityGroup` is only used with `createEndpoints: false` ' +
+        '(RescueVpc otherwise creates the endpoints and their security group). Set `createEndpoints: false`, or remove it.');
+    }
+    choice = RescueEndpoints.alwaysOn({ placement: props.endpointPlacement });
+    replacement = '`endpoints: RescueEndpoints.alwaysOn({ placement })`';
   }
+  Annotations.of(scope).addWarningV2('cdk-ec2-reset-access:deprecatedEndpointProps',
+    `RescueVpc: ${deprecated.map(p => `\`${p}\``).join(', ')} ${deprecated.length === 1 ? 'is' : 'are'} deprecated; they still select ` +
+    `what they did (${choice.mode === RescueEndpointsMode.NONE ? 'the VPC\'s own endpoints' : 'always-on endpoints'}). Use ${replacement} ` +
+    'instead, or remove them for the new default, on-demand endpoints (no idle cost).');
+  return choice;
 }
 
 function selectExistingSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection | undefined): ec2.ISubnet[] {
@@ -546,6 +585,6 @@ function subnetCidr(subnet: ec2.ISubnet): string {
   } catch {
     throw new Error(`RescueVpc: the CIDR block of subnet ${subnet.node.path} is unknown, and the endpoint security group ` +
       'admits the rescue subnets by CIDR. Import the subnet with `ipv4CidrBlock` (ec2.Subnet.fromSubnetAttributes), ' +
-      'or set `createEndpoints: false`.');
+      'or use `endpoints: RescueEndpoints.none({ securityGroup })` with endpoints of your own.');
   }
 }

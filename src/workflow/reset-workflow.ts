@@ -13,14 +13,17 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RescueVpc } from '../network';
 import { BackupImageRetention } from './backup-image-retention';
+import { RescueEndpointsMode, rescueServiceNames } from '../network/rescue-endpoints';
 import { RESCUE_PASSWORD_PARAMETER_PREFIX } from '../permissions/rescue-password-policy';
 import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockTableBackups, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards } from '../private/nag';
+import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
+import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
 import { helperInstanceTypesFor, RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
-import { PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
+import { endpointJanitorStatements, PolicyContext, readPasswordStatements, reconcilerStatements, StepRoleName, stepStatements, wildcardReason } from './private/policies';
 import { buildResetDefinition, buildRestoreDefinition } from './private/state-machine-definition';
 import { RECONCILE_INTERVAL_MINUTES } from './private/timeouts';
 import { AcquireLockFunction } from './steps/acquire-lock-function';
@@ -31,6 +34,7 @@ import { CheckPasswordFunction } from './steps/check-password-function';
 import { CreateBackupImageFunction } from './steps/create-backup-image-function';
 import { LaunchHelperFunction } from './steps/launch-helper-function';
 import { LoadJournalFunction } from './steps/load-journal-function';
+import { OpenEndpointsFunction } from './steps/open-endpoints-function';
 import { PreflightFunction } from './steps/preflight-function';
 import { PrepareTargetFunction } from './steps/prepare-target-function';
 import { ReconcileFunction } from './steps/reconcile-function';
@@ -221,6 +225,11 @@ export interface ResetWorkflowFunctions {
   readonly checkPassword: lambda.IFunction;
   /** Loads an aborted execution's journal (restore state machine). */
   readonly loadJournal: lambda.IFunction;
+  /**
+   * Takes the reset's lease on the rescue VPC's interface endpoints and creates those missing
+   * (only with `RescueEndpoints.onDemand()`).
+   */
+  readonly openEndpoints?: lambda.IFunction;
 }
 
 /** The restore state machine's execution timeout (the reconciler restarts a restore that exceeds it). */
@@ -300,6 +309,14 @@ export class ResetWorkflow extends Construct {
    * with `keepBackupImages`).
    */
   public readonly backupImageRetention?: BackupImageRetention;
+  /**
+   * With `RescueEndpoints.onDemand()`: runs every five minutes, releases the endpoint leases of
+   * resets that have ended and deletes the interface endpoints once no reset uses them and their
+   * grace period has passed. Its errors (a deletion that failed) are worth an alarm.
+   */
+  public readonly endpointJanitor?: lambda.Function;
+  /** The schedule that runs `endpointJanitor`. */
+  public readonly endpointJanitorSchedule?: events.Rule;
 
   private readonly policyContext: PolicyContext;
   private readonly onlineKmsKey?: kms.IKey;
@@ -326,6 +343,15 @@ export class ResetWorkflow extends Construct {
     const onlineKmsKey = resolveOnlineKmsKey(props);
     this.onlineKmsKey = props.onlineKmsKey;
     const subnetsByAz = subnetsByAvailabilityZone(props.rescueVpc.subnets);
+    // On-demand endpoints: this workflow creates the rescue VPC's interface endpoints while offline resets need them.
+    const endpoints = props.rescueVpc.endpoints;
+    const onDemandEndpoints = endpoints.mode === RescueEndpointsMode.ON_DEMAND ? {
+      vpcId: props.rescueVpc.vpc.vpcId,
+      securityGroupId: props.rescueVpc.endpointSecurityGroup.securityGroupId,
+      serviceNames: rescueServiceNames(stack.region),
+      gracePeriodSeconds: endpoints.gracePeriod!.toSeconds(),
+    } : undefined;
+    if (onDemandEndpoints) props.rescueVpc._useOnDemandEndpoints(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const encryptionKey = this.encryptionKey = props.encryptionKey;
     const backupImageRetention = resolveBackupImageRetention(props);
@@ -380,6 +406,7 @@ export class ResetWorkflow extends Construct {
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
       helperInstanceTypes: helperInstanceTypesFor(helperInstanceType.toString()),
       helperImageParameters,
+      ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
     const config: WorkflowConfig = {
       workflowId: this.workflowId,
@@ -397,6 +424,7 @@ export class ResetWorkflow extends Construct {
       // journal of an instance that is not back (the restore and the reconciler push it out further).
       lockTtlSeconds: Math.max(executionTimeout.toSeconds(), RESTORE_TIMEOUT.toSeconds()) + 3600,
       backupImageRetentionDays: backupImageRetention?.toDays(),
+      ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
     const environment = {
       [WORKFLOW_CONFIG_ENV]: stack.toJsonString(config),
@@ -429,6 +457,10 @@ export class ResetWorkflow extends Construct {
       checkPassword: new CheckPasswordFunction(this, 'CheckPassword',
         options('checkPassword', 'Reset workflow: wait until a new password exists')),
       loadJournal: new LoadJournalFunction(this, 'LoadJournal', options('loadJournal', 'Reset workflow: load an aborted execution\'s journal')),
+      ...(onDemandEndpoints ? {
+        openEndpoints: new OpenEndpointsFunction(this, 'OpenEndpoints',
+          options('openEndpoints', 'Reset workflow: open the rescue VPC\'s interface endpoints for a reset')),
+      } : {}),
     };
     this.functions = fns;
     for (const fn of Object.values(fns) as lambda.IFunction[]) {
@@ -541,15 +573,51 @@ export class ResetWorkflow extends Construct {
     acknowledgeLambdaPlacement(this.reconciler);
     acknowledgeNoLambdaDeadLetterQueue(this.reconciler, 'run by a schedule whose event carries no data: a failed run is ' +
       'repeated by the next one (the reconciler is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
-    this.reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Runs the reset workflow\'s reconciler: restarts restores that did not finish',
-      schedule: events.Schedule.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
-      targets: [new targets.LambdaFunction(this.reconciler, {
-        deadLetterQueue: eventTargetDeadLetterQueue(this, 'ReconcileDeadLetterQueue', 'runs the reconciler'),
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
-      })],
-    });
+    this.reconcileSchedule = this.runEvery(RECONCILE_INTERVAL_MINUTES, this.reconciler, 'Reconcile',
+      'Runs the reset workflow\'s reconciler: restarts restores that did not finish', 'runs the reconciler');
+
+    // ---- On-demand endpoints: closed by the janitor once idle past their grace period (I9).
+    if (onDemandEndpoints) {
+      const resetExecutions = executionsOf(this.stateMachine);
+      const janitorPolicy = endpointJanitorStatements(this.policyContext, resetExecutions);
+      // The leases are in the lock table: with a customer managed key, reading them needs it.
+      if (encryptionKey) janitorPolicy.push(lockTableKeyStatement(encryptionKey, stack.region));
+      const janitorRole = new iam.Role(this, 'EndpointJanitorRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'Reset workflow: delete the rescue VPC\'s idle interface endpoints',
+        inlinePolicies: { Janitor: new iam.PolicyDocument({ statements: janitorPolicy }) },
+      });
+      acknowledgeInlinePolicies(janitorRole);
+      acknowledgeUnscopableReads(janitorRole);
+      for (const resource of [resetExecutions, `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-endpoint/*`]) {
+        acknowledgeWildcards(janitorRole, { resources: [resource] }, wildcardReason(resource));
+      }
+      acknowledgeWildcards(janitorRole, { resources: ['*'] },
+        'ec2:DescribeVpcEndpoints has no resource type in IAM (read-only); X-Ray trace upload (xray:PutTraceSegments, ' +
+          'xray:PutTelemetryRecords) has none either.');
+      const janitorLogs = newLogGroup(this, 'EndpointJanitorLogs', { retention: logRetention, encryptionKey });
+      janitorLogs.grantWrite(janitorRole);
+      const janitorConfig: EndpointJanitorConfig = {
+        ...onDemandEndpoints,
+        lockTableName: this.lockTable.tableName,
+        workflowId: this.workflowId,
+        resetStateMachineArn: this.stateMachine.stateMachineArn,
+      };
+      this.endpointJanitor = new EndpointJanitorFunction(this, 'EndpointJanitor', {
+        ...this.functionOptions(janitorRole, janitorLogs, {
+          [ENDPOINT_JANITOR_CONFIG_ENV]: stack.toJsonString(janitorConfig),
+          POWERTOOLS_SERVICE_NAME: 'endpoint-janitor',
+        }, 'Reset workflow: delete the rescue VPC\'s idle interface endpoints (scheduled)'),
+        // It runs 8,760 times a month, almost always to find nothing to do: the smallest size keeps its idle cost near zero.
+        memorySize: 128,
+      });
+      acknowledgeLambdaPlacement(this.endpointJanitor);
+      acknowledgeNoLambdaDeadLetterQueue(this.endpointJanitor, 'run by a schedule whose event carries no data: a failed run is ' +
+        'repeated by the next one (the janitor is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
+      this.endpointJanitorSchedule = this.runEvery(ENDPOINT_JANITOR_INTERVAL_MINUTES, this.endpointJanitor, 'EndpointJanitor',
+        'Runs the reset workflow\'s endpoint janitor: deletes the interface endpoints once idle past their grace period',
+        'runs the endpoint janitor');
+    }
 
     // ---- Backup images of successful resets go after their retention (I9).
     if (backupImageRetention) {
@@ -562,6 +630,22 @@ export class ResetWorkflow extends Construct {
         encryptionKey,
       });
     }
+  }
+
+  /**
+   * A schedule that runs `fn` every `minutes`: retried twice, never with an event older than one period
+   * (the next run does the same work), undelivered events kept in a dead-letter queue.
+   */
+  private runEvery(minutes: number, fn: lambda.IFunction, idPrefix: string, description: string, deliveredTo: string): events.Rule {
+    return new events.Rule(this, `${idPrefix}Schedule`, {
+      description,
+      schedule: events.Schedule.rate(Duration.minutes(minutes)),
+      targets: [new targets.LambdaFunction(fn, {
+        deadLetterQueue: eventTargetDeadLetterQueue(this, `${idPrefix}DeadLetterQueue`, deliveredTo),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(minutes),
+      })],
+    });
   }
 
   /**

@@ -2,9 +2,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { HOURS_PER_MONTH, PRICES_US_EAST_1, SCENARIOS, STACK_PRICES_US_EAST_1, idleChargesOf, idleMonthlyUsd, runsPerMonth, stackIdleChargesOf, synthesizeScenario } from '../../build-tools/idle-cost';
 
 describe('idle-cost', () => {
-  test('prices the default RescueVpc at 3 interface endpoints × 1 ENI × 730 h', () => {
+  test('the default RescueVpc (on-demand endpoints) bills no interface endpoint while idle', () => {
+    expect(idleChargesOf(synthesizeScenario(SCENARIOS[0]))[0]).toMatchObject({ resource: 'interface endpoint ENIs', quantity: 0, monthlyUsd: 0 });
+    expect(idleMonthlyUsd(synthesizeScenario(SCENARIOS[0]))).toBe(0);
+  });
+
+  test('prices always-on endpoints at 3 interface endpoints × 1 ENI × 730 h', () => {
     // GIVEN
-    const template = synthesizeScenario(SCENARIOS[0]);
+    const template = synthesizeScenario(SCENARIOS.find(s => s.name.startsWith('always-on endpoints, environment-agnostic'))!);
 
     // WHEN
     const charges = idleChargesOf(template);
@@ -25,7 +30,7 @@ describe('idle-cost', () => {
   });
 
   test('an existing VPC with its own endpoints adds nothing billed while idle', () => {
-    const byo = SCENARIOS.find(s => s.name.includes('createEndpoints: false'))!;
+    const byo = SCENARIOS.find(s => s.name.includes('RescueEndpoints.none()'))!;
     expect(idleMonthlyUsd(synthesizeScenario(byo))).toBe(0);
   });
 

@@ -60,7 +60,11 @@ describe('reset-cost: the usage of a rehearsed offline reset', () => {
     expect(usage.helperRunningSeconds).toBeGreaterThan(180);
     expect(usage.helperRunningSeconds).toBeLessThan(execution);
     expect(usage.helperVolumeGibSeconds / 30).toBeGreaterThan(usage.helperRunningSeconds);
-    expect(usage).toMatchObject({ backupSnapshotGiB: 30, backupKeptDays: 15, interfaceEndpointEniHours: 0 });
+    expect(usage).toMatchObject({ backupSnapshotGiB: 30, backupKeptDays: 15 });
+    // On-demand endpoints: three, one ENI each (the reset's zone), open for the reset and the 15-minute grace period: one started hour each.
+    expect(usage.interfaceEndpointEniHours).toBe(3);
+    expect(usage.interfaceEndpointOpenMinutes).toBeGreaterThan(15 + execution / 60 / 2);
+    expect(usage.interfaceEndpointOpenMinutes).toBeLessThan(60);
     expect(usage.stateTransitions).toBeGreaterThan(offline.record.visited.length);
     expect(usage.lambdaInvocations).toBe(offline.record.spans.filter(s => s.kind === 'task').length);
     expect(usage.dynamodbWrites).toBeGreaterThanOrEqual(2);

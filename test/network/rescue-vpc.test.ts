@@ -1,10 +1,10 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EndpointPlacement, RescueVpc } from '../../src';
+import { EndpointPlacement, RescueEndpoints, RescueEndpointsMode, RescueVpc } from '../../src';
 import { ssmBucketNames } from '../../src/network/ssm-buckets';
 import { evaluateCfn } from '../helpers/cfn';
 import { awsSolutionsFindingsFor } from '../helpers/nag';
@@ -315,9 +315,22 @@ describe('RescueVpc', () => {
       return resourcesOf(Template.fromStack(s), 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.VpcEndpointType === 'Interface');
     }
 
-    test('creates ssm, ssmmessages and ec2messages with private DNS, in one subnet by default', () => {
+    test('by default (on demand) creates none, but keeps their security group and the S3 gateway endpoint', () => {
       // WHEN
       const rescue = new RescueVpc(stack, 'Rescue');
+
+      // THEN the workflow creates them while a reset needs them; what is free stays
+      expect(rescue.endpoints.mode).toBe(RescueEndpointsMode.ON_DEMAND);
+      expect(rescue.endpoints.gracePeriod?.toMinutes()).toBe(15);
+      expect(interfaceEndpoints(stack)).toEqual([]);
+      expect(rescue.ssmEndpoint).toBeUndefined();
+      expect(rescue.endpointSecurityGroup).toBeInstanceOf(ec2.SecurityGroup);
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    });
+
+    test('alwaysOn() creates ssm, ssmmessages and ec2messages with private DNS, in one subnet', () => {
+      // WHEN
+      const rescue = new RescueVpc(stack, 'Rescue', { endpoints: RescueEndpoints.alwaysOn() });
 
       // THEN
       const endpoints = interfaceEndpoints(stack);
@@ -334,7 +347,7 @@ describe('RescueVpc', () => {
 
     test('EVERY_AZ puts an ENI of each endpoint in every rescue subnet', () => {
       // WHEN
-      const rescue = new RescueVpc(stack, 'Rescue', { endpointPlacement: EndpointPlacement.EVERY_AZ });
+      const rescue = new RescueVpc(stack, 'Rescue', { endpoints: RescueEndpoints.alwaysOn({ placement: EndpointPlacement.EVERY_AZ }) });
 
       // THEN
       const subnets = rescue.subnets.map(subnet => stack.resolve(subnet.subnetId));
@@ -518,7 +531,8 @@ describe('RescueVpc', () => {
       const template = Template.fromStack(stack);
       template.resourceCountIs('AWS::EC2::VPC', 1);
       template.resourceCountIs('AWS::EC2::FlowLog', 0);
-      template.resourceCountIs('AWS::EC2::VPCEndpoint', 4);
+      // On demand: only the (free) S3 gateway endpoint exists between resets.
+      template.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', VpcId: stack.resolve(existing.vpcId) });
     });
 
@@ -528,7 +542,10 @@ describe('RescueVpc', () => {
       expect(rescue.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b']);
     });
 
-    test('with createEndpoints: false, creates no endpoint and lets the helper reach the existing endpoints\' group', () => {
+    test.each([
+      ['endpoints: RescueEndpoints.none()', (group: ec2.ISecurityGroup) => ({ endpoints: RescueEndpoints.none({ securityGroup: group }) })],
+      ['the deprecated createEndpoints: false', (group: ec2.ISecurityGroup) => ({ createEndpoints: false, existingEndpointSecurityGroup: group })],
+    ])('with %s, creates no endpoint and lets the helper reach the existing endpoints\' group', (_, choice) => {
       // GIVEN
       const existingEndpoints = ec2.SecurityGroup.fromSecurityGroupId(stack, 'ExistingEndpoints', 'sg-0123456789abcdef0');
 
@@ -536,8 +553,7 @@ describe('RescueVpc', () => {
       const rescue = new RescueVpc(stack, 'Rescue', {
         existingVpc: existing,
         vpcSubnets: { subnetGroupName: 'Rescue' },
-        createEndpoints: false,
-        existingEndpointSecurityGroup: existingEndpoints,
+        ...choice(existingEndpoints),
       });
 
       // THEN
@@ -554,6 +570,41 @@ describe('RescueVpc', () => {
       });
       // The existing group is not changed.
       template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+      expect(rescue.endpoints.mode).toBe(RescueEndpointsMode.NONE);
+    });
+
+    test('the deprecated props keep their meaning, with a warning that names the replacement', () => {
+      // WHEN
+      const placed = new RescueVpc(stack, 'Placed', { endpointPlacement: EndpointPlacement.EVERY_AZ });
+      const created = new RescueVpc(stack, 'Created', { createEndpoints: true });
+
+      // THEN both are always-on, as before
+      expect(placed.endpoints.mode).toBe(RescueEndpointsMode.ALWAYS_ON);
+      expect(placed.endpoints.placement).toBe(EndpointPlacement.EVERY_AZ);
+      expect(created.endpoints.mode).toBe(RescueEndpointsMode.ALWAYS_ON);
+      expect(placed.ssmEndpoint).toBeDefined();
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('deprecated'));
+      expect(warnings.map(w => w.id).sort()).toEqual(['/TestStack/Created', '/TestStack/Placed']);
+      expect(JSON.stringify(warnings)).toContain('endpoints: RescueEndpoints.alwaysOn({ placement })');
+    });
+
+    test('refuses endpoints together with a deprecated prop, naming both', () => {
+      expect(() => new RescueVpc(stack, 'Rescue', { endpoints: RescueEndpoints.onDemand(), endpointPlacement: EndpointPlacement.ONE_AZ }))
+        .toThrow(expect.objectContaining({ name: 'EndpointPropsConflict', message: expect.stringMatching(/`endpoints` replaces `endpointPlacement`/) }));
+    });
+
+    test('refuses none() without existingVpc, and none() without a security group', () => {
+      const group = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Group', 'sg-0123456789abcdef0');
+      expect(() => new RescueVpc(stack, 'Rescue', { endpoints: RescueEndpoints.none({ securityGroup: group }) }))
+        .toThrow(/`endpoints: RescueEndpoints.none\(\)` needs `existingVpc`/);
+      expect(() => RescueEndpoints.none({} as any)).toThrow(expect.objectContaining({ name: 'ExistingEndpointSecurityGroupMissing' }));
+    });
+
+    test('onDemand() takes a grace period in whole minutes, from 1 minute to 24 hours', () => {
+      expect(RescueEndpoints.onDemand({ gracePeriod: Duration.minutes(40) }).gracePeriod?.toMinutes()).toBe(40);
+      for (const bad of [Duration.seconds(30), Duration.seconds(90), Duration.hours(25)]) {
+        expect(() => RescueEndpoints.onDemand({ gracePeriod: bad })).toThrow(expect.objectContaining({ name: 'EndpointGracePeriodInvalid' }));
+      }
     });
 
     test('an environment-agnostic stack without endpoints or grants gets no unused bucket-name condition', () => {
@@ -659,7 +710,8 @@ describe('RescueVpc', () => {
       ['environment-agnostic', undefined],
     ])('is clean in an %s stack, with a helper role granted the SSM buckets', (_, stackProps) => {
       const findings = awsSolutionsFindingsFor(s => {
-        const rescue = new RescueVpc(s, 'Rescue', { endpointPlacement: EndpointPlacement.EVERY_AZ });
+        const rescue = new RescueVpc(s, 'Rescue', { endpoints: RescueEndpoints.alwaysOn({ placement: EndpointPlacement.EVERY_AZ }) });
+        new RescueVpc(s, 'OnDemand');
         rescue.grantSsmBucketRead(new iam.Role(s, 'HelperRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }));
       }, stackProps);
       expect(findings).toEqual([]);
@@ -675,8 +727,7 @@ describe('RescueVpc', () => {
         });
         new RescueVpc(s, 'Rescue', {
           existingVpc: vpc,
-          createEndpoints: false,
-          existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Endpoints', 'sg-0123456789abcdef0'),
+          endpoints: RescueEndpoints.none({ securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Endpoints', 'sg-0123456789abcdef0') }),
           s3PrefixListId: 'pl-6da54004',
         });
       }, { env: ENV });

@@ -29,7 +29,8 @@ describe('rehearsal: the operator CLI', () => {
   });
 
   const label = (id: string) => STEP_DEFINITIONS.find(s => s.id === id)!.label;
-  const OFFLINE_STEPS = ['preflight', 'lock', 'stop', 'backup', 'launch-helper', 'helper-ready', 'install', 'attach', 'offline-fix', 'restore', 'password'];
+  // The sample's endpoints are on demand (the default): the helper lane opens them and waits for them.
+  const OFFLINE_STEPS = ['preflight', 'lock', 'stop', 'backup', 'open-endpoints', 'launch-helper', 'endpoints-ready', 'helper-ready', 'install', 'attach', 'offline-fix', 'restore', 'password'];
   const throwawayKey = () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     r.account.registerKeyPair('ops-windows', publicKey.export({ type: 'spki', format: 'pem' }).toString());
@@ -54,9 +55,11 @@ describe('rehearsal: the operator CLI', () => {
     expect(new Set(ends)).toEqual(new Set(OFFLINE_STEPS.map(label)));
     // Steps of the main lane in execution order; the parallel lanes between the lock and the attach.
     const at = (id: string) => starts.indexOf(label(id));
-    expect(['preflight', 'lock', 'attach', 'offline-fix', 'restore', 'password'].map(at)).toEqual([0, 1, 7, 8, 9, 10]);
+    expect(['preflight', 'lock', 'attach', 'offline-fix', 'restore', 'password'].map(at)).toEqual([0, 1, 9, 10, 11, 12]);
     expect(at('stop')).toBeLessThan(at('backup'));
-    expect(at('launch-helper')).toBeLessThan(at('helper-ready'));
+    expect(at('open-endpoints')).toBeLessThan(at('launch-helper'));
+    expect(at('launch-helper')).toBeLessThan(at('endpoints-ready'));
+    expect(at('endpoints-ready')).toBeLessThan(at('helper-ready'));
     expect(at('helper-ready')).toBeLessThan(at('install'));
     // The elapsed time is the modelled duration of the execution; the backup image is the one that exists.
     const minutes = Math.floor((execution.end! - execution.start) / 60_000);
@@ -78,8 +81,8 @@ describe('rehearsal: the operator CLI', () => {
     const done = lines(run).filter(l => l.startsWith('✔ ') && !l.startsWith('✔ Reset')).map(l => l.replace(/^✔ (.*) \(.*\)$/, '$1'));
     expect(new Set(done)).toEqual(new Set(OFFLINE_STEPS.map(label)));
     expect(run.screen).not.toMatch(/^\[\d\d:\d\d\]/m);
-    // Both lanes of the parallel preparation are shown at once while they run.
-    expect(run.spinnerFrames.some(f => f.includes(label('stop')) && f.includes(label('helper-ready')))).toBe(true);
+    // Both lanes of the parallel preparation are shown at once while they run (the stop, while the helper lane waits for the endpoints).
+    expect(run.spinnerFrames.some(f => f.includes(label('stop')) && f.includes(label('endpoints-ready')))).toBe(true);
   });
 
   test('password --key-file: GetPasswordData decrypted here with the throwaway key; the key is never sent', async () => {

@@ -1,9 +1,10 @@
 import { ACCESS_DENIED_CODES } from './account';
-import { baselineOf, describeExecutions, invariantViolations, TargetBaseline } from './invariants';
+import { baselineOf, describeExecutions, invariantViolations, leftBehindViolations, TargetBaseline } from './invariants';
 import { ExecutionRecord, Fault, MachineKind, Rehearsal } from './runner';
 import { SampleArtifacts, synthesizeSample, taskStatesOf } from './sample';
 import { managedTarget, windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
+import { takeLease } from '../../src/workflow/private/endpoint-leases';
 
 /**
  * Fault injection generated from the synthesized definitions: for every Task state of both state
@@ -71,6 +72,11 @@ const BASES: Record<string, Base> = {
 };
 
 const ACCESS_DENIED = new Set(Object.values(ACCESS_DENIED_CODES));
+/**
+ * Long enough after the last execution for a lease the janitor releases (a reset whose restore did
+ * not) to pass the sample's 15-minute grace period, the janitor's next tick and the deletion.
+ */
+const PAST_GRACE_SECONDS = 35 * 60;
 const stats = { runs: 0, executions: 0, faults: 0, violations: 0 };
 /** Runs where a restore did not finish, or never started (its event lost): the reconciler's work. */
 const reconciler = { runs: 0, restoreAborted: 0, restoreTimedOut: 0, restoreFailed: 0, eventLost: 0, converged: 0 };
@@ -169,9 +175,11 @@ describe('rehearsal: faults injected in every Task state', () => {
       check(converged, 'the reconciler did not put the instance back');
     }
 
-    // THEN the invariants hold
+    // THEN the invariants hold, and once the endpoints' grace period has passed nothing is left behind
     stats.executions += r.executions.length;
     const violations = invariantViolations(r, baseline);
+    await r.idle(PAST_GRACE_SECONDS);
+    violations.push(...leftBehindViolations(r));
     stats.violations += violations.length;
     expect({ executions: describeExecutions(r), problems, violations }).toEqual({ executions: describeExecutions(r), problems: [], violations: [] });
   });
@@ -210,5 +218,63 @@ describe('rehearsal: faults injected in every Task state', () => {
     const violations = invariantViolations(r, baseline);
     stats.violations += violations.length;
     expect({ executions: describeExecutions(r), problems, violations }).toEqual({ executions: describeExecutions(r), problems: [], violations: [] });
+  });
+});
+
+describe('rehearsal: faults of the on-demand interface endpoints', () => {
+  let r: Rehearsal;
+  afterEach(() => r?.dispose());
+
+  test('creating them fails (the VPC\'s quota of endpoints is reached): the reset fails with EndpointsUnavailable, all is put back, nothing left', async () => {
+    // GIVEN a rescue VPC that can hold no more interface endpoint
+    r = new Rehearsal(sample);
+    r.account.interfaceEndpointQuota = 0;
+    const target = windowsTarget(r.account);
+    const baseline = baselineOf(r.account, target.instanceId);
+
+    // WHEN
+    const run = await r.reset({ instanceId: target.instanceId, method: 'offline' });
+
+    // THEN the failure names the quota, the instance is as it was and, after the grace period, nothing is left
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: 'EndpointsUnavailable' });
+    expect(run.cause).toMatch(/quota of interface endpoints/);
+    expect(invariantViolations(r, baseline)).toEqual([]);
+    await r.idle(PAST_GRACE_SECONDS);
+    expect(leftBehindViolations(r)).toEqual([]);
+  });
+
+  test('deleting them fails: the janitor reports it and deletes them at its next run; nothing left', async () => {
+    // GIVEN a successful reset, and EC2 failing the next three endpoint deletions (the janitor's first attempt)
+    r = new Rehearsal(sample);
+    const target = windowsTarget(r.account);
+    expect((await r.reset({ instanceId: target.instanceId })).status).toBe('SUCCEEDED');
+    r.account.vpcEndpointDeletionFailures = 3;
+
+    // WHEN the grace period passes
+    await r.idle(PAST_GRACE_SECONDS);
+
+    // THEN one janitor run failed, naming the endpoints, and a later one deleted them
+    const failed = r.janitorRuns.filter(j => j.error);
+    expect(failed).toHaveLength(1);
+    expect(failed[0].error).toMatch(/Deleting the idle interface endpoints failed for vpce-\w+: InternalError/);
+    expect(r.janitorRuns.some(j => j.result?.deleted?.length === 3)).toBe(true);
+    expect(leftBehindViolations(r)).toEqual([]);
+  });
+
+  test('a lease its restore did not release (it stopped between the helper\'s termination and the release): the janitor releases it once the reset has ended', async () => {
+    // GIVEN a reset that ended, whose lease is still recorded
+    r = new Rehearsal(sample);
+    const target = windowsTarget(r.account);
+    const run = await r.reset({ instanceId: target.instanceId });
+    const vpcId = r.config().onDemandEndpoints.vpcId;
+    r.account.call('dynamodb', 'UpdateItem', takeLease(sample.world.tables[0], vpcId, run.arn, r.clock.now() / 1000));
+    expect(leftBehindViolations(r)).toEqual([...Array(3).fill(expect.stringMatching(/^I9: the interface endpoint/)), expect.stringMatching(/still records endpoint leases of .*reset-001/)]);
+
+    // WHEN time passes
+    await r.idle(PAST_GRACE_SECONDS);
+
+    // THEN the janitor released it (Step Functions says the reset has ended), then deleted the endpoints after the grace period
+    expect(r.janitorRuns.some(j => j.result?.released?.includes(run.arn))).toBe(true);
+    expect(leftBehindViolations(r)).toEqual([]);
   });
 });

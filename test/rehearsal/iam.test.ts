@@ -57,6 +57,11 @@ describe('rehearsal: IAM', () => {
       // The helper launches only on its terms (the configured type and its fallbacks).
       publicIp: expect.stringMatching(ec2Denied('ec2:RunInstances', 'network-interface/')),
       otherInstanceType: expect.stringMatching(ec2Denied('ec2:RunInstances', 'instance/')),
+      // Interface endpoints: in the rescue VPC only, for its three services only, always tagged; deleted only when tagged.
+      endpointInOtherVpc: expect.stringMatching(ec2Denied('ec2:CreateVpcEndpoint', 'vpc/vpc-0workload')),
+      endpointForOtherService: expect.stringMatching(ec2Denied('ec2:CreateVpcEndpoint', 'vpc-endpoint/')),
+      untaggedEndpoint: expect.stringMatching(ec2Denied('ec2:CreateVpcEndpoint', 'vpc-endpoint/')),
+      deleteGatewayEndpoint: expect.stringMatching(ec2Denied('ec2:DeleteVpcEndpoints', 'vpc-endpoint/vpce-')),
     });
   });
 

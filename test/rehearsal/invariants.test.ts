@@ -1,6 +1,6 @@
 import { SimInstance, SimulatedAccount } from './account';
 import { VirtualClock } from './clock';
-import { baselineOf, invariantViolations, RehearsalRecord, TargetBaseline } from './invariants';
+import { baselineOf, invariantViolations, leftBehindViolations, RehearsalRecord, TargetBaseline } from './invariants';
 import { LATENCY } from './latencies';
 import { windowsTarget, WINDOWS_ROOT_DEVICE_NAMES } from './world';
 
@@ -227,4 +227,51 @@ describe('rehearsal invariants: each check catches the world that breaks it', ()
     record.logs.push(JSON.stringify({ message: 'checked', data: account.call('ec2', 'GetPasswordData', { InstanceId: target.instanceId }).PasswordData }));
     expect(invariantViolations(record, base)).toEqual(['I5: a password blob or parameter value appears in Lambda logs']);
   });
+
+  describe('left behind (after the grace period)', () => {
+    const WORKFLOW = 'cdk-ec2-reset-access:workflow';
+    const endpoint = (id: string, state: string, role = 'endpoint') => account.vpcEndpoints.set(id, {
+      vpcEndpointId: id,
+      vpcId: 'vpc-r',
+      serviceName: 'com.amazonaws.us-east-1.ssm',
+      type: 'Interface',
+      state,
+      privateDnsEnabled: true,
+      subnetIds: [],
+      securityGroupIds: [],
+      routeTableIds: [],
+      tags: { [WORKFLOW]: 'wf', [TAGS.role]: role },
+      createdAt: 0,
+    });
+
+    test('nothing left: endpoints deleting or deleted, helpers terminated, no lease', () => {
+      endpoint('vpce-1', 'deleted');
+      endpoint('vpce-2', 'deleting');
+      const helper = account.addInstance({ isHelper: true, tags: { [WORKFLOW]: 'wf' } });
+      ec2('TerminateInstances', { InstanceIds: [helper.instanceId] });
+      account.call('dynamodb', 'PutItem', { TableName: TABLE, Item: { instanceId: { S: 'endpoints:vpc-r' }, lastReleasedAt: { N: '1' } } });
+      expect(leftBehindViolations(record)).toEqual([]);
+    });
+
+    test('I9: an interface endpoint of the workflow still available', () => {
+      endpoint('vpce-1', 'available');
+      // Not the workflow's (no role tag of an on-demand endpoint): not its business.
+      endpoint('vpce-2', 'available', 'something-else');
+      expect(leftBehindViolations(record)).toEqual([
+        'I9: the interface endpoint vpce-1 (com.amazonaws.us-east-1.ssm) is available after the resets ended and the grace period passed',
+      ]);
+    });
+
+    test('I9: a lease still recorded', () => {
+      account.call('dynamodb', 'PutItem', { TableName: TABLE, Item: { instanceId: { S: 'endpoints:vpc-r' }, leases: { SS: ['arn:run-1'] } } });
+      expect(leftBehindViolations(record)).toEqual([`I9: ${TABLE} still records endpoint leases of arn:run-1`]);
+    });
+
+    test('I2: an instance the workflow launched still running, found by its tag', () => {
+      // (The simulated account does not flag it as a helper: the check does not rely on that.)
+      const launched = account.addInstance({ tags: { [WORKFLOW]: 'wf' } });
+      expect(leftBehindViolations(record)).toEqual([`I2: the instance ${launched.instanceId} the workflow launched is running`]);
+    });
+  });
 });
+

@@ -199,6 +199,40 @@ export function secretViolations(r: RehearsalRecord): string[] {
   return violations;
 }
 
+/**
+ * I9 (nothing billable outlives its need), once every reset has ended and the endpoints' grace
+ * period (and a janitor run after it) has passed: no interface endpoint the workflow created is
+ * still there (anything but `deleting` or `deleted`), no lease is recorded for the endpoints, and
+ * no instance the workflow launched (it carries the workflow tag) is anything but shutting down or
+ * terminated. Found by tags, not by what the simulated account knows of its instances.
+ */
+export function leftBehindViolations(r: Pick<RehearsalRecord, 'account' | 'settle'>): string[] {
+  r.settle();
+  const account = r.account;
+  const violations: string[] = [];
+  for (const e of account.vpcEndpoints.values()) {
+    if (e.tags[TAG_ROLE] === 'endpoint' && !['deleting', 'deleted'].includes(e.state)) {
+      violations.push(`I9: the interface endpoint ${e.vpcEndpointId} (${e.serviceName}) is ${e.state} after the resets ended and the grace period passed`);
+    }
+  }
+  for (const [table, items] of account.tables) {
+    for (const item of items.values()) {
+      if (item.instanceId?.S?.startsWith('endpoints:') && item.leases?.SS?.length) {
+        violations.push(`I9: ${table} still records endpoint leases of ${item.leases.SS.join(', ')}`);
+      }
+    }
+  }
+  for (const i of account.instances.values()) {
+    if (i.tags[TAG_WORKFLOW] !== undefined && !['shutting-down', 'terminated'].includes(i.state)) {
+      violations.push(`I2: the instance ${i.instanceId} the workflow launched is ${i.state}`);
+    }
+  }
+  return violations;
+}
+
+const TAG_ROLE = 'cdk-ec2-reset-access:role';
+const TAG_WORKFLOW = 'cdk-ec2-reset-access:workflow';
+
 /** The calls that changed something in the account (a dry run or a blocked reset must have none). */
 export function changesMade(r: Rehearsal): string[] {
   return r.account.mutations().map(c => `${c.service}:${c.operation}`);

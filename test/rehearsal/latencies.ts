@@ -45,6 +45,14 @@ export const LATENCY = {
     source: 'EC2 console "wait at least 4 minutes after launching an instance" [CLI]; [GPD] allows up to 15 minutes',
   },
 
+  // ---- VPC endpoints (on-demand interface endpoints)
+  vpcEndpointPendingToAvailable: assumption(120,
+    'an AWS-service interface endpoint with private DNS going from pending to available; AWS publishes no figure, ' +
+      'one to two minutes is what creating one in the console or with CloudFormation shows'),
+  vpcEndpointDeletion: assumption(60, 'deleting → deleted for an interface endpoint (its ENIs released, the private hosted zone dissociated)'),
+  ssmAgentRetry: assumption(30,
+    'SSM Agent that cannot reach the ssm endpoint at start-up tries again; the modelled interval between its attempts'),
+
   // ---- EBS
   volumeAttach: assumption(5, 'attaching → attached for an existing EBS volume'),
   volumeDetach: assumption(5, 'detaching → available'),

@@ -118,9 +118,12 @@ describe('rehearsal: what the preflight must know of a real account', () => {
       // AND the group's MinSize is back (lowered once, raised once), with the replacement it asks for
       expect(r.account.calls.filter(c => c.operation === 'UpdateAutoScalingGroup' && !c.error).map(c => c.input.MinSize)).toEqual([0, 1]);
       expect(r.account.autoScalingGroups.get('single')).toMatchObject({ minSize: 1, desiredCapacity: 1 });
-      // AND nothing else is left: no helper running, the lock released
+      // AND nothing else is left: no helper running, the lock and the endpoint lease released (the endpoints'
+      // item stays, recording when its last lease went)
       expect([...r.account.instances.values()].filter(i => i.tags[TAGS.workflow] && !['shutting-down', 'terminated'].includes(i.state))).toEqual([]);
-      expect([...(r.account.tables.get(sample.world.tables[0])?.values() ?? [])]).toEqual([]);
+      const items = [...(r.account.tables.get(sample.world.tables[0])?.values() ?? [])];
+      expect(items.filter(item => !item.instanceId?.S?.startsWith('endpoints:'))).toEqual([]);
+      expect(items.filter(item => item.leases?.SS?.length)).toEqual([]);
     });
   });
 

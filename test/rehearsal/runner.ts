@@ -17,6 +17,7 @@ import { installVirtualDate, REHEARSAL_EPOCH, Scheduler, ThreadStopped, VirtualC
 import { LATENCY } from './latencies';
 import { REPO_ROOT, SampleArtifacts, statesOf } from './sample';
 import { routeSdkToAccount } from './sdk-routing';
+import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../src/workflow/endpoints/janitor-config';
 import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/timeouts';
 
 // ESM with a CommonJS export: types from the ESM build, the module from require().
@@ -131,6 +132,8 @@ export class Rehearsal {
   public readonly account = new SimulatedAccount(this.clock);
   public readonly scheduler = new Scheduler(this.clock);
   public readonly executions: ExecutionRecord[] = [];
+  /** Endpoint janitor runs so far: when, and what each returned or threw. */
+  public readonly janitorRuns: { at: number; result?: any; error?: string }[] = [];
   /** Structured log lines the handlers wrote. */
   public readonly logs: string[] = [];
   /** Every scheduled run of the reconciler. */
@@ -140,6 +143,8 @@ export class Rehearsal {
 
   private readonly live = new Map<string, LiveExecution>();
   private readonly handlers = new Map<string, HandlerEntry>();
+  /** The endpoint janitor's threads started by {@link janitorAlongside}. */
+  private readonly janitorThreads: Promise<void>[] = [];
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -150,7 +155,28 @@ export class Rehearsal {
     this.undo.push(installVirtualDate(this.clock));
     this.undo.push(routeSdkToAccount(this.account));
     this.undo.push(this.captureLogs());
-    for (const subnet of sample.world.subnets) this.account.subnets.set(subnet.id, { availabilityZone: subnet.availabilityZone });
+    for (const subnet of sample.world.subnets) {
+      this.account.subnets.set(subnet.id, { availabilityZone: subnet.availabilityZone, vpcId: subnet.vpcId, routesOutOfVpc: subnet.routesOutOfVpc });
+    }
+    for (const vpc of sample.world.vpcs) this.account.vpcs.add(vpc);
+    // The endpoints CloudFormation created with the stack, available.
+    for (const e of sample.world.endpoints) {
+      const id = `vpce-${createHash('sha256').update(e.logicalId).digest('hex').slice(0, 17)}`;
+      this.account.vpcEndpoints.set(id, {
+        vpcEndpointId: id,
+        vpcId: e.vpcId,
+        serviceName: e.serviceName,
+        type: e.type,
+        state: 'available',
+        privateDnsEnabled: e.privateDnsEnabled,
+        subnetIds: e.subnetIds,
+        securityGroupIds: e.securityGroupIds,
+        routeTableIds: e.routeTableIds,
+        tags: {},
+        createdAt: this.clock.now(),
+        ...(e.policy ? { policy: e.policy } : {}),
+      });
+    }
     for (const group of sample.world.securityGroups) this.account.securityGroups.add(group);
     for (const arn of sample.world.instanceProfileArns) this.account.instanceProfiles.add(arn);
     for (const key of sample.world.keys) this.account.addCustomerKey(key);
@@ -185,7 +211,7 @@ export class Rehearsal {
    * Starts a reset, runs it to its end, emulates the restore rule (and runs the restore execution it
    * starts), and returns the reset's record.
    */
-  public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number } = {}): Promise<ExecutionRecord> {
+  public async reset(input: unknown, o: { name?: string; faults?: Fault[]; atSeconds?: number; at?: number } = {}): Promise<ExecutionRecord> {
     const record = this.start('reset', input, o);
     await this.live.get(record.name)!.done;
     await this.scheduler.idle();
@@ -210,6 +236,7 @@ export class Rehearsal {
       await Promise.all(pending);
       await schedule;
       await this.scheduler.idle();
+      await Promise.all(this.janitorThreads);
       if (this.live.size === pending.length && this.reconcilerSchedule === schedule) return;
     }
   }
@@ -287,10 +314,14 @@ export class Rehearsal {
     this.scheduler.stop(thread);
   }
 
-  /** Whether a journal (lock item) is left that neither an execution holds nor the reconciler gave up on. */
+  /**
+   * Whether a journal (lock item) is left that neither an execution holds nor the reconciler gave up on.
+   * The endpoint leases item (`endpoints:<vpc id>`, no executionArn) is no journal: it stays for good.
+   */
   private unfinishedJournals(): boolean {
     this.account.settle();
-    return [...this.account.tables.values()].some(items => [...items.values()].some(item => item.abandonedAt === undefined));
+    const unfinished = (item: Record<string, any>) => item.executionArn !== undefined && item.abandonedAt === undefined;
+    return [...this.account.tables.values()].some(items => [...items.values()].some(unfinished));
   }
 
   private async run(live: LiveExecution): Promise<void> {
@@ -627,6 +658,77 @@ export class Rehearsal {
     await this.live.get(restore.name)!.done;
     await this.scheduler.idle();
     return restore;
+  }
+
+  // ---------------------------------------------------------------- the endpoint janitor (scheduled)
+
+  /** Whether the sample stack has an endpoint janitor (on-demand endpoints). */
+  public get hasJanitor(): boolean {
+    return this.janitorFunction() !== undefined;
+  }
+
+  private janitorFunction() {
+    return [...this.sample.functions.values()].find(f => f.handlerFile.endsWith('endpoint-janitor.lambda.ts'));
+  }
+
+  /** Runs the endpoint janitor once, now, as its schedule does (its SDK calls served by the account). */
+  public async runJanitor(): Promise<void> {
+    const fn = this.janitorFunction();
+    if (!fn) throw new Error('The sample stack has no endpoint janitor (its rescue VPC does not use on-demand endpoints).');
+    const entry = this.handlerOf(fn.logicalId);
+    this.account.settle();
+    Object.assign(process.env, entry.environment);
+    // Authorized as the janitor's role, like every call a function of the stack makes.
+    this.account.context = { execution: 'endpoint-janitor', state: 'EndpointJanitor', function: fn.logicalId };
+    const at = this.clock.now();
+    try {
+      this.janitorRuns.push({ at, result: await entry.handler({}) });
+    } catch (err) {
+      this.janitorRuns.push({ at, error: (err as Error).message });
+    } finally {
+      this.account.context = {};
+    }
+  }
+
+  /**
+   * Lets `seconds` of modelled time pass after every execution has ended, the janitor running at
+   * each tick of its `rate(5 minutes)` schedule (assumption: ticks on whole five minutes of the clock).
+   */
+  public async idle(seconds: number): Promise<void> {
+    await this.finished();
+    const start = Math.max(this.clock.now(), ...this.executions.map(e => e.end ?? 0));
+    const end = start + seconds * 1000;
+    const period = ENDPOINT_JANITOR_INTERVAL_MINUTES * 60_000;
+    for (let tick = Math.floor(start / period) * period + period; tick <= end; tick += period) {
+      this.clock.set(tick);
+      if (this.hasJanitor) await this.runJanitor();
+    }
+    this.clock.set(end);
+    this.account.settle();
+  }
+
+  /**
+   * Runs the janitor on its schedule alongside the executions, from now until `untilMs` of modelled
+   * time: a thread of its own that the scheduler interleaves with the executions' threads in
+   * modelled-time order (the ticks as in {@link idle}). Await {@link finished} afterwards.
+   */
+  public janitorAlongside(untilMs: number): void {
+    const thread = `endpoint-janitor-${this.counter++}`;
+    const period = ENDPOINT_JANITOR_INTERVAL_MINUTES * 60_000;
+    const first = Math.floor(this.clock.now() / period) * period + period;
+    this.scheduler.start(thread, first);
+    const loop = async () => {
+      for (let tick = first; tick <= untilMs; tick += period) {
+        this.scheduler.setTime(thread, tick);
+        await this.scheduler.turn(thread);
+        try {
+          await this.runJanitor();
+        } finally {
+          this.scheduler.finish(thread, 0);
+        }
+      }
+    };
+    this.janitorThreads.push(loop());
   }
 
   /** Brings the account to the end of every execution (for checks). */

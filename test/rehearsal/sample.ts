@@ -31,6 +31,19 @@ export interface FunctionArtifact {
   readonly environment: Record<string, string>;
 }
 
+/** A VPC endpoint of the template, its properties resolved as a deployed stack holds them. */
+export interface SampleEndpoint {
+  readonly logicalId: string;
+  readonly vpcId: string;
+  readonly serviceName: string;
+  readonly type: 'Interface' | 'Gateway';
+  readonly privateDnsEnabled: boolean;
+  readonly subnetIds: string[];
+  readonly routeTableIds: string[];
+  readonly securityGroupIds: string[];
+  readonly policy?: any;
+}
+
 export interface SampleArtifacts {
   readonly stackName: string;
   readonly synthMs: number;
@@ -46,7 +59,11 @@ export interface SampleArtifacts {
   };
   /** Resources of the stack that the handlers' configuration refers to, with their fake ids. */
   readonly world: {
-    readonly subnets: { id: string; availabilityZone: string }[];
+    /** Subnets with their VPC, and whether any route of theirs leads out of the VPC (the rescue VPC has none). */
+    readonly subnets: { id: string; availabilityZone: string; vpcId?: string; routesOutOfVpc: boolean }[];
+    readonly vpcs: string[];
+    /** The VPC endpoints the template creates (the S3 gateway endpoint; interface endpoints when always on), resolved. */
+    readonly endpoints: SampleEndpoint[];
     readonly securityGroups: string[];
     readonly instanceProfileArns: string[];
     readonly tables: string[];
@@ -124,7 +141,24 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
       subnets: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::Subnet').map(id => ({
         id: resolver.resolve({ Ref: id }),
         availabilityZone: resolver.resolve(resources[id].Properties.AvailabilityZone),
+        vpcId: resolver.resolve(resources[id].Properties.VpcId),
+        routesOutOfVpc: routesOutOfVpc(resources, id),
       })),
+      vpcs: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::VPC').map(id => resolver.resolve({ Ref: id })),
+      endpoints: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::VPCEndpoint').map(id => {
+        const p = resolver.resolveDeep(resources[id].Properties);
+        return {
+          logicalId: id,
+          vpcId: p.VpcId,
+          serviceName: p.ServiceName,
+          type: p.VpcEndpointType ?? 'Gateway',
+          privateDnsEnabled: p.PrivateDnsEnabled === true,
+          subnetIds: p.SubnetIds ?? [],
+          routeTableIds: p.RouteTableIds ?? [],
+          securityGroupIds: p.SecurityGroupIds ?? [],
+          ...(p.PolicyDocument ? { policy: p.PolicyDocument } : {}),
+        };
+      }),
       securityGroups: Object.keys(resources).filter(id => resources[id].Type === 'AWS::EC2::SecurityGroup')
         .map(id => resolver.resolve({ 'Fn::GetAtt': [id, 'GroupId'] })),
       instanceProfileArns: Object.keys(resources).filter(id => resources[id].Type === 'AWS::IAM::InstanceProfile')
@@ -145,6 +179,18 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
     iam: sampleIam(resources, resolver, [...functions.keys()]),
     resolver,
   };
+}
+
+/**
+ * Whether a subnet of the template has a route out of its VPC: an AWS::EC2::Route (to an internet or
+ * NAT gateway, a peering, a transit gateway...) in the route table associated with it. Gateway
+ * endpoints add their routes without an AWS::EC2::Route (to the service's prefix list only).
+ */
+function routesOutOfVpc(resources: Record<string, any>, subnetId: string): boolean {
+  const tables = Object.values(resources)
+    .filter(r => r.Type === 'AWS::EC2::SubnetRouteTableAssociation' && r.Properties.SubnetId?.Ref === subnetId)
+    .map(r => r.Properties.RouteTableId?.Ref);
+  return Object.values(resources).some(r => r.Type === 'AWS::EC2::Route' && tables.includes(r.Properties.RouteTableId?.Ref));
 }
 
 /** `src/**\/<name>.lambda.ts`, by name. */

@@ -4,8 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ENV, HELPER_SECURITY_GROUP_ID_PREFIX, helperNetwork, iamStatements, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
+import { ENV, HELPER_SECURITY_GROUP_ID_PREFIX, helperNetwork, iamStatements, onDemandNetwork, PlainStatement, statementsOfFunctionRole, workflowStack } from './workflow-fixture';
 import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
+import { ENDPOINT_JANITOR_CONFIG_ENV } from '../../src/workflow/endpoints/janitor-config';
 import { TAGS, WORKFLOW_CONFIG_ENV, WorkflowConfig } from '../../src/workflow/private/contracts';
 import { MUTATING_EC2_ACTIONS } from '../../src/workflow/private/policies';
 import { resolveCfnValue, stateMachineDefinition } from '../helpers/asl';
@@ -826,3 +827,119 @@ function workflowConfig(stack: Stack): WorkflowConfig {
   const fn = Object.values(resources).find(r => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]);
   return JSON.parse(resolveCfnValue(fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV], resources));
 }
+
+describe('ResetWorkflow with on-demand endpoints (RescueEndpoints.onDemand(), the default)', () => {
+  let stack: Stack;
+  let workflow: ResetWorkflow;
+
+  beforeEach(() => {
+    stack = new Stack(new App(), 'TestStack', { env: ENV });
+    workflow = new ResetWorkflow(stack, 'Workflow', onDemandNetwork(stack));
+  });
+
+  const SERVICES = ['com.amazonaws.us-east-1.ssm', 'com.amazonaws.us-east-1.ssmmessages', 'com.amazonaws.us-east-1.ec2messages'];
+
+  test('the helper branch requests the endpoints, launches the helper, then waits for them before the helper\'s readiness', () => {
+    // GIVEN
+    const definition = stateMachineDefinition(stack, 'WorkflowResetStateMachine');
+    const helperBranch = definition.States.Prepare.Branches[1];
+
+    // THEN
+    expect(helperBranch.StartAt).toBe('OpenEndpoints');
+    expect(helperBranch.States.OpenEndpoints.Next).toBe('LaunchHelper');
+    expect(helperBranch.States.LaunchHelper.Next).toBe('CheckEndpointsStart');
+    expect(helperBranch.States['CheckEndpointsDone?'].Choices[0].Next).toBe('CheckHelperReadyStart');
+    // The poll calls the same function as the request.
+    expect(helperBranch.States.CheckEndpoints.Resource).toEqual(helperBranch.States.OpenEndpoints.Resource);
+  });
+
+  test('the configuration names the VPC, the endpoints\' security group, the services and the grace period', () => {
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .find((f: any) => f.Properties.Environment?.Variables?.[WORKFLOW_CONFIG_ENV]) as any;
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const config = JSON.parse(resolveCfnValue(fn.Properties.Environment.Variables[WORKFLOW_CONFIG_ENV], resources));
+    expect(config.onDemandEndpoints).toEqual({
+      vpcId: 'vpc-0123456789abcdef0', securityGroupId: expect.any(String), serviceNames: SERVICES, gracePeriodSeconds: 900,
+    });
+  });
+
+  test('creating endpoints is tag-scoped, limited to the three services, and to the rescue VPC, its subnets and security group', () => {
+    // GIVEN
+    const statements = statementsOfFunctionRole(stack, 'WorkflowOpenEndpoints');
+    const creates = allows(statements, 'ec2:CreateVpcEndpoint');
+
+    // THEN
+    expect(creates.find(s => s.Resource.includes('arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/*'))!.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/cdk-ec2-reset-access:workflow': workflow.workflowId, 'ec2:VpceServiceName': SERVICES },
+    });
+    const others = creates.filter(s => !s.Resource.some(r => r.endsWith(':vpc-endpoint/*'))).flatMap(s => s.Resource);
+    expect(others).toEqual([
+      'arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0',
+      'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-aaaa',
+      'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-bbbb',
+      expect.stringMatching(/^arn:aws:ec2:us-east-1:123456789012:security-group\//),
+    ]);
+    expect(allows(statements, 'ec2:CreateTags')[0].Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/cdk-ec2-reset-access:workflow': workflow.workflowId },
+    });
+    // The dependent action of private DNS, for the rescue VPC only.
+    expect(allows(statements, 'route53:AssociateVPCWithHostedZone')).toEqual([expect.objectContaining({
+      Resource: ['arn:aws:route53:::hostedzone/*'],
+      Condition: { StringEquals: { 'route53:VPCs': 'VPCId=vpc-0123456789abcdef0,VPCRegion=us-east-1' } },
+    })]);
+  });
+
+  test('only endpoints carrying the workflow tag can be deleted, by the step and by the janitor', () => {
+    for (const prefix of ['WorkflowOpenEndpoints', 'WorkflowEndpointJanitor']) {
+      const deletes = allows(statementsOfFunctionRole(stack, prefix), 'ec2:DeleteVpcEndpoints');
+      expect(deletes).toEqual([expect.objectContaining({
+        Resource: ['arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/*'],
+        Condition: { StringEquals: { 'aws:ResourceTag/cdk-ec2-reset-access:workflow': workflow.workflowId, 'ec2:VpceServiceName': SERVICES } },
+      })]);
+    }
+  });
+
+  test('the janitor runs every five minutes with the smallest memory, reads the reset\'s executions, releases leases', () => {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowEndpointJanitor'), 'Arn'] } })],
+    });
+    expect(workflow.endpointJanitor).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 128,
+      Environment: { Variables: { [ENDPOINT_JANITOR_CONFIG_ENV]: Match.anyValue() } },
+    });
+    const statements = statementsOfFunctionRole(stack, 'WorkflowEndpointJanitor');
+    expect(allows(statements, 'states:DescribeExecution')[0].Resource).toEqual([expect.stringMatching(/:execution:WorkflowResetStateMachine[0-9A-F]+(\.Name)?:\*$/)]);
+    expect(allows(statements, 'dynamodb:UpdateItem')).toHaveLength(1);
+  });
+
+  test('the restore may read and release the lease (its journal statement on the lock table covers the lease item)', () => {
+    const statements = statementsOfFunctionRole(stack, 'WorkflowRestore');
+    expect(allows(statements, 'dynamodb:UpdateItem')).toEqual([expect.objectContaining({ Sid: 'JournalAndLock' })]);
+    expect(allows(statements, 'dynamodb:GetItem')).toEqual([expect.objectContaining({ Sid: 'JournalAndLock' })]);
+  });
+
+  test('without on-demand endpoints there is no open step, no janitor and no right on endpoints', () => {
+    const { stack: plain, workflow: byo } = workflowStack();
+    expect(byo.functions.openEndpoints).toBeUndefined();
+    expect(byo.endpointJanitor).toBeUndefined();
+    expect(JSON.stringify(stateMachineDefinition(plain, 'WorkflowResetStateMachine'))).not.toContain('OpenEndpoints');
+    const template = JSON.stringify(Template.fromStack(plain).toJSON());
+    expect(template).not.toContain('ec2:CreateVpcEndpoint');
+    expect(template).not.toContain('ec2:DeleteVpcEndpoints');
+  });
+
+  test('two workflows cannot share a RescueVpc with on-demand endpoints', () => {
+    expect(() => new ResetWorkflow(stack, 'Second', { rescueVpc: workflow.node.scope!.node.findChild('Rescue') as RescueVpc }))
+      .toThrow(expect.objectContaining({ name: 'OnDemandEndpointsShared', message: expect.stringMatching(/TestStack\/Workflow already creates/) }));
+  });
+
+  test('is clean under cdk-nag AwsSolutions', () => {
+    const findings = awsSolutionsFindingsFor(s => {
+      new ResetWorkflow(s, 'Workflow', onDemandNetwork(s));
+    }, { env: ENV });
+    expect(findings).toEqual([]);
+  });
+});

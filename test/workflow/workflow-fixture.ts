@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
+import { RescueEndpoints, RescueVpc, ResetWorkflow, ResetWorkflowProps } from '../../src';
 import { resolveCfnValue } from '../helpers/asl';
 
 /** The environment every workflow test synthesizes in (matches the rehearsal's fake account). */
@@ -25,8 +25,27 @@ export function helperNetwork(stack: Stack, subnets?: ec2.ISubnet[]): Pick<Reset
           ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b' }),
         ],
       },
-      createEndpoints: false,
-      existingEndpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointSg', 'sg-0abcdef0123456789'),
+      endpoints: RescueEndpoints.none({ securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointSg', 'sg-0abcdef0123456789') }),
+      s3PrefixListId: 'pl-63a5400a',
+    }),
+  };
+}
+
+/**
+ * The same network with on-demand interface endpoints (the default of RescueVpc): the workflow
+ * creates them, so the subnets carry their CIDR (the endpoints' security group admits them).
+ */
+export function onDemandNetwork(stack: Stack): Pick<ResetWorkflowProps, 'rescueVpc'> {
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'] });
+  return {
+    rescueVpc: new RescueVpc(stack, 'Rescue', {
+      existingVpc: vpc,
+      vpcSubnets: {
+        subnets: [
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetA', { subnetId: 'subnet-aaaa', availabilityZone: 'us-east-1a', ipv4CidrBlock: '10.0.0.0/24', routeTableId: 'rtb-aaaa' }),
+          ec2.Subnet.fromSubnetAttributes(stack, 'SubnetB', { subnetId: 'subnet-bbbb', availabilityZone: 'us-east-1b', ipv4CidrBlock: '10.0.1.0/24', routeTableId: 'rtb-bbbb' }),
+        ],
+      },
       s3PrefixListId: 'pl-63a5400a',
     }),
   };

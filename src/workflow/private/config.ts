@@ -50,6 +50,13 @@ export function parseWorkflowConfig(raw: string): WorkflowConfig {
       problems.push('targetTag ({ key: string, values: string[] })');
     }
   }
+  if (c.onDemandEndpoints !== undefined) {
+    const e = c.onDemandEndpoints as Record<string, unknown> | null;
+    if (!e || typeof e.vpcId !== 'string' || typeof e.securityGroupId !== 'string' || !Array.isArray(e.serviceNames)
+      || !e.serviceNames.every(v => typeof v === 'string') || typeof e.gracePeriodSeconds !== 'number') {
+      problems.push('onDemandEndpoints ({ vpcId, securityGroupId, serviceNames, gracePeriodSeconds })');
+    }
+  }
   if (problems.length > 0) {
     throw new Error(`${WORKFLOW_CONFIG_ENV} lacks or mistypes ${problems.join(', ')}: redeploy the ResetWorkflow construct.`);
   }

@@ -18,7 +18,10 @@ export const TAGS = {
    * (volume-mark.ts): the workflow id (`WorkflowConfig.workflowId`).
    */
   workflow: 'cdk-ec2-reset-access:workflow',
-  /** On helper instances: `helper`. On backup and password-enabled images: `backup` / `password-enabled`. */
+  /**
+   * On helper instances: `helper`. On backup and password-enabled images: `backup` / `password-enabled`.
+   * On on-demand interface endpoints: `endpoint`.
+   */
   role: 'cdk-ec2-reset-access:role',
   /** The instance being reset, on everything created for it. */
   target: 'cdk-ec2-reset-access:target',
@@ -89,6 +92,23 @@ export interface WorkflowConfig {
    * when backup images are kept until someone deletes them. Only the plan's wording reads it.
    */
   readonly backupImageRetentionDays?: number;
+  /**
+   * The interface endpoints the workflow creates while offline resets need them
+   * (`RescueEndpoints.onDemand()`); absent when they are always on or the VPC's own.
+   */
+  readonly onDemandEndpoints?: OnDemandEndpointsConfig;
+}
+
+/** Deploy-time configuration of on-demand interface endpoints (docs/workflow-design.md, "On-demand endpoints"). */
+export interface OnDemandEndpointsConfig {
+  /** The rescue VPC: one endpoint per service in it, shared by every reset. */
+  readonly vpcId: string;
+  /** The endpoints' security group (RescueVpc.endpointSecurityGroup, permanent). */
+  readonly securityGroupId: string;
+  /** `com.amazonaws.<region>.ssm`, `...ssmmessages`, `...ec2messages`. */
+  readonly serviceNames: string[];
+  /** How long the endpoints stay once the last lease is released. */
+  readonly gracePeriodSeconds: number;
 }
 
 /** Environment variable that carries the JSON-encoded {@link ReconcilerConfig} to the reconciler. */
@@ -340,6 +360,8 @@ export const ERRORS = {
   volumeAttachedElsewhere: 'VolumeAttachedElsewhere',
   /** The root volume no longer exists. */
   volumeNotFound: 'VolumeNotFound',
+  /** The on-demand interface endpoints could not be created (quota, a conflicting endpoint, a failed endpoint). */
+  endpointsUnavailable: 'EndpointsUnavailable',
   // Transient: retried by the state machine.
   notYet: 'NotYet',
 } as const;

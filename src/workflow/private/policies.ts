@@ -34,13 +34,20 @@ export interface PolicyContext {
   readonly helperInstanceTypes: string[];
   /** SSM public parameter names of the helper images (`/aws/service/ami-windows-latest/...`). */
   readonly helperImageParameters: string[];
+  /** On-demand endpoints: the rescue VPC whose interface endpoints the workflow creates and deletes; absent otherwise. */
+  readonly onDemandEndpoints?: {
+    readonly vpcId: string;
+    readonly securityGroupId: string;
+    /** `com.amazonaws.<region>.ssm`, `...ssmmessages`, `...ec2messages`. */
+    readonly serviceNames: string[];
+  };
 }
 
 /** The step functions that get a role of their own. `sendCommand` exists twice, with different rights. */
 export type StepRoleName =
   | 'preflight' | 'acquireLock' | 'prepareTarget' | 'createBackupImage' | 'launchHelper'
   | 'checkHelperReady' | 'sendHelperCommand' | 'sendOnlineReset' | 'checkCommand'
-  | 'attachToHelper' | 'restore' | 'checkPassword' | 'loadJournal';
+  | 'attachToHelper' | 'restore' | 'checkPassword' | 'loadJournal' | 'openEndpoints';
 
 /** SSM documents run on helper instances (install EC2Rescue, run the offline fix). */
 export const HELPER_DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript'] as const;
@@ -51,6 +58,7 @@ export const ONLINE_RESET_DOCUMENT = 'AWSSupport-RunEC2RescueForWindowsTool';
 export const MUTATING_EC2_ACTIONS = [
   'ec2:StopInstances', 'ec2:StartInstances', 'ec2:ModifyInstanceAttribute', 'ec2:CreateImage',
   'ec2:DetachVolume', 'ec2:AttachVolume', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:DeleteTags',
+  'ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints',
 ] as const;
 
 /**
@@ -81,7 +89,7 @@ export const MODIFIED_INSTANCE_ATTRIBUTES = ['BlockDeviceMappings', 'blockDevice
  */
 export const UNSCOPED_READ_ACTIONS = [
   'ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceTypes',
-  'ec2:DescribeInstanceTypeOfferings', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups',
+  'ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeVpcEndpoints', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups',
   'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands',
 ] as const;
 
@@ -315,7 +323,8 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
         statement('TerminateHelpers', ['ec2:TerminateInstances'], [a.instances], helperCondition(c)),
         statement('ExitStandby', ['autoscaling:ExitStandby'], [a.autoScalingGroups], targetCondition(c)),
         minSizeStatement(c),
-        // The journal (a lowered MinSize, stops requested and forced) and, last, the lock released (conditional on the owner).
+        // The journal (a lowered MinSize, stops requested and forced), the execution's lease on the on-demand
+        // endpoints (read and released, when they are on demand) and, last, the lock released (conditional on the owner).
         table('JournalAndLock', ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
         ...volumeKeyStatements(c),
       ];
@@ -328,7 +337,66 @@ export function stepStatements(step: StepRoleName, c: PolicyContext): iam.Policy
     case 'loadJournal':
       // Reads the journal; records the restore execution in it and holds its TTL (conditional on the owner).
       return [table('TakeJournal', ['dynamodb:GetItem', 'dynamodb:UpdateItem'])];
+    case 'openEndpoints':
+      return openEndpointsStatements(c);
   }
+}
+
+/**
+ * On-demand endpoints: creating the interface endpoints of the rescue VPC (Service Authorization
+ * Reference, Amazon EC2, CreateVpcEndpoint: the `vpc-endpoint` and `vpc` resource types are
+ * required, `subnet` and `security-group` are authorized when given; its dependent actions are
+ * ec2:CreateTags and route53:AssociateVPCWithHostedZone, which private DNS uses to associate the
+ * service's private hosted zone with the VPC) and deleting broken ones; the lease beside the locks.
+ */
+function openEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const e = c.onDemandEndpoints;
+  if (!e) throw new Error('openEndpoints statements need onDemandEndpoints');
+  const a = new Arns(c);
+  const ofService = { 'ec2:VpceServiceName': e.serviceNames };
+  return [
+    reads('Observe', ['ec2:DescribeVpcEndpoints']),
+    statement('TakeEndpointLease', ['dynamodb:UpdateItem'], [c.lockTableArn]),
+    // The new endpoint: tagged as this workflow's, and only for the three services.
+    statement('CreateTaggedEndpoints', ['ec2:CreateVpcEndpoint'], [a.ec2('vpc-endpoint/*')], {
+      StringEquals: { [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId, ...ofService },
+    }),
+    // ...in the rescue VPC, its subnets and the endpoints' security group only.
+    statement('CreateEndpointsInRescueVpc', ['ec2:CreateVpcEndpoint'], [
+      a.ec2(`vpc/${e.vpcId}`), ...c.helperSubnetIds.map(id => a.ec2(`subnet/${id}`)), a.ec2(`security-group/${e.securityGroupId}`),
+    ]),
+    statement('TagEndpointsOnCreate', ['ec2:CreateTags'], [a.ec2('vpc-endpoint/*')], {
+      StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', [`aws:RequestTag/${TAGS.workflow}`]: c.workflowId },
+    }),
+    // Private DNS: the service's (AWS-owned) private hosted zone associated with the rescue VPC only
+    // (Route 53 Developer Guide, "Using IAM policy conditions": route53:VPCs is `VPCId=<id>,VPCRegion=<region>`).
+    statement('AssociatePrivateDnsWithRescueVpc', ['route53:AssociateVPCWithHostedZone'], [`arn:${c.partition}:route53:::hostedzone/*`], {
+      StringEquals: { 'route53:VPCs': `VPCId=${e.vpcId},VPCRegion=${c.region}` },
+    }),
+    ...deleteEndpointsStatements(c),
+  ];
+}
+
+/** On-demand endpoints: deleting this workflow's endpoints (tag-scoped; the tag is only set by a create in the rescue VPC). */
+function deleteEndpointsStatements(c: PolicyContext): iam.PolicyStatement[] {
+  const a = new Arns(c);
+  return [statement('DeleteOwnEndpoints', ['ec2:DeleteVpcEndpoints'], [a.ec2('vpc-endpoint/*')], {
+    StringEquals: { [`aws:ResourceTag/${TAGS.workflow}`]: c.workflowId, 'ec2:VpceServiceName': c.onDemandEndpoints!.serviceNames },
+  })];
+}
+
+/**
+ * On-demand endpoints: the janitor's role. It reads the leases and the endpoints, asks Step
+ * Functions whether each leasing reset still runs, releases the leases of those that ended,
+ * claims the leases item and deletes the endpoints once idle past the grace period.
+ */
+export function endpointJanitorStatements(c: PolicyContext, resetExecutionsArn: string): iam.PolicyStatement[] {
+  return [
+    reads('Observe', ['ec2:DescribeVpcEndpoints']),
+    statement('Leases', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [c.lockTableArn]),
+    statement('ResetExecutionStatus', ['states:DescribeExecution'], [resetExecutionsArn]),
+    ...deleteEndpointsStatements(c),
+  ];
 }
 
 /** The state machines the reconciler follows and starts (ARNs; strings may be CDK tokens). */
@@ -429,7 +497,18 @@ export function wildcardReason(resource: string): string {
   }
   if (resource.includes(':execution:')) {
     return 'Executions of this workflow\'s two state machines (the wildcard is the execution name): the reconciler reads whether a reset or ' +
-      'restore execution has ended; it starts only the restore state machine.';
+      'restore execution has ended and starts only the restore state machine; the endpoint janitor reads whether a reset that holds a ' +
+      'lease on the endpoints still runs.';
+  }
+  if (resource.endsWith(':vpc-endpoint/*')) {
+    return 'Interface endpoints of the rescue VPC that do not exist yet (their ids are made by the create) or that this workflow ' +
+      'created: CreateVpcEndpoint only with the workflow tag in the request, for the ssm, ssmmessages and ec2messages services, ' +
+      'in the rescue VPC, subnets and security group named in the same policy; DeleteVpcEndpoints only of endpoints carrying ' +
+      'the workflow tag; tags only at creation.';
+  }
+  if (resource.endsWith(':hostedzone/*')) {
+    return 'The private hosted zone of an AWS service (owned by AWS, its id unknown beforehand) that private DNS associates with ' +
+      'the VPC when an interface endpoint is created; the route53:VPCs condition allows the rescue VPC only.';
   }
   if (resource.endsWith(':instance/*')) {
     return 'Instances of this account and Region, always narrowed by a tag condition: targets by the target tag (unless the ' +

@@ -49,6 +49,8 @@ export interface RestoreObservation extends MinSizeObservation {
   readonly nowEpochSeconds: number;
   /** Whether the root volume still carries the workflow's mark (volume-mark.ts). */
   readonly rootVolumeMarked?: boolean;
+  /** Whether this execution still holds a lease on the rescue VPC's on-demand endpoints. */
+  readonly endpointLeaseHeld?: boolean;
 }
 
 export type RestoreAction =
@@ -67,13 +69,16 @@ export type RestoreAction =
   | { readonly kind: 'exit-standby' }
   | { readonly kind: 'restore-min-size'; readonly groupName: string; readonly value: number }
   | { readonly kind: 'terminate-helpers'; readonly instanceIds: string[] }
+  /** This execution's lease on the on-demand endpoints released (they close after their grace period). */
+  | { readonly kind: 'release-endpoint-lease' }
   | { readonly kind: 'release-lock' }
   | { readonly kind: 'wait'; readonly reason: string; readonly waitSeconds: number }
   | { readonly kind: 'done' };
 
 /** Actions that complete at once: the restore step may take the next decision in the same pass. */
 export const IMMEDIATE_RESTORE_ACTIONS: ReadonlyArray<RestoreAction['kind']> = [
-  'cancel-commands', 'restore-delete-on-termination', 'unmark-root-volume', 'restore-min-size', 'terminate-helpers', 'release-lock',
+  'cancel-commands', 'restore-delete-on-termination', 'unmark-root-volume', 'restore-min-size', 'terminate-helpers',
+  'release-endpoint-lease', 'release-lock',
 ];
 
 /**
@@ -108,7 +113,7 @@ const AUTO_SCALING_SETTLING = ['EnteringStandby', 'Pending', 'Pending:Wait', 'Pe
  * helpers terminated → root attached to the target at its original device → DeleteOnTermination
  * as it was → the root volume's mark removed → password-enabled image (only after a success,
  * while the target is stopped) → original state → back InService → MinSize as it was (when the
- * workflow lowered it) → lock released → done.
+ * workflow lowered it) → endpoint lease released → lock released → done.
  */
 export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan, succeeded: boolean): RestoreAction {
   // The online method never stops the instance nor touches its volume: only the lock is left.
@@ -129,6 +134,9 @@ export function nextRestoreAction(observed: RestoreObservation, plan: ResetPlan,
   // No helper left running (I2), also when the target cannot be put back.
   const alive = observed.helpers.filter(h => !GONE.includes(h.state)).map(h => h.instanceId);
   if (alive.length > 0) return { kind: 'terminate-helpers', instanceIds: alive };
+
+  // The endpoint lease released once no helper is left (I9; the janitor closes them after the grace period).
+  if (observed.endpointLeaseHeld) return { kind: 'release-endpoint-lease' };
 
   // Nor a group left at the MinSize the workflow lowered: raised back before the lock (which holds its record) goes.
   if (unrecoverable) {

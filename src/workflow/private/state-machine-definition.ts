@@ -458,7 +458,18 @@ function targetBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
   });
 }
 
-/** Branch (b): launch the helper, wait until it is Online in SSM, install EC2Rescue. */
+/**
+ * Polls of the on-demand interface endpoints (10 s apart: ten minutes) before the
+ * reset gives up on them.
+ */
+export const ENDPOINT_POLLS = 60;
+
+/**
+ * Branch (b): launch the helper, wait until it is Online in SSM, install EC2Rescue. With
+ * on-demand endpoints, they are requested first (OpenEndpoints, not waited for), the helper is
+ * launched while they are created, and CheckEndpoints waits for them before CheckHelperReady:
+ * the helper's agent can only come Online through them.
+ */
 function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChainable {
   const launch = step(scope, 'LaunchHelper', fns.launchHelper, { plan: plan() }, STATE_PATHS.helper);
   const installEc2Rescue = runCommand(scope, {
@@ -472,7 +483,7 @@ function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
     next: new sfn.Pass(scope, 'HelperPrepared'),
     onTimeout: () => branchFail(scope, 'InstallNotFinished', ERRORS.commandFailed, 'Installing EC2Rescue on the helper did not finish in time.'),
   });
-  return launch.next(pollingStep(scope, {
+  const helperReady = pollingStep(scope, {
     name: 'CheckHelperReady',
     fn: fns.checkHelperReady,
     payload: { plan: plan(), helper: sfn.JsonPath.objectAt(STATE_PATHS.helper) },
@@ -480,7 +491,21 @@ function helperBranch(scope: Construct, fns: ResetWorkflowFunctions): sfn.IChain
     next: installEc2Rescue,
     onTimeout: () => branchFail(scope, 'HelperNotReadyInTime', ERRORS.helperNotReady,
       'The helper did not come Online in Systems Manager: check the rescue VPC endpoints and the helper security group.'),
-  }));
+  });
+  if (!fns.openEndpoints) return launch.next(helperReady);
+
+  const openEndpoints = step(scope, 'OpenEndpoints', fns.openEndpoints, { plan: plan() }, STATE_PATHS.poll);
+  const endpointsAvailable = pollingStep(scope, {
+    name: 'CheckEndpoints',
+    fn: fns.openEndpoints,
+    payload: { plan: plan() },
+    maxPolls: ENDPOINT_POLLS,
+    next: helperReady,
+    onTimeout: () => branchFail(scope, 'EndpointsNotAvailableInTime', ERRORS.endpointsUnavailable,
+      'The rescue VPC\'s interface endpoints did not become available within ten minutes; check them in the VPC console ' +
+      '(tagged cdk-ec2-reset-access:role=endpoint) and the "Interface and Gateway Load Balancer endpoints per VPC" quota.'),
+  });
+  return openEndpoints.next(launch).next(endpointsAvailable);
 }
 
 /** The restore state machine: load the aborted execution's journal, then the same restore loop. */

@@ -11,6 +11,7 @@ import { ResetPlan, RestoreEvent, RestoreResult, WorkflowConfig } from '../priva
 import {
   deleteOnTerminationAt, describeAutoScaling, describeAutoScalingGroup, describeInstance, describeVolume, findHelpers, findOwnImageByName,
 } from '../private/describe';
+import { readLeases, releaseEndpointLease } from '../private/endpoint-io';
 import { isAwsError } from '../private/errors';
 import { imageTags } from '../private/image-names';
 import { RELEASE_CONDITION, lockKey, recordMoments, unmarshalLockItem } from '../private/journal';
@@ -77,7 +78,7 @@ export async function handler(event: RestoreEvent): Promise<RestoreResult> {
 
 async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boolean): Promise<RestoreObservation> {
   const offline = plan.method === 'offline';
-  const [instance, volume, image, autoScalingMember, helpers, lockItem, group] = await Promise.all([
+  const [instance, volume, image, autoScalingMember, helpers, lockItem, group, leases] = await Promise.all([
     describeInstance(plan.instanceId),
     offline ? describeVolume(plan.rootVolumeId) : Promise.resolve(undefined),
     offline && succeeded && plan.passwordEnabledAmi ? findOwnImageByName(plan.passwordEnabledImageName) : Promise.resolve(undefined),
@@ -86,6 +87,8 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     // The journal: read whole, since the MinSize record is beside the lock's own attributes (min-size.ts).
     dynamodb.send(new GetItemCommand({ TableName: config.lockTableName, Key: lockKey(plan.instanceId), ConsistentRead: true })).then(out => out.Item),
     offline && plan.minSizeLowering && plan.autoScalingGroupName ? describeAutoScalingGroup(plan.autoScalingGroupName) : Promise.resolve(undefined),
+    // Whether this execution holds a lease on the on-demand endpoints.
+    offline && config.onDemandEndpoints ? readLeases(config.lockTableName, config.onDemandEndpoints.vpcId) : Promise.resolve(undefined),
   ]);
   const lock = unmarshalLockItem(lockItem);
   const minSizeRecord = offline ? minSizeRecordOf(lockItem, plan) : undefined;
@@ -101,6 +104,7 @@ async function observe(plan: ResetPlan, config: WorkflowConfig, succeeded: boole
     moments: lock?.executionArn === plan.executionArn ? lock.journal.moments : {},
     nowEpochSeconds: nowEpochSeconds(),
     rootVolumeMarked: isMarked(volume?.tags, config),
+    ...(leases ? { endpointLeaseHeld: leases.leases.includes(plan.executionArn) } : {}),
   };
 }
 
@@ -183,6 +187,9 @@ async function perform(action: RestoreAction, plan: ResetPlan, config: WorkflowC
     case 'terminate-helpers':
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: action.instanceIds }));
       return `terminating ${action.instanceIds.join(', ')}`;
+    case 'release-endpoint-lease':
+      await releaseEndpointLease(config.lockTableName, config.onDemandEndpoints!.vpcId, plan.executionArn);
+      return 'endpoint lease released';
     case 'release-lock':
       try {
         await dynamodb.send(new DeleteItemCommand({
@@ -261,6 +268,8 @@ function afterImmediate(action: RestoreAction, observed: RestoreObservation): Re
       return { ...observed, rootVolumeMarked: false };
     case 'terminate-helpers':
       return { ...observed, helpers: observed.helpers.map(h => action.instanceIds.includes(h.instanceId) ? { ...h, state: 'shutting-down' } : h) };
+    case 'release-endpoint-lease':
+      return { ...observed, endpointLeaseHeld: false };
     case 'release-lock':
       return { ...observed, lockReleased: true };
     default:

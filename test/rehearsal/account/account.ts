@@ -10,6 +10,7 @@
  * OPERATIONS below:
  * - ec2-instances.ts: instance lifecycle (boot, stop, terminate), EC2Launch's password data, RunInstances;
  * - ec2-volumes.ts: attach, detach, describe volumes; ec2-images.ts: CreateImage, snapshots, DescribeImages;
+ * - ec2-vpc-endpoints.ts: interface and gateway endpoints, and what a subnet reaches through them;
  * - ebs-encryption.ts: encryption by default, the default EBS key, which key a launched volume gets and whether EC2 may use it;
  * - ssm-commands.ts: the SSM Agent, Run Command and the documents the workflow sends; ssm-parameters.ts;
  * - auto-scaling.ts, dynamodb.ts (the lock table), kms.ts (keys and their key policies);
@@ -31,6 +32,7 @@ import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
 import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
 import { EC2_TAG_OPERATIONS } from './ec2-tags';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
+import { EC2_VPC_ENDPOINT_OPERATIONS, INTERFACE_ENDPOINTS_PER_VPC, SimSubnet, SimVpcEndpoint } from './ec2-vpc-endpoints';
 import type { Ec2RescueBehaviour } from './ec2rescue';
 import { ec2Error } from './errors';
 import { IAM_OPERATIONS, IamState } from './iam';
@@ -92,7 +94,8 @@ export type Operations = Readonly<Record<string, Operation>>;
 
 /** Every operation the account implements, by service. A new module registers its table here. */
 const OPERATIONS: Record<Service, Operations> = {
-  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS, EBS_ENCRYPTION_OPERATIONS),
+  ec2: combine(EC2_INSTANCE_OPERATIONS, EC2_VOLUME_OPERATIONS, EC2_IMAGE_OPERATIONS, EC2_TAG_OPERATIONS, EBS_ENCRYPTION_OPERATIONS,
+    EC2_VPC_ENDPOINT_OPERATIONS),
   ssm: combine(SSM_COMMAND_OPERATIONS, SSM_PARAMETER_OPERATIONS),
   autoscaling: AUTO_SCALING_OPERATIONS,
   dynamodb: DYNAMODB_OPERATIONS,
@@ -132,7 +135,15 @@ export class SimulatedAccount {
   public readonly volumes = new Map<string, SimVolume>();
   public readonly snapshots = new Map<string, SimSnapshot>();
   public readonly images = new Map<string, SimImage>();
-  public readonly subnets = new Map<string, { availabilityZone: string }>();
+  public readonly subnets = new Map<string, SimSubnet>();
+  /** VPCs by id (the rescue VPC of the sample stack). */
+  public readonly vpcs = new Set<string>();
+  /** VPC endpoints by id (ec2-vpc-endpoints.ts). */
+  public readonly vpcEndpoints = new Map<string, SimVpcEndpoint>();
+  /** Interface endpoints a VPC may hold (PrivateLink quotas: 50 by default); a test lowers it to hit the quota. */
+  public interfaceEndpointQuota = INTERFACE_ENDPOINTS_PER_VPC;
+  /** How many of the next endpoint deletions fail (a fault; ec2-vpc-endpoints.ts). */
+  public vpcEndpointDeletionFailures = 0;
   public readonly securityGroups = new Set<string>();
   public readonly instanceProfiles = new Set<string>();
   public readonly instanceTypes = new Map<string, { instanceStorageSupported: boolean }>();

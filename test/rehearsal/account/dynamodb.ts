@@ -1,5 +1,5 @@
 /**
- * DynamoDB, as far as the lock table (the journal) uses it: items by key, conditional puts,
+ * DynamoDB, as far as the lock table (the journal, the endpoint leases) uses it: items by key, conditional puts,
  * updates and deletes, scans page by page, and TTL deleting expired items.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -84,17 +84,19 @@ export function evaluateCondition(
 export const SCAN_PAGE_ITEMS = 2;
 
 /**
- * The subset of update expressions the journal uses: `SET a = :v, b = if_not_exists(b, :v)`,
- * `ADD s :set` (string sets, numbers), `REMOVE a, b`, in any order.
+ * The subset of update expressions the lock table's writers (the journal, the endpoint leases) use:
+ * `SET a = :v, b = if_not_exists(b, :v)`, `ADD s :set` (string sets, numbers), `DELETE s :set`
+ * (elements of a string set; "If the set becomes empty, the attribute is removed": DynamoDB
+ * Developer Guide, Update expressions, DELETE), `REMOVE a, b`, in any order.
  */
 export function applyUpdate(expression: string, item: Record<string, any>, values: Record<string, any>): Record<string, any> {
   const value = (placeholder: string) => {
     if (!(placeholder in values)) throw awsError('dynamodb', 'ValidationException', `An expression attribute value used in expression is not defined: ${placeholder}`);
     return structuredClone(values[placeholder]);
   };
-  const clauses = expression.trim().split(/\s+(?=(?:SET|REMOVE|ADD)\s)/);
+  const clauses = expression.trim().split(/\s+(?=(?:SET|REMOVE|ADD|DELETE)\s)/);
   for (const clause of clauses) {
-    const [, verb, body] = clause.match(/^(SET|REMOVE|ADD)\s+([\s\S]+)$/) ?? [];
+    const [, verb, body] = clause.match(/^(SET|REMOVE|ADD|DELETE)\s+([\s\S]+)$/) ?? [];
     if (!verb) throw new Error(`The simulated DynamoDB cannot apply "${clause}"`);
     for (const action of body.split(/,(?![^(]*\))/).map(a => a.trim())) {
       if (verb === 'REMOVE') {
@@ -107,6 +109,15 @@ export function applyUpdate(expression: string, item: Record<string, any>, value
         if (add.SS) item[path] = { SS: [...new Set([...(item[path]?.SS ?? []), ...add.SS])] };
         else if (add.N !== undefined) item[path] = { N: String(Number(item[path]?.N ?? 0) + Number(add.N)) };
         else throw new Error(`The simulated DynamoDB adds sets and numbers only, not ${JSON.stringify(add)}`);
+        continue;
+      }
+      if (verb === 'DELETE') {
+        const [path, placeholder] = action.split(/\s+/);
+        const remove = value(placeholder);
+        if (!remove.SS) throw new Error(`The simulated DynamoDB deletes from string sets only, not ${JSON.stringify(remove)}`);
+        const left = (item[path]?.SS ?? []).filter((v: string) => !remove.SS.includes(v));
+        if (left.length > 0) item[path] = { SS: left };
+        else delete item[path];
         continue;
       }
       const set = action.match(/^(\w+)\s*=\s*(?:if_not_exists\((\w+),\s*(:\w+)\)|(:\w+))$/);

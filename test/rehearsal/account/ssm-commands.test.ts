@@ -158,4 +158,56 @@ describe('simulated account: Run Command', () => {
       expect(invocation(id, instanceId).Status).toBe('TimedOut');
     });
   });
+
+  describe('AWS-ConfigureAWSPackage in the rescue VPC', () => {
+    test('fails unless the S3 gateway endpoint\'s policy allows the Region\'s Distributor bucket', () => {
+      // GIVEN a helper Online in a rescue subnet (its endpoints open) whose VPC has no S3 gateway endpoint
+      account.vpcs.add('vpc-r');
+      account.subnets.set('subnet-r', { availabilityZone: 'us-east-1a', vpcId: 'vpc-r', routesOutOfVpc: false });
+      for (const name of ['ssm', 'ssmmessages', 'ec2messages']) {
+        account.vpcEndpoints.set(`vpce-${name}`, {
+          vpcEndpointId: `vpce-${name}`,
+          vpcId: 'vpc-r',
+          serviceName: `com.amazonaws.us-east-1.${name}`,
+          type: 'Interface',
+          state: 'available',
+          privateDnsEnabled: true,
+          subnetIds: ['subnet-r'],
+          securityGroupIds: [],
+          routeTableIds: [],
+          tags: {},
+          createdAt: 0,
+        });
+      }
+      const h = account.addInstance({ ssmAgent: true, isHelper: true, state: 'stopped', subnetId: 'subnet-r' });
+      ec2('StartInstances', { InstanceIds: [h.instanceId] });
+      account.advance(LATENCY.instancePendingToRunning.seconds + LATENCY.windowsBootToSsmOnline.seconds);
+      const install = () => {
+        const id = ssm('SendCommand', { InstanceIds: [h.instanceId], DocumentName: 'AWS-ConfigureAWSPackage', Parameters: { action: ['Install'], name: ['AWSSupport-EC2Rescue'] } }).Command.CommandId;
+        account.advance(LATENCY.commandDelivery.seconds + LATENCY.installEc2Rescue.seconds);
+        return ssm('GetCommandInvocation', { CommandId: id, InstanceId: h.instanceId });
+      };
+
+      // THEN without the gateway endpoint the package cannot be downloaded
+      expect(install()).toMatchObject({ Status: 'Failed', StandardErrorContent: expect.stringContaining('us-east-1-birdwatcher-prod') });
+
+      // WHEN the endpoint's policy allows the Distributor bucket
+      account.vpcEndpoints.set('vpce-s3', {
+        vpcEndpointId: 'vpce-s3',
+        vpcId: 'vpc-r',
+        serviceName: 'com.amazonaws.us-east-1.s3',
+        type: 'Gateway',
+        state: 'available',
+        privateDnsEnabled: false,
+        subnetIds: [],
+        securityGroupIds: [],
+        routeTableIds: [],
+        tags: {},
+        createdAt: 0,
+        policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::us-east-1-birdwatcher-prod/*' }] },
+      });
+      expect(install().Status).toBe('Success');
+    });
+  });
 });
+

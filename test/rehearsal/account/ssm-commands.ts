@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import type { SimInstance } from './ec2-instances';
+import { reachesSystemsManager, s3GatewayAllows } from './ec2-vpc-endpoints';
 import { helperHost } from './ec2rescue';
 import { ssmError } from './errors';
 import { randomHex } from './ids';
@@ -51,19 +52,41 @@ export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
 // ------------------------------------------------------------------ the agent (follows the instance's lifecycle, ec2-instances.ts)
 
 /**
- * An instance whose agent runs with a usable role registers Online some time after it is running.
- * assumption: the agent starts with Windows and registers once it reaches the ssm endpoints; the delay is
- * the modelled `windowsBootToSsmOnline` (latencies.ts, AWS's runbook waits up to 600 s for Online).
+ * An instance whose agent runs with a usable role registers Online some time after it is running,
+ * if it reaches the Systems Manager endpoints. assumption: the agent starts with Windows and
+ * registers once it reaches the ssm endpoints; the delay is the modelled `windowsBootToSsmOnline`
+ * (latencies.ts, AWS's runbook waits up to 600 s for Online). The network rule is
+ * ec2-vpc-endpoints.ts `reachesSystemsManager`: in the rescue VPC, whose subnets have no route out,
+ * only the ssm, ssmmessages and ec2messages interface endpoints (available, private DNS) lead
+ * there; until they do, the agent tries again every `ssmAgentRetry` (assumption: "SSM Agent ...
+ * requires ... connectivity to the Systems Manager endpoints" and keeps retrying; the node is not
+ * Online meanwhile: Systems Manager User Guide, "Troubleshooting managed node availability").
  */
 export function agentRegistersAfterBoot(account: SimulatedAccount, instance: SimInstance): void {
   if (!instance.ssmAgent) return;
   const t = instance.transition;
-  account.after('windowsBootToSsmOnline', () => {
+  const register = () => {
     if (instance.transition !== t) return;
+    if (!reachesSystemsManager(account, instance.subnetId)) {
+      account.after('ssmAgentRetry', register);
+      return;
+    }
     instance.ssmRegistered = true;
     instance.pingStatus = 'Online';
     account.moment(`ssm-online:${instance.instanceId}`);
-  });
+  };
+  account.after('windowsBootToSsmOnline', register);
+}
+
+/**
+ * The S3 bucket AWS-ConfigureAWSPackage downloads Distributor packages from in a Region:
+ * `<region>-birdwatcher-prod`, `aws-ssm-distributor-file-<region>` in af-south-1 and eu-south-1
+ * (Systems Manager User Guide, "Reference: Amazon S3 buckets for patching operations and SSM
+ * Agent"; shared/reference/aws-reset-access-flow.md, "A helper with no internet"). Written here
+ * from the guide, not taken from the construct's list, so the rule does not repeat its belief.
+ */
+export function distributorBucket(region: string): string {
+  return ['af-south-1', 'eu-south-1'].includes(region) ? `aws-ssm-distributor-file-${region}` : `${region}-birdwatcher-prod`;
 }
 
 /**
@@ -161,6 +184,11 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
       // assumption: the only Distributor package of the simulated Region is AWSSupport-EC2Rescue (the one the
       // workflow installs; AWS's runbook installs the same, shared/reference/aws-reset-access-flow.md step 16).
       if (p.name[0] !== 'AWSSupport-EC2Rescue') return fail(`Package ${p.name[0]} is not available in the simulated Region.`);
+      // The package is downloaded from the Region's Distributor bucket: through the S3 gateway endpoint in the rescue VPC,
+      // whose policy must allow it (ec2-vpc-endpoints.ts s3GatewayAllows). assumption: the object key below; only the bucket matters to the policy.
+      if (!s3GatewayAllows(account, instance.subnetId, distributorBucket(account.region), `${p.name[0]}/manifest.json`)) {
+        return fail(`Failed to download manifest - failed to retrieve package document: AccessDenied on s3://${distributorBucket(account.region)} (the VPC's S3 endpoint policy does not allow it).`);
+      }
       instance.ec2RescueInstalled = p.action[0] === 'Install';
       break;
     case 'AWS-RunPowerShellScript': {

@@ -11,9 +11,12 @@ import { evaluate, NamedPolicy } from './evaluate';
 import type { Request } from './requests';
 import { STEP_POLICY_NAME } from './roles';
 import type { SampleStackProps } from '../../../sample/sample-stack';
-import type { ResetPlan } from '../../../src/workflow/private/contracts';
+import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../../src/workflow/endpoints/janitor-config';
+import { TAGS, type ResetPlan } from '../../../src/workflow/private/contracts';
+import { takeLease } from '../../../src/workflow/private/endpoint-leases';
 import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
 import type { AuthorizationRecord } from '../account/iam';
+import { LATENCY } from '../latencies';
 import { Rehearsal, RehearsalOptions } from '../runner';
 import type { SampleArtifacts } from '../sample';
 import { ALLOW_RESET, managedTarget, ssmOnlyInstanceProfile, windowsTarget } from '../world';
@@ -59,6 +62,29 @@ async function forgedPlan(r: Rehearsal, instanceId: string): Promise<ResetPlan> 
   const instance = r.account.instances.get(instanceId)!;
   const root = r.account.volumeAt(instanceId, instance.rootDeviceName)!;
   return { ...dry.output.plan ?? dry.output, instanceId, rootVolumeId: root.volumeId, rootDeviceName: instance.rootDeviceName, dryRun: false };
+}
+
+/** The sample's grace period (15 minutes), the janitor's next tick, and the deletion. */
+const PAST_ENDPOINT_GRACE_SECONDS = 15 * 60 + ENDPOINT_JANITOR_INTERVAL_MINUTES * 60 + LATENCY.vpcEndpointDeletion.seconds;
+
+/** The interface endpoints the workflow created (tagged with its role tag). */
+function workflowEndpoints(r: Rehearsal) {
+  return [...r.account.vpcEndpoints.values()].filter(e => e.tags[TAGS.role] === 'endpoint');
+}
+
+/** CreateVpcEndpoint as the open-endpoints step sends it, changed by `change`. */
+function endpointRequest(r: Rehearsal, change: Record<string, unknown>): Record<string, unknown> {
+  const endpoints = r.config().onDemandEndpoints;
+  return {
+    VpcEndpointType: 'Interface',
+    VpcId: endpoints.vpcId,
+    ServiceName: endpoints.serviceNames[0],
+    SubnetIds: [r.config().subnetsByAz['us-east-1a']],
+    SecurityGroupIds: [endpoints.securityGroupId],
+    PrivateDnsEnabled: true,
+    TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: [{ Key: TAGS.workflow, Value: r.config().workflowId }, { Key: TAGS.role, Value: 'endpoint' }] }],
+    ...change,
+  };
 }
 
 export const IAM_SCENARIOS: IamScenario[] = [
@@ -159,6 +185,27 @@ export const IAM_SCENARIOS: IamScenario[] = [
     },
   },
   {
+    name: 'the endpoint janitor releases the lease of a reset that has ended, then deletes the idle endpoints after the grace period',
+    sample: 'default',
+    run: async r => {
+      const run = await r.reset({ instanceId: windowsTarget(r.account).instanceId });
+      // The lease a restore stopped before its release leaves behind (written by the test, as no role).
+      r.account.call('dynamodb', 'UpdateItem', takeLease(r.sample.world.tables[0], r.config().onDemandEndpoints.vpcId, run.arn, r.clock.now() / 1000));
+      await r.idle(PAST_ENDPOINT_GRACE_SECONDS);
+      return r.janitorRuns;
+    },
+  },
+  {
+    name: 'a failed endpoint of the workflow: the next reset deletes it and creates another',
+    sample: 'default',
+    run: async r => {
+      await r.reset({ instanceId: windowsTarget(r.account).instanceId });
+      // Within the grace period its ssm endpoint fails (set by the test: EC2 reports `failed` for an endpoint it could not set up).
+      workflowEndpoints(r).find(e => e.serviceName.endsWith('.ssm'))!.state = 'failed';
+      return r.reset({ instanceId: windowsTarget(r.account).instanceId });
+    },
+  },
+  {
     name: 'bypassing the preflight: an untagged instance, a helper command on a target, a launch off the helper\'s terms',
     sample: 'default',
     denialsExpected: true,
@@ -195,6 +242,14 @@ export const IAM_SCENARIOS: IamScenario[] = [
         publicIp: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ NetworkInterfaces: [{ ...helperRunInstancesInput(plan, r.config(), 'ami-0a2019aaaaaaaaaaa', '/dev/sda1').NetworkInterfaces![0], AssociatePublicIpAddress: true }] }))),
         // The configured type and its fallbacks only (HELPER_INSTANCE_TYPE_FALLBACKS).
         otherInstanceType: await outcome(() => r.callAs('LaunchHelper', 'ec2', 'RunInstances', launch({ InstanceType: 'm5.24xlarge' }))),
+        // Interface endpoints only for the three services, in the rescue VPC, tagged as the workflow's.
+        endpointInOtherVpc: await outcome(() => r.callAs('OpenEndpoints', 'ec2', 'CreateVpcEndpoint', endpointRequest(r, { VpcId: 'vpc-0workload00000000', SubnetIds: [], SecurityGroupIds: [] }))),
+        endpointForOtherService: await outcome(() => r.callAs('OpenEndpoints', 'ec2', 'CreateVpcEndpoint', endpointRequest(r, { ServiceName: 'com.amazonaws.us-east-1.ec2' }))),
+        untaggedEndpoint: await outcome(() => r.callAs('OpenEndpoints', 'ec2', 'CreateVpcEndpoint', endpointRequest(r, { TagSpecifications: [] }))),
+        // Only endpoints the workflow tagged are deleted: not the stack's S3 gateway endpoint.
+        deleteGatewayEndpoint: await outcome(() => r.callAs('EndpointJanitor', 'ec2', 'DeleteVpcEndpoints', {
+          VpcEndpointIds: [...r.account.vpcEndpoints.values()].filter(e => e.type === 'Gateway').map(e => e.vpcEndpointId),
+        })),
       };
     },
   },

@@ -22,7 +22,15 @@ export interface Request extends AuthorizationRequest {
 export type RequestBuilder = (account: SimulatedAccount, input: any) => Request[];
 
 /** Ids given to resources a call creates, in the ARNs of its requests (AWS authorizes them before it names them). */
-export const NEW = { image: 'ami-00000000000000000', snapshot: 'snap-00000000000000000', volume: 'vol-00000000000000000', eni: 'eni-00000000000000000', instance: 'i-00000000000000000' } as const;
+export const NEW = {
+  image: 'ami-00000000000000000',
+  snapshot: 'snap-00000000000000000',
+  volume: 'vol-00000000000000000',
+  eni: 'eni-00000000000000000',
+  instance: 'i-00000000000000000',
+  vpcEndpoint: 'vpce-00000000000000000',
+  serviceHostedZone: 'Z00000000000000000000',
+} as const;
 
 // ------------------------------------------------------------------ ARNs and context keys
 
@@ -34,7 +42,7 @@ export function ec2Arn(account: SimulatedAccount, resource: string): string {
 
 /** EC2's ARN for a resource id of any type the workflow touches (CreateTags, DeleteTags). */
 function ec2ArnOfId(account: SimulatedAccount, id: string): string {
-  const type = { i: 'instance', vol: 'volume', ami: 'image', snap: 'snapshot', eni: 'network-interface' }[id.split('-')[0]];
+  const type = { i: 'instance', vol: 'volume', ami: 'image', snap: 'snapshot', eni: 'network-interface', vpce: 'vpc-endpoint' }[id.split('-')[0]];
   if (!type) throw new Error(`The request table does not know the EC2 resource type of ${id}.`);
   return ec2Arn(account, `${type}/${id}`);
 }
@@ -339,6 +347,69 @@ const EC2: Record<string, RequestBuilder> = {
     volumeRequest(account, 'ec2:DetachVolume', input.VolumeId),
     ...(input.InstanceId ? [instanceRequest(account, 'ec2:DetachVolume', input.InstanceId)] : []),
   ],
+
+  /** SAR: no resource type (wildcard only). */
+  DescribeVpcEndpoints: unscoped('ec2', 'DescribeVpcEndpoints', ec2Context),
+
+  /**
+   * SAR: vpc-endpoint and vpc (required), subnet, security-group and route-table (optional: each one
+   * the request names). The new endpoint carries the request's tags and the service it is for
+   * (ec2:VpceServiceName; ec2:VpceServiceOwner `amazon` for an AWS service, as the PrivateLink
+   * Guide's "Control VPC endpoints creation based on the service owner" example filters on).
+   * Tag-on-create as for every EC2 create. Private DNS: the SAR lists route53:AssociateVPCWithHostedZone
+   * as a dependent action of CreateVpcEndpoint (the private hosted zone of the service's default
+   * DNS name is associated with the VPC; CreateVpcEndpoint, PrivateDnsEnabled), with route53:VPCs
+   * `VPCId=<vpc>,VPCRegion=<region>` (Route 53 Developer Guide, "Using IAM policy conditions for
+   * fine-grained access control"). assumption: EC2 asks for it on the caller's behalf whenever private
+   * DNS is enabled (the default for an AWS service), on the AWS-owned zone, whose id the caller never
+   * sees (a fixed id here). iam-data carries no dependent actions, so this one is mapped by hand.
+   */
+  CreateVpcEndpoint(account, input) {
+    const tags = tagSpecifications(input, 'vpc-endpoint');
+    const endpoint = ec2Arn(account, `vpc-endpoint/${NEW.vpcEndpoint}`);
+    const privateDns = (input.VpcEndpointType ?? 'Gateway') === 'Interface' && input.PrivateDnsEnabled !== false;
+    return [
+      {
+        action: 'ec2:CreateVpcEndpoint',
+        resource: endpoint,
+        context: {
+          ...ec2Context(account),
+          ...requestTags(tags),
+          'ec2:VpceServiceName': input.ServiceName,
+          ...(String(input.ServiceName).startsWith('com.amazonaws.') ? { 'ec2:VpceServiceOwner': 'amazon' } : {}),
+        },
+      },
+      { action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(account, `vpc/${input.VpcId}`), context: { ...ec2Context(account), 'ec2:VpcID': input.VpcId } },
+      ...((input.SubnetIds ?? []) as string[]).map(id => ({
+        action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(account, `subnet/${id}`), context: { ...ec2Context(account), 'ec2:SubnetID': id },
+      })),
+      ...((input.SecurityGroupIds ?? []) as string[]).map(id => ({
+        action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(account, `security-group/${id}`), context: { ...ec2Context(account), 'ec2:SecurityGroupID': id },
+      })),
+      ...((input.RouteTableIds ?? []) as string[]).map(id => ({
+        action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(account, `route-table/${id}`), context: { ...ec2Context(account), 'ec2:RouteTableID': id },
+      })),
+      ...tagOnCreate(account, 'CreateVpcEndpoint', endpoint, tags),
+      ...(privateDns ? [{
+        action: 'route53:AssociateVPCWithHostedZone',
+        resource: `arn:aws:route53:::hostedzone/${NEW.serviceHostedZone}`,
+        context: { 'route53:VPCs': `VPCId=${input.VpcId},VPCRegion=${account.region}` },
+      }] : []),
+    ];
+  },
+
+  /** SAR: vpc-endpoint (required), each one named, with its tags and service. */
+  DeleteVpcEndpoints: (account, input) => (input.VpcEndpointIds as string[]).map(id => {
+    const endpoint = account.vpcEndpoints.get(id);
+    return {
+      action: 'ec2:DeleteVpcEndpoints',
+      resource: ec2Arn(account, `vpc-endpoint/${id}`),
+      context: {
+        ...ec2Context(account),
+        ...(endpoint ? { ...resourceTags(endpoint.tags, 'ec2:ResourceTag'), 'ec2:VpceServiceName': endpoint.serviceName } : {}),
+      },
+    };
+  }),
 
   /** SAR: every taggable resource type (the ones named); aws:RequestTag, aws:TagKeys and the resource's own tags. */
   CreateTags: (account, input) => (input.Resources as string[]).map(id => ({

@@ -546,3 +546,21 @@ describe('nextRestoreAction converges from every state a reset can leave behind'
     expect(restore(world, PLAN, true).actions).toEqual(['release-lock']);
   });
 });
+
+describe('nextRestoreAction with on-demand endpoints', () => {
+  test('releases the endpoint lease once no helper is left, before the lock', () => {
+    // GIVEN this execution still holds its lease
+    const holding = { endpointLeaseHeld: true };
+
+    // THEN helpers first, then the lease, then the lock
+    expect(nextRestoreAction(observed({ ...holding, helpers: helperRunning }), PLAN, true).kind).toBe('terminate-helpers');
+    expect(nextRestoreAction(observed(holding), PLAN, true).kind).toBe('release-endpoint-lease');
+    expect(nextRestoreAction(observed({ endpointLeaseHeld: false }), PLAN, true).kind).toBe('release-lock');
+  });
+
+  test('releases it also when the target cannot be put back, before the error', () => {
+    const gone = observed({ target: { state: 'terminated' }, endpointLeaseHeld: true });
+    expect(nextRestoreAction(gone, PLAN, false).kind).toBe('release-endpoint-lease');
+    expect(() => nextRestoreAction({ ...gone, endpointLeaseHeld: false, lockReleased: true }, PLAN, false)).toThrow(/terminated/);
+  });
+});

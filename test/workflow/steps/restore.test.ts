@@ -13,7 +13,7 @@ import { ResetPlan } from '../../../src/workflow/private/contracts';
 import { marshalLockItem } from '../../../src/workflow/private/journal';
 import { STOP_BOUNDS } from '../../../src/workflow/private/timeouts';
 import { handler as restore } from '../../../src/workflow/steps/restore.lambda';
-import { EXECUTION_ARN, HELPER, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
+import { CONFIG, EXECUTION_ARN, HELPER, ROOT_VOLUME, TARGET, awsError, captureLogs, offlinePlan, useConfig } from '../fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -252,6 +252,48 @@ describe('restore handler converges from every intermediate state', () => {
     expect(result.done).toBe(true);
     expect(ec2).toHaveReceivedCommandTimes(DescribeVolumesCommand, 0);
     expect(mutations()).toEqual(['DeleteItem']);
+  });
+});
+
+describe('restore handler with on-demand endpoints', () => {
+  beforeEach(() => {
+    ec2.reset(); asg.reset(); ddb.reset();
+    useConfig({ ...CONFIG, onDemandEndpoints: { vpcId: 'vpc-1', securityGroupId: 'sg-endpoints', serviceNames: ['com.amazonaws.eu-west-1.ssm'], gracePeriodSeconds: 900 } });
+    captureLogs();
+    jest.useFakeTimers({ now: Date.parse('2026-11-28T09:00:00Z'), doNotFake: ['setTimeout', 'setImmediate', 'nextTick'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  test('releases this execution\'s lease on the endpoints before the lock, in the same pass', async () => {
+    // GIVEN everything back but the lease and the lock
+    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated' });
+    ddb.on(GetItemCommand).resolves({ Item: { instanceId: { S: 'endpoints:vpc-1' }, leases: { SS: [EXECUTION_ARN, 'arn:other'] } } });
+    ddb.on(UpdateItemCommand).resolves({});
+
+    // WHEN
+    const result = await restore({ plan: offlinePlan(), succeeded: true });
+
+    // THEN
+    expect(result.done).toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'ResetLocks', Key: { instanceId: { S: 'endpoints:vpc-1' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: { instanceId: { S: 'endpoints:vpc-1' } },
+      UpdateExpression: 'DELETE leases :me SET lastReleasedAt = :now',
+      ExpressionAttributeValues: { ':me': { SS: [EXECUTION_ARN] }, ':now': { N: String(Date.parse('2026-11-28T09:00:00Z') / 1000) } },
+    });
+    expect(mutations().filter(name => name !== 'GetItem')).toEqual(['UpdateItem', 'DeleteItem']);
+  });
+
+  test('releases nothing when the lease is gone already (the janitor released it)', async () => {
+    given({ volume: onTarget(), targetState: 'running', dot: true, helperState: 'terminated' });
+    ddb.on(GetItemCommand).resolves({ Item: { instanceId: { S: 'endpoints:vpc-1' }, leases: { SS: ['arn:other'] } } });
+
+    await restore({ plan: offlinePlan(), succeeded: true });
+
+    expect(mutations().filter(name => name !== 'GetItem')).toEqual(['DeleteItem']);
   });
 });
 
