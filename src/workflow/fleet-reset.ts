@@ -16,7 +16,7 @@ import { fleetPlanStatements, wildcardReason } from './private/policies';
 import { FleetPlanFunction } from './steps/fleet-plan-function';
 import { FleetSummaryFunction } from './steps/fleet-summary-function';
 
-/** Properties of {@link FleetReset}. */
+/** Properties of `FleetReset`. */
 export interface FleetResetProps {
   /** The workflow whose reset state machine runs once per instance of the fleet. */
   readonly workflow: ResetWorkflow;
