@@ -2,6 +2,22 @@
  * EC2 Auto Scaling: groups (MinSize, MaxSize, desired capacity, tags), membership, Standby
  * (EnterStandby/ExitStandby with the desired capacity), UpdateAutoScalingGroup's sizes, and the health
  * check that replaces a stopped InService member.
+ *
+ * Documents quoted:
+ * - [HC] Amazon EC2 Auto Scaling User Guide, "Health checks for instances in an Auto Scaling group"
+ *   (https://docs.aws.amazon.com/autoscaling/ec2/userguide/healthcheck.html).
+ * - [SB] Amazon EC2 Auto Scaling User Guide, "Temporarily remove instances from your Auto Scaling group"
+ *   (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-enter-exit-standby.html).
+ * - [ES] Auto Scaling API Reference, EnterStandby (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_EnterStandby.html).
+ * - [XS] Auto Scaling API Reference, ExitStandby (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_ExitStandby.html).
+ * - [UG] Auto Scaling API Reference, UpdateAutoScalingGroup
+ *   (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGroup.html).
+ * - [DG] Auto Scaling API Reference, DescribeAutoScalingGroups
+ *   (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html).
+ *
+ * Not modelled: the replacement instance a group launches when its desired capacity rises ([UG] MinSize
+ * above the current size, [ES] a Standby without decrementing the capacity, [HC] an unhealthy member
+ * replaced). The sim records the capacity (and a moment `asg-capacity:<group>:<n>` for [UG]), not the launch.
  */
 import type { Operations, SimulatedAccount } from './account';
 import type { SimInstance } from './ec2-instances';
@@ -22,20 +38,30 @@ export interface SimAsgGroup {
   readonly tags: Record<string, string>;
 }
 
-/** How long after it is stopped an InService Auto Scaling member is found unhealthy and terminated (assumption). */
+/**
+ * How long after it is stopped an InService Auto Scaling member is found unhealthy and terminated.
+ * [HC]: instances "that are not in the running state are immediately marked as unhealthy", and an unhealthy
+ * instance is "almost immediately scheduled for replacement". assumption: 30 s for Auto Scaling's periodic
+ * check to see the stop (the guide gives no interval).
+ */
 export const ASG_UNHEALTHY_REPLACEMENT_SECONDS = 30;
 
 function autoScalingError(code: string, message: string): Error {
   return awsError('autoscaling', code, message);
 }
 
-/** The group, or the error Auto Scaling gives for a name it does not know. */
+/**
+ * The group, or the error Auto Scaling gives for a name it does not know: ValidationError (the Query
+ * API's error for a request it refuses, Auto Scaling API Reference, Common Errors). assumption: the
+ * message's wording, as the CLI reports it.
+ */
 function groupOf(account: SimulatedAccount, name: string): SimAsgGroup {
   const group = account.autoScalingGroups.get(name);
   if (!group) throw autoScalingError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
   return group;
 }
 
+/** assumption: an instance outside the group named is refused with ValidationError (wording ours, as above). */
 function memberOf(account: SimulatedAccount, instanceId: string, groupName: string): SimAsgMember {
   const member = account.autoScaling.get(instanceId);
   if (!member || member.groupName !== groupName) {
@@ -48,7 +74,11 @@ function memberOf(account: SimulatedAccount, instanceId: string, groupName: stri
 
 /**
  * A stopped InService member fails its EC2 health check and is replaced: marked unhealthy and
- * terminated (`terminate`, the instance lifecycle's). A member in Standby is left alone.
+ * terminated (`terminate`, the instance lifecycle's). [HC]: "If the instance is in any Amazon EC2 state
+ * other than running", `stopped` among them, Auto Scaling "considers the instance to be unhealthy and
+ * replaces it"; "When it determines that an InService instance is unhealthy, it terminates that instance
+ * and launches a new one". A member in Standby is left alone: [SB] "Amazon EC2 Auto Scaling does not
+ * perform health checks on instances that are in a standby state".
  */
 export function replaceWhenStoppedInService(account: SimulatedAccount, instance: SimInstance, terminate: () => void): void {
   const member = account.autoScaling.get(instance.instanceId);
@@ -61,7 +91,10 @@ export function replaceWhenStoppedInService(account: SimulatedAccount, instance:
   });
 }
 
-/** A terminated instance leaves its group. */
+/**
+ * A terminated instance leaves its group. assumption: it is gone from DescribeAutoScalingGroups and
+ * DescribeAutoScalingInstances once terminated (AWS lists it as Terminating until then).
+ */
 export function memberTerminated(account: SimulatedAccount, instance: SimInstance): void {
   const member = account.autoScaling.get(instance.instanceId);
   if (member) member.lifecycleState = 'Terminated';
@@ -73,7 +106,8 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
   DescribeAutoScalingGroups(account, input) {
     const names = (input.AutoScalingGroupNames ?? [...account.autoScalingGroups.keys()]) as string[];
     return {
-      // A name that does not exist is left out, not an error (DescribeAutoScalingGroups filters by name).
+      // [DG] AutoScalingGroupNames: the groups to describe, all of them when omitted. assumption: a name that
+      // does not exist is left out of the answer, not an error (the CLI returns an empty list for one).
       AutoScalingGroups: names.flatMap(name => {
         const group = account.autoScalingGroups.get(name);
         if (!group) return [];
@@ -93,10 +127,12 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
   },
 
   /**
-   * The sizes only (what the workflow changes). API reference, UpdateAutoScalingGroup: the desired
-   * capacity must lie between MinSize and MaxSize, and a new MinSize above the current size without a
-   * DesiredCapacity makes Auto Scaling set the desired capacity to it (implicitly, SetDesiredCapacity):
-   * the group launches instances.
+   * The sizes only (what the workflow changes). [UG] DesiredCapacity "must be greater than or equal to
+   * the minimum size of the group and less than or equal to the maximum size of the group"; "If you
+   * specify a new value for MinSize without specifying a value for DesiredCapacity, and the new MinSize
+   * is larger than the current size of the group, this sets the group's DesiredCapacity to the new MinSize
+   * value", and likewise a new MaxSize below the current size lowers it to MaxSize: the group launches or
+   * terminates instances. A MinSize above MaxSize is refused (ValidationError; assumption: the wording).
    */
   UpdateAutoScalingGroup(account, input) {
     const group = groupOf(account, input.AutoScalingGroupName);
@@ -126,18 +162,24 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
   },
 
   EnterStandby(account, input) {
+    // [ES] ShouldDecrementDesiredCapacity "Required: Yes"; a request without it fails validation.
     if (input.ShouldDecrementDesiredCapacity === undefined) throw autoScalingError('ValidationError', 'ShouldDecrementDesiredCapacity is required.');
     const group = groupOf(account, input.AutoScalingGroupName);
     const ids = input.InstanceIds as string[];
-    // API reference, EnterStandby: with the desired capacity decremented, instances enter standby only
-    // as long as the desired capacity afterwards is equal to or greater than the group's minimum.
+    // [ES] "If you choose to decrement the desired capacity ..., the instances can enter standby as long as the
+    // desired capacity ... after the instances are placed into standby is equal to or greater than the minimum
+    // capacity of the group." assumption: the refusal is a ValidationError worded as the CLI reports it.
     if (input.ShouldDecrementDesiredCapacity && group.desiredCapacity - ids.length < group.minSize) {
       throw autoScalingError('ValidationError', `AutoScalingGroup ${group.name} has min-size=${group.minSize}, max-size=${group.maxSize}, and desired-size=${group.desiredCapacity}. To place into standby ${ids.length} instances, please update the AutoScalingGroup sizes appropriately.`);
     }
     const activities = ids.map(id => {
       const member = memberOf(account, id, input.AutoScalingGroupName);
+      // [SB] "You can put an instance that is in the InService state into the Standby state"; assumption: another
+      // state is refused with ValidationError. It passes through EnteringStandby to Standby after `enterStandby`.
       if (member.lifecycleState !== 'InService') throw autoScalingError('ValidationError', `The instance ${id} is not in InService.`);
       member.lifecycleState = 'EnteringStandby';
+      // [ES] ShouldDecrementDesiredCapacity: decrement "the desired capacity ... by the number of instances moved
+      // to Standby mode"; without it the group launches replacements (not modelled, see the header).
       if (input.ShouldDecrementDesiredCapacity) group.desiredCapacity -= 1;
       account.after('enterStandby', () => { if (member.lifecycleState === 'EnteringStandby') member.lifecycleState = 'Standby'; });
       return { ActivityId: randomHex(8), AutoScalingGroupName: member.groupName, StatusCode: 'InProgress' };
@@ -149,9 +191,13 @@ export const AUTO_SCALING_OPERATIONS: Operations = {
     const group = groupOf(account, input.AutoScalingGroupName);
     const activities = (input.InstanceIds as string[]).map(id => {
       const member = memberOf(account, id, input.AutoScalingGroupName);
+      // [SB] only an instance on standby is returned to service; assumption: another state is a ValidationError.
       if (member.lifecycleState !== 'Standby') throw autoScalingError('ValidationError', `The instance ${id} is not in Standby.`);
+      // [SB] it goes Standby → Pending → InService (the guide's standby lifecycle; the CLI example's activity is
+      // PreInService at first), InService after `exitStandby`.
       member.lifecycleState = 'Pending';
-      // API reference, ExitStandby: after the instances are put back in service, the desired capacity is incremented.
+      // [XS] "After you put the instances back in service, the desired capacity is incremented." assumption: never
+      // above MaxSize in the sim's uses (the workflow decremented it on the way in), so no MaxSize check here.
       group.desiredCapacity += 1;
       account.after('exitStandby', () => { if (member.lifecycleState === 'Pending') member.lifecycleState = 'InService'; });
       return { ActivityId: randomHex(8), AutoScalingGroupName: member.groupName, StatusCode: 'InProgress' };

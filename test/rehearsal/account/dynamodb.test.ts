@@ -53,6 +53,24 @@ describe('simulated account: DynamoDB', () => {
       expect(ddb('GetItem', { TableName: table, Key: { instanceId: { S: 'i-1' } } }).Item.executionArn).toEqual({ S: 'b' });
     });
 
+    test('UpdateItem and DeleteItem with ReturnValuesOnConditionCheckFailure ALL_OLD carry the item their condition failed on', () => {
+      put('a', 1000);
+      const refusal = (fn: () => unknown) => {
+        try {
+          fn();
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      };
+      const asB = { ConditionExpression: 'executionArn = :me', ExpressionAttributeValues: { ':me': { S: 'b' }, ':x': { S: 'x' } }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
+      const key = { instanceId: { S: 'i-1' } };
+      expect(refusal(() => ddb('UpdateItem', { TableName: table, Key: key, UpdateExpression: 'SET note = :x', ...asB })))
+        .toMatchObject({ name: 'ConditionalCheckFailedException', Item: item('a', 1100) });
+      expect(refusal(() => ddb('DeleteItem', { TableName: table, Key: key, ...asB })))
+        .toMatchObject({ name: 'ConditionalCheckFailedException', Item: item('a', 1100) });
+    });
+
     test('a conditional delete removes only its owner\'s item; unknown tables fail (ResourceNotFoundException)', () => {
       put('a', 1000);
       const del = (owner: string) => ddb('DeleteItem', {

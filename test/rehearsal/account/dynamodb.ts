@@ -1,11 +1,23 @@
 /**
  * DynamoDB, as far as the lock table (the journal, the endpoint leases) uses it: items by key, conditional puts,
  * updates and deletes, scans page by page, and TTL deleting expired items.
+ *
+ * Documents quoted (DynamoDB API Reference, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/, and
+ * Developer Guide, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/):
+ * - [GI] GetItem (API_GetItem.html). [PI] PutItem (API_PutItem.html). [UI] UpdateItem (API_UpdateItem.html).
+ *   [DI] DeleteItem (API_DeleteItem.html). [SC] Scan (API_Scan.html). [ERR] "Error handling with DynamoDB",
+ *   error components (Programming.Errors.html).
+ * - [CE] Developer Guide, "Condition expressions" and "Comparison operator and function reference"
+ *   (Expressions.ConditionExpressions.html, Expressions.OperatorsAndFunctions.html).
+ * - [NAMES] Developer Guide, "Expression attribute names" (Expressions.ExpressionAttributeNames.html).
+ * - [UE] Developer Guide, "Update expressions" (Expressions.UpdateExpressions.html).
+ * - [TTL] Developer Guide, "Time to Live (TTL)" (TTL.html).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
 
+/** [ERR] ResourceNotFoundException: "The operation tried to access a nonexistent table or index." */
 function table(account: SimulatedAccount, name: string): Map<string, Record<string, any>> {
   const items = account.tables.get(name);
   if (!items) throw awsError('dynamodb', 'ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
@@ -16,7 +28,11 @@ function keyOf(key: Record<string, any>): string {
   return JSON.stringify(key);
 }
 
-/** `#name` placeholders replaced by the names they stand for (ExpressionAttributeNames). */
+/**
+ * `#name` placeholders replaced by the names they stand for ([NAMES]: a placeholder starts with `#` and
+ * stands for the name ExpressionAttributeNames gives it). A placeholder without a name is a
+ * ValidationException, worded as DynamoDB words it.
+ */
 function withNames(expression: string, names: Record<string, string> | undefined): string {
   return expression.replace(/#\w+/g, placeholder => {
     const name = names?.[placeholder];
@@ -26,8 +42,8 @@ function withNames(expression: string, names: Record<string, string> | undefined
 }
 
 /**
- * TTL: "DynamoDB deletes expired items ... typically within a few days of their expiration time"
- * and items past it still appear in reads until then (DynamoDB Developer Guide, Time to Live).
+ * [TTL]: "DynamoDB deletes expired items ... typically within a few days of their expiration time"
+ * and items past it still appear in reads until then.
  * Assumption: the sim deletes them at the first moment after the expiry, the worst case for a
  * journal that must outlive its restore. Each deletion is recorded (`ttl-deleted:<table>:<key>`).
  */
@@ -47,7 +63,11 @@ export function expireItems(account: SimulatedAccount): void {
 
 /**
  * The subset of DynamoDB condition expressions the lock uses: `attribute_not_exists(a)`,
- * `attribute_exists(a)`, `a = :v`, `a <> :v`, `a < :v`, `a > :v`, joined by OR / AND (AND binds tighter).
+ * `attribute_exists(a)`, `a = :v`, `a <> :v`, `a < :v`, `a > :v`, joined by OR / AND. [CE]: the
+ * functions are true when the item does (not) contain the attribute; the comparators compare numbers by
+ * value and strings by their characters; precedence lists AND above OR, so AND binds tighter.
+ * assumption: a comparison with an attribute the item lacks is false (the condition cannot hold on it).
+ * An expression value without a definition is a ValidationException, worded as DynamoDB words it.
  */
 export function evaluateCondition(
   expression: string, item: Record<string, any> | undefined, values: Record<string, any>, names?: Record<string, string>,
@@ -80,14 +100,17 @@ export function evaluateCondition(
   return expression.split(/\s+OR\s+/).some(alternative => alternative.split(/\s+AND\s+/).every(term));
 }
 
-/** Items a Scan page holds at most in the sim (see Scan). */
+/** Items a Scan page holds at most in the sim (see Scan; assumption). */
 export const SCAN_PAGE_ITEMS = 2;
 
 /**
  * The subset of update expressions the lock table's writers (the journal, the endpoint leases) use:
  * `SET a = :v, b = if_not_exists(b, :v)`, `ADD s :set` (string sets, numbers), `DELETE s :set`
- * (elements of a string set; "If the set becomes empty, the attribute is removed": DynamoDB
- * Developer Guide, Update expressions, DELETE), `REMOVE a, b`, in any order.
+ * (elements of a string set), `REMOVE a, b`, in any order. [UE]: SET replaces or adds the attribute;
+ * if_not_exists(path, value) evaluates to the attribute when the item has it, else to the value; ADD
+ * adds to a number (an absent attribute counting as 0) or adds elements to a set (creating it); DELETE
+ * takes elements out of a set ("If the set becomes empty, the attribute is removed"); REMOVE deletes
+ * attributes.
  */
 export function applyUpdate(expression: string, item: Record<string, any>, values: Record<string, any>): Record<string, any> {
   const value = (placeholder: string) => {
@@ -129,47 +152,55 @@ export function applyUpdate(expression: string, item: Record<string, any>, value
   return item;
 }
 
-/** Whether a request's ConditionExpression holds for the item as it is (with its values and names). */
-function conditionHolds(input: any, item: Record<string, any> | undefined): boolean {
-  return evaluateCondition(input.ConditionExpression, item, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames);
+/**
+ * Throws when a request has a ConditionExpression that does not hold for the item as it is: [PI], [UI], [DI]
+ * ConditionalCheckFailedException ("The conditional request failed"), and nothing changes. With
+ * ReturnValuesOnConditionCheckFailure ALL_OLD the error carries the item as it was: [PI] the parameter
+ * "returns the item attributes for a PutItem operation that failed a condition check" ([UI] and [DI] say the
+ * same of UpdateItem and DeleteItem); the exception's `Item` is the "Item which caused the
+ * ConditionalCheckFailedException".
+ */
+function checkCondition(input: any, item: Record<string, any> | undefined): void {
+  if (!input.ConditionExpression) return;
+  if (evaluateCondition(input.ConditionExpression, item, input.ExpressionAttributeValues ?? {}, input.ExpressionAttributeNames)) return;
+  throw new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && item ? { Item: structuredClone(item) } : {}),
+  });
 }
 
 export const DYNAMODB_OPERATIONS: Operations = {
+  /** [GI] "If there is no matching item, GetItem does not return any data and there will be no Item element in the response." */
   GetItem(account, input) {
     const item = table(account, input.TableName).get(keyOf(input.Key));
     return item ? { Item: structuredClone(item) } : {};
   },
 
+  /**
+   * [PI] "Creates a new item, or replaces an old item with a new item" of the same primary key.
+   * assumption: every table of the sim has the lock table's key, the partition key `instanceId`.
+   */
   PutItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf({ instanceId: input.Item.instanceId });
-    const existing = items.get(key);
-    if (input.ConditionExpression && !conditionHolds(input, existing)) {
-      throw new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: { httpStatusCode: 400 },
-        // ReturnValuesOnConditionCheckFailure (DynamoDB API Reference, PutItem/UpdateItem/DeleteItem):
-        // ALL_OLD returns the item's attributes as they were when its condition check failed.
-        ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing ? { Item: structuredClone(existing) } : {}),
-      });
-    }
+    checkCondition(input, items.get(key));
     items.set(key, structuredClone(input.Item));
     return {};
   },
 
   /**
    * "Edits an existing item's attributes, or adds a new item to the table if it does not already
-   * exist" (DynamoDB API reference, UpdateItem); the condition is checked against the item as it
-   * was, and a failed one changes nothing (ConditionalCheckFailedException).
+   * exist" ([UI]); the condition is checked against the item as it was, and a failed one changes nothing
+   * (checkCondition). [UI] ReturnValues ALL_NEW: "Returns all of the attributes of the item, as they appear
+   * after the UpdateItem operation".
    */
   UpdateItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
     const existing = items.get(key);
     const values = input.ExpressionAttributeValues ?? {};
-    if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, existing, values, input.ExpressionAttributeNames)) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
-    }
+    checkCondition(input, existing);
     const updated = applyUpdate(withNames(input.UpdateExpression, input.ExpressionAttributeNames), structuredClone(existing ?? input.Key), values);
     items.set(key, updated);
     return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(updated) } : {};
@@ -178,9 +209,9 @@ export const DYNAMODB_OPERATIONS: Operations = {
   /**
    * "A single Scan operation reads up to the maximum number of items set (if using the Limit
    * parameter) or a maximum of 1 MB of data"; "If LastEvaluatedKey is present in the response,
-   * you need to paginate" (DynamoDB API reference, Scan). Assumption: a page holds at most
-   * SCAN_PAGE_ITEMS items (journal items are a few KB, so 1 MB holds hundreds; a small page makes
-   * every reader page).
+   * you need to paginate" ([SC]). Assumption: a page holds at most SCAN_PAGE_ITEMS items (journal items
+   * are a few KB, so 1 MB holds hundreds; a small page makes every reader page), in key order (DynamoDB's
+   * order is its own; no reader here depends on it).
    */
   Scan(account, input) {
     const entries = [...table(account, input.TableName).entries()].sort(([a], [b]) => a.localeCompare(b));
@@ -195,13 +226,14 @@ export const DYNAMODB_OPERATIONS: Operations = {
     };
   },
 
+  /**
+   * [DI] "Unless you specify conditions, the DeleteItem is an idempotent operation; running it multiple times
+   * on the same item or attribute does not result in an error response"; with a condition, checkCondition.
+   */
   DeleteItem(account, input) {
     const items = table(account, input.TableName);
     const key = keyOf(input.Key);
-    const existing = items.get(key);
-    if (input.ConditionExpression && !conditionHolds(input, existing)) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
-    }
+    checkCondition(input, items.get(key));
     items.delete(key);
     return {};
   },

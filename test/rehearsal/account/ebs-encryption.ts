@@ -5,7 +5,7 @@
  * ends with the instance terminated at launch).
  */
 import type { Operations, SimulatedAccount } from './account';
-import type { SimKey } from './kms';
+import { findKeyOrUndefined, type SimKey } from './kms';
 
 /** The account's EBS encryption settings in this Region. */
 export interface EbsEncryptionSettings {
@@ -29,26 +29,21 @@ export interface NewVolumeEncryption {
 // managed KMS key." Until then the default is the AWS managed key, alias/aws/ebs.
 export const AWS_MANAGED_EBS_KEY_ALIAS = 'alias/aws/ebs';
 
-/** The key a KMS identifier names: key id, key ARN, alias name or alias ARN. */
-export function findKey(account: SimulatedAccount, id: string): SimKey | undefined {
-  const alias = id.match(/^arn:aws[\w-]*:kms:[^:]+:\d{12}:(alias\/.+)$/)?.[1];
-  return account.keys.find(k => k.keyId === id || k.arn === id || k.aliases.includes(id) || (alias !== undefined && k.aliases.includes(alias)));
-}
-
 /**
  * The encryption of a volume RunInstances creates from a block device mapping's `Ebs`.
  * EC2 API Reference, EbsBlockDevice (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html):
  * KmsKeyId is the "Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS
  * key to use for EBS encryption", supported "on BlockDeviceMapping objects called by ... RunInstances";
  * without it an encrypted volume gets the account's default key. With encryption by default on, the
- * volume is encrypted whatever the mapping says (Amazon EBS User Guide, "Encryption by default").
+ * volume is encrypted whatever the mapping says (Amazon EBS User Guide, "Enable Amazon EBS encryption by default",
+ * https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html).
  */
 export function newVolumeEncryption(account: SimulatedAccount, ebs: { Encrypted?: boolean; KmsKeyId?: string } | undefined): NewVolumeEncryption {
   const settings = account.ebsEncryption;
   const encrypted = ebs?.Encrypted === true || settings.encryptByDefault;
   if (!encrypted) return { encrypted: false };
   const keyName = ebs?.KmsKeyId ?? settings.defaultKmsKeyId;
-  return { encrypted: true, key: findKey(account, keyName), keyName };
+  return { encrypted: true, key: findKeyOrUndefined(account, keyName), keyName };
 }
 
 /**
@@ -76,23 +71,25 @@ export function ec2CanUseKey(key: SimKey | undefined): boolean {
  * "Why can't my IAM user or role with full Amazon EC2 permissions start an EC2 instance?"
  * (https://repost.aws/knowledge-center/kms-iam-ec2-permission) says this error "might mean that you encrypted
  * the root volume or additional attached volumes. You don't have permission to access the AWS KMS key".
- * EC2 API Reference, StateReason: "Client.InternalError: A client error caused the instance to terminate during
+ * EC2 API Reference, StateReason (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html): "Client.InternalError: A client error caused the instance to terminate during
  * launch." ModifyEbsDefaultKmsKeyId's reference adds: "If you delete or disable the customer managed KMS key that you
  * specified for use with encryption by default, your instances will fail to launch."
  */
 export const LAUNCH_FAILURE_KMS = { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' } as const;
 
 export const EBS_ENCRYPTION_OPERATIONS: Operations = {
-  // EC2 API Reference, GetEbsEncryptionByDefault: "Describes whether EBS encryption by default is enabled
-  // for your account in the current Region."
+  // EC2 API Reference, GetEbsEncryptionByDefault (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetEbsEncryptionByDefault.html):
+  // "Describes whether EBS encryption by default is enabled for your account in the current Region."
+  // assumption: SseType `sse-ebs` (the reference's value for EBS-managed encryption; nothing here reads it).
   GetEbsEncryptionByDefault(account) {
     return { EbsEncryptionByDefault: account.ebsEncryption.encryptByDefault, SseType: 'sse-ebs' };
   },
 
-  // EC2 API Reference, GetEbsDefaultKmsKeyId: "Describes the default KMS key for EBS encryption by default
-  // for your account in this Region." It answers the key's ARN (an alias resolved to its key).
+  // EC2 API Reference, GetEbsDefaultKmsKeyId (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetEbsDefaultKmsKeyId.html):
+  // "Describes the default KMS key for EBS encryption by default for your account in this Region."
+  // assumption: it answers the key's ARN (an alias resolved to its key), as the CLI shows it.
   GetEbsDefaultKmsKeyId(account) {
-    const key = findKey(account, account.ebsEncryption.defaultKmsKeyId);
+    const key = findKeyOrUndefined(account, account.ebsEncryption.defaultKmsKeyId);
     return { KmsKeyId: key?.arn ?? account.ebsEncryption.defaultKmsKeyId };
   },
 };

@@ -58,6 +58,17 @@ describe('simulated account: images and snapshots', () => {
       expect(ec2('CreateSnapshot', { VolumeId: volumeId }).State).toBe('pending');
     });
 
+    test('a snapshot deleted while pending still counts against the pending limit until it completes', () => {
+      const { instanceId } = account.addInstance({ state: 'stopped' });
+      const volumeId = rootOf(instanceId).volumeId;
+      const ids = Array.from({ length: MAX_PENDING_SNAPSHOTS_PER_VOLUME }, () => ec2('CreateSnapshot', { VolumeId: volumeId }).SnapshotId);
+      ec2('DeleteSnapshot', { SnapshotId: ids[0] });
+      expect(errorOf(() => ec2('DescribeSnapshots', { SnapshotIds: [ids[0]] }))).toBe('InvalidSnapshot.NotFound');
+      expect(errorOf(() => ec2('CreateSnapshot', { VolumeId: volumeId }))).toBe('ConcurrentSnapshotLimitExceeded');
+      account.advance(LATENCY.snapshotCompletion.seconds);
+      expect(ec2('CreateSnapshot', { VolumeId: volumeId }).State).toBe('pending');
+    });
+
     test('only images of this account are listed for Owners self', () => {
       expect(ec2('DescribeImages', { Owners: ['self'] }).Images).toEqual([]);
       expect(ec2('DescribeImages', { Owners: ['801119661308'] }).Images).toHaveLength(3);

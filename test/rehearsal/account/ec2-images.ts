@@ -5,11 +5,14 @@
  * while a registered image uses the snapshot).
  *
  * Documents quoted:
- * - [CI] EC2 API Reference, CreateImage.
- * - [SNAP] EBS User Guide, "Create Amazon EBS snapshots".
- * - [DI] EC2 API Reference, DeregisterImage; EC2 User Guide, "Deregister an Amazon EC2 AMI".
- * - [DS] EC2 API Reference, DeleteSnapshot.
- * - [ERR] EC2 API Reference, "Error codes for the Amazon EC2 API".
+ * - [CI] EC2 API Reference, CreateImage (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateImage.html).
+ * - [SNAP] EBS User Guide, "Create Amazon EBS snapshots" (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-creating-snapshot.html).
+ * - [DI] EC2 API Reference, DeregisterImage (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeregisterImage.html);
+ *   EC2 User Guide, "Deregister an Amazon EC2 AMI" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/deregister-ami.html).
+ * - [DS] EC2 API Reference, DeleteSnapshot (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSnapshot.html).
+ * - [DIM] EC2 API Reference, DescribeImages (.../APIReference/API_DescribeImages.html); [DSN] DescribeSnapshots
+ *   (.../APIReference/API_DescribeSnapshots.html).
+ * - [ERR] EC2 API Reference, "Error codes for the Amazon EC2 API" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
  */
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
@@ -58,8 +61,20 @@ const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
  */
 export const MAX_PENDING_SNAPSHOTS_PER_VOLUME = 5;
 
+/**
+ * Snapshots deleted while pending, per account: gone from the account's view, still counted against their volume's
+ * pending limit until they complete. EBS User Guide, "Delete an Amazon EBS snapshot"
+ * (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-deleting-snapshot.html): a snapshot still in progress may be
+ * deleted, but "the snapshot must complete before the deletion takes effect", and meanwhile a new one may fail with
+ * ConcurrentSnapshotLimitExceeded; the Knowledge Center (https://repost.aws/knowledge-center/ebs-snapshot-stuck)
+ * counts the pending snapshots "including any deleted while in progress".
+ */
+const deletedWhilePending = new WeakMap<SimulatedAccount, SimSnapshot[]>();
+
 function refuseAtPendingSnapshotLimit(account: SimulatedAccount, volume: SimVolume): void {
-  const pending = [...account.snapshots.values()].filter(s => s.volumeId === volume.volumeId && s.state === 'pending').length;
+  const ghosts = (deletedWhilePending.get(account) ?? []).filter(s => s.state === 'pending');
+  deletedWhilePending.set(account, ghosts);
+  const pending = [...account.snapshots.values(), ...ghosts].filter(s => s.volumeId === volume.volumeId && s.state === 'pending').length;
   if (pending >= MAX_PENDING_SNAPSHOTS_PER_VOLUME) {
     throw ec2Error('ConcurrentSnapshotLimitExceeded', `Maximum number of pending snapshots (${MAX_PENDING_SNAPSHOTS_PER_VOLUME}) reached for volume ${volume.volumeId}`);
   }
@@ -86,6 +101,11 @@ function startSnapshot(account: SimulatedAccount, volume: SimVolume, tags: Recor
 }
 
 export const EC2_IMAGE_OPERATIONS: Operations = {
+  /**
+   * [DIM] the images named, or all the caller may see; Owners `self` (the caller's account) or account ids;
+   * filters `name`, `state`, `image-id`, `tag:<key>` (ec2-filters.ts). An unknown id is [ERR] InvalidAMIID.NotFound.
+   * assumption: every image here is EBS-backed and maps one snapshot a volume (what CreateImage makes here).
+   */
   DescribeImages(account, input) {
     let images: SimImage[];
     if (input.ImageIds?.length) {
@@ -174,7 +194,10 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     return { ImageId: image.imageId };
   },
 
-  /** CreateSnapshot, to exercise the pending-snapshot limit directly. */
+  /**
+   * CreateSnapshot (EC2 API Reference, API_CreateSnapshot.html): a pending snapshot of the volume ([SNAP]), at most
+   * MAX_PENDING_SNAPSHOTS_PER_VOLUME pending a volume. The workflow does not call it; tests reach the limit with it.
+   */
   CreateSnapshot(account, input) {
     const volume = account.volume(input.VolumeId);
     refuseAtPendingSnapshotLimit(account, volume);
@@ -188,7 +211,8 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     } else {
       snapshots = [...account.snapshots.values()];
     }
-    // Every snapshot here is the account's own: `OwnerIds: ['self']` (or the account id) lists them all.
+    // [DSN] OwnerIds: `self` or account ids. Every snapshot here is the account's own (assumption: no shared or
+    // public snapshots are modelled), so `self` or the account id lists them all and another owner none.
     if (input.OwnerIds?.length && !(input.OwnerIds as string[]).some(o => o === 'self' || o === account.accountId)) snapshots = [];
     for (const filter of input.Filters ?? []) {
       snapshots = snapshots.filter(sn => matchesFilter(filter, { 'snapshot-id': [sn.snapshotId], 'volume-id': [sn.volumeId], 'status': [sn.state] }, sn.tags));
@@ -231,7 +255,9 @@ export const EC2_IMAGE_OPERATIONS: Operations = {
     const user = [...account.images.values()].find(i => i.snapshotIds.includes(snapshot.snapshotId));
     if (user) throw ec2Error('InvalidSnapshot.InUse', `The snapshot ${snapshot.snapshotId} is currently in use by ${user.imageId}`);
     // A pending snapshot may be deleted: "You can delete EBS snapshots while they're in progress"
-    // (AWS re:Post knowledge center, "ebs-snapshot-stuck").
+    // (AWS Knowledge Center, https://repost.aws/knowledge-center/ebs-snapshot-stuck); it counts against the
+    // pending limit until it completes (deletedWhilePending; its completion timer still runs).
+    if (snapshot.state === 'pending') deletedWhilePending.set(account, [...(deletedWhilePending.get(account) ?? []), snapshot]);
     account.snapshots.delete(snapshot.snapshotId);
     account.moment(`snapshot-deleted:${snapshot.snapshotId}`);
     return {};

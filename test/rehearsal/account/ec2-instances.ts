@@ -6,6 +6,18 @@
  * called at the point of the change: the SSM Agent's registration and connection (ssm-commands.ts),
  * Auto Scaling's health check of a stopped member and its member records (auto-scaling.ts), the
  * volumes a termination deletes or releases (ec2-volumes.ts).
+ *
+ * Documents quoted (EC2 API Reference, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/; EC2 User Guide,
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/):
+ * - [LIFE] User Guide, "Amazon EC2 instance state changes" (ec2-instance-lifecycle.html).
+ * - [STOP] User Guide, "Methods for stopping an instance" (instance-stop-methods.html); API Reference,
+ *   StopInstances (API_StopInstances.html).
+ * - [IP] User Guide, "Amazon EC2 instance IP addressing", public IPv4 addresses (using-instance-addressing.html).
+ * - [GPD] API Reference, GetPasswordData (API_GetPasswordData.html).
+ * - [INST] API Reference, Instance (API_Instance.html) and InstanceState (API_InstanceState.html).
+ * - [IDEM] EC2 Developer Guide, "Ensuring idempotency in Amazon EC2 API requests"
+ *   (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+ * - [ERR] API Reference, "Error codes for the Amazon EC2 API" (errors-overview.html).
  */
 import { constants, publicEncrypt, randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
@@ -68,6 +80,7 @@ export interface SimInstance {
   stopHangs?: boolean;
 }
 
+/** [INST] InstanceState Code: 0 pending, 16 running, 32 shutting-down, 48 terminated, 64 stopping, 80 stopped. */
 const STATE_CODES: Record<InstanceState, number> = { 'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80 };
 
 // ------------------------------------------------------------------ lifecycle
@@ -97,9 +110,11 @@ function boot(account: SimulatedAccount, instance: SimInstance): void {
 function onRunning(account: SimulatedAccount, instance: SimInstance): void {
   const t = instance.transition;
   const root = account.volumeAt(instance.instanceId, instance.rootDeviceName);
-  // EC2 guide, "Cannot retrieve Windows password": the password is encrypted with the key pair given at
-  // launch; an instance launched without one never has password data to retrieve (GetPasswordData: the
-  // password "is encrypted using the key pair that you specified when you launched the instance").
+  // [GPD]: the Windows password "is generated at boot by the EC2Config service or EC2Launch scripts" and "is
+  // encrypted using the key pair that you specified when you launched the instance": an instance launched
+  // without a key pair never has password data to retrieve (EC2 Windows guide, "Cannot retrieve Windows
+  // password"). Until it is posted GetPasswordData returns "an empty string" ('' here); the post comes
+  // `passwordAfterBoot` after the boot ([GPD] "may take a few minutes").
   if (instance.platform === 'windows' && root?.passwordGenerationArmed && instance.keyName) {
     account.after('passwordAfterBoot', () => {
       if (instance.transition !== t) return;
@@ -115,7 +130,8 @@ function onRunning(account: SimulatedAccount, instance: SimInstance): void {
 
 /**
  * AWS Knowledge Center, "When I start my instance with encrypted volumes attached, the instance immediately
- * stops with the error 'client error on launch'": a start whose volume key (root or any attached volume)
+ * stops with the error 'client error on launch'"
+ * (https://aws.amazon.com/premiumsupport/knowledge-center/encrypted-volumes-stops-immediately/): a start whose volume key (root or any attached volume)
  * the caller may not use is accepted, then the instance goes back to stopped with the state reason
  * `Client.InternalError: Client error on launch` (LAUNCH_FAILURE_KMS, ebs-encryption.ts).
  */
@@ -129,7 +145,7 @@ function bootFailsOnKey(account: SimulatedAccount, instance: SimInstance, keyId:
 }
 
 /**
- * StopInstances, in its three modes (EC2 User Guide, Methods for stopping an instance; StopInstances):
+ * StopInstances, in its three modes ([STOP]):
  * - normal: "Normal instance shutdown with attempted graceful OS shutdown"; the guest flushes its
  *   file systems (windowsStop). An instance whose shutdown hangs (`stopHangs`) stays stopping.
  * - Force: "Attempts a default stop first; if instance fails to stop, then forcibly stops the
@@ -164,14 +180,15 @@ function stopped(account: SimulatedAccount, instance: SimInstance): void {
   setState(account, instance, 'stopped');
   // Pessimistic assumption: GetPasswordData keeps returning the data of an earlier boot
   // (with its old Timestamp) until EC2Launch posts new data, so a check must compare times.
-  // EC2 User Guide, "Public IPv4 addresses": AWS releases the public IPv4 address it assigned an
-  // instance when the instance is stopped (an Elastic IP address stays associated).
+  // [IP] "We release your instance's public IP address when it is stopped, hibernated, or terminated"; a
+  // stopped instance gets a new one at its start. An Elastic IP address stays associated.
   if (instance.publicIp?.owner === 'amazon') delete instance.publicIp;
-  // Auto Scaling's rule: a stopped InService member fails its health check and is replaced.
+  // Auto Scaling's rule (auto-scaling.ts): a stopped InService member fails its health check and is replaced.
   replaceWhenStoppedInService(account, instance, () => terminate(account, instance));
 }
 
 function terminate(account: SimulatedAccount, instance: SimInstance): void {
+  // [LIFE]: a terminated instance goes through shutting-down to terminated.
   const t = setState(account, instance, 'shutting-down');
   agentLosesConnection(instance);
   account.after('shuttingDownToTerminated', () => {
@@ -265,6 +282,11 @@ function stateChanges(account: SimulatedAccount, ids: string[], change: (i: SimI
 }
 
 export const EC2_INSTANCE_OPERATIONS: Operations = {
+  /**
+   * API Reference, DescribeInstances (API_DescribeInstances.html): the instances named, or all; the filters
+   * the workflow uses (`instance-id`, `instance-state-name`, `availability-zone`, `tag-key`, `tag:<key>`), as
+   * ec2-filters.ts applies them. assumption: other filter names of the reference are refused there, not modelled.
+   */
   DescribeInstances(account, input) {
     let instances: SimInstance[];
     if (input.InstanceIds?.length) {
@@ -283,6 +305,11 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     return { Reservations: instances.map(i => ({ ReservationId: `r-${i.instanceId.slice(2)}`, Instances: [instanceJson(account, i)] })) };
   },
 
+  /**
+   * API Reference, DescribeInstanceAttribute (API_DescribeInstanceAttribute.html): one attribute a call. The sim
+   * models instanceInitiatedShutdownBehavior only (what the preflight reads; "stop" unless the launch said
+   * "terminate", RunInstances InstanceInitiatedShutdownBehavior) and refuses the others rather than invent them.
+   */
   DescribeInstanceAttribute(account, input) {
     const i = account.instance(input.InstanceId);
     if (input.Attribute !== 'instanceInitiatedShutdownBehavior') {
@@ -291,6 +318,11 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     return { InstanceId: i.instanceId, InstanceInitiatedShutdownBehavior: { Value: i.shutdownBehavior } };
   },
 
+  /**
+   * API Reference, DescribeInstanceTypes (API_DescribeInstanceTypes.html): InstanceStorageSupported says
+   * whether the type has instance store volumes. An unknown type is InvalidInstanceType ([ERR]: "The specified
+   * instance type is not valid"; the message as the CLI reports it).
+   */
   DescribeInstanceTypes(account, input) {
     return {
       InstanceTypes: (input.InstanceTypes ?? []).map((type: string) => {
@@ -302,7 +334,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
   },
 
   /**
-   * API reference, DescribeInstanceTypeOfferings: the instance types offered in a location; with
+   * API reference, DescribeInstanceTypeOfferings (API_DescribeInstanceTypeOfferings.html): the instance types offered in a location; with
    * LocationType `availability-zone` the `location` filter names an Availability Zone of the Region.
    * The simulated Region offers every type it knows in every AZ unless `instanceTypeOfferings` says
    * otherwise for that AZ (assumption: AWS lists offerings per AZ; most types are in most AZs).
@@ -322,14 +354,15 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
 
   ModifyInstanceAttribute(account, input) {
     const i = account.instance(input.InstanceId);
-    // Assumption: a terminated instance cannot be modified; AWS's error list (EC2 API Reference, Error
-    // codes) gives IncorrectInstanceState for an instance in the wrong state for the action asked.
+    // Assumption: a terminated instance cannot be modified ([LIFE]: a terminated instance cannot be used
+    // again); [ERR] gives IncorrectInstanceState for an instance in the wrong state for the action asked.
     if (i.state === 'terminated') throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be modified.`);
     for (const mapping of input.BlockDeviceMappings ?? []) {
       const volume = account.volumeAt(i.instanceId, mapping.DeviceName);
-      // Assumption: a mapping for a device the instance does not have is refused with
-      // InvalidInstanceAttributeValue (EC2 API Reference, Error codes: an instance
-      // attribute value that is not valid); ModifyInstanceAttribute changes existing mappings only.
+      // API Reference, ModifyInstanceAttribute (API_ModifyInstanceAttribute.html), BlockDeviceMappings: "Modifies
+      // the DeleteOnTermination attribute for volumes that are currently attached"; only existing mappings change.
+      // Assumption: a mapping for a device the instance does not have is refused with InvalidInstanceAttributeValue
+      // ([ERR]: the instance attribute value given is not valid).
       if (!volume) {
         throw ec2Error('InvalidInstanceAttributeValue', `No device is currently mapped at ${mapping.DeviceName}`);
       }
@@ -341,12 +374,13 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
   StopInstances(account, input) {
     const instances = (input.InstanceIds as string[]).map(id => account.instance(id));
     for (const i of instances) {
-      // StopInstances (EC2 API Reference): instance store-backed instances cannot be stopped.
+      // [STOP] StopInstances: "You can't stop or hibernate instance store-backed instances." UnsupportedOperation
+      // ([ERR]: "The specified request includes an unsupported operation"); the message as EC2 words it.
       if (i.rootDeviceType !== 'ebs') {
         throw ec2Error('UnsupportedOperation', `The instance '${i.instanceId}' does not have an 'ebs' root device type and cannot be stopped.`);
       }
-      // Assumption: the lifecycle (EC2 User Guide, "Amazon EC2 instance state changes") has no stop
-      // from pending, shutting-down or terminated; EC2 answers IncorrectInstanceState (Error codes).
+      // Assumption: the lifecycle ([LIFE]) has no stop from pending, shutting-down or terminated; EC2 answers
+      // IncorrectInstanceState ([ERR]: the instance is in an incorrect state for the requested action).
       if (['pending', 'shutting-down', 'terminated'].includes(i.state)) {
         throw ec2Error('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be stopped.`);
       }
@@ -354,7 +388,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     const mode = input.SkipOsShutdown ? 'skip-os-shutdown' : input.Force ? 'force' : 'normal';
     // Assumption: stopping a stopped instance changes nothing and is not an error (its
     // StoppingInstances entry reports stopped → stopped), like TerminateInstances of a terminated one
-    // ("Ensuring idempotency in Amazon EC2 API requests" lists TerminateInstances as idempotent).
+    // ([IDEM] lists TerminateInstances among the actions "idempotent by default"). A stopping instance may be
+    // stopped again: that is how Force reaches one stuck in stopping ([STOP]).
     return { StoppingInstances: stateChanges(account, input.InstanceIds, i => { if (['running', 'stopping'].includes(i.state)) stop(account, i, mode); }) };
   },
 
@@ -374,7 +409,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
         if (!root || root.attachment!.state !== 'attached') {
           throw ec2Error('InvalidInstanceID', `Invalid value '${i.instanceId}' for instanceId. Instance does not have a volume attached at root (${i.rootDeviceName})`);
         }
-        // Assumption: an instance does not start while one of its volumes is still attaching or detaching.
+        // Assumption: an instance does not start while one of its volumes is still attaching or detaching
+        // (IncorrectState, [ERR]: the resource is in an incorrect state for the request); the guides are silent.
         const stray = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.attachment.state !== 'attached');
         if (stray) throw ec2Error('IncorrectState', `Volume '${stray.volumeId}' is ${stray.attachment!.state}.`);
       }
@@ -382,8 +418,8 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     return {
       StartingInstances: stateChanges(account, input.InstanceIds, i => {
         if (i.state !== 'stopped') return;
-        // EC2 sets LaunchTime anew at every start, not only at RunInstances (Instance.LaunchTime, EC2 API
-        // Reference: the time the instance was last launched; a start launches a stopped instance again).
+        // [INST] Instance.LaunchTime: "The time that the instance was last launched. To determine the time that
+        // instance was first launched, see the attachment time for the primary network interface": a start sets it.
         i.launchTime = account.now();
         const locked = [...account.volumes.values()].find(v => !v.deleted && v.attachment?.instanceId === i.instanceId && v.encrypted
           && v.kmsKeyId && !mayUseKey(account, v.kmsKeyId));
@@ -393,6 +429,7 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     };
   },
 
+  /** [IDEM] TerminateInstances is idempotent by default: terminating a shutting-down or terminated instance changes nothing. */
   TerminateInstances(account, input) {
     return {
       TerminatingInstances: stateChanges(account, input.InstanceIds, i => {
@@ -402,9 +439,9 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
   },
 
   RunInstances(account, input) {
-    // "Ensuring idempotency in Amazon EC2 API requests": a RunInstances retried with the same client
-    // token returns the instances of the first request and starts none; the same token with other
-    // parameters fails with IdempotentParameterMismatch.
+    // [IDEM]: a request retried with the same client token and the same parameters "succeeds without
+    // performing any further actions" (RunInstances returns the instances of the first request, their state
+    // as it is now); with the same token and other parameters it fails with IdempotentParameterMismatch.
     const fingerprint = JSON.stringify({ ...input, ClientToken: undefined });
     if (input.ClientToken) {
       const earlier = [...account.instances.values()].find(i => i.clientToken === input.ClientToken);
@@ -416,14 +453,16 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       }
     }
     const image = account.images.get(input.ImageId);
+    // [ERR] InvalidAMIID.NotFound, InvalidParameterValue (an instance type or instance profile ARN that is not
+    // valid), InvalidSubnetID.NotFound, InvalidGroup.NotFound: the messages as EC2 words them.
     if (!image) throw ec2Error('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
     if (!account.instanceTypes.has(input.InstanceType)) throw ec2Error('InvalidParameterValue', `Invalid value '${input.InstanceType}' for InstanceType.`);
     const eni = input.NetworkInterfaces?.[0];
     const subnetId = eni?.SubnetId ?? input.SubnetId;
     const subnet = account.subnets.get(subnetId);
     if (!subnet) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
-    // EC2 API error codes: `Unsupported` — e.g. launching in an Availability Zone that has constraints on
-    // that instance type; EC2 names the type and the AZ and suggests others.
+    // [ERR] `Unsupported`: e.g. launching in an Availability Zone that has constraints on that instance type;
+    // EC2 names the type and the AZ and suggests others.
     if (!offeredIn(account, input.InstanceType, subnet.availabilityZone)) {
       throw ec2Error('Unsupported', `Your requested instance type (${input.InstanceType}) is not supported in your requested Availability Zone (${subnet.availabilityZone}).`);
     }
@@ -447,8 +486,10 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
       tags: requestedTags(input, 'instance'),
       autoAssignedPublicIp: eni?.AssociatePublicIpAddress === true,
       // AWS's Windows AMIs come with the SSM Agent installed (Systems Manager User Guide, "Find AMIs with
-      // the SSM Agent preinstalled"); it reaches Systems Manager only with an instance profile that allows
-      // it (Systems Manager User Guide, "Configure instance permissions required for Systems Manager").
+      // the SSM Agent preinstalled", https://docs.aws.amazon.com/systems-manager/latest/userguide/ami-preinstalled-agent.html);
+      // it reaches Systems Manager only with an instance profile that allows it (Systems Manager User Guide,
+      // "Configure instance permissions required for Systems Manager",
+      // https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).
       ssmAgent: Boolean(profile) && image.platformDetails === 'Windows',
       encrypted: encryption.encrypted,
       ...(encryption.key ? { kmsKeyId: encryption.key.arn } : {}),
@@ -467,6 +508,10 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
     return { Instances: [instanceJson(account, instance)] };
   },
 
+  /**
+   * [GPD] The encrypted password data, '' until it is available, with its Timestamp. assumption: before any
+   * password the Timestamp is the time of the call (AWS's reference does not say what it is then).
+   */
   GetPasswordData(account, input) {
     const i = account.instance(input.InstanceId);
     return { InstanceId: i.instanceId, PasswordData: i.passwordData, Timestamp: new Date(i.passwordTimestamp ?? account.now()) };

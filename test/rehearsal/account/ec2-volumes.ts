@@ -1,6 +1,17 @@
 /**
  * EBS volumes: attach, detach and describe, with the attachment's own states in modelled time,
  * and what a termination does to the volumes attached (DeleteOnTermination).
+ *
+ * Documents quoted, besides those named at each rule with their URL:
+ * - [ATTACH] Amazon EBS User Guide, "Attach an Amazon EBS volume to an Amazon EC2 instance"
+ *   (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-attaching-volume.html).
+ * - [DETACH] Amazon EBS User Guide, "Detach an Amazon EBS volume from an Amazon EC2 instance"
+ *   (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-detaching-volume.html); the older EC2 User Guide for
+ *   Windows page "Detaching an Amazon EBS volume" said the same of writes in progress.
+ * - [DEV] Amazon EC2 User Guide, device names for volumes
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html).
+ * - [DV] EC2 API Reference, DescribeVolumes (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVolumes.html).
+ * - [ERR] EC2 API Reference, "Error codes for the Amazon EC2 API" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
  */
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
@@ -54,7 +65,7 @@ export interface SimVolume {
   possiblyCorrupted?: string;
 }
 
-/** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are). */
+/** Whether two device names are the same attachment point (`/dev/xvdf` and `xvdf` are; assumption: EC2 reads both as one name, [DEV]). */
 export function sameDevice(a: string, b: string): boolean {
   return a.replace(/^\/dev\//, '') === b.replace(/^\/dev\//, '');
 }
@@ -81,8 +92,9 @@ export function releaseVolumesOfTerminated(account: SimulatedAccount, instance: 
 
 /**
  * Volumes an instance may have been writing to when it stopped without flushing (a forced stop, or
- * one without the OS shutdown): those other than its own root, while a command ran on it. Called
- * by the instance lifecycle (ec2-instances.ts).
+ * one without the OS shutdown, whose risk ec2-instances.ts `stop` quotes): those other than its own
+ * root, while a command ran on it (assumption: only a command writes to them, the root being the
+ * running Windows' own). Called by the instance lifecycle (ec2-instances.ts).
  */
 export function markUnflushedVolumes(account: SimulatedAccount, instance: SimInstance, how: string): void {
   if (!commandMayWrite(account, instance.instanceId)) return;
@@ -94,6 +106,10 @@ export function markUnflushedVolumes(account: SimulatedAccount, instance: SimIns
   }
 }
 
+/**
+ * A volume as [DV] returns it: State `in-use` when attached, `available` when not; each attachment with its
+ * own State (attaching | attached | detaching) and DeleteOnTermination.
+ */
 function volumeJson(v: SimVolume): any {
   return {
     VolumeId: v.volumeId,
@@ -115,6 +131,10 @@ function volumeJson(v: SimVolume): any {
 }
 
 export const EC2_VOLUME_OPERATIONS: Operations = {
+  /**
+   * [DV] the volumes named, or all; filters `attachment.instance-id`, `attachment.device`, `volume-id`, `tag:<key>`
+   * (ec2-filters.ts). assumption: a deleted volume is not listed (AWS shows it `deleting` briefly).
+   */
   DescribeVolumes(account, input) {
     let volumes = input.VolumeIds?.length
       ? (input.VolumeIds as string[]).map(id => account.volume(id))
@@ -134,9 +154,9 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     const attachment = volume.attachment;
     // EC2 API Reference, DetachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html):
     // only an attached volume can be detached; EC2 answers a volume in the wrong state for the request with
-    // IncorrectState (EC2 API Reference, "Error codes for the Amazon EC2 API").
+    // IncorrectState ([ERR]).
     if (!attachment) throw ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the 'available' state.`);
-    // The same error codes page: InvalidAttachment.NotFound when the volume is not attached to the InstanceId given.
+    // [ERR] InvalidAttachment.NotFound when the volume is not attached to the InstanceId given.
     if (input.InstanceId && input.InstanceId !== attachment.instanceId) {
       throw ec2Error('InvalidAttachment.NotFound', `The volume '${volume.volumeId}' is not attached to instance '${input.InstanceId}'`);
     }
@@ -152,7 +172,7 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     }
     // "You can reattach a volume that you detached (without unmounting it), but ... the data on the
     // volume might be out of sync if there were writes to the volume in progress when it was
-    // detached" (EC2 User Guide for Windows, Detaching an Amazon EBS volume). Assumption: writes are
+    // detached" ([DETACH]). Assumption: writes are
     // in progress while a Run Command command runs on the instance (or is being cancelled) and the
     // instance is not stopped. Force "can lead to data loss or a corrupted file system ... The
     // instance won't have an opportunity to flush file system caches" (DetachVolume, Force).
@@ -184,21 +204,20 @@ export const EC2_VOLUME_OPERATIONS: Operations = {
     const volume = account.volume(input.VolumeId);
     const instance = account.instance(input.InstanceId);
     // EC2 API Reference, AttachVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AttachVolume.html),
-    // and "Error codes for the Amazon EC2 API": VolumeInUse for a volume already attached to an instance.
+    // and [ERR]: VolumeInUse for a volume already attached to an instance.
     if (volume.attachment) {
       throw ec2Error('VolumeInUse', `${volume.volumeId} is already attached to an instance`);
     }
-    // Amazon EBS User Guide, "Attach an Amazon EBS volume to an instance": the volume and the instance must be in
-    // the same Availability Zone.
+    // [ATTACH]: the volume and the instance must be in the same Availability Zone.
     if (instance.availabilityZone !== volume.availabilityZone) {
       throw ec2Error('InvalidVolume.ZoneMismatch', `The volume '${volume.volumeId}' is not in the same availability zone as instance '${instance.instanceId}'`);
     }
-    // Amazon EBS User Guide, "Attach an Amazon EBS volume to an instance": the instance must be `running` or `stopped`.
+    // [ATTACH]: the instance must be `running` or `stopped`.
     if (!['running', 'stopped'].includes(instance.state)) {
       throw ec2Error('IncorrectState', `Instance '${instance.instanceId}' is not 'running' or 'stopped'.`);
     }
     // assumption: a device name that already holds a volume is refused with InvalidParameterValue (the message
-    // EC2 gives for an attachment point in use); Amazon EC2 User Guide, "Device names": each volume needs its own name.
+    // EC2 gives for an attachment point in use); [DEV]: each volume needs its own name.
     if (account.volumeAt(instance.instanceId, input.Device)) {
       throw ec2Error('InvalidParameterValue', `Invalid value '${input.Device}' for unixDevice. Attachment point ${input.Device} is already in use`);
     }

@@ -5,6 +5,18 @@
  * can it reach Systems Manager (`reachesSystemsManager`, the SSM Agent's registration in
  * ssm-commands.ts), and may it read an object of an S3 bucket (`s3GatewayAllows`, the
  * Distributor package AWS-ConfigureAWSPackage downloads).
+ *
+ * Documents quoted:
+ * - [QUOTAS] AWS PrivateLink Guide, "AWS PrivateLink quotas" (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html).
+ * - [IFACE] AWS PrivateLink Guide, "Access an AWS service using an interface VPC endpoint"
+ *   (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html).
+ * - [POLICY] AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint policies"
+ *   (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
+ * - [SSMVPC] Systems Manager User Guide, "Improve the security of EC2 instances by using VPC endpoints for Systems
+ *   Manager" (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html).
+ * - [CVE], [DVE], [DLVE] EC2 API Reference, CreateVpcEndpoint, DescribeVpcEndpoints, DeleteVpcEndpoints
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html, ..._DescribeVpcEndpoints.html,
+ *   ..._DeleteVpcEndpoints.html). [ERR] "Error codes for the Amazon EC2 API" (.../APIReference/errors-overview.html).
  */
 import type { Operations, SimulatedAccount } from './account';
 import { matchesFilter } from './ec2-filters';
@@ -32,7 +44,10 @@ export interface SimVpcEndpoint {
   deleteRequestedAt?: number;
 }
 
-/** A subnet of the account: its zone, its VPC, and whether it has a route out of the VPC. */
+/**
+ * A subnet of the account: its zone, its VPC, and whether it has a route out of the VPC (assumption, below:
+ * the sim does not model route tables, only this answer of theirs).
+ */
 export interface SimSubnet {
   readonly availabilityZone: string;
   readonly vpcId?: string;
@@ -45,20 +60,19 @@ export interface SimSubnet {
 }
 
 /**
- * "Interface and Gateway Load Balancer endpoints per VPC: 50 (adjustable)" (AWS PrivateLink
- * Guide, "AWS PrivateLink quotas"). A test may lower it (`account.interfaceEndpointQuota`).
+ * [QUOTAS] "Interface and Gateway Load Balancer endpoints per VPC: 50 (adjustable)". A test may lower it
+ * (`account.interfaceEndpointQuota`).
  */
 export const INTERFACE_ENDPOINTS_PER_VPC = 50;
 
 /**
- * The services whose endpoints a helper's SSM Agent needs (Systems Manager User Guide, "Improve
- * the security of EC2 instances by using VPC endpoints for Systems Manager": ssm, ssmmessages and
- * ec2messages). assumption: all three, although agents from 3.3.40.0 no longer use ec2messages
+ * The services whose endpoints a helper's SSM Agent needs ([SSMVPC]: ssm, ssmmessages and ec2messages). assumption: all three, although agents from 3.3.40.0 no longer use ec2messages
  * (shared/reference/aws-reset-access-flow.md, "A helper with no internet"): the helper image's agent
  * version is not pinned, so the stricter rule.
  */
 export const SSM_AGENT_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 
+/** [DVE] State values pending | available | deleting | deleted (among others); a `deleted` endpoint no longer exists or bills. */
 const NOT_BILLING = ['deleted'];
 
 function ec2ServiceName(account: SimulatedAccount, service: string): string {
@@ -73,9 +87,8 @@ export function liveEndpointsOf(account: SimulatedAccount, vpcId: string): SimVp
 /**
  * Whether an instance reaches the Systems Manager endpoints: through its subnet's route out of
  * the VPC, or through an available interface endpoint with private DNS for each of
- * {@link SSM_AGENT_SERVICES} in its VPC. "If you enable private DNS for the endpoint, you can make
- * requests to the service using its default DNS name" (AWS PrivateLink Guide, "Access an AWS
- * service using an interface VPC endpoint", DNS hostnames); without it (and with no route out)
+ * {@link SSM_AGENT_SERVICES} in its VPC. [IFACE] "If you enable private DNS for the endpoint, you can make
+ * requests to the service using its default DNS name" (DNS hostnames); without it (and with no route out)
  * the agent's requests to ssm.<region>.amazonaws.com go nowhere. assumption: an endpoint in
  * another Availability Zone of the VPC serves the instance (the private DNS name resolves to its
  * ENIs, and routing inside a VPC crosses zones).
@@ -93,10 +106,13 @@ export function reachesSystemsManager(account: SimulatedAccount, subnetId: strin
  * with a route out of the VPC reaches S3 (assumption: workload subnets do); a rescue subnet only
  * through an available S3 gateway endpoint of its VPC whose policy allows the object. "The
  * endpoint policy ... controls access to the service from the VPC" and "the default policy allows
- * full access" (Amazon VPC User Guide, "Control access to VPC endpoints using endpoint policies");
+ * full access" ([POLICY]);
  * gateway endpoints serve buckets of their own Region only (shared/reference/aws-reset-access-flow.md).
  * The policy is evaluated for Allow statements with Principal `*`, the action and the object ARN
- * (wildcards `*` and `?`); an explicit Deny wins.
+ * (wildcards `*` and `?`, as IAM matches them: IAM User Guide, "IAM JSON policy elements: Resource",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html, a `?` standing
+ * for exactly one character); an explicit Deny wins (IAM's policy evaluation logic). assumption: Principal `*`
+ * statements only, since the caller on the helper is its instance role and the workflow's policy names none.
  */
 export function s3GatewayAllows(account: SimulatedAccount, subnetId: string, bucket: string, key: string): boolean {
   const subnet = account.subnets.get(subnetId);
@@ -139,17 +155,17 @@ function endpointJson(e: SimVpcEndpoint) {
   };
 }
 
-/** A page of DescribeVpcEndpoints. assumption: 25 endpoints a page (the reference gives MaxResults 5–1000 and no default). */
+/** A page of DescribeVpcEndpoints. assumption: 25 endpoints a page ([DVE] gives MaxResults 5–1000 and no default). */
 export const DESCRIBE_VPC_ENDPOINTS_PAGE_SIZE = 25;
 
 export const EC2_VPC_ENDPOINT_OPERATIONS: Operations = {
   /**
-   * EC2 API Reference, CreateVpcEndpoint. Rules enforced:
+   * [CVE]. Rules enforced:
    * - the VPC, its subnets and the security groups must exist (InvalidVpcId.NotFound,
-   *   InvalidSubnetId.NotFound, InvalidGroup.NotFound: EC2 API error codes);
-   * - "Interface and Gateway Load Balancer endpoints per VPC: 50" (PrivateLink quotas), beyond it
+   *   InvalidSubnetId.NotFound, InvalidGroup.NotFound: [ERR]);
+   * - [QUOTAS] "Interface and Gateway Load Balancer endpoints per VPC: 50", beyond it
    *   VpcEndpointLimitExceeded, "You've reached the limit on the number of VPC endpoints that you can
-   *   create" (EC2 API error codes);
+   *   create" ([ERR]);
    * - one interface endpoint with private DNS per service per VPC: private DNS associates a private
    *   hosted zone for the service's default DNS name with the VPC (CreateVpcEndpoint,
    *   PrivateDnsEnabled), and a VPC cannot hold two for one name; EC2 answers InvalidParameter
@@ -158,10 +174,14 @@ export const EC2_VPC_ENDPOINT_OPERATIONS: Operations = {
    *   endpoint that is `deleting` still holds the name until it is `deleted` (reported by users who
    *   recreate an endpoint right after deleting one);
    * - ClientToken: "Unique, case-sensitive identifier that you provide to ensure the idempotency of
-   *   the request" (CreateVpcEndpoint); the same token with other parameters is
-   *   IdempotentParameterMismatch (EC2 Developer Guide, "Ensuring idempotency");
+   *   the request" ([CVE]); the same token with other parameters is IdempotentParameterMismatch (EC2
+   *   Developer Guide, "Ensuring idempotency in Amazon EC2 API requests",
+   *   https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html);
    * - a new interface endpoint is `pending`, then `available` after `vpcEndpointPendingToAvailable`
-   *   (latencies.ts); tags from TagSpecifications (`vpc-endpoint`).
+   *   (latencies.ts); tags from TagSpecifications (`vpc-endpoint`). [CVE] VpcEndpointType defaults to Gateway;
+   *   the sim creates interface endpoints only (the gateway endpoint comes from the template) and refuses
+   *   the rest rather than pretend. assumption: PrivateDnsEnabled defaults to true (the console's default for an
+   *   AWS service; [CVE]'s text in the SDK names no default).
    */
   CreateVpcEndpoint(account, input) {
     const fingerprint = JSON.stringify({ ...input, ClientToken: undefined });
@@ -216,7 +236,7 @@ export const EC2_VPC_ENDPOINT_OPERATIONS: Operations = {
   },
 
   /**
-   * EC2 API Reference, DescribeVpcEndpoints: filters `vpc-id`, `service-name`, `vpc-endpoint-id`,
+   * [DVE]: filters `vpc-id`, `service-name`, `vpc-endpoint-id`,
    * `vpc-endpoint-state`, `vpc-endpoint-type`, `tag:<key>`; MaxResults and NextToken. assumption: a
    * deleted endpoint stays visible in state `deleted` (as other EC2 resources stay visible for a
    * while after their deletion).
@@ -243,7 +263,7 @@ export const EC2_VPC_ENDPOINT_OPERATIONS: Operations = {
   },
 
   /**
-   * EC2 API Reference, DeleteVpcEndpoints: endpoints that could not be deleted are listed in
+   * [DLVE]: endpoints that could not be deleted are listed in
    * `Unsuccessful` (the call itself succeeds); an unknown id is InvalidVpcEndpoint.NotFound there.
    * The endpoint is `deleting`, then `deleted` after `vpcEndpointDeletion` (latencies.ts); deleting
    * one that is deleting or deleted changes nothing (assumption). `account.vpcEndpointDeletionFailures`

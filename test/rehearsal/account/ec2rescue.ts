@@ -64,7 +64,11 @@ function diskAt(account: SimulatedAccount, helper: SimInstance, device: string):
   return volume?.attachment?.state === 'attached' ? volume : undefined;
 }
 
-/** EC2RescueCmd.exe /accepteula /offline:<device> /rescue:all /check-only [/no-offline] [/no-fix-signature]. */
+/**
+ * EC2RescueCmd.exe /accepteula /offline:<device> /rescue:all /check-only [/no-offline] [/no-fix-signature], the two
+ * forms of the runbook's step 18 (header). assumption: other argument lists, or a missing /accepteula, are a usage
+ * error (exit 2): the sim models only the forms the runbook and the workflow use.
+ */
 function ec2RescueCmd(account: SimulatedAccount, helper: SimInstance, args: string[], behaviour: Ec2RescueBehaviour): NativeResult {
   const lower = args.map(a => a.toLowerCase());
   const device = lower.find(a => a.startsWith('/offline:'))?.slice('/offline:'.length);
@@ -88,7 +92,12 @@ function ec2RescueCmd(account: SimulatedAccount, helper: SimInstance, args: stri
   return out(0, report, { stream: 'stdout', text: `Disk ${device} is offline.` });
 }
 
-/** The EC2Rescue module's cmdlets the offline script uses. */
+/**
+ * The EC2Rescue module's cmdlets the offline script uses: `Invoke-EC2RescueEnablePasswordGeneration -BlockDeviceName
+ * <device>` (the runbook's offline script, aws-reset-access-flow.md), which makes Windows on that disk generate a new
+ * password at its next boot. It runs between the runbook's bring-online and set-offline steps (step 18); assumption:
+ * on a disk that is not online it raises a terminating error (the module cannot reach the offline Windows' files).
+ */
 function ec2RescueModule(account: SimulatedAccount, helper: SimInstance, call: CmdletCall, behaviour: Ec2RescueBehaviour): Value[] | undefined {
   if (call.name.toLowerCase() !== 'invoke-ec2rescueenablepasswordgeneration') return undefined;
   const device = String(call.named.blockdevicename ?? call.positional[0] ?? '');

@@ -8,6 +8,14 @@
  *
  * Also the IAM operations the workflow calls: GetInstanceProfile and SimulatePrincipalPolicy (the
  * preflight asks whether an instance's role may store the online method's password).
+ *
+ * Documents quoted:
+ * - [ARN] IAM User Guide, "IAM identifiers" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html).
+ * - [DENIED] IAM User Guide, "Troubleshoot access denied error messages"
+ *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+ * - [EC2ERR] EC2 API Reference, "Error codes for the Amazon EC2 API" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+ * - [GIP] IAM API Reference, GetInstanceProfile (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetInstanceProfile.html).
+ * - [SPP] IAM API Reference, SimulatePrincipalPolicy (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
  */
 import type { Operations, ServiceCall, SimulatedAccount } from './account';
 import { awsError } from './errors';
@@ -64,7 +72,11 @@ export interface AuthorizationRecord {
   readonly denied: boolean;
 }
 
-/** The STS session ARN a Lambda function's calls are made as. */
+/**
+ * The STS session ARN a Lambda function's calls are made as: [ARN] an assumed-role session is
+ * `arn:aws:sts::<account>:assumed-role/<role-name>/<role-session-name>`. assumption: Lambda names the session
+ * after the function (what CloudTrail shows for a function's calls); no policy here tests the session name.
+ */
 export function sessionArn(account: SimulatedAccount, role: SimRole, sessionName: string): string {
   return `arn:aws:sts::${account.accountId}:assumed-role/${role.name}/${sessionName}`;
 }
@@ -124,14 +136,16 @@ export class IamAuthorization {
 
 /**
  * The error AWS answers a denied call with.
- * - EC2: `UnauthorizedOperation`, "You are not authorized to perform this operation", with an encoded
- *   authorization failure message (EC2 User Guide, "Check that users have the required permissions":
- *   "If an authorization check fails, the request returns an encoded message with diagnostic
- *   information", decoded with sts:DecodeAuthorizationMessage).
- * - Auto Scaling and IAM (Query APIs): `AccessDenied`; Systems Manager, DynamoDB, KMS (JSON APIs):
- *   `AccessDeniedException` (each service's API reference, Common Errors), with IAM's sentence
- *   "User: <arn> is not authorized to perform: <action> on resource: <arn> because ..." (IAM User
- *   Guide, "Access denied error messages").
+ * - EC2: `UnauthorizedOperation` ([EC2ERR]: "You are not authorized to perform this operation"), with an
+ *   encoded authorization failure message that sts:DecodeAuthorizationMessage decodes (STS API Reference,
+ *   DecodeAuthorizationMessage, https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html).
+ *   assumption: the sim's encoding is base64 JSON of its own (only a human decodes the real one).
+ * - Systems Manager, DynamoDB, KMS, Step Functions (JSON APIs): `AccessDeniedException` (each service's
+ *   API reference, Common Errors). Auto Scaling and IAM (Query APIs): `AccessDenied` (assumption: the code
+ *   the CLI reports for them). The message is IAM's
+ *   sentence ([DENIED]): "User: <arn> is not authorized to perform: <action> on resource: <arn> because
+ *   no identity-based policy allows the <action> action", or "... with an explicit deny in an
+ *   identity-based policy".
  */
 function denial(call: ServiceCall, principal: string, denied: AuthorizedRequest): Error {
   const { action, resource } = denied.request;
@@ -157,7 +171,10 @@ function iamError(code: string, message: string): Error {
 }
 
 export const IAM_OPERATIONS: Operations = {
-  /** IAM API Reference, GetInstanceProfile: the profile and its role (NoSuchEntity when there is none of that name). */
+  /**
+   * [GIP] the profile and its role; NoSuchEntity "The request was rejected because it referenced a resource
+   * entity that does not exist." [ARN] a profile's ARN may carry a path before its name.
+   */
   GetInstanceProfile(account, input) {
     // The name is the ARN's last segment (an ARN may carry a path: instance-profile/<path>/<name>).
     const arn = [...account.iam.instanceProfileRoles.keys()].find(a => a.split('/').pop() === input.InstanceProfileName);
@@ -167,7 +184,7 @@ export const IAM_OPERATIONS: Operations = {
   },
 
   /**
-   * IAM API Reference, SimulatePrincipalPolicy: evaluates the policies attached to the principal
+   * [SPP] evaluates the policies attached to the principal
    * (PolicySourceArn) for each action and resource; EvalDecision is `allowed`, `explicitDeny` or
    * `implicitDeny`. Resource policies take part only when given (ResourcePolicy), so a key policy does
    * not: the identity policy alone answers (what RescuePasswordPolicy must grant).

@@ -1,6 +1,12 @@
 /**
  * KMS keys as the preflight sees them: AWS managed or customer managed, found by id, ARN or alias,
  * each with its key policy (what IAM evaluates as the key's resource policy, iam.ts).
+ *
+ * Documents quoted:
+ * - [DK] KMS API Reference, DescribeKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html).
+ * - [DEF] KMS Developer Guide, "Default key policy" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+ * - [AMK] KMS Developer Guide, "AWS KMS concepts", AWS managed keys
+ *   (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
  */
 import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
@@ -16,7 +22,13 @@ export interface SimKey {
   readonly usableThroughEc2?: boolean;
 }
 
-/** The key an id, key ARN or alias names (KMS API Reference, DescribeKey: KeyId takes any of them). */
+/**
+ * The key an identifier names. [DK] KeyId: "To specify a KMS key, use its key ID, key ARN, alias name, or
+ * alias ARN. When using an alias name, prefix it with "alias/"" (so `alias/aws/ebs`, or
+ * `arn:aws:kms:<region>:<account>:alias/aws/ebs`). assumption: the AWS managed keys of the simulated account
+ * exist already (AWS creates one the first time its service needs it; [DK] "If you specify a predefined AWS
+ * alias ..., KMS associates the alias with an AWS managed key").
+ */
 export function findKeyOrUndefined(account: SimulatedAccount, id: string): SimKey | undefined {
   const alias = id.match(/^arn:aws[\w-]*:kms:[^:]+:\d{12}:(alias\/.+)$/)?.[1];
   return account.keys.find(k => k.keyId === id || k.arn === id || k.aliases.includes(id) || (alias !== undefined && k.aliases.includes(alias)));
@@ -24,12 +36,14 @@ export function findKeyOrUndefined(account: SimulatedAccount, id: string): SimKe
 
 /**
  * The key's policy.
- * - Customer managed keys: KMS Developer Guide, "Default key policy": the policy a key gets when none is
- *   given allows the account (`arn:aws:iam::<account>:root`) every KMS action, which "allows the account
- *   to use IAM policies to allow access to the KMS key" — the caller's identity policy decides.
- * - AWS managed keys: the service that owns the key writes its policy (KMS Developer Guide, "AWS managed
- *   keys"); aws/ebs (and aws/ssm likewise for Systems Manager) lets every principal of the account use the
- *   key through the service (kms:CallerAccount and kms:ViaService conditions), and the account read its metadata.
+ * - Customer managed keys: [DEF]: the policy a key gets when none is given allows the account
+ *   (`arn:aws:iam::<account>:root`) every KMS action, which "allows the account to use IAM policies to allow
+ *   access to the KMS key": the caller's identity policy decides.
+ * - AWS managed keys: [AMK] the AWS service that uses the key creates and manages it, its key policy
+ *   included, which customers cannot change; the policy lets the account's principals use the key only through
+ *   that service. The statements below are those aws/ebs carries (GetKeyPolicy shows them: every principal of
+ *   the account through ec2.<region>.amazonaws.com, kms:CallerAccount and kms:ViaService, and the account
+ *   reading its metadata); assumption: aws/ssm's has the same shape with ssm.<region>.amazonaws.com.
  */
 export function keyPolicyOf(account: SimulatedAccount, key: SimKey): { name: string; document: { Version: string; Statement: any[] } } {
   const root = `arn:aws:iam::${account.accountId}:root`;
@@ -61,6 +75,10 @@ export function keyPolicyOf(account: SimulatedAccount, key: SimKey): { name: str
 }
 
 export const KMS_OPERATIONS: Operations = {
+  /**
+   * [DK] The key's metadata; NotFoundException "The request was rejected because the specified entity or resource
+   * could not be found". assumption: every key of the sim is Enabled (the workflow does not disable keys).
+   */
   DescribeKey(account, input) {
     const id = input.KeyId as string;
     const key = findKeyOrUndefined(account, id);
@@ -71,8 +89,8 @@ export const KMS_OPERATIONS: Operations = {
 
 /**
  * Whether the workflow may have EC2 use the key on its behalf (starting an instance with a volume
- * encrypted with it). AWS managed keys (`aws/ebs`) are usable by every principal of the account (KMS
- * guide, AWS managed keys: their key policy allows any principal in the account through the service);
+ * encrypted with it). AWS managed keys (`aws/ebs`) are usable by every principal of the account ([AMK], and
+ * keyPolicyOf: their key policy allows any principal of the account through the service);
  * a customer managed key only when the caller is allowed it, which `customerKeyAllowed` answers.
  * The rehearsal leaves it unset: there IAM decides at the call (iam/requests.ts, kmsOnBehalf, denies
  * the StartInstances itself); this rule models what AWS does when the call is accepted (the start
@@ -80,7 +98,7 @@ export const KMS_OPERATIONS: Operations = {
  * execution are the account owner's, who may use every key.
  */
 export function mayUseKey(account: SimulatedAccount, keyId: string): boolean {
-  const key = account.keys.find(k => k.keyId === keyId || k.arn === keyId || k.aliases.includes(keyId));
+  const key = findKeyOrUndefined(account, keyId);
   if (!key || key.manager === 'AWS') return true;
   if (!account.context.execution || !account.customerKeyAllowed) return true;
   return account.customerKeyAllowed(key.arn);

@@ -3,6 +3,17 @@
  * take commands, how a command moves Pending → InProgress → Success/Failed/TimedOut, and what the
  * documents the workflow sends do on the simulated instance (install EC2Rescue, the offline
  * password fix on an attached volume, the online ResetAccess that writes a parameter).
+ *
+ * Documents quoted (Systems Manager API Reference, https://docs.aws.amazon.com/systems-manager/latest/APIReference/;
+ * Systems Manager User Guide, https://docs.aws.amazon.com/systems-manager/latest/userguide/):
+ * - [SC] SendCommand (API_SendCommand.html). [CC] CancelCommand (API_CancelCommand.html). [LC] ListCommands
+ *   (API_ListCommands.html). [GCI] GetCommandInvocation (API_GetCommandInvocation.html). [DII]
+ *   DescribeInstanceInformation (API_DescribeInstanceInformation.html).
+ * - [STATUS] User Guide, "Understanding command statuses" (monitor-commands.html). [CANCEL] "Canceling a command"
+ *   (cancel-run-command.html). [AVAIL] "Troubleshooting managed node availability"
+ *   (fleet-manager-troubleshooting-managed-nodes.html). [S3] minimum S3 bucket permissions for SSM Agent
+ *   (ssm-agent-minimum-s3-permissions.html).
+ * - [FLOW] shared/reference/aws-reset-access-flow.md (AWS's AWSSupport-ResetAccess runbook and documents, as read).
  */
 import { randomBytes } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
@@ -35,6 +46,7 @@ export interface SimCommand {
  * "The specified SSM document doesn't exist", Systems Manager API Reference, SendCommand).
  */
 const DOCUMENTS = ['AWS-ConfigureAWSPackage', 'AWS-RunPowerShellScript', 'AWSSupport-RunEC2RescueForWindowsTool'];
+// ([SC] InvalidDocument is the reference's error for that.)
 /**
  * AWSSupport-RunEC2RescueForWindowsTool's `Parameters` for ResetAccess: a key id or an alias of up to 32
  * characters. Source: the document's parameter pattern as published (shared/reference/aws-reset-access-flow.md,
@@ -46,7 +58,11 @@ const RESET_ACCESS_KMS_PATTERN = /^(alias\/[a-zA-Z0-9/_-]{1,26}|[0-9a-f]{8}-[0-9
  * (1 to 50), not the default; a page smaller than the maximum makes a reader that ignores NextToken fail sooner.
  */
 export const LIST_COMMANDS_DEFAULT_PAGE_SIZE = 10;
-/** How long after SendCommand the invocation is visible to GetCommandInvocation (assumption). */
+/**
+ * How long after SendCommand the invocation is visible to GetCommandInvocation. assumption: half a second; [GCI]
+ * InvocationDoesNotExist "The command ID and managed node ID you specified didn't match any invocations", which
+ * callers meet right after SendCommand (eventual consistency) and must retry.
+ */
 export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
 
 // ------------------------------------------------------------------ the agent (follows the instance's lifecycle, ec2-instances.ts)
@@ -60,7 +76,7 @@ export const INVOCATION_VISIBLE_AFTER_SECONDS = 0.5;
  * only the ssm, ssmmessages and ec2messages interface endpoints (available, private DNS) lead
  * there; until they do, the agent tries again every `ssmAgentRetry` (assumption: "SSM Agent ...
  * requires ... connectivity to the Systems Manager endpoints" and keeps retrying; the node is not
- * Online meanwhile: Systems Manager User Guide, "Troubleshooting managed node availability").
+ * Online meanwhile: [AVAIL]).
  */
 export function agentRegistersAfterBoot(account: SimulatedAccount, instance: SimInstance): void {
   if (!instance.ssmAgent) return;
@@ -81,8 +97,9 @@ export function agentRegistersAfterBoot(account: SimulatedAccount, instance: Sim
 /**
  * The S3 bucket AWS-ConfigureAWSPackage downloads Distributor packages from in a Region:
  * `<region>-birdwatcher-prod`, `aws-ssm-distributor-file-<region>` in af-south-1 and eu-south-1
- * (Systems Manager User Guide, "Reference: Amazon S3 buckets for patching operations and SSM
- * Agent"; shared/reference/aws-reset-access-flow.md, "A helper with no internet"). Written here
+ * ([S3]: `<region>-birdwatcher-prod` "Provides access to the distribution service ... used to run the document
+ * AWS-ConfigureAWSPackage", in all Regions except those it names, which use `aws-ssm-distributor-file-<region>`;
+ * [FLOW], "A helper with no internet"). Written here
  * from the guide, not taken from the construct's list, so the rule does not repeat its belief.
  */
 export function distributorBucket(region: string): string {
@@ -206,6 +223,8 @@ function completeCommand(account: SimulatedAccount, command: SimCommand, instanc
       break;
     }
     case 'AWSSupport-RunEC2RescueForWindowsTool': {
+      // [FLOW]: ResetAccess sets a new random password and saves it as the SecureString parameter
+      // /EC2Rescue/Passwords/<instance id>, encrypted with the key `Parameters` names (alias/aws/ssm by default).
       if (p.Command[0] !== 'ResetAccess') break;
       const name = `/EC2Rescue/Passwords/${instance.instanceId}`;
       const value = `REHEARSAL-OPAQUE-PARAMETER-VALUE/${randomBytes(12).toString('base64')}`;
@@ -245,6 +264,11 @@ function parsedScript(script: string): ReturnType<typeof parsePowerShell> {
 }
 
 export const SSM_COMMAND_OPERATIONS: Operations = {
+  /**
+   * [DII] The managed nodes registered with Systems Manager, with their PingStatus (Online | ConnectionLost |
+   * Inactive) and PlatformType; filter key InstanceIds. assumption: a terminated node is no longer listed
+   * (AWS lists it as Inactive for a while; the workflow treats both as "not Online").
+   */
   DescribeInstanceInformation(account, input) {
     const ids = ((input.Filters ?? []) as any[]).find(f => f.Key === 'InstanceIds')?.Values as string[] | undefined;
     const registered = [...account.instances.values()].filter(i => i.ssmRegistered && i.state !== 'terminated' && (!ids || ids.includes(i.instanceId)));
@@ -299,6 +323,7 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
    */
   CancelCommand(account, input) {
     const matching = account.commands.filter(c => c.commandId === input.CommandId);
+    // [CC] InvalidCommandId: "The specified command ID isn't valid. Verify the ID and try again."
     if (matching.length === 0) throw ssmError('InvalidCommandId', 'The specified command ID isn\'t valid. Verify the ID and try again.');
     for (const id of input.InstanceIds ?? []) {
       const instance = account.instances.get(id);
@@ -350,6 +375,13 @@ export const SSM_COMMAND_OPERATIONS: Operations = {
     };
   },
 
+  /**
+   * [GCI] the invocation's Status and StatusDetails ([STATUS]: a TimedOut command is "Delivery Timed Out" when the
+   * command "wasn't delivered to the managed node before the delivery timeout expired", "Execution Timed Out" when
+   * it started and did not finish in time; assumption: the API spells them DeliveryTimedOut and ExecutionTimedOut,
+   * as the SDK's ListCommands text does; the workflow only logs them), ResponseCode ([GCI]: -1 when the command
+   * "hasn't started running on the managed node, or it wasn't received by the node") and its output.
+   */
   GetCommandInvocation(account, input) {
     const command = account.commands.find(c => c.commandId === input.CommandId && c.instanceId === input.InstanceId);
     if (!command || account.now() - command.requestedAt < INVOCATION_VISIBLE_AFTER_SECONDS * 1000) {

@@ -10,8 +10,10 @@
  * ../step-functions-api.ts.)
  *
  * Documents quoted:
- * - [QUOTAS] Step Functions Developer Guide, "Step Functions service quotas" (Standard workflows).
- * - [DE] Step Functions API Reference, DescribeExecution. [LE] ListExecutions. [SE] StartExecution.
+ * - [QUOTAS] Step Functions Developer Guide, "Step Functions service quotas" (Standard workflows,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ * - [DE] Step Functions API Reference, DescribeExecution (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html).
+ *   [LE] ListExecutions (.../API_ListExecutions.html). [SE] StartExecution (.../API_StartExecution.html).
  */
 import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
@@ -52,6 +54,7 @@ function visibleExecution(account: SimulatedAccount, executionArn: string): SimE
   const now = account.now();
   const forgotten = execution?.end !== undefined && execution.status !== 'RUNNING'
     && now > execution.end + EXECUTION_HISTORY_RETENTION_DAYS * 86400_000;
+  // assumption: an execution the runner starts later in modelled time does not exist yet at `now`.
   if (!execution || execution.start > now || forgotten) {
     // [DE] ExecutionDoesNotExist: "The specified execution does not exist."
     throw awsError('states', 'ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
@@ -67,7 +70,7 @@ function statusAt(account: SimulatedAccount, execution: SimExecution): SimExecut
 export const STEP_FUNCTIONS_OPERATIONS: Operations = {
   DescribeExecution(account, input) {
     // [DE] executionArn: "The Amazon Resource Name (ARN) of the execution to describe."; a string
-    // that is not one is InvalidArn.
+    // that is not one is InvalidArn ([DE] Errors: "The provided Amazon Resource Name (ARN) is not valid.").
     if (typeof input.executionArn !== 'string' || !/^arn:aws[\w-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(input.executionArn)) {
       throw awsError('states', 'InvalidArn', `Invalid Arn: '${input.executionArn}'`);
     }
