@@ -24,6 +24,13 @@ const packageFiles = [
   'lib/workflow/private/state-machine-definition.*',
   'lib/workflow/private/timeouts.*',
   'lib/workflow/private/observations.*',
+  // FleetReset: its definition, the planner's defaults and its configuration (with the request and
+  // error modules they import; none imports an SDK client).
+  'lib/workflow/private/fleet-definition.*',
+  'lib/workflow/private/fleet-plan.*',
+  'lib/workflow/private/fleet-request.*',
+  'lib/workflow/private/request.*',
+  'lib/workflow/private/errors.*',
   'assets/',
   '.jsii',
   'API.md',
@@ -65,6 +72,8 @@ const handlerDeps = [
   '@types/aws-lambda@^8',
   // The notification formatter publishes to SNS.
   '@aws-sdk/client-sns@^3',
+  // The fleet planner reads the On-Demand vCPU quota that bounds its helpers.
+  '@aws-sdk/client-service-quotas@^3',
 ];
 
 /**

@@ -6,15 +6,17 @@
  * - the size of each Lambda bundle in assets/;
  * - the idle monthly cost of the sample stack, from its synthesized template, line by line;
  * - the cost of one offline reset, from the rehearsed reset (build-tools/reset-cost.ts);
- * - how long the sample stack takes to synthesize.
+ * - how long the sample stack takes to synthesize;
  * - the offline time with on-demand interface endpoints (the default) next to always-on ones, and
- *   the idle cost without notifications.
+ *   the idle cost without notifications;
+ * - a fleet reset of 100 instances, rehearsed (build-tools/fleet-bench.ts).
  * Each section is a function of the figures it prints, so a new line goes into its section.
  */
 import './load-text';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { printFleet } from './fleet-bench';
 import { HOURS_PER_MONTH, PRICES_US_EAST_1, stackIdleChargesOf, synthesizeWithoutNotifications } from './idle-cost';
 import { RehearsedReset, rehearseReset } from './rehearse';
 import { resetChargesOf, resetUsageOf } from './reset-cost';
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
   printBundles();
   printIdleCost(sample, alwaysOnSample);
   printResetCost(sample, offline);
+  await printFleet(sample);
   console.log(`\nSample stack synthesis: ${(sample.synthMs / 1000).toFixed(1)} s (in-process App.synth of SampleStack, cdk-nag not attached)`);
 }
 

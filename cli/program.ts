@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { fleetCommand, FleetOptions } from './commands/fleet';
 import { PasswordOptions, passwordCommand } from './commands/password';
 import { resetCommand, ResetOptions } from './commands/reset';
 import { CommandResult, GlobalOptions } from './commands/shared';
@@ -31,6 +32,17 @@ function withCommonOptions(command: Command): Command {
     .option('--state-machine-arn <arn>', 'the reset state machine (default: read from the SSM parameter below)')
     .option('--state-machine-parameter <name>', 'SSM parameter holding the state machine ARN', DEFAULT_STATE_MACHINE_PARAMETER)
     .option('--json', 'print one JSON document on stdout and nothing else', false);
+}
+
+/** What a reset asks for, and how the CLI follows it: `reset` and `fleet` take the same. */
+function withResetOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--method <method>', 'online (SSM Run Command), offline (helper instance), or auto').choices(['auto', 'online', 'offline']).default('auto'))
+    .option('--password-enabled-ami', 'offline: also create an image that generates a new password at launch (for a lost key pair)', false)
+    .addOption(new Option('--ack <what...>', 'accept what stopping the instance loses or changes (repeatable)').choices([...ACKNOWLEDGEMENTS]))
+    .option('--dry-run', 'check and print the plan; change nothing', false)
+    .option('--no-wait', 'start the reset, print its execution ARN and return')
+    .addOption(pollOption());
 }
 
 const pollOption = () => new Option('--poll-seconds <seconds>', 'seconds between two reads of the execution history')
@@ -83,15 +95,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     })
     .addHelpText('after', EXIT_CODE_HELP);
 
-  withCommonOptions(program.command('reset')
+  withCommonOptions(withResetOptions(program.command('reset')
     .description('Reset the password: start the workflow, follow it step by step, print what to do next.')
-    .argument('<instance-id>', 'the instance, e.g. i-0123456789abcdef0')
-    .addOption(new Option('--method <method>', 'online (SSM Run Command), offline (helper instance), or auto').choices(['auto', 'online', 'offline']).default('auto'))
-    .option('--password-enabled-ami', 'offline: also create an image that generates a new password at launch (for a lost key pair)', false)
-    .addOption(new Option('--ack <what...>', 'accept what stopping the instance loses or changes (repeatable)').choices([...ACKNOWLEDGEMENTS]))
-    .option('--dry-run', 'check and print the plan; change nothing', false)
-    .option('--no-wait', 'start the reset, print its execution ARN and return')
-    .addOption(pollOption()))
+    .argument('<instance-id>', 'the instance, e.g. i-0123456789abcdef0')))
     .action(run<ResetOptions>((instanceId, options) => resetCommand(env, instanceId, options)));
 
   withCommonOptions(program.command('preflight')
@@ -119,6 +125,20 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     .option('--from-parameter', 'read /EC2Rescue/Passwords/<instance-id> (online reset)', false)
     .option('--delete', 'with --from-parameter: delete the parameter once read', false))
     .action(run<PasswordOptions>((instanceId, options) => passwordCommand(env, instanceId, options)));
+
+  withCommonOptions(withResetOptions(program.command('fleet')
+    .description('Reset many instances with a FleetReset: its waves, a line per instance as its reset moves on, then every outcome.')
+    .argument('[instance-ids...]', 'the instances (or --tag)')
+    .requiredOption('--fleet-state-machine-arn <arn>', 'the FleetReset state machine')
+    .option('--tag <key=value>', 'every instance (not terminated) with this tag; several values: key=a,b')))
+    .action(async (ids: string[], options: FleetOptions) => {
+      json = options.json === true;
+      try {
+        result = await fleetCommand(env, ids, options);
+      } catch (err) {
+        throw await withProfileNamed(env, options, toCliError(err));
+      }
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
+import { FleetReset, RescueEndpoints, RescuePasswordPolicy, ResetAccess, ResetWorkflow } from '../src';
 import { acknowledgeInlinePolicies } from '../src/private/compliance';
 import { restrictGrantsToAwsServices } from '../src/private/key-policy';
 
@@ -41,6 +41,8 @@ export interface SampleStackProps extends StackProps {
  */
 export class SampleStack extends Stack {
   public readonly resetAccess: ResetAccess;
+  /** Resets many instances in one operation, each through the reset workflow, within availability and quota bounds. */
+  public readonly fleetReset: FleetReset;
   /** The key of `customerManagedKey`. */
   public readonly encryptionKey?: kms.Key;
   /** The role for Windows instances that should be resettable online. */
@@ -65,6 +67,12 @@ export class SampleStack extends Stack {
       ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
     });
 
+    // Fleet resets (a lost key pair shared by many instances): no cost while idle, so the sample has them.
+    this.fleetReset = new FleetReset(this, 'FleetReset', {
+      workflow: this.resetAccess.workflow,
+      encryptionKey: this.encryptionKey,
+    });
+
     // An instance role for Windows instances that should be resettable online:
     // Systems Manager core permissions plus the EC2Rescue password write.
     const instanceRole = this.instanceRole = new iam.Role(this, 'WindowsInstanceRole', {
@@ -85,6 +93,10 @@ export class SampleStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       description: 'Start a reset: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"instanceId":"i-..."}\'',
       value: this.resetAccess.workflow.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'FleetStateMachineArn', {
+      description: 'Reset many instances: cdk-ec2-reset-access fleet --fleet-state-machine-arn <this> (<instance-id>... | --tag key=value)',
+      value: this.fleetReset.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'WindowsInstanceProfileName', {
       description: 'Attach this instance profile to Windows instances that should be resettable online',

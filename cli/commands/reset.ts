@@ -19,6 +19,16 @@ export interface ResetOptions extends GlobalOptions {
   readonly pollSeconds: number;
 }
 
+/** The request fields the options ask for (a single reset's and a fleet's), only those set. */
+export function requestedOptions(options: ResetOptions): Omit<ResetRequest, 'instanceId'> {
+  return {
+    method: options.method,
+    ...(options.passwordEnabledAmi ? { passwordEnabledAmi: true } : {}),
+    ...(options.ack && options.ack.length > 0 ? { acknowledge: [...new Set(options.ack)] } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
+  };
+}
+
 /**
  * `reset <instance-id>`: starts the reset state machine and follows it to the end (or, with
  * `--dry-run` and for `preflight`, to its plan).
@@ -27,13 +37,7 @@ export async function resetCommand(env: CliEnvironment, instanceIdArg: string, o
   const instanceId = checkInstanceId(instanceIdArg);
   const clients = env.createClients(options);
   const stateMachineArn = await resolveStateMachineArn(clients, options);
-  const request: ResetRequest = {
-    instanceId,
-    method: options.method,
-    ...(options.passwordEnabledAmi ? { passwordEnabledAmi: true } : {}),
-    ...(options.ack && options.ack.length > 0 ? { acknowledge: [...new Set(options.ack)] } : {}),
-    ...(options.dryRun ? { dryRun: true } : {}),
-  };
+  const request: ResetRequest = { instanceId, ...requestedOptions(options) };
   const name = executionName(instanceId, env.now(), env.randomSuffix(), options.dryRun === true);
   let executionArn: string;
   try {

@@ -67,6 +67,14 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
   'AzNotCovered': preflight('The rescue VPC has no subnet in the instance\'s Availability Zone.',
     'Add that Availability Zone to the rescue VPC and deploy, then run again.'),
 
+  // ---- Fleet input (FleetReset): the fleet execution failed before it started any reset.
+  'FleetSelectionEmpty': preflight('The fleet reset\'s ids or tag selector matched no instance that is not terminated.',
+    'Check the ids, the tag key and values, and the Region, then run again.'),
+  'FleetTooManyTargets': preflight('The fleet reset selected more instances than one fleet execution may reset (FleetReset maxTargets).',
+    'Split the selection over several fleet resets (fewer ids or tag values), or raise maxTargets and deploy.'),
+  'FleetHelperQuotaExhausted': preflight('The account\'s Running On-Demand Standard instances vCPU quota has no room for a single helper.',
+    'Ask for a higher quota in Service Quotas (L-1216C47A), stop instances you do not need, or use --method online.'),
+
   // ---- During the reset: the restore put the instance back before the execution failed.
   'HelperNotReady': during('The helper instance never came Online in Systems Manager.',
     'Check the rescue VPC\'s endpoints (ssm, ssmmessages, ec2messages, S3) and the helper security group, then run again.'),

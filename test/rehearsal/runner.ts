@@ -220,6 +220,14 @@ export class Rehearsal {
     return record;
   }
 
+  /**
+   * Resolves once these executions have ended, while everything else (their restores, the reconciler)
+   * goes on in modelled time: what a caller waiting on them sees, e.g. a fleet's wave (test/rehearsal/fleet.ts).
+   */
+  public async ended(records: readonly ExecutionRecord[]): Promise<void> {
+    await Promise.all(records.map(record => this.live.get(record.name)?.done));
+  }
+
   /** Resolves once every execution started so far (and the restores they triggered) has ended, and the reconciler has settled. */
   public async finished(): Promise<void> {
     for (;;) {

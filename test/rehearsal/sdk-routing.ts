@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +20,8 @@ const CLIENTS: ReadonlyArray<[Service, any]> = [
   // The backup image retention reads reset executions. (The operator CLI's SFN clients are served
   // by step-functions-api.ts instead, per client.)
   ['states', SFNClient],
+  // The fleet reset's plan step reads the On-Demand vCPU quota.
+  ['servicequotas', ServiceQuotasClient],
 ];
 
 /**

@@ -68,6 +68,17 @@ export interface PlainStatement {
   readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
+/** A template value with every Ref, Fn::Join and Fn::GetAtt in it resolved to a string (deeply). */
+export function plainCfn(value: unknown, resources: Record<string, any>): unknown {
+  if (Array.isArray(value)) return value.map(v => plainCfn(v, resources));
+  if (value && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    if (node['Fn::Join'] || node.Ref !== undefined || node['Fn::GetAtt']) return resolveCfnValue(node, resources);
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, plainCfn(v, resources)]));
+  }
+  return value;
+}
+
 /** Every Allow/Deny statement of every role inline policy and AWS::IAM::Policy in the template, resolved. */
 export function iamStatements(stack: Stack): PlainStatement[] {
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
@@ -80,15 +91,7 @@ export function iamStatements(stack: Stack): PlainStatement[] {
       documents.push([id, resource.Properties.PolicyDocument]);
     }
   }
-  const plain = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(plain);
-    if (value && typeof value === 'object') {
-      const node = value as Record<string, unknown>;
-      if (node['Fn::Join'] || node.Ref !== undefined || node['Fn::GetAtt']) return resolveCfnValue(node, resources);
-      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, plain(v)]));
-    }
-    return value;
-  };
+  const plain = (value: unknown) => plainCfn(value, resources);
   const list = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).map(v => plain(v) as string);
   return documents.flatMap(([policy, document]) => (document.Statement as any[]).map(s => ({
     policy,

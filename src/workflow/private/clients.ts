@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -26,3 +27,4 @@ export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_CONFIG);
 export const kms = /* @__PURE__ */ new KMSClient(CLIENT_CONFIG);
 export const sfn = /* @__PURE__ */ new SFNClient(CLIENT_CONFIG);
 export const iam = /* @__PURE__ */ new IAMClient(CLIENT_CONFIG);
+export const serviceQuotas = /* @__PURE__ */ new ServiceQuotasClient(CLIENT_CONFIG);

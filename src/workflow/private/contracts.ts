@@ -343,6 +343,13 @@ export const ERRORS = {
   /** The online method was asked for, but the instance's role may not store the password (RescuePasswordPolicy). */
   instanceRoleCannotStorePassword: 'InstanceRoleCannotStorePassword',
   notManagedOnline: 'NotManagedOnline',
+  // Fleet input (FleetReset): nothing was started.
+  /** The fleet's ids or tag selector matched no instance that is not terminated. */
+  fleetSelectionEmpty: 'FleetSelectionEmpty',
+  /** More targets than one fleet execution may reset (FleetReset's maxTargets). */
+  fleetTooManyTargets: 'FleetTooManyTargets',
+  /** The account's On-Demand vCPU quota has no room for a single helper. */
+  fleetHelperQuotaExhausted: 'FleetHelperQuotaExhausted',
   // During the reset: the restore path runs.
   helperNotReady: 'HelperNotReady',
   commandFailed: 'CommandFailed',

@@ -421,6 +421,20 @@ export function reconcilerStatements(c: PolicyContext, m: ReconcilerMachines): i
   ];
 }
 
+/**
+ * The fleet-plan step's role (FleetReset): read-only. It resolves the targets and the running
+ * instances' vCPUs (DescribeInstances), the groups' sizes (DescribeAutoScalingGroups), and the one
+ * quota that bounds helpers: GetServiceQuota takes the quota's ARN as its resource
+ * (`arn:<partition>:servicequotas:<region>:<account>:<service>/<quota code>`, Service Authorization
+ * Reference, Service Quotas, resource type `quota`).
+ */
+export function fleetPlanStatements(c: Pick<PolicyContext, 'partition' | 'region' | 'account'>, quotaCode: string): iam.PolicyStatement[] {
+  return [
+    reads('ObserveFleet', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups']),
+    statement('ReadVcpuQuota', ['servicequotas:GetServiceQuota'], [`arn:${c.partition}:servicequotas:${c.region}:${c.account}:ec2/${quotaCode}`]),
+  ];
+}
+
 /** CreateImage of a target (backup and password-enabled images) and the tags on what it creates. */
 function createImageStatements(c: PolicyContext): iam.PolicyStatement[] {
   const a = new Arns(c);

@@ -25,17 +25,39 @@ function invalid(message: string): PreflightError {
  * says what to change, before anything is looked up or touched.
  */
 export function validateRequest(input: unknown): ValidRequest {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalid('Start the execution with a JSON object such as {"instanceId": "i-0123456789abcdef0"}.');
-  }
-  const r = input as Record<string, unknown>;
-  const unknownFields = Object.keys(r).filter(k => !FIELDS.includes(k));
-  if (unknownFields.length > 0) {
-    throw invalid(`Remove the unknown field(s) ${unknownFields.join(', ')} from the input; allowed fields are ${FIELDS.join(', ')}.`);
-  }
+  const r = inputObject(input, FIELDS, '{"instanceId": "i-0123456789abcdef0"}');
   if (typeof r.instanceId !== 'string' || !INSTANCE_ID_PATTERN.test(r.instanceId)) {
     throw invalid(`Set instanceId to an EC2 instance id such as i-0123456789abcdef0 (got ${describe(r.instanceId)}).`);
   }
+  checkResetOptions(r);
+  const request = r as unknown as ResetRequest;
+  return {
+    instanceId: request.instanceId,
+    method: request.method ?? 'auto',
+    passwordEnabledAmi: request.passwordEnabledAmi ?? false,
+    acknowledge: [...new Set(request.acknowledge ?? [])],
+    dryRun: request.dryRun ?? false,
+  };
+}
+
+/** The input as an object with only `fields`, or `InvalidInput` that shows `example`. */
+export function inputObject(input: unknown, fields: readonly string[], example: string): Record<string, unknown> {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid(`Start the execution with a JSON object such as ${example}.`);
+  }
+  const r = input as Record<string, unknown>;
+  const unknownFields = Object.keys(r).filter(k => !fields.includes(k));
+  if (unknownFields.length > 0) {
+    throw invalid(`Remove the unknown field(s) ${unknownFields.join(', ')} from the input; allowed fields are ${fields.join(', ')}.`);
+  }
+  return r;
+}
+
+/**
+ * The fields a single reset and a fleet reset share: `method`, `passwordEnabledAmi`, `dryRun`,
+ * `acknowledge`. A bad one is `InvalidInput` with what to change.
+ */
+export function checkResetOptions(r: Record<string, unknown>): void {
   if (r.method !== undefined && !METHODS.includes(r.method as RequestedMethod)) {
     throw invalid(`Set method to one of ${METHODS.join(', ')}, or leave it out for auto (got ${describe(r.method)}).`);
   }
@@ -53,14 +75,6 @@ export function validateRequest(input: unknown): ValidRequest {
       throw invalid(`Remove ${bad.map(describe).join(', ')} from acknowledge; allowed values are ${ACKNOWLEDGEMENTS.join(', ')}.`);
     }
   }
-  const request = r as unknown as ResetRequest;
-  return {
-    instanceId: request.instanceId,
-    method: request.method ?? 'auto',
-    passwordEnabledAmi: request.passwordEnabledAmi ?? false,
-    acknowledge: [...new Set(request.acknowledge ?? [])],
-    dryRun: request.dryRun ?? false,
-  };
 }
 
 function describe(value: unknown): string {

@@ -83,7 +83,7 @@ export const PASSWORD_STATUS = {
 const plan = () => sfn.JsonPath.objectAt(STATE_PATHS.plan);
 
 /** A Lambda step: function ARN as the resource, explicit payload, result at `resultPath`, retried on transient errors. */
-function step(scope: Construct, id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+export function step(scope: Construct, id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: fn,
     payloadResponseOnly: true,

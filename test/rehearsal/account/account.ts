@@ -38,13 +38,14 @@ import { ec2Error } from './errors';
 import { IAM_OPERATIONS, IamState } from './iam';
 import { randomHex } from './ids';
 import { KMS_OPERATIONS, SimKey } from './kms';
+import { SERVICE_QUOTAS_OPERATIONS } from './service-quotas';
 import { SimCommand, SSM_COMMAND_OPERATIONS } from './ssm-commands';
 import { SimParameter, SSM_PARAMETER_OPERATIONS } from './ssm-parameters';
 import { SimExecution, StartExecutionRequest, STEP_FUNCTIONS_OPERATIONS } from './step-functions';
 import { VirtualClock } from '../clock';
 import { LatencyName, ms } from '../latencies';
 
-export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam' | 'states';
+export type Service = 'ec2' | 'ssm' | 'autoscaling' | 'dynamodb' | 'kms' | 'iam' | 'states' | 'servicequotas';
 
 /** What the runner tells the account about the caller (for faults, authorization and the call log). */
 export interface CallContext {
@@ -101,6 +102,7 @@ const OPERATIONS: Record<Service, Operations> = {
   kms: KMS_OPERATIONS,
   iam: IAM_OPERATIONS,
   states: STEP_FUNCTIONS_OPERATIONS,
+  servicequotas: SERVICE_QUOTAS_OPERATIONS,
 };
 
 /** One service's operations from several modules; an operation implemented twice is a mistake. */

@@ -7,6 +7,7 @@ import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { IAMServiceException } from '@aws-sdk/client-iam';
 import { KMSServiceException } from '@aws-sdk/client-kms';
+import { ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
 import type { Service } from './account';
@@ -21,6 +22,7 @@ export function awsError(service: Service, code: string, message: string, fault:
     case 'kms': return new KMSServiceException(options);
     case 'iam': return new IAMServiceException(options);
     case 'states': return new SFNServiceException(options);
+    case 'servicequotas': return new ServiceQuotasServiceException(options);
   }
 }
 
@@ -43,6 +45,7 @@ export const THROTTLING_CODES: Record<Service, string> = {
   kms: 'ThrottlingException',
   iam: 'Throttling',
   states: 'ThrottlingException',
+  servicequotas: 'TooManyRequestsException',
 };
 
 /** An access-denied error code per service (a hard failure nobody retries). */
@@ -54,4 +57,5 @@ export const ACCESS_DENIED_CODES: Record<Service, string> = {
   kms: 'AccessDeniedException',
   iam: 'AccessDenied',
   states: 'AccessDeniedException',
+  servicequotas: 'AccessDeniedException',
 };

@@ -37,6 +37,7 @@ describe('IAM request table against the Service Authorization Reference', () => 
     'states:DescribeExecution': () => ({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Reset:run-1' }),
     'states:ListExecutions': () => ({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Reset' }),
     'states:StartExecution': () => ({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Restore' }),
+    'servicequotas:GetServiceQuota': () => ({ ServiceCode: 'ec2', QuotaCode: 'L-1216C47A' }),
     'ec2:ModifyInstanceAttribute': () => ({ InstanceId: target, BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: false } }] }),
     'ec2:StopInstances': () => ({ InstanceIds: [target] }),
     'ec2:StartInstances': () => ({ InstanceIds: [target] }),

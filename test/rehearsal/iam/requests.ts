@@ -605,8 +605,20 @@ const STATES: Record<string, RequestBuilder> = {
   StartExecution: (_account, input) => [{ action: 'states:StartExecution', resource: input.stateMachineArn, context: {} }],
 };
 
+/**
+ * SAR, Service Quotas: GetServiceQuota on the resource type `quota` (required),
+ * `arn:${Partition}:servicequotas:${Region}:${Account}:${ServiceCode}/${QuotaCode}`; no condition keys.
+ */
+const SERVICE_QUOTAS: Record<string, RequestBuilder> = {
+  GetServiceQuota: (account, input) => [{
+    action: 'servicequotas:GetServiceQuota',
+    resource: `arn:aws:servicequotas:${account.region}:${account.accountId}:${input.ServiceCode}/${input.QuotaCode}`,
+    context: {},
+  }],
+};
+
 export const REQUEST_TABLE: Readonly<Record<Service, Readonly<Record<string, RequestBuilder>>>> = {
-  ec2: EC2, ssm: SSM, autoscaling: AUTO_SCALING, dynamodb: DYNAMODB, kms: KMS, iam: IAM, states: STATES,
+  ec2: EC2, ssm: SSM, autoscaling: AUTO_SCALING, dynamodb: DYNAMODB, kms: KMS, iam: IAM, states: STATES, servicequotas: SERVICE_QUOTAS,
 };
 
 /** The requests AWS authorizes for one call; a call the table does not map fails loudly. */

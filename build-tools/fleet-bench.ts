@@ -1,0 +1,67 @@
+/**
+ * The fleet figures of `npx projen bench` (issue 14): 100 instances over three AZs and four Auto
+ * Scaling groups, reset with FleetReset's default bounds in the rehearsal (test/rehearsal/fleet.ts),
+ * against EC2's request-rate buckets and an On-Demand vCPU quota, with faults in three instances.
+ * Printed next to AWS's runbook driven five at a time (one VPC per execution, five VPCs per Region
+ * by default) on the same latency table.
+ */
+import { runbookSeconds } from './bench';
+import { DEFAULT_FLEET_BOUNDS } from '../src/workflow/private/fleet-plan';
+import { EC2_RATE_LIMITS, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
+import { Fault, Rehearsal } from '../test/rehearsal/runner';
+import { SampleArtifacts } from '../test/rehearsal/sample';
+
+export const FLEET_SIZE = 100;
+/** Four groups of two: two at their minimum (their resets lower MinSize by one, acknowledged). */
+export const FLEET_GROUPS: FleetGroup[] = [
+  { name: 'web', members: 2, minSize: 0 },
+  { name: 'api', members: 2, minSize: 2 },
+  { name: 'jobs', members: 2, minSize: 1 },
+  { name: 'edge', members: 2, minSize: 2 },
+];
+/**
+ * assumption: an account with 512 vCPUs of Running On-Demand Standard instances (the quota AWS grants
+ * on request varies by account; the 100 targets themselves run 200).
+ */
+export const FLEET_VCPU_QUOTA = 512;
+/** The VPC quota per Region (Amazon VPC User Guide, "Amazon VPC quotas": VPCs per Region, default 5); the runbook creates one per execution. */
+export const RUNBOOK_CONCURRENCY = 5;
+
+const min = (s: number) => `${(s / 60).toFixed(1)} min`;
+
+export async function printFleet(sample: SampleArtifacts): Promise<void> {
+  const r = new Rehearsal(sample);
+  try {
+    const ids = fleetTargets(r, FLEET_SIZE, FLEET_GROUPS);
+    const faults = new Map<string, Fault[]>([
+      [ids[20], [{ machine: 'reset', state: 'CheckHelperReady', kind: 'hard' }]],
+      [ids[40], [{ machine: 'reset', state: 'CheckOfflineFix', kind: 'hard' }]],
+      [ids[60], [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }]],
+    ]);
+    const run = await rehearseFleet(r, {
+      instanceIds: ids,
+      request: { method: 'offline', acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] },
+      vcpuQuota: FLEET_VCPU_QUOTA,
+      faults,
+    });
+    const runbookOne = runbookSeconds().reduce((sum, s) => sum + s.seconds, 0);
+    const runbookFleet = Math.ceil(FLEET_SIZE / RUNBOOK_CONCURRENCY) * runbookOne;
+    const counts: Record<string, number> = {};
+    for (const o of run.outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
+
+    const b = DEFAULT_FLEET_BOUNDS;
+    console.log(`\nFleet reset: ${FLEET_SIZE} instances over 3 AZs, 4 Auto Scaling groups of 2 (2 at their minimum), offline, default bounds ` +
+      `(maxDown ${b.maxDown}, ${b.maxDownPerAz} per AZ, ${b.maxDownPerGroup} per group, maxHelpers ${b.maxHelpers}); faults in 3 instances`);
+    console.log(`  waves ${run.plan.waves.map((w, i) => `${w.instanceIds.length} (${min(run.waveSeconds[i])})`).join(' + ')}; helper bound ${run.plan.helperBound} (${run.plan.helperBoundReason})`);
+    console.log(`  last new password        ${min(run.lastPasswordSeconds).padStart(9)}   (goal ≤ 25 min; every execution and restore ended at ${min(run.endSeconds)})`);
+    console.log(`  AWS runbook, ${RUNBOOK_CONCURRENCY} at a time  ${min(runbookFleet).padStart(9)}   (${Math.ceil(FLEET_SIZE / RUNBOOK_CONCURRENCY)} rounds of ${min(runbookOne)}: one VPC per execution, ${RUNBOOK_CONCURRENCY} VPCs per Region)`);
+    console.log(`  ratio fleet/runbook      ${(run.lastPasswordSeconds / runbookFleet).toFixed(2).padStart(9)}`);
+    console.log(`  peak helpers             ${String(run.peakHelpers).padStart(9)}   (bound ${run.plan.helperBound}; vCPU quota ${FLEET_VCPU_QUOTA}, launches refused by it: ${run.limits.vcpuRefusals})`);
+    console.log(`  peak EC2 calls/s, one mutating action     ${String(run.peakEc2PerSecond.mutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.mutating.capacity}, refill ${EC2_RATE_LIMITS.mutating.refillPerSecond}/s)`);
+    console.log(`  peak EC2 calls/s, one non-mutating action ${String(run.peakEc2PerSecond.nonMutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.nonMutating.capacity}, refill ${EC2_RATE_LIMITS.nonMutating.refillPerSecond}/s)`);
+    console.log(`  throttled EC2 calls ${run.limits.throttled}, state machine retries ${run.retries}`);
+    console.log(`  outcomes: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  } finally {
+    r.dispose();
+  }
+}

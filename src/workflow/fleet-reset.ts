@@ -1,0 +1,210 @@
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ResetWorkflow } from './reset-workflow';
+import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
+import { newLogGroup } from '../private/log-group';
+import { acknowledgeWildcards } from '../private/nag';
+import { buildFleetDefinition } from './private/fleet-definition';
+import { DEFAULT_FLEET_BOUNDS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
+import { FLEET_CONFIG_ENV, FleetConfig } from './private/fleet-request';
+import { fleetPlanStatements, wildcardReason } from './private/policies';
+import { FleetPlanFunction } from './steps/fleet-plan-function';
+import { FleetSummaryFunction } from './steps/fleet-summary-function';
+
+/** Properties of `FleetReset`. */
+export interface FleetResetProps {
+  /** The workflow whose reset state machine runs once per instance of the fleet. */
+  readonly workflow: ResetWorkflow;
+
+  /**
+   * At most this many instances down (under reset) at once, overall. Also the most helpers at once
+   * when the vCPU quota has room for fewer.
+   *
+   * @default 50
+   */
+  readonly maxDown?: number;
+
+  /**
+   * At most this many instances down at once in one Availability Zone.
+   *
+   * @default 25
+   */
+  readonly maxDownPerAz?: number;
+
+  /**
+   * At most this many members of one Auto Scaling group down at once. The plan never takes more than
+   * the group's desired capacity minus its MinSize, except one at a time for a group at its minimum
+   * (whose reset then needs the `auto-scaling-min-size` acknowledgement).
+   *
+   * @default 1
+   */
+  readonly maxDownPerGroup?: number;
+
+  /**
+   * At most this many helper instances at once; lower when the account's Running On-Demand Standard
+   * instances vCPU quota (Service Quotas L-1216C47A) has room for fewer 2-vCPU helpers.
+   *
+   * @default 50
+   */
+  readonly maxHelpers?: number;
+
+  /**
+   * At most this many instances in one fleet reset (more is refused with `FleetTooManyTargets`).
+   *
+   * @default 100
+   */
+  readonly maxTargets?: number;
+
+  /**
+   * vCPUs of one helper instance: the workflow's helper instance type (`t3.medium` by default) and its
+   * fallbacks have 2. Set it when the workflow's `helperInstanceType` has more.
+   *
+   * @default 2
+   */
+  readonly helperVcpus?: number;
+
+  /**
+   * The fleet execution's timeout. It must outlast every wave: each takes up to the reset's own
+   * execution timeout.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Retention of the fleet's log groups.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed key for the fleet's log groups.
+   *
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Resets many instances in one operation (a compromised key pair is rarely one instance's problem):
+ * a state machine that resolves the targets (instance ids, or a tag selector resolved at start),
+ * plans waves that respect availability bounds (overall, per Availability Zone, per Auto Scaling
+ * group) and the account's On-Demand vCPU quota, and runs one execution of the workflow's reset
+ * state machine per instance, so each keeps every guarantee of a single reset.
+ *
+ * Input: `{ targets: ["i-…", …] | { tagKey, tagValues: […] }, method?, acknowledge?, passwordEnabledAmi?, dryRun? }`.
+ * Output: the plan, each instance's outcome (succeeded, planned, refused with its named error,
+ * failed and restored) and counts; never a password.
+ */
+export class FleetReset extends Construct {
+  /** The fleet state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The step that resolves the targets and plans the waves. */
+  public readonly planFunction: lambda.IFunction;
+  /** The step that turns the child executions' results into each instance's outcome. */
+  public readonly summaryFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: FleetResetProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const bounds: FleetBounds = {
+      maxDown: bound('maxDown', props.maxDown, DEFAULT_FLEET_BOUNDS.maxDown),
+      maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz, DEFAULT_FLEET_BOUNDS.maxDownPerAz),
+      maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup, DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
+      maxHelpers: bound('maxHelpers', props.maxHelpers, DEFAULT_FLEET_BOUNDS.maxHelpers),
+      maxTargets: bound('maxTargets', props.maxTargets, DEFAULT_FLEET_BOUNDS.maxTargets),
+    };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const config: FleetConfig = { bounds, helperVcpus: bound('helperVcpus', props.helperVcpus, HELPER_VCPUS), minutesPerReset: MODELLED_RESET_MINUTES };
+
+    const planRole = this.role('PlanRole', 'Fleet reset: resolve the targets and plan the waves (read-only)',
+      fleetPlanStatements({ partition: stack.partition, region: stack.region, account: stack.account }, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE));
+    acknowledgeUnscopableReads(planRole);
+    acknowledgeWildcards(planRole, { resources: ['*'] }, wildcardReason('*'));
+    const summaryRole = this.role('SummaryRole', 'Fleet reset: each instance\'s outcome (no AWS call)', []);
+    acknowledgeWildcards(summaryRole, { resources: ['*'] }, 'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource type in IAM.');
+
+    const functionOptions = (role: iam.Role, name: string, description: string, environment: Record<string, string>): lambda.FunctionOptions => {
+      const logGroup = newLogGroup(this, `${name}Logs`, { retention: logRetention, encryptionKey: props.encryptionKey });
+      logGroup.grantWrite(role);
+      return { role, logGroup, description, environment, timeout: Duration.minutes(1), memorySize: 256, tracing: lambda.Tracing.ACTIVE };
+    };
+    this.planFunction = new FleetPlanFunction(this, 'Plan', functionOptions(planRole, 'Plan', 'Fleet reset: resolve the targets and plan the waves', {
+      [FLEET_CONFIG_ENV]: stack.toJsonString(config),
+      POWERTOOLS_SERVICE_NAME: 'reset-fleet',
+    }));
+    this.summaryFunction = new FleetSummaryFunction(this, 'Summary', functionOptions(summaryRole, 'Summary', 'Fleet reset: summarize the outcomes', {
+      POWERTOOLS_SERVICE_NAME: 'reset-fleet',
+    }));
+    for (const fn of [this.planFunction, this.summaryFunction]) {
+      acknowledgeLambdaPlacement(fn);
+      acknowledgeNoLambdaDeadLetterQueue(fn, 'invoked synchronously by the fleet state machine, whose Retry handles transient errors');
+    }
+
+    const logGroup = newLogGroup(this, 'StateMachineLogs', { retention: logRetention, encryptionKey: props.encryptionKey });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Resets the Administrator password of many EC2 Windows instances: waves of reset executions within availability and quota bounds',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildFleetDefinition(new Construct(this, 'States'), {
+        plan: this.planFunction,
+        summary: this.summaryFunction,
+        resetStateMachine: props.workflow.stateMachine,
+        maxDown: bounds.maxDown,
+      })),
+      timeout: props.timeout ?? Duration.hours(24),
+      tracingEnabled: true,
+      // As the reset machine: every event, never execution data (I5).
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeInlinePolicies(this.stateMachine);
+    // What CDK grants the machine for its tasks and Distributed Maps, each wildcard named exactly.
+    const executions = (machine: sfn.IStateMachine, suffix: string) => stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `${Fn.select(6, Fn.split(':', machine.stateMachineArn))}${suffix}`,
+    });
+    acknowledgeWildcards(this.stateMachine, { resources: [this.planFunction, this.summaryFunction].map(fn => `${fn.functionArn}:*`) },
+      'Step Functions\' Lambda integration grants invoking the function and its versions and aliases (<function ARN>:*); ' +
+        'each is a function of this fleet reset.');
+    acknowledgeWildcards(this.stateMachine, { resources: ['*'] },
+      'Log delivery (logs:CreateLogDelivery and related) and X-Ray trace upload (xray:PutTraceSegments, ' +
+        'xray:PutTelemetryRecords, xray:GetSampling*) have no resource type in IAM.');
+    acknowledgeWildcards(this.stateMachine, { resources: [executions(props.workflow.stateMachine, '*')] },
+      'states:startExecution.sync:2 follows the reset execution it started (states:DescribeExecution) and stops it when the fleet ' +
+        'execution is stopped (states:StopExecution): the wildcard is the execution name, of the workflow\'s reset state machine only; ' +
+        'StartExecution itself is granted on that state machine alone.');
+    acknowledgeWildcards(this.stateMachine, {
+      resources: [executions(this.stateMachine, ':*'), executions(this.stateMachine, '/Waves:*'), executions(this.stateMachine, '/Wave:*')],
+    }, 'A Distributed Map runs each iteration as a child execution of this same state machine: Step Functions starts, follows, stops ' +
+      'and redrives them; the wildcard is the execution name, of this state machine\'s own executions and map runs only.');
+  }
+
+  private role(id: string, description: string, statements: iam.PolicyStatement[]): iam.Role {
+    const role = new iam.Role(this, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description,
+      path: ResetWorkflow.ROLE_PATH,
+      inlinePolicies: statements.length > 0 ? { Step: new iam.PolicyDocument({ statements }) } : undefined,
+    });
+    acknowledgeInlinePolicies(role);
+    return role;
+  }
+}
+
+/** Every helper instance type the workflow may launch (the configured default and its fallbacks) has 2 vCPUs. */
+const HELPER_VCPUS = 2;
+
+function bound(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Token.isUnresolved(v) && (!Number.isInteger(v) || v < 1)) {
+    throw new Error(`${name} is ${v}: set it to a whole number of at least 1.`);
+  }
+  return v;
+}

@@ -1,0 +1,101 @@
+import { ERRORS, ResetRequest } from './contracts';
+import { FleetPlanResult } from './fleet-request';
+
+/**
+ * Each instance's outcome in a fleet reset, from what its child execution of the reset machine
+ * returned (issue 14). The fleet machine runs each child with `states:startExecution.sync:2`: a
+ * child that succeeds gives its output; one that fails, is aborted or times out makes the task fail
+ * with `States.TaskFailed` and, as the cause, the child's DescribeExecution response as JSON (with
+ * its `Error`, `Cause` and `Status`), which the Catch keeps. Pure: the fleet-summary step calls it.
+ */
+
+/**
+ * - `succeeded`: the reset ended with a new password (or `no-key-pair`; see the child's output).
+ * - `planned`: a dry run's child returned its plan; nothing changed.
+ * - `refused`: the child's preflight refused it with a named error; nothing changed.
+ * - `failed`: the reset failed after it had started to change the instance; the child's own restore
+ *   put it back before the child failed, or, when the child was aborted or timed out, the restore
+ *   machine (started by EventBridge) does, and the reconciler finishes what that leaves.
+ * - `not-started`: the child could not be started (the fleet's role or Step Functions refused).
+ */
+export type FleetOutcomeKind = 'succeeded' | 'planned' | 'refused' | 'failed' | 'not-started';
+
+export interface FleetInstanceOutcome {
+  readonly instanceId: string;
+  /** Its Availability Zone, as the plan resolved it. */
+  readonly availabilityZone?: string;
+  readonly outcome: FleetOutcomeKind;
+  /** The child execution, when it started. */
+  readonly executionArn?: string;
+  /** The child's error name (one of the reset's named errors) and its sentence. */
+  readonly error?: string;
+  readonly cause?: string;
+  /** The child's output when it succeeded: `passwordStatus`, image ids, or a dry run's plan. Never a secret (I5). */
+  readonly output?: unknown;
+}
+
+/** One iteration's result as the fleet machine leaves it: the child's request, then `child` or `failure`. */
+export interface FleetIteration extends ResetRequest {
+  readonly child?: { readonly executionArn: string; readonly status: string; readonly output?: unknown };
+  readonly failure?: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** Errors of the child's preflight: it failed before changing anything. */
+const REFUSALS: ReadonlySet<string> = new Set(Object.values(ERRORS).slice(0, Object.values(ERRORS).indexOf(ERRORS.notManagedOnline) + 1));
+
+export function outcomeOf(iteration: FleetIteration): FleetInstanceOutcome {
+  const instanceId = iteration.instanceId;
+  if (iteration.child) {
+    return {
+      instanceId,
+      outcome: iteration.dryRun ? 'planned' : 'succeeded',
+      executionArn: iteration.child.executionArn,
+      output: iteration.child.output,
+    };
+  }
+  const failure = iteration.failure ?? {};
+  const child = parseChild(failure.Cause);
+  if (!child) {
+    return { instanceId, outcome: 'not-started', error: failure.Error ?? 'Unknown', cause: failure.Cause ?? '' };
+  }
+  const error = child.Error ?? child.Status ?? 'Unknown';
+  const stoppedFromOutside = child.Status === 'ABORTED' || child.Status === 'TIMED_OUT';
+  return {
+    instanceId,
+    outcome: !stoppedFromOutside && REFUSALS.has(error) ? 'refused' : 'failed',
+    executionArn: child.ExecutionArn,
+    error,
+    cause: child.Cause ?? (stoppedFromOutside ? `The reset execution was ${child.Status}; the restore state machine puts the instance back.` : ''),
+  };
+}
+
+function parseChild(cause: string | undefined): { ExecutionArn?: string; Status?: string; Error?: string; Cause?: string } | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause);
+    return parsed && typeof parsed === 'object' && typeof parsed.ExecutionArn === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fleet execution's output: the plan as decided, each instance's outcome, and counts. */
+export interface FleetSummary {
+  readonly selection: string;
+  readonly dryRun: boolean;
+  readonly plan: FleetPlanResult['plan'];
+  readonly instances: FleetInstanceOutcome[];
+  readonly counts: Record<FleetOutcomeKind, number>;
+}
+
+export function summarizeFleet(plan: FleetPlanResult, iterations: readonly FleetIteration[]): FleetSummary {
+  const zones = new Map(plan.targets.map(t => [t.instanceId, t.availabilityZone]));
+  const instances = iterations.map(i => {
+    const { instanceId, ...rest } = outcomeOf(i);
+    const availabilityZone = zones.get(instanceId);
+    return availabilityZone ? { instanceId, availabilityZone, ...rest } : { instanceId, ...rest };
+  });
+  const counts: Record<FleetOutcomeKind, number> = { 'succeeded': 0, 'planned': 0, 'refused': 0, 'failed': 0, 'not-started': 0 };
+  for (const i of instances) counts[i.outcome]++;
+  return { selection: plan.selection, dryRun: plan.dryRun, plan: plan.plan, instances, counts };
+}

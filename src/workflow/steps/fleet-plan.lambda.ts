@@ -1,0 +1,126 @@
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import { autoScaling, ec2, serviceQuotas } from '../private/clients';
+import { ERRORS } from '../private/contracts';
+import { WorkflowError, isAwsError } from '../private/errors';
+import {
+  FleetGroupSize, FleetTarget, planFleet, RunningInstance, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE, standardOnDemandVcpus, validateFleetSize, VcpuQuota,
+} from '../private/fleet-plan';
+import {
+  childRequest, FLEET_CONFIG_ENV, FleetPlanResult, FleetTagSelector, parseFleetConfig, validateFleetRequest,
+} from '../private/fleet-request';
+import { stepLogger } from '../private/logger';
+
+const logger = stepLogger('fleet-plan');
+
+/** EC2 instance states a fleet selected by tag leaves out: they can never be reset. */
+const GONE = ['shutting-down', 'terminated'];
+/** DescribeInstances takes up to 1,000 ids; 200 keeps a response small. */
+const IDS_PER_CALL = 200;
+/** DescribeAutoScalingGroups takes up to 100 names (its MaxRecords is 100). */
+const GROUPS_PER_CALL = 100;
+
+/**
+ * The fleet reset's first step (issue 14): checks the input, resolves the targets (ids, or a tag
+ * selector resolved now and recorded in the output), reads the Auto Scaling groups' sizes and the
+ * On-Demand vCPU quota, and returns the plan with each wave's child inputs. Read-only.
+ */
+export async function handler(event: { request: unknown }): Promise<FleetPlanResult> {
+  const config = parseFleetConfig(process.env[FLEET_CONFIG_ENV]);
+  const request = validateFleetRequest(event?.request);
+  const instances = Array.isArray(request.targets) ? await byIds(request.targets) : await byTag(request.targets);
+  validateFleetSize(instances.length, config.bounds);
+  const targets: FleetTarget[] = instances.map(i => {
+    const group = i.Tags?.find(t => t.Key === 'aws:autoscaling:groupName')?.Value;
+    return { instanceId: i.InstanceId!, availabilityZone: i.Placement?.AvailabilityZone ?? '', ...(group ? { autoScalingGroupName: group } : {}) };
+  });
+  const helpers = request.method !== 'online';
+  const plan = planFleet({
+    targets,
+    groups: await groupSizes([...new Set(targets.flatMap(t => t.autoScalingGroupName ?? []))]),
+    bounds: config.bounds,
+    helpers,
+    helperVcpus: config.helperVcpus,
+    quota: helpers ? await vcpuQuota() : undefined,
+    minutesPerReset: config.minutesPerReset,
+  });
+  logger.info('Fleet planned', { targets: targets.length, waves: plan.waves.length, helperBound: plan.helperBound, dryRun: request.dryRun });
+  return {
+    selection: Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`,
+    targets,
+    plan,
+    waves: plan.waves.map(w => ({ requests: w.instanceIds.map(id => childRequest(id, request, request.dryRun)) })),
+    dryRun: request.dryRun,
+  };
+}
+
+async function byIds(ids: string[]): Promise<Instance[]> {
+  const found: Instance[] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
+    try {
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids.slice(i, i + IDS_PER_CALL) }));
+      found.push(...(out.Reservations ?? []).flatMap(r => r.Instances ?? []));
+    } catch (err) {
+      if (!isAwsError(err, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed')) throw err;
+      throw new WorkflowError(ERRORS.instanceNotFound,
+        `${(err as Error).message}: remove the instance ids this account and Region do not have from targets, then start the fleet reset again.`);
+    }
+  }
+  return found;
+}
+
+async function byTag(selector: FleetTagSelector): Promise<Instance[]> {
+  const found: Instance[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, {
+    Filters: [{ Name: `tag:${selector.tagKey}`, Values: selector.tagValues }],
+  })) {
+    found.push(...(page.Reservations ?? []).flatMap(r => r.Instances ?? []).filter(i => !GONE.includes(i.State?.Name ?? '')));
+  }
+  return found;
+}
+
+async function groupSizes(names: string[]): Promise<Record<string, FleetGroupSize>> {
+  const sizes: Record<string, FleetGroupSize> = {};
+  for (let i = 0; i < names.length; i += GROUPS_PER_CALL) {
+    const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({
+      AutoScalingGroupNames: names.slice(i, i + GROUPS_PER_CALL), MaxRecords: GROUPS_PER_CALL,
+    }));
+    for (const g of out.AutoScalingGroups ?? []) {
+      if (g.AutoScalingGroupName) sizes[g.AutoScalingGroupName] = { minSize: g.MinSize ?? 0, desiredCapacity: g.DesiredCapacity ?? 0 };
+    }
+  }
+  return sizes;
+}
+
+/**
+ * The account's standard On-Demand vCPU quota and its use, or undefined when the quota cannot be
+ * read (no Service Quotas value in this Region): then only maxHelpers bounds the helpers.
+ */
+async function vcpuQuota(): Promise<VcpuQuota | undefined> {
+  let limit: number | undefined;
+  try {
+    const out = await serviceQuotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: STANDARD_ON_DEMAND_VCPU_QUOTA_CODE }));
+    limit = out.Quota?.Value;
+  } catch (err) {
+    if (!isAwsError(err, 'NoSuchResourceException')) throw err;
+  }
+  if (limit === undefined) {
+    logger.warn('The On-Demand vCPU quota could not be read; maxHelpers alone bounds the helpers');
+    return undefined;
+  }
+  const running: RunningInstance[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, {
+    Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }],
+  })) {
+    for (const i of (page.Reservations ?? []).flatMap(r => r.Instances ?? [])) {
+      running.push({
+        instanceType: i.InstanceType ?? '',
+        lifecycle: i.InstanceLifecycle,
+        coreCount: i.CpuOptions?.CoreCount ?? 0,
+        threadsPerCore: i.CpuOptions?.ThreadsPerCore ?? 1,
+      });
+    }
+  }
+  return { limit, inUse: standardOnDemandVcpus(running) };
+}
