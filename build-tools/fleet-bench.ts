@@ -8,6 +8,7 @@
 import { runbookSeconds } from './bench';
 import { DEFAULT_FLEET_BOUNDS } from '../src/workflow/private/fleet-plan';
 import { EC2_RATE_LIMITS, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
+import { baselineOf, invariantViolations } from '../test/rehearsal/invariants';
 import { Fault, Rehearsal } from '../test/rehearsal/runner';
 import { SampleArtifacts } from '../test/rehearsal/sample';
 
@@ -38,6 +39,8 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
       [ids[40], [{ machine: 'reset', state: 'CheckOfflineFix', kind: 'hard' }]],
       [ids[60], [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }]],
     ]);
+    // Taken before the run: what each instance must be again afterwards (invariants.ts).
+    const baselines = ids.map(id => baselineOf(r.account, id));
     const run = await rehearseFleet(r, {
       instanceIds: ids,
       request: { method: 'offline', acknowledge: ['auto-scaling-standby', 'auto-scaling-min-size'] },
@@ -61,6 +64,9 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
     console.log(`  peak EC2 calls/s, one non-mutating action ${String(run.peakEc2PerSecond.nonMutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.nonMutating.capacity}, refill ${EC2_RATE_LIMITS.nonMutating.refillPerSecond}/s)`);
     console.log(`  throttled EC2 calls ${run.limits.throttled}, state machine retries ${run.retries}`);
     console.log(`  outcomes: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    const violations = baselines.flatMap(base => invariantViolations(r, base).map(v => `${base.instanceId}: ${v}`));
+    console.log(`  invariants of a single reset, checked for each of the ${baselines.length} instances: ${violations.length} violations`);
+    for (const v of violations) console.log(`    ${v}`);
   } finally {
     r.dispose();
   }
