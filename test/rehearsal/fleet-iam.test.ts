@@ -46,9 +46,8 @@ describe('the fleet-plan step\'s role', () => {
     for (const az of ['us-east-1a', 'us-east-1b']) {
       account.addInstance({ availabilityZone: az, tags: { team: 'web' } });
     }
-    // EC2 Auto Scaling tags the instances it launches with aws:autoscaling:groupName (Amazon EC2 Auto Scaling
-    // User Guide, "Tag Auto Scaling groups and instances"); the simulated account does not add it by itself.
-    account.addInstance({ availabilityZone: 'us-east-1a', tags: { 'team': 'web', 'aws:autoscaling:groupName': 'web' }, autoScalingGroup: 'web' });
+    // A member of the group 'web': the simulated account tags it aws:autoscaling:groupName, as EC2 Auto Scaling does.
+    account.addInstance({ availabilityZone: 'us-east-1a', tags: { team: 'web' }, autoScalingGroup: 'web' });
     setServiceQuota(account, 'ec2', STANDARD_ON_DEMAND_VCPU_QUOTA_CODE, 64);
     const restore = routeSdkToAccount(account);
     process.env[FLEET_CONFIG_ENV] = config;

@@ -453,6 +453,11 @@ export class SimulatedAccount {
       };
     }
     if (o.autoScalingGroup) {
+      // Amazon EC2 Auto Scaling User Guide, "Tag Auto Scaling groups and instances"
+      // (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html): Auto Scaling
+      // tags every instance it launches with aws:autoscaling:groupName, the group's name (a tag nobody can
+      // change or remove). The fleet plan reads a target's group from it.
+      instance.tags['aws:autoscaling:groupName'] = o.autoScalingGroup;
       const lifecycleState = o.autoScalingLifecycle ?? 'InService';
       this.autoScaling.set(instance.instanceId, { groupName: o.autoScalingGroup, lifecycleState, healthStatus: 'HEALTHY' });
       const group = this.autoScalingGroups.get(o.autoScalingGroup)

@@ -13,6 +13,15 @@ describe('simulated account: Auto Scaling', () => {
   const { asg, stateOf, stopFully } = accountHelpers(() => account);
 
   describe('Auto Scaling', () => {
+    test('a member carries the aws:autoscaling:groupName tag, as DescribeInstances shows it; an instance outside a group does not', () => {
+      const member = account.addInstance({ autoScalingGroup: 'web', tags: { team: 'blue' } });
+      const loner = account.addInstance({ tags: { team: 'blue' } });
+      const tagsOf = (instanceId: string) => account.call('ec2', 'DescribeInstances', { InstanceIds: [instanceId] })
+        .Reservations[0].Instances[0].Tags as Array<{ Key: string; Value: string }>;
+      expect(tagsOf(member.instanceId)).toEqual(expect.arrayContaining([{ Key: 'aws:autoscaling:groupName', Value: 'web' }, { Key: 'team', Value: 'blue' }]));
+      expect(tagsOf(loner.instanceId).map(t => t.Key)).toEqual(['team']);
+    });
+
     test('EnterStandby only from InService, decrementing the desired capacity; ExitStandby only from Standby, incrementing it', () => {
       const { instanceId } = account.addInstance({ autoScalingGroup: 'web' });
       expect(errorOf(() => asg('ExitStandby', { AutoScalingGroupName: 'web', InstanceIds: [instanceId] }))).toBe('ValidationError');
