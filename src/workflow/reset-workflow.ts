@@ -570,9 +570,6 @@ export class ResetWorkflow extends Construct {
       // It runs 8,760 times a month, almost always to read an empty table: the smallest size keeps its idle cost near zero.
       memorySize: 128,
     });
-    acknowledgeLambdaPlacement(this.reconciler);
-    acknowledgeNoLambdaDeadLetterQueue(this.reconciler, 'run by a schedule whose event carries no data: a failed run is ' +
-      'repeated by the next one (the reconciler is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
     this.reconcileSchedule = this.runEvery(RECONCILE_INTERVAL_MINUTES, this.reconciler, 'Reconcile',
       'Runs the reset workflow\'s reconciler: restarts restores that did not finish', 'runs the reconciler');
 
@@ -611,9 +608,6 @@ export class ResetWorkflow extends Construct {
         // It runs 8,760 times a month, almost always to find nothing to do: the smallest size keeps its idle cost near zero.
         memorySize: 128,
       });
-      acknowledgeLambdaPlacement(this.endpointJanitor);
-      acknowledgeNoLambdaDeadLetterQueue(this.endpointJanitor, 'run by a schedule whose event carries no data: a failed run is ' +
-        'repeated by the next one (the janitor is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
       this.endpointJanitorSchedule = this.runEvery(ENDPOINT_JANITOR_INTERVAL_MINUTES, this.endpointJanitor, 'EndpointJanitor',
         'Runs the reset workflow\'s endpoint janitor: deletes the interface endpoints once idle past their grace period',
         'runs the endpoint janitor');
@@ -634,9 +628,13 @@ export class ResetWorkflow extends Construct {
 
   /**
    * A schedule that runs `fn` every `minutes`: retried twice, never with an event older than one period
-   * (the next run does the same work), undelivered events kept in a dead-letter queue.
+   * (the next run does the same work), undelivered events kept in a dead-letter queue. `fn` must be
+   * idempotent: a failed run is not redriven, the next one repeats it.
    */
   private runEvery(minutes: number, fn: lambda.IFunction, idPrefix: string, description: string, deliveredTo: string): events.Rule {
+    acknowledgeLambdaPlacement(fn);
+    acknowledgeNoLambdaDeadLetterQueue(fn, 'run by a schedule whose event carries no data: a failed run is repeated by the ' +
+      'next one (the function is idempotent), and EventBridge\'s undelivered events go to its dead-letter queue');
     return new events.Rule(this, `${idPrefix}Schedule`, {
       description,
       schedule: events.Schedule.rate(Duration.minutes(minutes)),
