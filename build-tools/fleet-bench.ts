@@ -7,10 +7,10 @@
  */
 import { runbookSeconds } from './bench';
 import { DEFAULT_FLEET_BOUNDS } from '../src/workflow/private/fleet-plan';
-import { EC2_RATE_LIMITS, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
+import { EC2_RATE_LIMITS, FLEET_SAMPLE, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
 import { baselineOf, invariantViolations } from '../test/rehearsal/invariants';
 import { Fault, Rehearsal } from '../test/rehearsal/runner';
-import { SampleArtifacts } from '../test/rehearsal/sample';
+import { synthesizeSample } from '../test/rehearsal/sample';
 
 export const FLEET_SIZE = 100;
 /** Four groups of two: two at their minimum (their resets lower MinSize by one, acknowledged). */
@@ -30,8 +30,9 @@ export const RUNBOOK_CONCURRENCY = 5;
 
 const min = (s: number) => `${(s / 60).toFixed(1)} min`;
 
-export async function printFleet(sample: SampleArtifacts): Promise<void> {
-  const r = new Rehearsal(sample);
+/** Runs FleetReset's state machine over the fleet in the rehearsal (the sample with a three-zone rescue VPC) and prints the figures. */
+export async function printFleet(): Promise<void> {
+  const r = new Rehearsal(synthesizeSample(FLEET_SAMPLE));
   try {
     const ids = fleetTargets(r, FLEET_SIZE, FLEET_GROUPS);
     const faults = new Map<string, Fault[]>([
@@ -62,7 +63,10 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
     console.log(`  peak helpers             ${String(run.peakHelpers).padStart(9)}   (bound ${run.plan.helperBound}; vCPU quota ${FLEET_VCPU_QUOTA}, launches refused by it: ${run.limits.vcpuRefusals})`);
     console.log(`  peak EC2 calls/s, one mutating action     ${String(run.peakEc2PerSecond.mutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.mutating.capacity}, refill ${EC2_RATE_LIMITS.mutating.refillPerSecond}/s)`);
     console.log(`  peak EC2 calls/s, one non-mutating action ${String(run.peakEc2PerSecond.nonMutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.nonMutating.capacity}, refill ${EC2_RATE_LIMITS.nonMutating.refillPerSecond}/s)`);
-    console.log(`  throttled EC2 calls ${run.limits.throttled}, state machine retries ${run.retries}`);
+    const t = run.throttles;
+    console.log(`  throttled EC2 calls ${t.throttledCalls}: ${t.handledInHandler} handled by the handler that made them, ${t.invocationsFailed} failed ` +
+      `their task, of which ${t.retriedByStateMachine} retried by the state's Retry and ${t.notRetried} not (retries spent); ` +
+      `state machine retries in all ${run.retries} (SDK retries not modelled)`);
     console.log(`  outcomes: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     const violations = baselines.flatMap(base => invariantViolations(r, base).map(v => `${base.instanceId}: ${v}`));
     console.log(`  invariants of a single reset, checked for each of the ${baselines.length} instances: ${violations.length} violations`);

@@ -49,6 +49,8 @@ export interface SampleArtifacts {
   readonly synthMs: number;
   readonly reset: MachineArtifact;
   readonly restore: MachineArtifact;
+  /** FleetReset's state machine (issue 14): waves of child executions of `reset`. */
+  readonly fleet: MachineArtifact;
   /** Lambda functions with a handler in src/, by logical id. */
   readonly functions: ReadonlyMap<string, FunctionArtifact>;
   readonly restoreRule: {
@@ -103,6 +105,7 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
   };
   const reset = machine('ResetAccessWorkflowResetStateMachine');
   const restore = machine('ResetAccessWorkflowRestoreStateMachine');
+  const fleet = machine('FleetResetStateMachine');
 
   const handlerFiles = lambdaHandlerFiles();
   const functions = new Map<string, FunctionArtifact>();
@@ -130,6 +133,7 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
     synthMs,
     reset,
     restore,
+    fleet,
     functions,
     restoreRule: {
       eventPattern: resolver.resolveDeep(rule.EventPattern),
@@ -233,6 +237,10 @@ export class FakeResolver {
       const [delimiter, parts] = node['Fn::Join'];
       return (parts as unknown[]).map(part => this.resolve(part)).join(delimiter);
     }
+    if (node['Fn::Split']) {
+      const [delimiter, source] = node['Fn::Split'];
+      return this.resolve(source).split(delimiter);
+    }
     if (node['Fn::Select']) {
       const [index, list] = node['Fn::Select'];
       return (this.resolveDeep(list) as unknown[])[Number(index)];
@@ -320,11 +328,15 @@ export class FakeResolver {
   }
 }
 
-/** Every state of a definition, including those inside Parallel branches, with the branch path it runs in. */
+/**
+ * Every state of a definition, including those inside Parallel branches and Map item processors,
+ * with the branch path it runs in (a Map's iterations: `<map>[]`, each iteration a thread of its own).
+ */
 export function statesOf(definition: any, branch = 'main'): Array<{ name: string; state: any; branch: string }> {
   return Object.entries(definition.States as Record<string, any>).flatMap(([name, state]) => [
     { name, state, branch },
     ...((state.Branches ?? []) as any[]).flatMap((b, i) => statesOf(b, `${name}.${i}`)),
+    ...(state.ItemProcessor ?? state.Iterator ? statesOf(state.ItemProcessor ?? state.Iterator, `${name}[]`) : []),
   ]);
 }
 

@@ -134,11 +134,15 @@ export function helperBound(input: Pick<FleetPlanInput, 'bounds' | 'helperVcpus'
   return { bound: input.bounds.maxHelpers, reason: `maxHelpers ${input.bounds.maxHelpers} (the vCPU quota has room for ${byQuota})` };
 }
 
-/** Checks the selection and the bounds before anything is read or started. */
-export function validateFleetSize(count: number, bounds: FleetBounds): void {
+/**
+ * Checks the selection and the bounds before anything is read or started. `selection` says what was
+ * asked for (`tag <key>=<values>`), so that an empty one names the selector that matched nothing.
+ */
+export function validateFleetSize(count: number, bounds: FleetBounds, selection?: string): void {
   if (count === 0) {
     throw new WorkflowError(ERRORS.fleetSelectionEmpty,
-      'The fleet reset selected no instance: give instance ids, or a tag selector that matches at least one instance that is not terminated.');
+      `The fleet reset selected no instance${selection ? ` (${selection} matched none that is not terminated)` : ''}: ` +
+      'give instance ids, or a tag selector that matches at least one instance that is not terminated.');
   }
   if (count > bounds.maxTargets) {
     throw new WorkflowError(ERRORS.fleetTooManyTargets,

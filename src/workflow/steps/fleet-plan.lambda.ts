@@ -30,7 +30,8 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
   const config = parseFleetConfig(process.env[FLEET_CONFIG_ENV]);
   const request = validateFleetRequest(event?.request);
   const instances = Array.isArray(request.targets) ? await byIds(request.targets) : await byTag(request.targets);
-  validateFleetSize(instances.length, config.bounds);
+  const selection = Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`;
+  validateFleetSize(instances.length, config.bounds, selection);
   const targets: FleetTarget[] = instances.map(i => {
     const group = i.Tags?.find(t => t.Key === 'aws:autoscaling:groupName')?.Value;
     return { instanceId: i.InstanceId!, availabilityZone: i.Placement?.AvailabilityZone ?? '', ...(group ? { autoScalingGroupName: group } : {}) };
@@ -47,7 +48,7 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
   });
   logger.info('Fleet planned', { targets: targets.length, waves: plan.waves.length, helperBound: plan.helperBound, dryRun: request.dryRun });
   return {
-    selection: Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`,
+    selection,
     targets,
     plan,
     waves: plan.waves.map(w => ({ requests: w.instanceIds.map(id => childRequest(id, request, request.dryRun)) })),

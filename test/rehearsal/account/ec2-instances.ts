@@ -27,6 +27,7 @@ import { matchesFilter } from './ec2-filters';
 import { requestedTags, tagList } from './ec2-tags';
 import { markUnflushedVolumes, releaseVolumesOfTerminated, sameDevice } from './ec2-volumes';
 import { ec2Error } from './errors';
+import { cpuOptionsOf } from './instance-cpus';
 import { mayUseKey } from './kms';
 import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
@@ -241,6 +242,7 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     InstanceId: i.instanceId,
     ImageId: i.imageId,
     InstanceType: i.instanceType,
+    CpuOptions: { CoreCount: cpuOptionsOf(i.instanceType).coreCount, ThreadsPerCore: cpuOptionsOf(i.instanceType).threadsPerCore },
     State: { Name: i.state, Code: STATE_CODES[i.state] },
     ...(i.stateReason ? { StateReason: { Code: i.stateReason.code, Message: i.stateReason.message } } : {}),
     LaunchTime: new Date(i.launchTime),

@@ -6,6 +6,7 @@
  */
 import type { ServiceCall, SimulatedAccount } from './account';
 import { awsError } from './errors';
+import { vcpusOf } from './instance-cpus';
 import { setServiceQuota } from './service-quotas';
 import { STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from '../../../src/workflow/private/fleet-plan';
 
@@ -26,13 +27,6 @@ export const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 
 /** Service Quotas L-1216C47A, "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances": vCPUs. */
 export const VCPU_LIMIT_EXCEEDED = 'VcpuLimitExceeded';
-
-/**
- * vCPUs of the instance types the rehearsal uses (EC2 User Guide, instance type specifications:
- * t3.medium, t3a.medium, m5.large, m6i.large and t3.large have 2 vCPUs each). assumption: any other
- * type in a scenario has 2 as well.
- */
-const VCPUS: Readonly<Record<string, number>> = { 't3.medium': 2, 't3a.medium': 2, 'm5.large': 2, 'm6i.large': 2, 't3.large': 2 };
 
 const isMutating = (operation: string) => !/^(Describe|Get|List)/.test(operation);
 
@@ -86,8 +80,8 @@ export function enforceEc2Limits(account: SimulatedAccount, o: Ec2LimitsOptions 
       if (call.operation === 'RunInstances' && o.vcpuQuota !== undefined) {
         const inUse = [...account.instances.values()]
           .filter(i => i.state === 'running' || i.state === 'pending')
-          .reduce((sum, i) => sum + (VCPUS[i.instanceType] ?? 2), 0);
-        const asked = (VCPUS[call.input?.InstanceType] ?? 2) * (call.input?.MinCount ?? 1);
+          .reduce((sum, i) => sum + vcpusOf(i.instanceType), 0);
+        const asked = vcpusOf(call.input?.InstanceType ?? '') * (call.input?.MinCount ?? 1);
         record.peakVcpus = Math.max(record.peakVcpus, inUse);
         if (inUse + asked > o.vcpuQuota) {
           record.vcpuRefusals++;
