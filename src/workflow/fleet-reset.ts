@@ -155,6 +155,7 @@ export class FleetReset extends Construct {
         plan: this.planFunction,
         summary: this.summaryFunction,
         resetStateMachine: props.workflow.stateMachine,
+        lockTable: props.workflow.lockTable,
         maxDown: bounds.maxDown,
       })),
       timeout: props.timeout ?? Duration.hours(24),
@@ -163,6 +164,8 @@ export class FleetReset extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     acknowledgeInlinePolicies(this.stateMachine);
+    // Waiting for an aborted or timed-out instance's restore reads its lock (and the table's key, when it has one).
+    props.workflow.grantReadLocks(this.stateMachine);
     // What CDK grants the machine for its tasks and Distributed Maps, each wildcard named exactly.
     const executions = (machine: sfn.IStateMachine, suffix: string) => stack.formatArn({
       service: 'states',

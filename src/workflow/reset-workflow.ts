@@ -704,6 +704,23 @@ export class ResetWorkflow extends Construct {
   }
 
   /**
+   * Allows reading which instances are under reset: `dynamodb:GetItem` on the lock table (one item
+   * per instance while a reset or its restore holds it), and `kms:Decrypt` through DynamoDB on
+   * `encryptionKey` when the table is encrypted with it. `FleetReset` uses it to wait, after an
+   * instance's reset was stopped from outside, until its restore has put the instance back.
+   */
+  public grantReadLocks(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.lockTable.grant(grantee, 'dynamodb:GetItem');
+    if (!this.encryptionKey) return grant;
+    return grant.combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+    }));
+  }
+
+  /**
    * Allows deleting the online method's password parameters (`/EC2Rescue/Passwords/i-*` of this
    * account and Region), e.g. `password <instance-id> --from-parameter --delete` of the CLI once
    * the password is read. Separate from [`grantReadPasswords`](#cdk-ec2-reset-access.ResetWorkflow.grantReadPasswords): reading a password should not

@@ -37,9 +37,10 @@ describe('a fleet reset of 12 instances', () => {
     ids = fleetTargets(r, 12, GROUPS);
     baselines = ids.map(id => baselineOf(r.account, id));
     const faults = new Map<string, Fault[]>([
+      // A member of 'web', in the first wave (one member of a group per wave): a wave follows it.
+      [ids[0], [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }]],
       [ids[9], [{ machine: 'reset', state: 'CheckHelperReady', kind: 'hard' }]],
       [ids[10], [{ machine: 'reset', state: 'CheckOfflineFix', kind: 'hard' }]],
-      [ids[11], [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }]],
     ]);
     run = await rehearseFleet(r, {
       instanceIds: ids,
@@ -65,9 +66,10 @@ describe('a fleet reset of 12 instances', () => {
 
   test('each instance has its outcome; the faulted ones fail and are put back, the others succeed', () => {
     const outcome = Object.fromEntries(run.outcomes.map(o => [o.instanceId, o.outcome]));
-    expect(ids.slice(0, 9).map(id => outcome[id])).toEqual(Array(9).fill('succeeded'));
-    expect(ids.slice(9).map(id => outcome[id])).toEqual(['failed', 'failed', 'failed']);
-    expect(run.outcomes.find(o => o.instanceId === ids[11])!.error).toBe('ABORTED');
+    const faulted = [ids[0], ids[9], ids[10]];
+    expect(ids.filter(id => !faulted.includes(id)).map(id => outcome[id])).toEqual(Array(9).fill('succeeded'));
+    expect(faulted.map(id => outcome[id])).toEqual(['failed', 'failed', 'failed']);
+    expect(run.outcomes.find(o => o.instanceId === ids[0])!.error).toBe('ABORTED');
     expect(run.outcomes.every(o => o.error !== ERRORS.acknowledgementRequired)).toBe(true);
   });
 
@@ -89,7 +91,7 @@ describe('a fleet reset of 12 instances', () => {
 
   test('the fleet machine planned, started one child reset per instance, and summarized their outcomes', () => {
     expect(run.fleet.status).toBe('SUCCEEDED');
-    expect(run.fleet.visited.filter(s => s !== 'ResetInstance')).toEqual(['PlanFleet', 'Summarize']);
+    expect(run.fleet.visited.filter(s => !['ResetInstance', 'ReadLock'].includes(s))).toEqual(['PlanFleet', 'Summarize']);
     expect(run.fleet.visited.filter(s => s === 'ResetInstance')).toHaveLength(12);
     expect([...run.records.keys()].sort()).toEqual([...ids].sort());
     expect([...run.records.values()].every(child => child.parent === run.fleet.arn)).toBe(true);
@@ -106,11 +108,26 @@ describe('a fleet reset of 12 instances', () => {
     }
   });
 
+  test('an aborted instance is back (its restore ended) before the next wave starts: the fleet never has more down than its bounds', () => {
+    const aborted = run.records.get(ids[0])!;
+    expect(aborted.status).toBe('ABORTED');
+    expect(aborted.restoreRun?.status).toBe('SUCCEEDED');
+    const wave = run.plan.waves.findIndex(w => w.instanceIds.includes(ids[0]));
+    const next = run.plan.waves[wave + 1];
+    expect(next).toBeDefined();
+    const nextStart = Math.min(...next.instanceIds.map(id => run.records.get(id)!.start));
+    expect(nextStart).toBeGreaterThanOrEqual(aborted.restoreRun!.end!);
+    expect(run.outcomes.find(o => o.instanceId === ids[0])).not.toHaveProperty('restorePending');
+    // The iteration read the lock until the restore released it.
+    expect(run.fleet.visited.filter(s => s === 'ReadLock').length).toBeGreaterThan(3);
+  });
+
   test('each child was started and followed as the fleet machine\'s role, and IAM allowed it', () => {
     const role = r.account.iam.roleOfFunction(sample.fleet.logicalId).logicalId;
     const calls = r.iam.records.filter(rec => rec.role === role);
     expect(calls.filter(c => c.call === 'states:StartExecution')).toHaveLength(12);
     expect(calls.filter(c => c.call === 'states:DescribeExecution')).toHaveLength(12);
+    expect(calls.filter(c => c.call === 'dynamodb:GetItem').length).toBeGreaterThanOrEqual(3);
     expect(calls.filter(c => c.denied)).toEqual([]);
     expect(r.iam.mistakes).toEqual([]);
   });

@@ -9,8 +9,8 @@
  */
 import { Ec2LimitsOptions, Ec2LimitsRecord, enforceEc2Limits, MUTATING_BUCKET, NON_MUTATING_BUCKET } from './account/ec2-limits';
 import { ExecutionRecord, Fault, Rehearsal } from './runner';
-import type { SampleStackProps } from '../../sample/sample-stack';
 import { windowsTarget } from './world';
+import type { SampleStackProps } from '../../sample/sample-stack';
 import { ResetRequest } from '../../src/workflow/private/contracts';
 import { FleetInstanceOutcome, FleetSummary } from '../../src/workflow/private/fleet-outcome';
 import { FleetPlan } from '../../src/workflow/private/fleet-plan';

@@ -390,9 +390,9 @@ export class Rehearsal {
       if (state.Type === 'Wait') waitOverrides[name] = 0;
       if (state.Retry) retryOverrides[name] = 0;
       if (state.Type === 'Task') {
-        taskHandlers[name] = isStartExecutionSync(state)
-          ? this.childExecutionHandler(live, name, state)
-          : this.taskHandler(live, name, state, branch);
+        taskHandlers[name] = isStartExecutionSync(state) ? this.childExecutionHandler(live, name, state)
+          : isDynamoGetItem(state) ? this.dynamoGetItemHandler(live, name)
+            : this.taskHandler(live, name, state, branch);
       }
     }
 
@@ -458,14 +458,14 @@ export class Rehearsal {
   private onEvent(live: LiveExecution, event: any, branchOf: Map<string, string>, stateOf: Map<string, any>): void {
     const name: string | undefined = event.state?.name;
     if (!name) return;
-    const branch = branchOf.get(name) ?? 'main';
-    // Inside a Map's iterations only a child execution's task takes time, on the iteration's thread.
-    if (isIterationBranch(branch)) {
-      if (event.type === 'StateRetried') this.retryIteration(live, name, event);
+    const branchName = branchOf.get(name) ?? 'main';
+    const state = stateOf.get(name);
+    // Inside a Map's iterations, time passes on the iteration's own thread (see iterationThread).
+    if (isIterationBranch(branchName)) {
+      this.onIterationEvent(live, name, state, event);
       return;
     }
-    const thread = this.thread(live.record.name, branch);
-    const state = stateOf.get(name);
+    const thread = this.thread(live.record.name, branchName);
     switch (event.type) {
       case 'StateEntered':
         if (state.Type === 'Wait') {
@@ -659,9 +659,7 @@ export class Rehearsal {
     const caller = this.artifactOf(live.record.machine).logicalId;
     const outputAsJson = state.Resource.endsWith('.sync:2');
     return async (input: any) => {
-      const thread = this.iterationThread(live, name, input?.Input);
-      this.scheduler.start(thread, live.cursor ?? this.scheduler.timeOf(this.thread(live.record.name, 'main')));
-      live.threads.add(thread);
+      const thread = this.iterationThread(live, input?.Input?.instanceId);
       await this.scheduler.turn(thread);
       live.record.visited.push(name);
       const start = this.clock.now();
@@ -705,20 +703,61 @@ export class Rehearsal {
     };
   }
 
-  /** The thread of one Map iteration of a task: by the instance it is for (every fleet iteration has one), else by count. */
-  private iterationThread(live: LiveExecution, name: string, item: any): string {
-    const key = typeof item?.instanceId === 'string' ? item.instanceId : `#${live.threads.size}`;
-    return this.thread(live.record.name, `${name}[${key}]`);
+  /**
+   * `dynamodb:getItem`, the optimized DynamoDB integration (the fleet's ReadLock): GetItem as the
+   * state machine's role, through the account; the task's result is GetItem's response (Step
+   * Functions Developer Guide, "Call DynamoDB with Step Functions": the optimized integration calls
+   * the API with the task's arguments and returns its response). An error fails the task with
+   * `DynamoDB.<error name>` (same page, the integration's error names).
+   */
+  private dynamoGetItemHandler(live: LiveExecution, name: string): (input: any) => Promise<any> {
+    const caller = this.artifactOf(live.record.machine).logicalId;
+    return async (input: any) => {
+      const thread = this.iterationThread(live, input?.Key?.instanceId?.S);
+      await this.scheduler.turn(thread);
+      live.record.visited.push(name);
+      const start = this.clock.now();
+      try {
+        const result = await this.callAs(caller, 'dynamodb', 'GetItem', input, { execution: live.record.name, state: name });
+        live.record.spans.push({ execution: live.record.name, state: name, kind: 'task', thread, start, end: start + LATENCY.apiCall.seconds * 1000, result });
+        return result;
+      } catch (err) {
+        const reported = new Error((err as Error).message);
+        reported.name = `DynamoDB.${(err as Error).name}`;
+        live.record.spans.push({ execution: live.record.name, state: name, kind: 'task', thread, start, end: start + LATENCY.apiCall.seconds * 1000, error: reported.name, cause: reported.message });
+        throw reported;
+      } finally {
+        this.scheduler.finish(thread, LATENCY.apiCall.seconds);
+        live.cursor = Math.max(live.cursor ?? 0, this.scheduler.timeOf(thread));
+      }
+    };
   }
 
-  /** A retry of a task inside a Map's iteration takes its interval on the iteration's thread. */
-  private retryIteration(live: LiveExecution, name: string, event: any): void {
-    const thread = this.iterationThread(live, name, event.state?.input);
-    if (!live.threads.has(thread)) return;
-    const seconds = retryIntervalSeconds(event.retry.retrier, event.retry.attempt);
+  /**
+   * The thread of one iteration of the fleet's Maps, by the instance it is for (every task of an
+   * iteration carries its instance id): created by the iteration's first task, where the Map's
+   * previous iterations got to (`cursor`), so the waves of a one-at-a-time Map follow each other.
+   */
+  private iterationThread(live: LiveExecution, instanceId: unknown): string {
+    if (typeof instanceId !== 'string') throw new Error(`${live.record.name}: a task inside a Map iteration carries no instance id`);
+    const thread = this.thread(live.record.name, `iteration[${instanceId}]`);
+    if (!live.threads.has(thread)) {
+      this.scheduler.start(thread, live.cursor ?? this.scheduler.timeOf(this.thread(live.record.name, 'main')));
+      live.threads.add(thread);
+    }
+    return thread;
+  }
+
+  /** A Wait or a task's retry inside a Map iteration takes its time on the iteration's thread. */
+  private onIterationEvent(live: LiveExecution, name: string, state: any, event: any): void {
+    const isWait = event.type === 'StateEntered' && state.Type === 'Wait';
+    if (!isWait && event.type !== 'StateRetried') return;
+    const thread = this.iterationThread(live, event.state?.input?.instanceId);
+    const seconds = isWait ? waitSeconds(state, event.state.input) : retryIntervalSeconds(event.retry.retrier, event.retry.attempt);
     const start = this.scheduler.timeOf(thread);
     this.scheduler.advance(thread, seconds);
-    live.record.spans.push({ execution: live.record.name, state: name, kind: 'retry', thread, start, end: start + seconds * 1000 });
+    live.cursor = Math.max(live.cursor ?? 0, this.scheduler.timeOf(thread));
+    live.record.spans.push({ execution: live.record.name, state: name, kind: isWait ? 'wait' : 'retry', thread, start, end: start + seconds * 1000 });
   }
 
   private fire(live: LiveExecution, fault: Fault): void {
@@ -935,7 +974,9 @@ function localDefinition(definition: any): any {
  *   the executions' own TimeoutSeconds, see checkDeadline.)
  */
 export function forLocalExecutor(definition: any): any {
-  const copy = structuredClone(definition);
+  // A JSON copy, not structuredClone: under jest, structuredClone makes objects of another realm, which
+  // the executor's plain-object check rejects, leaving nested `"<key>.$"` paths of Parameters unresolved.
+  const copy = JSON.parse(JSON.stringify(definition));
   const visit = (states: Record<string, any>) => {
     for (const state of Object.values(states)) {
       if (state.ResultPath === '$') delete state.ResultPath;
@@ -959,6 +1000,11 @@ export function forLocalExecutor(definition: any): any {
 /** A Task that starts a state machine's execution and waits for it (`.sync`, `.sync:2`). */
 function isStartExecutionSync(state: any): boolean {
   return typeof state.Resource === 'string' && /^arn:aws[\w-]*:states:::states:startExecution\.sync(:2)?$/.test(state.Resource);
+}
+
+/** A Task of the optimized DynamoDB GetItem integration. */
+function isDynamoGetItem(state: any): boolean {
+  return typeof state.Resource === 'string' && /^arn:aws[\w-]*:states:::dynamodb:getItem$/.test(state.Resource);
 }
 
 /** A branch inside a Map's item processor (statesOf names it `<map>[]`). */

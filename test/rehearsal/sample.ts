@@ -1,6 +1,6 @@
 /**
- * The sample stack as the rehearsal sees it: synthesized once, its two state machine definitions
- * (through test/helpers/asl.ts), the handler file and environment of every Lambda function a Task
+ * The sample stack as the rehearsal sees it: synthesized once, its state machine definitions (reset,
+ * restore, fleet; resolved as FakeResolver names the account's resources), the handler file and environment of every Lambda function a Task
  * invokes, the restore rule, and the resources a fake account must hold for the configuration
  * to make sense (subnets in their AZs, the helper security group and instance profile, the lock table).
  */
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
-import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
+import { REHEARSAL_ENV } from '../helpers/asl';
 import { sampleApp } from '../helpers/sample-app';
 import { sampleIam, SampleIam } from './iam/roles';
 
@@ -99,8 +99,8 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
   const machine = (prefix: string): MachineArtifact => {
     const ids = Object.keys(resources).filter(id => resources[id].Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix));
     if (ids.length !== 1) throw new Error(`Expected one state machine ${prefix}*, found ${ids.join(', ') || 'none'}`);
-    // test/helpers/asl.ts turns the DefinitionString into plain ASL (Lambda ARNs end with the function's logical id).
-    const definition = JSON.parse(resolveCfnValue(resources[ids[0]].Properties.DefinitionString, resources));
+    // Plain ASL, resolved as the account's resources are named (Lambda ARNs end with the function's logical id).
+    const definition = JSON.parse(resolver.resolve(resources[ids[0]].Properties.DefinitionString));
     return { logicalId: ids[0], arn: resolver.resolve({ Ref: ids[0] }), definition };
   };
   const reset = machine('ResetAccessWorkflowResetStateMachine');

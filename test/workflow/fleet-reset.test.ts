@@ -1,6 +1,7 @@
 import validator from 'asl-validator';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
 import { runComplianceChecks, unusedAcknowledgements } from '../../build-tools/compliance';
 import { FleetReset, ResetWorkflow } from '../../src';
@@ -35,15 +36,54 @@ describe('FleetReset state machine', () => {
 
   test('each instance is a whole execution of the reset machine, with exactly the single reset\'s request as input', () => {
     expect(reset.Resource).toBe('arn:aws:states:::states:startExecution.sync:2');
-    expect(reset.Parameters).toEqual({ 'Input.$': '$', 'StateMachineArn': resetMachineRef });
+    expect(reset.Parameters).toEqual({ 'Input.$': '$', 'StateMachineArn': `arn:aws:states:us-east-1:123456789012:stateMachine:${resetMachineRef}` });
   });
 
   test('a child that fails is caught as its instance\'s outcome, so one instance never stops the others', () => {
     expect(reset.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'ResetNotSucceeded' }]);
-    expect(wave.ItemProcessor.States.ResetNotSucceeded).toMatchObject({ Type: 'Pass', End: true });
+    expect(wave.ItemProcessor.States.ResetNotSucceeded).toMatchObject({ Type: 'Pass', Next: 'StartAwaitingRelease' });
     // The child's own failure is not retried: a second reset is the operator's decision.
     expect(reset.Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('States.TaskFailed');
     expect(reset.Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('States.ALL');
+  });
+
+  test('after a child that did not succeed, the iteration waits (bounded) until no reset holds the instance\'s lock', () => {
+    const states = wave.ItemProcessor.States;
+    const lockTableRef = Object.keys(resources).find(id => id.startsWith('WorkflowLockTable') && resources[id].Type === 'AWS::DynamoDB::Table')!;
+    expect(states.ReadLock).toMatchObject({
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Parameters: { TableName: lockTableRef, Key: { instanceId: { 'S.$': '$.instanceId' } }, ConsistentRead: true },
+      ResultPath: '$.release.lock',
+      Next: 'LockReleased?',
+    });
+    // A failed read ends the wait, never the fleet.
+    expect(states.ReadLock.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.release.readError', Next: 'InstanceReleased' }]);
+    const choices = states['LockReleased?'].Choices;
+    expect(choices).toEqual([
+      { Variable: '$.release.lock.Item', IsPresent: false, Next: 'InstanceReleased' },
+      { Variable: '$.release.lock.Item.abandonedAt', IsPresent: true, Next: 'InstanceReleased' },
+      { Variable: '$.release.polls', NumericGreaterThanEquals: 240, Next: 'InstanceReleased' },
+    ]);
+    expect(states['LockReleased?'].Default).toBe('WaitForRelease');
+    expect(states.WaitForRelease).toMatchObject({ Seconds: 30, Next: 'CountReleasePoll' });
+    expect(states.InstanceReleased).toMatchObject({ Type: 'Pass', End: true });
+  });
+
+  test('the fleet machine may read the lock table (GetItem only), and a customer managed key only through DynamoDB', () => {
+    const keyed = new Stack(new App(), 'Keyed', { env: ENV });
+    const key = new kms.Key(keyed, 'Key');
+    new FleetReset(keyed, 'Fleet', { workflow: new ResetWorkflow(keyed, 'Workflow', { ...helperNetwork(keyed), encryptionKey: key }) });
+    const keyedResources = Template.fromStack(keyed).toJSON().Resources as Record<string, any>;
+    const statements = Object.entries(keyedResources)
+      .filter(([id, r]) => id.startsWith('FleetStateMachine') && r.Type === 'AWS::IAM::Policy')
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as any[]);
+    const actions = statements.flatMap(st => [st.Action].flat() as string[]);
+    expect([...new Set(actions.filter(a => a.startsWith('dynamodb:')))]).toEqual(['dynamodb:GetItem']);
+    const decrypt = statements.filter(st => [st.Action].flat().includes('kms:Decrypt'));
+    expect(decrypt).toEqual([expect.objectContaining({
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+    })]);
   });
 
   test('the fleet machine may start executions of the reset machine only (and its own map runs)', () => {
