@@ -126,6 +126,8 @@ interface LiveExecution {
    * the next iteration of a one-at-a-time Map, and the states after the Map, start there.
    */
   cursor?: number;
+  /** When an operator stops it (StopExecution), in modelled time; see stopAt. */
+  stopAt?: number;
   readonly faults: Fault[];
   readonly firedFaults: Set<Fault>;
   readonly throttled: Set<string>;
@@ -159,7 +161,7 @@ export class Rehearsal {
   private readonly live = new Map<string, LiveExecution>();
   private readonly handlers = new Map<string, HandlerEntry>();
   /** The endpoint janitor's threads started by {@link janitorAlongside}. */
-  private readonly janitorThreads: Promise<void>[] = [];
+  private readonly sideThreads: Promise<void>[] = [];
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -273,7 +275,7 @@ export class Rehearsal {
       await Promise.all(pending);
       await schedule;
       await this.scheduler.idle();
-      await Promise.all(this.janitorThreads);
+      await Promise.all(this.sideThreads);
       if (this.live.size === pending.length && this.reconcilerSchedule === schedule) return;
     }
   }
@@ -766,19 +768,44 @@ export class Rehearsal {
     live.record.fired.push(fault);
   }
 
-  private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT'): void {
+  private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT', at?: number): void {
     if (live.record.status !== 'RUNNING') return;
     live.record.status = status;
-    live.record.end = status === 'TIMED_OUT' ? Math.max(this.clock.now(), live.deadline) : this.clock.now();
+    live.record.end = at ?? (status === 'TIMED_OUT' ? Math.max(this.clock.now(), live.deadline) : this.clock.now());
     if (status === 'TIMED_OUT') this.clock.set(live.record.end);
     this.scheduler.stop(...live.threads);
     live.handle?.abort();
+    // assumption: when a parent stops while a `.sync` task waits on its child, Step Functions stops the
+    // child (the reason CDK grants the parent's role states:StopExecution on the child's executions); the
+    // pages of the Developer Guide read for this do not say it in so many words.
+    for (const child of this.live.values()) {
+      if (child.record.parent === live.record.arn) this.abort(child, 'ABORTED', live.record.end);
+    }
+  }
+
+  /**
+   * Stops an execution at a moment of modelled time, as an operator's StopExecution does (ABORTED):
+   * the first turn any of its threads, or of its children's, is due at or after `atMs` is refused
+   * and the execution stopped then (as a timeout is, see checkDeadline). Its restore follows as
+   * after any abort; a fleet's running children are stopped with it.
+   */
+  public stopAt(record: ExecutionRecord, atMs: number): void {
+    const live = this.live.get(record.name);
+    if (!live) throw new Error(`No execution ${record.name} to stop`);
+    live.stopAt = atMs;
   }
 
   /** Execution timeouts in modelled time: a thread due at or after its execution's deadline times the execution out. */
   private checkDeadline(thread: string, at: number): boolean {
     const live = this.live.get(thread.split('#')[0]);
-    if (!live || at < live.deadline) return true;
+    if (!live) return true;
+    const parent = live.record.parent === undefined ? undefined : [...this.live.values()].find(l => l.record.arn === live.record.parent);
+    const stopped = [live, parent].find(l => l?.stopAt !== undefined && l.record.status === 'RUNNING' && at >= l.stopAt);
+    if (stopped) {
+      this.abort(stopped, 'ABORTED', stopped.stopAt);
+      return false;
+    }
+    if (at < live.deadline) return true;
     this.abort(live, 'TIMED_OUT');
     return false;
   }
@@ -916,7 +943,7 @@ export class Rehearsal {
         }
       }
     };
-    this.janitorThreads.push(loop());
+    this.sideThreads.push(loop());
   }
 
   /** Brings the account to the end of every execution (for checks). */
@@ -987,6 +1014,9 @@ export function forLocalExecutor(definition: any): any {
         delete state.Label;
         visit(processor.States);
       }
+      if (state.Type === 'Choice') {
+        state.Choices = (state.Choices as any[]).map(rewriteNegatedTypeTests);
+      }
       if (state.Type === 'Task' && isStartExecutionSync(state) && state.TimeoutSeconds === undefined) {
         // Node's timers hold at most 2^31 - 1 ms (about 24.8 days).
         state.TimeoutSeconds = 2_000_000;
@@ -995,6 +1025,21 @@ export function forLocalExecutor(definition: any): any {
   };
   visit(copy.States);
   return copy;
+}
+
+/**
+ * `{ "Variable": v, "IsPresent": false }` (and IsNull, IsNumeric, IsString, IsBoolean, IsTimestamp
+ * false) as `{ "Not": { "Variable": v, "<test>": true } }`: the same rule in ASL, but the executor
+ * (aws-local-stepfunctions 3.0.0) evaluates a false type test as never matching.
+ */
+function rewriteNegatedTypeTests(rule: any): any {
+  if (rule.And) return { ...rule, And: rule.And.map(rewriteNegatedTypeTests) };
+  if (rule.Or) return { ...rule, Or: rule.Or.map(rewriteNegatedTypeTests) };
+  if (rule.Not) return { ...rule, Not: rewriteNegatedTypeTests(rule.Not) };
+  const test = ['IsPresent', 'IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'].find(t => rule[t] === false);
+  if (!test) return rule;
+  const { Next, Variable } = rule;
+  return { ...(Next !== undefined ? { Next } : {}), Not: { Variable, [test]: true } };
 }
 
 /** A Task that starts a state machine's execution and waits for it (`.sync`, `.sync:2`). */

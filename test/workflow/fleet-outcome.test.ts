@@ -28,14 +28,14 @@ describe('outcomeOf', () => {
     expect(failed).toMatchObject({ outcome: 'failed', error: 'UnauthorizedOperation' });
   });
 
-  test('an aborted child whose lock went before the fleet moved on: failed, put back', () => {
-    const outcome = outcomeOf({ ...request, failure: ended({ Status: 'ABORTED' }), release: { polls: 7, lock: {} } });
+  test('an aborted child whose lock was released (the item stays, without an owner) before the fleet moved on: failed, put back', () => {
+    const outcome = outcomeOf({ ...request, failure: ended({ Status: 'ABORTED' }), release: { polls: 7, lock: { Item: {} } } });
     expect(outcome).toMatchObject({ outcome: 'failed', error: 'ABORTED', cause: expect.stringMatching(/put the instance back before the fleet went on/) });
     expect(outcome).not.toHaveProperty('restorePending');
   });
 
   test('a lock still held when the wait ended, or a lock that could not be read: restore pending', () => {
-    const held = outcomeOf({ ...request, failure: ended({ Status: 'TIMED_OUT' }), release: { polls: 240, lock: { Item: { instanceId: { S: ID } } } } });
+    const held = outcomeOf({ ...request, failure: ended({ Status: 'TIMED_OUT' }), release: { polls: 240, lock: { Item: { executionArn: { S: ARN } } } } });
     expect(held).toMatchObject({ outcome: 'failed', error: 'TIMED_OUT', restorePending: true, cause: expect.stringMatching(/had not put the instance back/) });
     const unread = outcomeOf({ ...request, failure: ended({ Status: 'ABORTED' }), release: { polls: 0, readError: { Error: 'DynamoDB.AccessDeniedException' } } });
     expect(unread.restorePending).toBe(true);

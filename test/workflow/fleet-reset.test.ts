@@ -60,11 +60,11 @@ describe('FleetReset state machine', () => {
     expect(states.ReadLock.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.release.readError', Next: 'InstanceReleased' }]);
     const choices = states['LockReleased?'].Choices;
     expect(choices).toEqual([
-      { Variable: '$.release.lock.Item', IsPresent: false, Next: 'InstanceReleased' },
       { Variable: '$.release.lock.Item.abandonedAt', IsPresent: true, Next: 'InstanceReleased' },
       { Variable: '$.release.polls', NumericGreaterThanEquals: 240, Next: 'InstanceReleased' },
+      { Variable: '$.release.lock.Item.executionArn', IsPresent: true, Next: 'WaitForRelease' },
     ]);
-    expect(states['LockReleased?'].Default).toBe('WaitForRelease');
+    expect(states['LockReleased?'].Default).toBe('InstanceReleased');
     expect(states.WaitForRelease).toMatchObject({ Seconds: 30, Next: 'CountReleasePoll' });
     expect(states.InstanceReleased).toMatchObject({ Type: 'Pass', End: true });
   });

@@ -44,7 +44,7 @@ export interface FleetDefinitionOptions {
  *   └─ Wave (Distributed Map over the wave's instances, all at once)
  *        └─ ResetInstance (states:startExecution.sync:2 of the reset machine) ─ Catch ALL ─► ResetNotSucceeded
  *             ─► ReadLock ◄─┐ (dynamodb:getItem of the instance's lock item)
- *                 ├─ gone, given up, or waited long enough ─► end of the iteration
+ *                 ├─ no owner, given up, or waited long enough ─► end of the iteration
  *                 └─ still held ─► WaitForRelease (30 s) ─► CountReleasePoll ─┘
  * Summarize (each instance's outcome, counts)
  * ```
@@ -122,7 +122,7 @@ function awaitRelease(scope: Construct, lockTable: dynamodb.ITable): sfn.IChaina
     key: { instanceId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.instanceId')) },
     consistentRead: true,
     projectionExpression: [
-      new tasks.DynamoProjectionExpression().withAttribute('instanceId'),
+      new tasks.DynamoProjectionExpression().withAttribute('executionArn'),
       new tasks.DynamoProjectionExpression().withAttribute('abandonedAt'),
     ],
     resultPath: `${FLEET_PATHS.release}.lock`,
@@ -136,9 +136,10 @@ function awaitRelease(scope: Construct, lockTable: dynamodb.ITable): sfn.IChaina
   });
   const wait = new sfn.Wait(scope, 'WaitForRelease', { time: sfn.WaitTime.duration(Duration.seconds(RELEASE_POLL_SECONDS)) });
   const decide = new sfn.Choice(scope, 'LockReleased?')
-    .when(sfn.Condition.isNotPresent(`${FLEET_PATHS.release}.lock.Item`), released)
     .when(sfn.Condition.isPresent(`${FLEET_PATHS.release}.lock.Item.abandonedAt`), released)
     .when(sfn.Condition.numberGreaterThanEquals(`${FLEET_PATHS.release}.polls`, RELEASE_MAX_POLLS), released)
-    .otherwise(wait.next(count).next(readLock));
+    // The item stays after a release (lastReleasedAt), without an owner: held means it names an execution.
+    .when(sfn.Condition.isPresent(`${FLEET_PATHS.release}.lock.Item.executionArn`), wait.next(count).next(readLock))
+    .otherwise(released);
   return start.next(readLock).next(decide);
 }

@@ -45,7 +45,7 @@ export interface FleetIteration extends ResetRequest {
   readonly child?: { readonly executionArn: string; readonly status: string; readonly output?: unknown };
   readonly failure?: { readonly Error?: string; readonly Cause?: string };
   /** After a failure: the wait for the instance's lock to go (fleet-definition.ts, awaitRelease). */
-  readonly release?: { readonly polls: number; readonly lock?: { readonly Item?: unknown }; readonly readError?: unknown };
+  readonly release?: { readonly polls: number; readonly lock?: { readonly Item?: { readonly executionArn?: unknown } }; readonly readError?: unknown };
 }
 
 /** Errors of the child's preflight: it failed before changing anything. */
@@ -83,7 +83,8 @@ export function outcomeOf(iteration: FleetIteration): FleetInstanceOutcome {
 
 /** Whether the fleet went on before the instance's lock was gone (or without knowing). */
 function restorePending(release: FleetIteration['release']): { restorePending?: true } {
-  return release && (release.readError !== undefined || release.lock?.Item !== undefined) ? { restorePending: true } : {};
+  // A lock item stays after its release (without an owner): held means it still names an execution.
+  return release && (release.readError !== undefined || release.lock?.Item?.executionArn !== undefined) ? { restorePending: true } : {};
 }
 
 function parseChild(cause: string | undefined): { ExecutionArn?: string; Status?: string; Error?: string; Cause?: string } | undefined {
