@@ -18,7 +18,7 @@ const choice = (rule: Record<string, unknown>) => ({
   },
 });
 
-async function run(definition: any, input: unknown): Promise<unknown> {
+async function run(definition: any, input: any): Promise<unknown> {
   const machine = new als.StateMachine(forLocalExecutor(definition), { validationOptions: { noValidate: true } });
   return machine.run(input).result;
 }

@@ -45,7 +45,14 @@ export interface FleetIteration extends ResetRequest {
   readonly child?: { readonly executionArn: string; readonly status: string; readonly output?: unknown };
   readonly failure?: { readonly Error?: string; readonly Cause?: string };
   /** After a failure: the wait for the instance's lock to go (fleet-definition.ts, awaitRelease). */
-  readonly release?: { readonly polls: number; readonly lock?: { readonly Item?: { readonly executionArn?: unknown } }; readonly readError?: unknown };
+  readonly release?: FleetLockWait;
+}
+
+/** The last read of the instance's lock item (DynamoDB GetItem's response), how many polls, or the read's error. */
+export interface FleetLockWait {
+  readonly polls: number;
+  readonly lock?: { readonly Item?: { readonly executionArn?: unknown } };
+  readonly readError?: unknown;
 }
 
 /** Errors of the child's preflight: it failed before changing anything. */
