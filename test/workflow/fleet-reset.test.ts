@@ -105,7 +105,8 @@ describe('FleetReset publishes its state machine\'s ARN for tools to find', () =
       Name: '/cdk-ec2-reset-access/fleet-state-machine-arn',
       Value: { Ref: stack.getLogicalId(fleet.stateMachine.node.defaultChild as any) },
     });
-    expect(stack.resolve(fleet.stateMachineArnParameter.parameterName)).toEqual({ Ref: stack.getLogicalId(fleet.stateMachineArnParameter.node.defaultChild as any) });
+    const parameter = fleet.stateMachineArnParameter;
+    expect(stack.resolve(parameter.parameterName)).toEqual({ Ref: stack.getLogicalId(parameter.node.defaultChild as any) });
   });
 
   test('under the name stateMachineArnParameterName gives', () => {
