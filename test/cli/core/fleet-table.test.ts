@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LiveFleetRow, liveOutcome, liveTableLines, stepLabel } from '../../../cli/core/fleet-table';
 
 const id = (n: number) => `i-0123456789abcd${String(n).padStart(3, '0')}`;
@@ -71,4 +73,20 @@ describe('the live fleet table', () => {
     expect(stepLabel('PreflightPassed?', 'Preflight checks')).toBe('Preflight checks');
     expect(stepLabel('starting', '')).toBe('starting');
   });
+});
+
+test('the README\'s frame of the table is what the table draws', () => {
+  // GIVEN
+  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const frame = /```text\n(instance {13}AZ[^`]*)```/.exec(readme)?.[1].trimEnd().split('\n');
+  const rows: LiveFleetRow[] = [
+    ['i-0a1b2c3d4e5f60718', 'us-east-1a', 'Wait for the helper in Systems Manager', 'RUNNING'],
+    ['i-0a1b2c3d4e5f60719', 'us-east-1b', 'Enable password generation (EC2Rescue, offline)', 'RUNNING'],
+    ['i-0a1b2c3d4e5f6071a', 'us-east-1c', 'Put the instance back after the failure', 'FAILED'],
+    ['i-0a1b2c3d4e5f6071b', 'us-east-1a', 'Wait for Windows to generate the password', 'SUCCEEDED'],
+    ['i-0a1b2c3d4e5f6071c', 'us-east-1b', '', undefined],
+  ].map(([instanceId, availabilityZone, step, status]) => ({ instanceId: instanceId!, availabilityZone: availabilityZone!, state: '', step: step!, status }));
+
+  // THEN
+  expect(frame).toEqual(liveTableLines(rows, { columns: 100, rows: 40 }, 400_000));
 });
