@@ -68,7 +68,8 @@ export async function fleetCommand(env: CliEnvironment, ids: string[], options: 
     executionArn = started.executionArn ?? '';
   } catch (err) {
     if ((err as { name?: string }).name === 'StateMachineDoesNotExist') {
-      throw new CliError('FleetStateMachineNotFound', `There is no state machine ${fleetMachineArn}${options.fleetStateMachineArn ? '' : ` (the value of ${options.fleetStateMachineParameter})`}.`);
+      const from = options.fleetStateMachineArn ? '' : ` (the value of ${options.fleetStateMachineParameter})`;
+      throw new CliError('FleetStateMachineNotFound', `There is no state machine ${fleetMachineArn}${from}.`);
     }
     throw toCliError(err);
   }
