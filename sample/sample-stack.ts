@@ -105,7 +105,8 @@ export class SampleStack extends Stack {
       value: this.resetAccess.workflow.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'FleetStateMachineArn', {
-      description: 'Reset many instances: cdk-ec2-reset-access fleet --fleet-state-machine-arn <this> (<instance-id>... | --tag key=value)',
+      description: 'Reset many instances: cdk-ec2-reset-access fleet (<instance-id>... | --tag key=value), which reads this ARN from ' +
+        'the SSM parameter /cdk-ec2-reset-access/fleet-state-machine-arn',
       value: this.fleetReset.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'WindowsInstanceProfileName', {

@@ -3,18 +3,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ResetWorkflow } from './reset-workflow';
+import { publishStateMachineArn } from '../private/arn-parameter';
 import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { newLogGroup } from '../private/log-group';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards, acknowledgeWildcardsOnGrantee } from '../private/nag';
 import { buildFleetDefinition } from './private/fleet-definition';
 import { DEFAULT_FLEET_BOUNDS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
 import { FLEET_CONFIG_ENV, FleetConfig } from './private/fleet-request';
 import { fleetPlanStatements, wildcardReason } from './private/policies';
 import { FleetPlanFunction } from './steps/fleet-plan-function';
 import { FleetSummaryFunction } from './steps/fleet-summary-function';
+
+/**
+ * Where `FleetReset` publishes its state machine's ARN unless told otherwise, so that tools (the
+ * operator CLI's `fleet` command, the AWS CLI, scripts) find the fleet without knowing the stack.
+ */
+export const DEFAULT_FLEET_STATE_MACHINE_ARN_PARAMETER = '/cdk-ec2-reset-access/fleet-state-machine-arn';
 
 /** Properties of `FleetReset`. */
 export interface FleetResetProps {
@@ -89,6 +97,21 @@ export interface FleetResetProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Name of the SSM parameter the fleet state machine's ARN is written to. Tools find the fleet
+   * through it: the operator CLI's `fleet` command (`--fleet-state-machine-parameter <name>` when it
+   * is not the default), scripts.
+   *
+   * A parameter name exists once per account and Region, so a second `FleetReset` deployed to the
+   * same account and Region needs a name of its own. Synthesis fails when two `FleetReset` (or a
+   * `FleetReset` and a `ResetAccess`) of one app use the same name in one stack, or in stacks whose
+   * account and Region are known and equal; it warns when either stack is environment-agnostic (the
+   * account and Region are only known at deploy time).
+   *
+   * @default '/cdk-ec2-reset-access/fleet-state-machine-arn'
+   */
+  readonly stateMachineArnParameterName?: string;
 }
 
 /**
@@ -109,6 +132,8 @@ export class FleetReset extends Construct {
   public readonly planFunction: lambda.IFunction;
   /** The step that turns the child executions' results into each instance's outcome. */
   public readonly summaryFunction: lambda.IFunction;
+  /** The SSM parameter holding the fleet state machine's ARN. */
+  public readonly stateMachineArnParameter: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: FleetResetProps) {
     super(scope, id);
@@ -187,6 +212,41 @@ export class FleetReset extends Construct {
       resources: [executions(this.stateMachine, ':*'), executions(this.stateMachine, '/Waves:*'), executions(this.stateMachine, '/Wave:*')],
     }, 'A Distributed Map runs each iteration as a child execution of this same state machine: Step Functions starts, follows, stops ' +
       'and redrives them; the wildcard is the execution name, of this state machine\'s own executions and map runs only.');
+
+    this.stateMachineArnParameter = publishStateMachineArn(this, 'StateMachineArn', {
+      name: props.stateMachineArnParameterName ?? DEFAULT_FLEET_STATE_MACHINE_ARN_PARAMETER,
+      value: this.stateMachine.stateMachineArn,
+      description: 'ARN of the cdk-ec2-reset-access fleet state machine',
+      nameProp: 'stateMachineArnParameterName',
+      cliOption: '--fleet-state-machine-parameter',
+    });
+  }
+
+  /**
+   * Lets `grantee` start fleet resets, follow and stop them, and find the fleet state machine
+   * through its SSM parameter: what the CLI's `fleet` command needs of the fleet. Following each
+   * instance's own reset also needs `ResetAccess.grantStartReset` (or `ResetWorkflow.grantStartReset`
+   * and read access to the reset state machine's parameter).
+   */
+  public grantStartFleet(grantee: iam.IGrantable): iam.Grant {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StartExecution', 'states:ListExecutions'],
+      resourceArns: [this.stateMachine.stateMachineArn],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+      resourceArns: [executions],
+    })).combine(this.stateMachineArnParameter.grantRead(grantee));
+    acknowledgeWildcardsOnGrantee(grantee, [executions],
+      'The wildcard is the execution name: the operator may watch and stop any execution of the fleet state machine, and no other.');
+    return grant;
   }
 
   private role(id: string, description: string, statements: iam.PolicyStatement[]): iam.Role {

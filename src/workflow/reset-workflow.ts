@@ -19,7 +19,7 @@ import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockT
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { newLogGroup } from '../private/log-group';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards, acknowledgeWildcardsOnGrantee } from '../private/nag';
 import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
 import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
 import { helperInstanceTypesFor, RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
@@ -695,9 +695,9 @@ export class ResetWorkflow extends Construct {
       actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
       resourceArns: [restoreExecutions],
     }));
-    acknowledgeOnGrantee(grantee, [executions],
+    acknowledgeWildcardsOnGrantee(grantee, [executions],
       'The wildcard is the execution name: the operator may watch and stop any execution of the reset state machine, and no other.');
-    acknowledgeOnGrantee(grantee, [restoreExecutions],
+    acknowledgeWildcardsOnGrantee(grantee, [restoreExecutions],
       'The wildcard is the execution name: the operator may read (not start or stop) any execution of the restore state machine, ' +
         'to follow the restore after a reset it started was stopped, timed out or failed.');
     return grant;
@@ -733,7 +733,7 @@ export class ResetWorkflow extends Construct {
       actions: ['ssm:DeleteParameter'],
       resourceArns: [parameters],
     });
-    acknowledgeOnGrantee(grantee, [parameters],
+    acknowledgeWildcardsOnGrantee(grantee, [parameters],
       'The wildcard is the instance id: the password parameter /EC2Rescue/Passwords/i-* of any instance in this account and Region, ' +
         'which EC2Rescue names after the instance it reset; nothing else can be deleted.');
     return grant;
@@ -758,7 +758,7 @@ export class ResetWorkflow extends Construct {
       });
       grant = grant ? grant.combine(next) : next;
     }
-    acknowledgeOnGrantee(grantee, statements.flatMap(s => s.resources),
+    acknowledgeWildcardsOnGrantee(grantee, statements.flatMap(s => s.resources),
       'The wildcards are instance ids: the password parameter /EC2Rescue/Passwords/i-* of any instance, and GetPasswordData of ' +
         'instances the workflow may reset (the target tag condition applies), in this account and Region.');
     if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
@@ -817,11 +817,6 @@ export class ResetWorkflow extends Construct {
 }
 
 /** Acknowledges the wildcards of a grant on the grantee's own policy, when the grantee is a construct. */
-function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
-  const principal = grantee.grantPrincipal;
-  if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
-}
-
 /**
  * The customer managed key of the lock table, for a step that reads or writes it: only `kms:Decrypt`,
  * only through DynamoDB. DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes": when a

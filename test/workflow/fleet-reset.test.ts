@@ -1,10 +1,12 @@
 import validator from 'asl-validator';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
 import { runComplianceChecks, unusedAcknowledgements } from '../../build-tools/compliance';
-import { FleetReset, ResetWorkflow } from '../../src';
+import { DEFAULT_STATE_MACHINE_ARN_PARAMETER, FleetReset, ResetAccess, ResetWorkflow } from '../../src';
+import { acknowledgeInlinePolicies } from '../../src/private/compliance';
 import { stateMachineDefinition } from '../helpers/asl';
 
 function fleetStack(props: Partial<ConstructorParameters<typeof FleetReset>[2]> = {}) {
@@ -132,14 +134,114 @@ describe('FleetReset props', () => {
   });
 });
 
+describe('FleetReset publishes its state machine\'s ARN for tools to find', () => {
+  test('in the SSM parameter /cdk-ec2-reset-access/fleet-state-machine-arn by default', () => {
+    // WHEN
+    const { stack, fleet } = fleetStack();
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', {
+      Type: 'String',
+      Name: '/cdk-ec2-reset-access/fleet-state-machine-arn',
+      Value: { Ref: stack.getLogicalId(fleet.stateMachine.node.defaultChild as any) },
+    });
+    const parameter = fleet.stateMachineArnParameter;
+    expect(stack.resolve(parameter.parameterName)).toEqual({ Ref: stack.getLogicalId(parameter.node.defaultChild as any) });
+  });
+
+  test('under the name stateMachineArnParameterName gives', () => {
+    // WHEN
+    const { stack } = fleetStack({ stateMachineArnParameterName: '/team-b/fleet-state-machine-arn' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::SSM::Parameter', { Name: '/team-b/fleet-state-machine-arn' }, 1);
+    template.resourcePropertiesCountIs('AWS::SSM::Parameter', { Name: '/cdk-ec2-reset-access/fleet-state-machine-arn' }, 0);
+  });
+
+  test('a second FleetReset with the same name in the account and Region is refused at synth, naming the first, the prop and the CLI option', () => {
+    // GIVEN
+    const { stack, workflow } = fleetStack();
+
+    // THEN
+    expect(() => new FleetReset(stack, 'Second', { workflow })).toThrow(expect.objectContaining({ name: 'StateMachineArnParameterCollision' }));
+    expect(() => new FleetReset(stack, 'Third', { workflow })).toThrow(/^FleetReset: TestStack\/Fleet already writes the SSM parameter \/cdk-ec2-reset-access\/fleet-state-machine-arn .*another `stateMachineArnParameterName` \(the CLI then takes --fleet-state-machine-parameter <name>\)/);
+    // Another name is no collision.
+    new FleetReset(stack, 'Fourth', { workflow, stateMachineArnParameterName: '/team-b/fleet-state-machine-arn' });
+  });
+
+  test('a FleetReset given the name a ResetAccess writes is refused too: the name, not the construct, is what must be unique', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'TestStack', { env: ENV });
+    const access = new ResetAccess(stack, 'ResetAccess');
+
+    // THEN
+    expect(() => new FleetReset(stack, 'Rival', { workflow: access.workflow, stateMachineArnParameterName: DEFAULT_STATE_MACHINE_ARN_PARAMETER }))
+      .toThrow(/^FleetReset: TestStack\/ResetAccess already writes the SSM parameter \/cdk-ec2-reset-access\/state-machine-arn/);
+    // The defaults differ, so a ResetAccess and a FleetReset side by side need nothing.
+    new FleetReset(stack, 'Fleet', { workflow: access.workflow });
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::SSM::Parameter', { Name: '/cdk-ec2-reset-access/fleet-state-machine-arn' }, 1);
+  });
+
+  test('two in environment-agnostic stacks get a warning: their account and Region are only known at deploy time', () => {
+    // GIVEN
+    const app = new App();
+    const first = new Stack(app, 'First');
+    new FleetReset(first, 'Fleet', { workflow: new ResetWorkflow(first, 'Workflow', helperNetwork(first)) });
+    const second = new Stack(app, 'Second');
+
+    // WHEN
+    new FleetReset(second, 'Fleet', { workflow: new ResetWorkflow(second, 'Workflow', helperNetwork(second)) });
+
+    // THEN
+    Annotations.fromStack(second).hasWarning('/Second/Fleet',
+      Match.stringLikeRegexp('First/Fleet also writes the SSM parameter /cdk-ec2-reset-access/fleet-state-machine-arn'));
+  });
+});
+
+describe('FleetReset.grantStartFleet', () => {
+  test('lets an operator start, follow and stop fleet executions and read the fleet\'s parameter, and nothing of the reset machine', () => {
+    // GIVEN
+    const { stack, workflow } = workflowStack();
+    const fleet = new FleetReset(stack, 'Fleet', { workflow });
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+    // WHEN
+    fleet.grantStartFleet(operator);
+
+    // THEN
+    const machine = stack.getLogicalId(fleet.stateMachine.node.defaultChild as any);
+    const parameter = stack.getLogicalId(fleet.stateMachineArnParameter.node.defaultChild as any);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: stack.getLogicalId(operator.node.defaultChild as iam.CfnRole) }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution', 'states:ListExecutions'], Resource: { Ref: machine } },
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:us-east-1:123456789012:execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter', { Ref: parameter }]] },
+      },
+    ]);
+  });
+});
+
 describe('FleetReset compliance', () => {
   test('every finding of every suite on the fleet is fixed or acknowledged, and every acknowledgement it makes is used', () => {
     const result = runComplianceChecks(app => {
       const stack = new Stack(app, 'FleetStack', { env: ENV });
       const workflow = new ResetWorkflow(stack, 'Workflow', helperNetwork(stack));
-      new FleetReset(stack, 'Fleet', { workflow });
+      const fleet = new FleetReset(stack, 'Fleet', { workflow });
+      const operator = new iam.Role(stack, 'FleetOperator', { assumedBy: new iam.AccountRootPrincipal() });
+      // The operator's role is the user's: whether it may carry an inline policy is their call, as in the sample stack.
+      acknowledgeInlinePolicies(operator);
+      fleet.grantStartFleet(operator);
     });
-    expect(result.open.filter(f => f.includes('/Fleet/'))).toEqual([]);
+    expect(result.open.filter(f => f.includes('/Fleet/') || f.includes('/FleetOperator/'))).toEqual([]);
     expect(unusedAcknowledgements(result).filter(a => a.includes('/Fleet'))).toEqual([]);
   }, 240_000);
 
