@@ -6,9 +6,11 @@
  * by default) on the same latency table.
  */
 import { runbookSeconds } from './bench';
+import { rehearseReset } from './rehearse';
 import { DEFAULT_FLEET_BOUNDS } from '../src/workflow/private/fleet-plan';
 import { EC2_RATE_LIMITS, FLEET_SAMPLE, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
 import { baselineOf, invariantViolations } from '../test/rehearsal/invariants';
+import { withLatencies } from '../test/rehearsal/latencies';
 import { Fault, Rehearsal } from '../test/rehearsal/runner';
 import { synthesizeSample } from '../test/rehearsal/sample';
 
@@ -32,7 +34,9 @@ const min = (s: number) => `${(s / 60).toFixed(1)} min`;
 
 /** Runs FleetReset's state machine over the fleet in the rehearsal (the sample with a three-zone rescue VPC) and prints the figures. */
 export async function printFleet(): Promise<void> {
-  const r = new Rehearsal(synthesizeSample(FLEET_SAMPLE));
+  const sample = synthesizeSample(FLEET_SAMPLE);
+  const r = new Rehearsal(sample);
+  let waves = 0;
   try {
     const ids = fleetTargets(r, FLEET_SIZE, FLEET_GROUPS);
     const faults = new Map<string, Fault[]>([
@@ -48,6 +52,7 @@ export async function printFleet(): Promise<void> {
       vcpuQuota: FLEET_VCPU_QUOTA,
       faults,
     });
+    waves = run.plan.waves.length;
     const runbookOne = runbookSeconds().reduce((sum, s) => sum + s.seconds, 0);
     const runbookFleet = Math.ceil(FLEET_SIZE / RUNBOOK_CONCURRENCY) * runbookOne;
     const counts: Record<string, number> = {};
@@ -74,4 +79,12 @@ export async function printFleet(): Promise<void> {
   } finally {
     r.dispose();
   }
+  // The helper choice (issue 14): what a prepared helper image, with EC2Rescue already installed, would save.
+  const asToday = await rehearseReset(sample, 'offline');
+  const prepared = await withLatencies({ installEc2Rescue: 0 }, 'a prepared helper image has EC2Rescue installed',
+    () => rehearseReset(sample, 'offline'));
+  const saved = asToday.passwordAvailable - prepared.passwordAvailable;
+  console.log(`  helpers: one per instance. A prepared helper image (EC2Rescue preinstalled, what-if) would bring one offline reset's new password ` +
+    `from ${min(asToday.passwordAvailable)} to ${min(prepared.passwordAvailable)}: ${(saved / 60).toFixed(2)} min per wave, ` +
+    `${((saved * waves) / 60).toFixed(1)} min for this fleet (not built: the goal is met without it)`);
 }
