@@ -1,7 +1,7 @@
 import validator from 'asl-validator';
 import { App, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
 import { runComplianceChecks, unusedAcknowledgements } from '../../build-tools/compliance';
 import { FleetReset, ResetWorkflow } from '../../src';

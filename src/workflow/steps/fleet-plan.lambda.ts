@@ -47,8 +47,12 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
     minutesPerReset: config.minutesPerReset,
   });
   logger.info('Fleet planned', {
-    targets: targets.length, waves: plan.waves.length, helperBound: plan.helperBound,
-    helperVcpus: plan.helperVcpus, helperVcpusSource: plan.helperVcpusSource, dryRun: request.dryRun,
+    targets: targets.length,
+    waves: plan.waves.length,
+    helperBound: plan.helperBound,
+    helperVcpus: plan.helperVcpus,
+    helperVcpusSource: plan.helperVcpusSource,
+    dryRun: request.dryRun,
   });
   return {
     selection: Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`,

@@ -18,7 +18,9 @@ const CONFIG: FleetConfig = { bounds: DEFAULT_FLEET_BOUNDS, helperInstanceTypes:
 
 /** DescribeInstanceTypes' answer for these types and vCPUs (only the types the Region has). */
 function typesWithVcpus(vcpus: Record<string, number>) {
-  return { InstanceTypes: Object.entries(vcpus).map(([InstanceType, DefaultVCpus]) => ({ InstanceType: InstanceType as never, VCpuInfo: { DefaultVCpus } })) };
+  return {
+    InstanceTypes: Object.entries(vcpus).map(([InstanceType, DefaultVCpus]) => ({ InstanceType: InstanceType as never, VCpuInfo: { DefaultVCpus } })),
+  };
 }
 
 function instance(n: number, az: string, extra: Partial<Instance> = {}): Instance {
@@ -92,10 +94,14 @@ describe('fleet-plan step', () => {
     beforeEach(() => {
       ec2.on(DescribeInstancesCommand, { InstanceIds: ['i-00000000000000001'] }).resolves({ Reservations: [{ Instances: [instance(1, 'eu-west-1a')] }] });
       ec2.on(DescribeInstancesCommand, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] })
-        .resolves({ Reservations: [{ Instances: [
-          { InstanceType: 'c5.xlarge', CpuOptions: { CoreCount: 2, ThreadsPerCore: 2 } },
-          { InstanceType: 't3.large', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } },
-        ] }] });
+        .resolves({
+          Reservations: [{
+            Instances: [
+              { InstanceType: 'c5.xlarge', CpuOptions: { CoreCount: 2, ThreadsPerCore: 2 } },
+              { InstanceType: 't3.large', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } },
+            ],
+          }],
+        });
     });
     const planOne = () => plan({ request: { targets: ['i-00000000000000001'] } });
 
