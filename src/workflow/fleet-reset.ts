@@ -55,7 +55,9 @@ export interface FleetResetProps {
 
   /**
    * At most this many helper instances at once; lower when the account's Running On-Demand Standard
-   * instances vCPU quota (Service Quotas L-1216C47A) has room for fewer 2-vCPU helpers.
+   * instances vCPU quota (Service Quotas L-1216C47A) has room for fewer helpers (each counted at the
+   * largest default vCPUs among the workflow's `helperInstanceTypes`, read from EC2 when the fleet
+   * plans).
    *
    * @default 50
    */
@@ -69,10 +71,14 @@ export interface FleetResetProps {
   readonly maxTargets?: number;
 
   /**
-   * vCPUs of one helper instance: the workflow's helper instance type (`t3.medium` by default) and its
-   * fallbacks have 2. Set it when the workflow's `helperInstanceType` has more.
+   * vCPUs to count for one helper against the vCPU quota, in place of what EC2 reports.
    *
-   * @default 2
+   * Without it the plan reads the default vCPUs of the workflow's `helperInstanceTypes` from EC2
+   * (DescribeInstanceTypes) and counts the largest, so a fallback type launching fits the quota too;
+   * the plan output records the value and its source (`helperVcpusSource`: `ec2` or `prop`). Set it
+   * only to count helpers differently from their types' defaults.
+   *
+   * @default - the largest DefaultVCpus EC2 reports among the workflow's helper instance types
    */
   readonly helperVcpus?: number;
 
@@ -139,17 +145,23 @@ export class FleetReset extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const bounds: FleetBounds = {
-      maxDown: bound('maxDown', props.maxDown, DEFAULT_FLEET_BOUNDS.maxDown),
-      maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz, DEFAULT_FLEET_BOUNDS.maxDownPerAz),
-      maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup, DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
-      maxHelpers: bound('maxHelpers', props.maxHelpers, DEFAULT_FLEET_BOUNDS.maxHelpers),
-      maxTargets: bound('maxTargets', props.maxTargets, DEFAULT_FLEET_BOUNDS.maxTargets),
+      maxDown: bound('maxDown', props.maxDown ?? DEFAULT_FLEET_BOUNDS.maxDown),
+      maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz ?? DEFAULT_FLEET_BOUNDS.maxDownPerAz),
+      maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup ?? DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
+      maxHelpers: bound('maxHelpers', props.maxHelpers ?? DEFAULT_FLEET_BOUNDS.maxHelpers),
+      maxTargets: bound('maxTargets', props.maxTargets ?? DEFAULT_FLEET_BOUNDS.maxTargets),
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const config: FleetConfig = { bounds, helperVcpus: bound('helperVcpus', props.helperVcpus, HELPER_VCPUS), minutesPerReset: MODELLED_RESET_MINUTES };
+    const config: FleetConfig = {
+      bounds,
+      helperInstanceTypes: props.workflow.helperInstanceTypes,
+      ...(props.helperVcpus !== undefined ? { helperVcpus: bound('helperVcpus', props.helperVcpus) } : {}),
+      minutesPerReset: MODELLED_RESET_MINUTES,
+    };
 
     const planRole = this.role('PlanRole', 'Fleet reset: resolve the targets and plan the waves (read-only)',
-      fleetPlanStatements({ partition: stack.partition, region: stack.region, account: stack.account }, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE));
+      fleetPlanStatements({ partition: stack.partition, region: stack.region, account: stack.account }, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE,
+        config.helperVcpus === undefined));
     acknowledgeUnscopableReads(planRole);
     acknowledgeWildcards(planRole, { resources: ['*'] }, wildcardReason('*'));
     const summaryRole = this.role('SummaryRole', 'Fleet reset: each instance\'s outcome (no AWS call)', []);
@@ -261,13 +273,9 @@ export class FleetReset extends Construct {
   }
 }
 
-/** Every helper instance type the workflow may launch (the configured default and its fallbacks) has 2 vCPUs. */
-const HELPER_VCPUS = 2;
-
-function bound(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Token.isUnresolved(v) && (!Number.isInteger(v) || v < 1)) {
-    throw new Error(`${name} is ${v}: set it to a whole number of at least 1.`);
+function bound(name: string, value: number): number {
+  if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
+    throw new Error(`${name} is ${value}: set it to a whole number of at least 1.`);
   }
-  return v;
+  return value;
 }

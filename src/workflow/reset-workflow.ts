@@ -300,6 +300,11 @@ export class ResetWorkflow extends Construct {
   public readonly helperInstanceProfile: iam.InstanceProfile;
   /** The value of the `cdk-ec2-reset-access:workflow` tag on helpers and images this workflow creates. */
   public readonly workflowId: string;
+  /**
+   * Instance types a helper may have, in order of preference: `helperInstanceType`, then the
+   * fallbacks the preflight takes when it is not offered in the target's Availability Zone.
+   */
+  public readonly helperInstanceTypes: string[];
   /** The tag targets must carry, if any (undefined with `allowAnyInstance`). */
   public readonly targetTag?: TargetTag;
   /** Log group of the reset state machine (events without execution data). */
@@ -331,6 +336,7 @@ export class ResetWorkflow extends Construct {
     if (helperInstanceType.architecture !== ec2.InstanceArchitecture.X86_64) {
       throw new Error(`helperInstanceType ${helperInstanceType} is not x86_64: helpers run Windows Server. Choose an x86_64 type such as t3.medium.`);
     }
+    this.helperInstanceTypes = helperInstanceTypesFor(helperInstanceType.toString());
     const helperImageParameters = props.helperImageParameters ?? DEFAULT_HELPER_IMAGE_PARAMETERS;
     validateHelperImageParameters(helperImageParameters);
     const imageNamePrefix = props.imageNamePrefix ?? 'ResetAccess';
@@ -404,7 +410,7 @@ export class ResetWorkflow extends Construct {
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
       helperSubnetIds: props.rescueVpc.subnets.map(subnet => subnet.subnetId),
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
-      helperInstanceTypes: helperInstanceTypesFor(helperInstanceType.toString()),
+      helperInstanceTypes: this.helperInstanceTypes,
       helperImageParameters,
       ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };

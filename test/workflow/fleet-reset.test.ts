@@ -1,6 +1,7 @@
 import validator from 'asl-validator';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { ENV, helperNetwork, workflowStack } from './workflow-fixture';
@@ -9,8 +10,8 @@ import { DEFAULT_STATE_MACHINE_ARN_PARAMETER, FleetReset, ResetAccess, ResetWork
 import { acknowledgeInlinePolicies } from '../../src/private/compliance';
 import { stateMachineDefinition } from '../helpers/asl';
 
-function fleetStack(props: Partial<ConstructorParameters<typeof FleetReset>[2]> = {}) {
-  const { stack, workflow } = workflowStack();
+function fleetStack(props: Partial<ConstructorParameters<typeof FleetReset>[2]> = {}, workflowProps: Parameters<typeof workflowStack>[0] = {}) {
+  const { stack, workflow } = workflowStack(workflowProps);
   const fleet = new FleetReset(stack, 'Fleet', { workflow, ...props });
   return { stack, workflow, fleet, resources: Template.fromStack(stack).toJSON().Resources as Record<string, any> };
 }
@@ -102,7 +103,12 @@ describe('FleetReset state machine', () => {
     const role = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlanRole') && r.Type === 'AWS::IAM::Role')![1];
     const statements = role.Properties.Policies[0].PolicyDocument.Statement;
     expect(statements).toEqual([
-      { Sid: 'ObserveFleet', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups'], Resource: '*' },
+      {
+        Sid: 'ObserveFleet',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstanceTypes'],
+        Resource: '*',
+      },
       {
         Sid: 'ReadVcpuQuota',
         Effect: 'Allow',
@@ -117,14 +123,36 @@ describe('FleetReset state machine', () => {
     expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
   });
 
-  test('the plan step gets the bounds', () => {
-    const fn = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlan') && r.Type === 'AWS::Lambda::Function')![1];
-    const config = JSON.parse(fn.Properties.Environment.Variables.RESET_FLEET_CONFIG);
-    expect(config).toEqual({
+  test('the plan step gets the bounds and the workflow\'s helper instance types, whose vCPUs it reads from EC2', () => {
+    expect(planConfig(resources)).toEqual({
       bounds: { maxDown: 30, maxDownPerAz: 25, maxDownPerGroup: 1, maxHelpers: 50, maxTargets: 100 },
-      helperVcpus: 2,
+      helperInstanceTypes: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'],
       minutesPerReset: 11,
     });
+  });
+});
+
+function planConfig(resources: Record<string, any>): any {
+  const fn = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlan') && r.Type === 'AWS::Lambda::Function')![1];
+  return JSON.parse(fn.Properties.Environment.Variables.RESET_FLEET_CONFIG);
+}
+
+function planActions(resources: Record<string, any>): string[] {
+  const role = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlanRole') && r.Type === 'AWS::IAM::Role')![1];
+  return role.Properties.Policies[0].PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
+}
+
+describe('FleetReset helper vCPUs', () => {
+  test('a workflow with a larger helperInstanceType: the plan gets it first, with the fallbacks it may launch instead', () => {
+    const { resources } = fleetStack({}, { helperInstanceType: new ec2.InstanceType('t3.xlarge') });
+    expect(planConfig(resources).helperInstanceTypes).toEqual(['t3.xlarge', 't3.medium', 't3a.medium', 'm5.large', 'm6i.large']);
+    expect(planActions(resources)).toContain('ec2:DescribeInstanceTypes');
+  });
+
+  test('helperVcpus given: the plan counts it, and its role may not read instance types it has no use for', () => {
+    const { resources } = fleetStack({ helperVcpus: 4 });
+    expect(planConfig(resources)).toMatchObject({ helperVcpus: 4 });
+    expect(planActions(resources)).not.toContain('ec2:DescribeInstanceTypes');
   });
 });
 

@@ -59,8 +59,14 @@ export interface FleetPlanInput {
   readonly bounds: FleetBounds;
   /** Whether each reset may launch a helper (false only when the caller asked for `online`). */
   readonly helpers: boolean;
-  /** vCPUs of one helper (the configured helper instance type). */
-  readonly helperVcpus: number;
+  /**
+   * vCPUs of one helper: the largest of the helper instance types the workflow may launch (see
+   * {@link largestHelperType}), or FleetReset's `helperVcpus` override. Absent when neither is known
+   * (no helper type exists in the Region): then only `bounds.maxHelpers` applies.
+   */
+  readonly helperVcpus?: number;
+  /** Where `helperVcpus` came from, recorded in the plan. */
+  readonly helperVcpusSource?: HelperVcpusSource;
   /** Absent when the quota could not be read: then only `bounds.maxHelpers` applies. */
   readonly quota?: VcpuQuota;
   /** Modelled minutes of one reset, for the expected time. */
@@ -83,6 +89,10 @@ export interface FleetPlan {
   readonly helperBound: number;
   /** Where the helper bound came from. */
   readonly helperBoundReason: string;
+  /** vCPUs of one helper the quota bound counted (absent when no helper is launched or it was unknown). */
+  readonly helperVcpus?: number;
+  /** Where `helperVcpus` came from: EC2's DescribeInstanceTypes, or FleetReset's `helperVcpus` prop. */
+  readonly helperVcpusSource?: HelperVcpusSource;
   /** Members of each group allowed down at once. */
   readonly perGroupBound: Record<string, number>;
   /** Waves times the modelled time of one reset. */
@@ -117,11 +127,40 @@ export function groupBound(size: FleetGroupSize, maxDownPerGroup: number): numbe
   return Math.max(1, Math.min(maxDownPerGroup, spare));
 }
 
+/**
+ * Where the vCPUs of one helper came from: `ec2`, the largest DefaultVCpus DescribeInstanceTypes
+ * reports among the helper types; `prop`, FleetReset's `helperVcpus` override.
+ */
+export type HelperVcpusSource = 'ec2' | 'prop';
+
+/** An instance type's default vCPUs, as DescribeInstanceTypes reports them (VCpuInfo.DefaultVCpus). */
+export interface InstanceTypeVcpus {
+  readonly instanceType: string;
+  readonly defaultVcpus: number;
+}
+
+/**
+ * The helper size the vCPU quota must have room for: the largest of the types the workflow may
+ * launch. Which type a reset launches is decided later, per Availability Zone (the first offered,
+ * contracts.ts `helperInstanceTypesFor`), so a fallback type launching must fit the quota too.
+ * A type the Region does not have is not in `types` (it can never be offered, so never launched);
+ * undefined when none is.
+ */
+export function largestHelperType(types: readonly InstanceTypeVcpus[]): InstanceTypeVcpus | undefined {
+  return types.reduce<InstanceTypeVcpus | undefined>((largest, t) => (!largest || t.defaultVcpus > largest.defaultVcpus ? t : largest), undefined);
+}
+
 /** Helpers the quota has room for, and why. */
 export function helperBound(input: Pick<FleetPlanInput, 'bounds' | 'helperVcpus' | 'quota' | 'helpers'>): { bound: number; reason: string } {
   if (!input.helpers) return { bound: 0, reason: 'the online method launches no helper' };
   if (!input.quota) {
     return { bound: input.bounds.maxHelpers, reason: `maxHelpers ${input.bounds.maxHelpers} (the vCPU quota could not be read)` };
+  }
+  if (input.helperVcpus === undefined) {
+    return {
+      bound: input.bounds.maxHelpers,
+      reason: `maxHelpers ${input.bounds.maxHelpers} (EC2 describes none of the helper instance types in this Region, so their vCPUs are unknown)`,
+    };
   }
   const headroom = Math.max(0, input.quota.limit - input.quota.inUse);
   const byQuota = Math.floor(headroom / input.helperVcpus);
@@ -219,6 +258,8 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
     maxDownAtOnce,
     helperBound: helpers.bound,
     helperBoundReason: helpers.reason,
+    ...(input.helpers && input.helperVcpus !== undefined ? { helperVcpus: input.helperVcpus } : {}),
+    ...(input.helpers && input.helperVcpusSource !== undefined ? { helperVcpusSource: input.helperVcpusSource } : {}),
     perGroupBound,
     expectedMinutes: waves.length * input.minutesPerReset,
   };

@@ -5,8 +5,8 @@
  * name), so the rehearsal counts the throttles the workflow absorbed.
  */
 import type { ServiceCall, SimulatedAccount } from './account';
+import { defaultVcpus } from './ec2-instances';
 import { awsError } from './errors';
-import { vcpusOf } from './instance-cpus';
 import { setServiceQuota } from './service-quotas';
 import { STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from '../../../src/workflow/private/fleet-plan';
 
@@ -27,6 +27,16 @@ export const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 
 /** Service Quotas L-1216C47A, "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances": vCPUs. */
 export const VCPU_LIMIT_EXCEEDED = 'VcpuLimitExceeded';
+
+/**
+ * vCPUs of an instance of `type`: its type's default vCPUs as the simulated Region describes them
+ * (ec2-instances.ts SIM_INSTANCE_TYPES, sourced there). assumption: a type a scenario gives an
+ * instance without adding it to the Region has 2, as every type of the rehearsal's targets does.
+ */
+function vcpusOf(account: SimulatedAccount, type: string | undefined): number {
+  const known = type === undefined ? undefined : account.instanceTypes.get(type);
+  return known ? defaultVcpus(known) : 2;
+}
 
 const isMutating = (operation: string) => !/^(Describe|Get|List)/.test(operation);
 
@@ -80,8 +90,8 @@ export function enforceEc2Limits(account: SimulatedAccount, o: Ec2LimitsOptions 
       if (call.operation === 'RunInstances' && o.vcpuQuota !== undefined) {
         const inUse = [...account.instances.values()]
           .filter(i => i.state === 'running' || i.state === 'pending')
-          .reduce((sum, i) => sum + vcpusOf(i.instanceType), 0);
-        const asked = vcpusOf(call.input?.InstanceType ?? '') * (call.input?.MinCount ?? 1);
+          .reduce((sum, i) => sum + vcpusOf(account, i.instanceType), 0);
+        const asked = vcpusOf(account, call.input?.InstanceType) * (call.input?.MinCount ?? 1);
         record.peakVcpus = Math.max(record.peakVcpus, inUse);
         if (inUse + asked > o.vcpuQuota) {
           record.vcpuRefusals++;
