@@ -12,7 +12,7 @@ import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLam
 import { newLogGroup } from '../private/log-group';
 import { acknowledgeWildcards, acknowledgeWildcardsOnGrantee } from '../private/nag';
 import { buildFleetDefinition } from './private/fleet-definition';
-import { DEFAULT_FLEET_BOUNDS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
+import { DEFAULT_FLEET_BOUNDS, MAX_FLEET_TARGETS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
 import { FLEET_CONFIG_ENV, FleetConfig } from './private/fleet-request';
 import { fleetPlanStatements, wildcardReason } from './private/policies';
 import { FleetPlanFunction } from './steps/fleet-plan-function';
@@ -64,7 +64,9 @@ export interface FleetResetProps {
   readonly maxHelpers?: number;
 
   /**
-   * At most this many instances in one fleet reset (more is refused with `FleetTooManyTargets`).
+   * At most this many instances in one fleet reset (more is refused with `FleetTooManyTargets`), and
+   * at most 100: one fleet execution's data, every instance's outcome included, must stay within Step
+   * Functions' 256 KiB per state. A dry run takes at most 50 (each instance's whole plan is in its output).
    *
    * @default 100
    */
@@ -149,7 +151,8 @@ export class FleetReset extends Construct {
       maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz ?? DEFAULT_FLEET_BOUNDS.maxDownPerAz),
       maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup ?? DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
       maxHelpers: bound('maxHelpers', props.maxHelpers ?? DEFAULT_FLEET_BOUNDS.maxHelpers),
-      maxTargets: bound('maxTargets', props.maxTargets ?? DEFAULT_FLEET_BOUNDS.maxTargets),
+      maxTargets: atMost('maxTargets', bound('maxTargets', props.maxTargets ?? DEFAULT_FLEET_BOUNDS.maxTargets), MAX_FLEET_TARGETS,
+        'one fleet execution\'s data, every outcome included, must stay within Step Functions\' 256 KiB per state; start several fleet resets instead'),
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const config: FleetConfig = {
@@ -271,6 +274,11 @@ export class FleetReset extends Construct {
     acknowledgeInlinePolicies(role);
     return role;
   }
+}
+
+function atMost(name: string, value: number, max: number, why: string): number {
+  if (!Token.isUnresolved(value) && value > max) throw new Error(`${name} is ${value}: set it to at most ${max} (${why}).`);
+  return value;
 }
 
 function bound(name: string, value: number): number {

@@ -1,11 +1,12 @@
 import { enforceEc2Limits } from './account/ec2-limits';
-import { FLEET_SAMPLE, fleetTargets, rehearseFleet, FleetRehearsal } from './fleet';
+import { FLEET_SAMPLE, fleetBytesPerInstance, fleetTargets, rehearseFleet, FleetRehearsal, STATE_DATA_LIMIT_BYTES } from './fleet';
 import { baselineOf, changesMade, expectInvariantsHold } from './invariants';
 import { Fault, Rehearsal } from './runner';
 import { synthesizeSample } from './sample';
 import { windowsTarget } from './world';
 import { ERRORS } from '../../src/workflow/private/contracts';
 import { FleetSummary } from '../../src/workflow/private/fleet-outcome';
+import { MAX_DRY_RUN_TARGETS, MAX_FLEET_TARGETS } from '../../src/workflow/private/fleet-plan';
 
 /*
  * FleetReset's state machine, executed by the rehearsal (test/rehearsal/fleet.ts): its plan step,
@@ -135,6 +136,12 @@ describe('a fleet reset of 12 instances', () => {
     expect(r.iam.mistakes).toEqual([]);
   });
 
+  test('a reset of as many instances as one fleet may take keeps every state\'s data within Step Functions\' 256 KiB', () => {
+    const perInstance = fleetBytesPerInstance(run.fleet, ids.length);
+    process.stdout.write(`fleet reset: ${Math.round(perInstance)} bytes per instance at most: ${MAX_FLEET_TARGETS} instances ${Math.round(perInstance * MAX_FLEET_TARGETS / 1024)} KiB of 256\n`);
+    expect(perInstance * MAX_FLEET_TARGETS).toBeLessThan(STATE_DATA_LIMIT_BYTES);
+  });
+
   test('throttled EC2 calls were absorbed by counted retries', () => {
     expect(run.limits.throttled).toBeGreaterThan(0);
     expect(run.retries).toBeGreaterThanOrEqual(1);
@@ -179,6 +186,13 @@ describe('a fleet reset selected by tag, as a dry run', () => {
     expect(byId.get(tagged[3])).toMatchObject({ outcome: 'refused', error: ERRORS.autoScalingMember, cause: expect.stringMatching(/auto-scaling-standby/) });
     expect(byId.get(tagged[4])).toMatchObject({ outcome: 'refused', error: ERRORS.azNotCovered, cause: expect.stringMatching(/us-east-1d/) });
     expect(summary.counts).toMatchObject({ planned: 3, refused: 2 });
+  });
+
+  test('a dry run of as many instances as one may take keeps every state\'s data within Step Functions\' 256 KiB', () => {
+    // A planned instance carries its whole dry-run plan: a dry run takes fewer instances than a reset.
+    const perInstance = fleetBytesPerInstance(fleet, tagged.length);
+    process.stdout.write(`fleet dry run: ${Math.round(perInstance)} bytes per instance at most: ${MAX_DRY_RUN_TARGETS} instances ${Math.round(perInstance * MAX_DRY_RUN_TARGETS / 1024)} KiB of 256\n`);
+    expect(perInstance * MAX_DRY_RUN_TARGETS).toBeLessThan(STATE_DATA_LIMIT_BYTES);
   });
 
   test('nothing changed (but the start of each instance\'s dry-run execution)', () => {

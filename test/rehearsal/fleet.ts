@@ -194,3 +194,22 @@ export function fleetTargets(r: Rehearsal, count: number, groups: readonly Fleet
   for (const g of groups) r.account.autoScalingGroups.get(g.name)!.minSize = g.minSize;
   return ids;
 }
+
+/**
+ * The most data, per instance, any state of a fleet execution handled: the largest state input or
+ * output divided by the instances, or, for the states that hold every iteration (the Waves result, the
+ * summary step's input), twice the largest iteration (every instance as large as the largest one,
+ * and the fleet plan's share). Times the number of instances it must stay within Step Functions'
+ * 256 KiB limit on a state's data (Step Functions Developer Guide, "Step Functions service quotas":
+ * "Maximum input or output size for a task, state, or execution: 256 KiB of data as a UTF-8 encoded string").
+ */
+export function fleetBytesPerInstance(fleet: ExecutionRecord, instances: number): number {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  const states = fleet.events.filter((e: any) => e.state?.output !== undefined).map((e: any) => bytes(e.state.output));
+  const waves = fleet.events.find((e: any) => e.type === 'StateExited' && e.state?.name === 'Waves')?.state.output;
+  const iterations = ((waves?.waves ?? []) as unknown[][]).flat().map(bytes);
+  return Math.max(Math.max(...states) / instances, 2 * Math.max(0, ...iterations));
+}
+
+/** Step Functions' limit on a state's input or output (see fleetBytesPerInstance). */
+export const STATE_DATA_LIMIT_BYTES = 256 * 1024;

@@ -160,6 +160,11 @@ describe('FleetReset props', () => {
   test.each(['maxDown', 'maxDownPerAz', 'maxDownPerGroup', 'maxHelpers', 'maxTargets', 'helperVcpus'])('%s of 0 is refused at synth time', name => {
     expect(() => fleetStack({ [name]: 0 })).toThrow(`${name} is 0: set it to a whole number of at least 1.`);
   });
+
+  test('maxTargets above 100 is refused at synth time: one execution\'s data must fit in 256 KiB per state', () => {
+    expect(() => fleetStack({ maxTargets: 101 })).toThrow(/maxTargets is 101: set it to at most 100 \(.*256 KiB.*start several fleet resets instead\)/);
+    expect(() => fleetStack({ maxTargets: 100 })).not.toThrow();
+  });
 });
 
 describe('FleetReset publishes its state machine\'s ARN for tools to find', () => {

@@ -105,9 +105,22 @@ export const DEFAULT_FLEET_BOUNDS: FleetBounds = {
   maxDownPerAz: 25,
   maxDownPerGroup: 1,
   maxHelpers: 50,
-  // A dry run's output holds every child's plan (about 1.5 KB each) within Step Functions' 256 KiB state payload.
   maxTargets: 100,
 };
+
+/**
+ * The most instances one fleet execution takes (FleetReset refuses a larger maxTargets): its data,
+ * every instance's outcome included, must stay within Step Functions' 256 KiB per state; the
+ * rehearsal measures the bytes per instance of a reset and checks this many fit.
+ */
+export const MAX_FLEET_TARGETS = 100;
+
+/**
+ * The most instances one dry run takes: each instance's dry-run plan (its consequences, names and
+ * ids: about 2.4 KB) is in the fleet's data, which Step Functions caps at 256 KiB per state; the
+ * rehearsal measures the bytes per instance of a dry run and checks this many fit.
+ */
+export const MAX_DRY_RUN_TARGETS = 50;
 
 /**
  * Modelled minutes of one offline reset from its start to its new password, as the rehearsal measures it
@@ -177,7 +190,7 @@ export function helperBound(input: Pick<FleetPlanInput, 'bounds' | 'helperVcpus'
  * Checks the selection and the bounds before anything is read or started. `selection` says what was
  * asked for (`tag <key>=<values>`), so that an empty one names the selector that matched nothing.
  */
-export function validateFleetSize(count: number, bounds: FleetBounds, selection?: string): void {
+export function validateFleetSize(count: number, bounds: FleetBounds, selection?: string, dryRun = false): void {
   if (count === 0) {
     throw new WorkflowError(ERRORS.fleetSelectionEmpty,
       `The fleet reset selected no instance${selection ? ` (${selection} matched none that is not terminated)` : ''}: ` +
@@ -187,6 +200,12 @@ export function validateFleetSize(count: number, bounds: FleetBounds, selection?
     throw new WorkflowError(ERRORS.fleetTooManyTargets,
       `The fleet reset selected ${count} instances, more than the ${bounds.maxTargets} one execution may reset: ` +
       'narrow the selection (more tag values or fewer ids) and start several fleet resets, or raise maxTargets.');
+  }
+  if (dryRun && count > MAX_DRY_RUN_TARGETS) {
+    throw new WorkflowError(ERRORS.fleetTooManyTargets,
+      `The fleet dry run selected ${count} instances, more than the ${MAX_DRY_RUN_TARGETS} one dry run may plan (its output holds ` +
+      'every instance\'s plan, within Step Functions\' 256 KiB): dry-run the selection in parts (fewer ids or tag values each), ' +
+      'or start the reset itself, which takes up to maxTargets.');
   }
 }
 

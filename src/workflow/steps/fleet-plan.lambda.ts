@@ -32,7 +32,7 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
   const request = validateFleetRequest(event?.request);
   const instances = Array.isArray(request.targets) ? await byIds(request.targets) : await byTag(request.targets);
   const selection = Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`;
-  validateFleetSize(instances.length, config.bounds, selection);
+  validateFleetSize(instances.length, config.bounds, selection, request.dryRun);
   const targets: FleetTarget[] = instances.map(i => {
     const group = i.Tags?.find(t => t.Key === 'aws:autoscaling:groupName')?.Value;
     return { instanceId: i.InstanceId!, availabilityZone: i.Placement?.AvailabilityZone ?? '', ...(group ? { autoScalingGroupName: group } : {}) };

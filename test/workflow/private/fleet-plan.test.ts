@@ -1,6 +1,6 @@
 import { ERRORS } from '../../../src/workflow/private/contracts';
 import {
-  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, largestHelperType, planFleet,
+  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, largestHelperType, MAX_DRY_RUN_TARGETS, planFleet, validateFleetSize,
 } from '../../../src/workflow/private/fleet-plan';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
@@ -131,6 +131,17 @@ describe('planFleet', () => {
       bound: 7,
       reason: 'maxHelpers 7 (EC2 describes none of the helper instance types in this Region, so their vCPUs are unknown)',
     });
+  });
+
+  test('a dry run takes at most MAX_DRY_RUN_TARGETS instances (its output holds every plan); an empty selection names its selector', () => {
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS, DEFAULT_FLEET_BOUNDS, 'ids', true)).not.toThrow();
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS + 1, DEFAULT_FLEET_BOUNDS, 'ids', false)).not.toThrow();
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS + 1, DEFAULT_FLEET_BOUNDS, 'ids', true)).toThrow(expect.objectContaining({
+      name: ERRORS.fleetTooManyTargets, message: expect.stringMatching(/dry run selected 51 instances, more than the 50 .*dry-run the selection in parts/),
+    }));
+    expect(() => validateFleetSize(0, DEFAULT_FLEET_BOUNDS, 'tag keyPair=leaked')).toThrow(expect.objectContaining({
+      name: ERRORS.fleetSelectionEmpty, message: expect.stringMatching(/\(tag keyPair=leaked matched none that is not terminated\)/),
+    }));
   });
 
   test('without a readable quota, maxHelpers applies and the reason says so', () => {
