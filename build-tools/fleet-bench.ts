@@ -84,7 +84,7 @@ export async function printFleet(): Promise<void> {
   const prepared = await withLatencies({ installEc2Rescue: 0 }, 'a prepared helper image has EC2Rescue installed',
     () => rehearseReset(sample, 'offline'));
   const saved = asToday.passwordAvailable - prepared.passwordAvailable;
-  console.log(`  helpers: one per instance. A prepared helper image (EC2Rescue preinstalled, what-if) would bring one offline reset's new password ` +
+  console.log('  helpers: one per instance. A prepared helper image (EC2Rescue preinstalled, what-if) would bring one offline reset\'s new password ' +
     `from ${min(asToday.passwordAvailable)} to ${min(prepared.passwordAvailable)}: ${(saved / 60).toFixed(2)} min per wave, ` +
     `${((saved * waves) / 60).toFixed(1)} min for this fleet (not built: the goal is met without it)`);
 }

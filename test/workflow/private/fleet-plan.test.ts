@@ -1,6 +1,7 @@
 import { ERRORS } from '../../../src/workflow/private/contracts';
 import {
-  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, largestHelperType, MAX_DRY_RUN_TARGETS, planFleet, validateFleetSize,
+  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, largestHelperType, MAX_DRY_RUN_TARGETS, planFleet,
+  validateFleetSize,
 } from '../../../src/workflow/private/fleet-plan';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
