@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   printBundles();
   printIdleCost(sample, alwaysOnSample);
   printResetCost(sample, offline);
-  await printFleet(sample);
+  await printFleet();
   console.log(`\nSample stack synthesis: ${(sample.synthMs / 1000).toFixed(1)} s (in-process App.synth of SampleStack, cdk-nag not attached)`);
 }
 

@@ -6,11 +6,13 @@
  * by default) on the same latency table.
  */
 import { runbookSeconds } from './bench';
+import { rehearseReset } from './rehearse';
 import { DEFAULT_FLEET_BOUNDS } from '../src/workflow/private/fleet-plan';
-import { EC2_RATE_LIMITS, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
+import { EC2_RATE_LIMITS, FLEET_SAMPLE, FleetGroup, fleetTargets, rehearseFleet } from '../test/rehearsal/fleet';
 import { baselineOf, invariantViolations } from '../test/rehearsal/invariants';
+import { withLatencies } from '../test/rehearsal/latencies';
 import { Fault, Rehearsal } from '../test/rehearsal/runner';
-import { SampleArtifacts } from '../test/rehearsal/sample';
+import { synthesizeSample } from '../test/rehearsal/sample';
 
 export const FLEET_SIZE = 100;
 /** Four groups of two: two at their minimum (their resets lower MinSize by one, acknowledged). */
@@ -30,8 +32,11 @@ export const RUNBOOK_CONCURRENCY = 5;
 
 const min = (s: number) => `${(s / 60).toFixed(1)} min`;
 
-export async function printFleet(sample: SampleArtifacts): Promise<void> {
+/** Runs FleetReset's state machine over the fleet in the rehearsal (the sample with a three-zone rescue VPC) and prints the figures. */
+export async function printFleet(): Promise<void> {
+  const sample = synthesizeSample(FLEET_SAMPLE);
   const r = new Rehearsal(sample);
+  let waves = 0;
   try {
     const ids = fleetTargets(r, FLEET_SIZE, FLEET_GROUPS);
     const faults = new Map<string, Fault[]>([
@@ -47,6 +52,7 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
       vcpuQuota: FLEET_VCPU_QUOTA,
       faults,
     });
+    waves = run.plan.waves.length;
     const runbookOne = runbookSeconds().reduce((sum, s) => sum + s.seconds, 0);
     const runbookFleet = Math.ceil(FLEET_SIZE / RUNBOOK_CONCURRENCY) * runbookOne;
     const counts: Record<string, number> = {};
@@ -62,7 +68,10 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
     console.log(`  peak helpers             ${String(run.peakHelpers).padStart(9)}   (bound ${run.plan.helperBound}; vCPU quota ${FLEET_VCPU_QUOTA}, launches refused by it: ${run.limits.vcpuRefusals})`);
     console.log(`  peak EC2 calls/s, one mutating action     ${String(run.peakEc2PerSecond.mutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.mutating.capacity}, refill ${EC2_RATE_LIMITS.mutating.refillPerSecond}/s)`);
     console.log(`  peak EC2 calls/s, one non-mutating action ${String(run.peakEc2PerSecond.nonMutating).padStart(4)}   (bucket ${EC2_RATE_LIMITS.nonMutating.capacity}, refill ${EC2_RATE_LIMITS.nonMutating.refillPerSecond}/s)`);
-    console.log(`  throttled EC2 calls ${run.limits.throttled}, state machine retries ${run.retries}`);
+    const t = run.throttles;
+    console.log(`  throttled EC2 calls ${t.throttledCalls}: ${t.handledInHandler} handled by the handler that made them, ${t.invocationsFailed} failed ` +
+      `their task, of which ${t.retriedByStateMachine} retried by the state's Retry and ${t.notRetried} not (retries spent); ` +
+      `state machine retries in all ${run.retries} (SDK retries not modelled)`);
     console.log(`  outcomes: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     const violations = baselines.flatMap(base => invariantViolations(r, base).map(v => `${base.instanceId}: ${v}`));
     console.log(`  invariants of a single reset, checked for each of the ${baselines.length} instances: ${violations.length} violations`);
@@ -70,4 +79,12 @@ export async function printFleet(sample: SampleArtifacts): Promise<void> {
   } finally {
     r.dispose();
   }
+  // The helper choice (issue 14): what a prepared helper image, with EC2Rescue already installed, would save.
+  const asToday = await rehearseReset(sample, 'offline');
+  const prepared = await withLatencies({ installEc2Rescue: 0 }, 'a prepared helper image has EC2Rescue installed',
+    () => rehearseReset(sample, 'offline'));
+  const saved = asToday.passwordAvailable - prepared.passwordAvailable;
+  console.log('  helpers: one per instance. A prepared helper image (EC2Rescue preinstalled, what-if) would bring one offline reset\'s new password ' +
+    `from ${min(asToday.passwordAvailable)} to ${min(prepared.passwordAvailable)}: ${(saved / 60).toFixed(2)} min per wave, ` +
+    `${((saved * waves) / 60).toFixed(1)} min for this fleet (not built: the goal is met without it)`);
 }

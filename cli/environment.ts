@@ -7,6 +7,8 @@ export interface OutputStream {
   readonly isTTY?: boolean;
   /** Width of the terminal; 0 or absent on a terminal of unknown size (a pty nobody sized). */
   readonly columns?: number;
+  /** Height of the terminal, when known: a table redrawn in place must fit in it. */
+  readonly rows?: number;
   write(chunk: string): unknown;
 }
 

@@ -7,7 +7,7 @@ import { statusCommand, StatusOptions } from './commands/status';
 import { adviceFor } from './core/advice';
 import { CliError, toCliError } from './core/errors';
 import { EXIT_CODES } from './core/exit-codes';
-import { BIN, DEFAULT_STATE_MACHINE_PARAMETER } from './core/hints';
+import { BIN, DEFAULT_FLEET_STATE_MACHINE_PARAMETER, DEFAULT_STATE_MACHINE_PARAMETER } from './core/hints';
 import type { CliEnvironment } from './environment';
 // The workflow's own list, so a new acknowledgement reaches --ack without a second edit.
 import { ACKNOWLEDGEMENTS } from '../src/workflow/private/request';
@@ -17,7 +17,7 @@ Exit codes:
   0    done (reset succeeded, plan made, password printed)
   1    the reset failed, timed out or was stopped, or the preflight found a blocker
   2    invalid command line
-  3    AWS access: no credentials, no Region, access denied, no reset state machine
+  3    AWS access: no credentials, no Region, access denied, no reset (or fleet) state machine
   4    not found or not yet there: instance, execution, password data, password parameter
   5    the key file cannot be read or does not decrypt the password
   6    AWS could not be reached: network, Region name, proxy or firewall
@@ -127,9 +127,10 @@ export async function runCli(argv: readonly string[], env: CliEnvironment, versi
     .action(run<PasswordOptions>((instanceId, options) => passwordCommand(env, instanceId, options)));
 
   withCommonOptions(withResetOptions(program.command('fleet')
-    .description('Reset many instances with a FleetReset: its waves, a line per instance as its reset moves on, then every outcome.')
+    .description('Reset many instances with a FleetReset: its waves, each instance\'s step as its reset moves on (a live table on a terminal), then every outcome.')
     .argument('[instance-ids...]', 'the instances (or --tag)')
-    .requiredOption('--fleet-state-machine-arn <arn>', 'the FleetReset state machine')
+    .option('--fleet-state-machine-arn <arn>', 'the FleetReset state machine (default: read from the SSM parameter below)')
+    .option('--fleet-state-machine-parameter <name>', 'SSM parameter holding the fleet state machine ARN', DEFAULT_FLEET_STATE_MACHINE_PARAMETER)
     .option('--tag <key=value>', 'every instance (not terminated) with this tag; several values: key=a,b')))
     .action(async (ids: string[], options: FleetOptions) => {
       json = options.json === true;

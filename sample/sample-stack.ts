@@ -33,6 +33,13 @@ export interface SampleStackProps extends StackProps {
    * @default RescueEndpoints.onDemand()
    */
   readonly rescueEndpoints?: RescueEndpoints;
+
+  /**
+   * The zones of the rescue VPC (the fleet rehearsal spreads its targets over three).
+   *
+   * @default - the first two zones of the Region (an environment-agnostic stack)
+   */
+  readonly rescueAvailabilityZones?: string[];
 }
 
 /**
@@ -64,7 +71,10 @@ export class SampleStack extends Stack {
       sessionManagerEncryption: props.sessionManagerEncryption,
       encryptionKey: this.encryptionKey,
       allowedVolumeKeys: (props.allowedVolumeKeyArns ?? []).map((arn, i) => kms.Key.fromKeyArn(this, `AllowedVolumeKey${i}`, arn)),
-      ...(props.rescueEndpoints ? { rescueVpcProps: { endpoints: props.rescueEndpoints } } : {}),
+      rescueVpcProps: {
+        ...(props.rescueEndpoints ? { endpoints: props.rescueEndpoints } : {}),
+        ...(props.rescueAvailabilityZones ? { availabilityZones: props.rescueAvailabilityZones } : {}),
+      },
     });
 
     // Fleet resets (a lost key pair shared by many instances): no cost while idle, so the sample has them.
@@ -95,7 +105,8 @@ export class SampleStack extends Stack {
       value: this.resetAccess.workflow.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'FleetStateMachineArn', {
-      description: 'Reset many instances: cdk-ec2-reset-access fleet --fleet-state-machine-arn <this> (<instance-id>... | --tag key=value)',
+      description: 'Reset many instances: cdk-ec2-reset-access fleet (<instance-id>... | --tag key=value), which reads this ARN from ' +
+        'the SSM parameter /cdk-ec2-reset-access/fleet-state-machine-arn',
       value: this.fleetReset.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'WindowsInstanceProfileName', {

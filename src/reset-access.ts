@@ -1,12 +1,10 @@
-import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RescueVpc, RescueVpcProps } from './network';
 import { ResetNotifications, ResetNotificationsOptions } from './operations';
 import { SessionManagerEncryption, SessionManagerEncryptionProps } from './permissions';
-import { sharedEnvironment } from './private/environments';
-import { InvalidPropsError } from './private/invalid-props';
+import { publishStateMachineArn } from './private/arn-parameter';
 import { PasswordRetention, PasswordRetentionProps, ResetWorkflow, ResetWorkflowOptions } from './workflow';
 
 /**
@@ -73,10 +71,10 @@ export interface ResetAccessProps extends ResetWorkflowOptions {
    * scripts, and `grantStartReset`, which grants reading it.
    *
    * A parameter name exists once per account and Region, so a second `ResetAccess` deployed to the
-   * same account and Region needs a name of its own. Synthesis fails when two `ResetAccess` of
-   * one app use the same name in one stack, or in stacks whose account and Region are known and
-   * equal; it warns when either stack is environment-agnostic (the account and Region are only
-   * known at deploy time).
+   * same account and Region needs a name of its own. Synthesis fails when two `ResetAccess` (or a
+   * `ResetAccess` and a `FleetReset`) of one app use the same name in one stack, or in stacks whose
+   * account and Region are known and equal; it warns when either stack is environment-agnostic (the
+   * account and Region are only known at deploy time).
    *
    * @default '/cdk-ec2-reset-access/state-machine-arn'
    */
@@ -133,12 +131,6 @@ export class ResetAccess extends Construct {
   /** The notification topic, the status-change rule and the alarms. */
   public readonly notifications: ResetNotifications;
 
-  /**
-   * The parameter name as given (the parameter's own `parameterName` is a CloudFormation reference);
-   * set once the parameter exists, so a ResetAccess whose constructor threw never counts as a rival.
-   */
-  private arnParameterName?: string;
-
   constructor(scope: Construct, id: string, props: ResetAccessProps = {}) {
     super(scope, id);
     if (props.rescueVpc && props.rescueVpcProps) {
@@ -170,38 +162,13 @@ export class ResetAccess extends Construct {
       workflow: this.workflow,
     });
 
-    const parameterName = props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER;
-    this.checkParameterNameIsFree(parameterName);
-    this.arnParameterName = parameterName;
-    this.stateMachineArnParameter = new ssm.StringParameter(this, 'StateMachineArn', {
-      parameterName,
-      stringValue: this.workflow.stateMachine.stateMachineArn,
+    this.stateMachineArnParameter = publishStateMachineArn(this, 'StateMachineArn', {
+      name: props.stateMachineArnParameterName ?? DEFAULT_STATE_MACHINE_ARN_PARAMETER,
+      value: this.workflow.stateMachine.stateMachineArn,
       description: 'ARN of the cdk-ec2-reset-access reset state machine',
+      nameProp: 'stateMachineArnParameterName',
+      cliOption: '--state-machine-parameter',
     });
-  }
-
-  /**
-   * Two `ResetAccess` writing one parameter name in one account and Region: the second deployment
-   * fails (two stacks), or CloudFormation rejects the template (one stack). Found here, at synth,
-   * across the whole app; a stack without a known account and Region can only be warned about.
-   */
-  private checkParameterNameIsFree(name: string): void {
-    if (Token.isUnresolved(name)) return;
-    for (const other of this.node.root.node.findAll()) {
-      if (other === this || !(other instanceof ResetAccess) || other.arnParameterName !== name) continue;
-      const environment = sharedEnvironment(this, other);
-      const change = 'Give one of them another `stateMachineArnParameterName` (the CLI then takes --state-machine-parameter <name>).';
-      if (environment === 'same') {
-        throw new InvalidPropsError('StateMachineArnParameterCollision',
-          `ResetAccess: ${other.node.path} already writes the SSM parameter ${name} in this account and Region, ` +
-          `and a parameter name exists once per account and Region. ${change}`);
-      }
-      if (environment === 'unknown') {
-        Annotations.of(this).addWarningV2('cdk-ec2-reset-access:stateMachineArnParameterCollision',
-          `${other.node.path} also writes the SSM parameter ${name}; deployed to the same account and Region, ` +
-          `the second deployment fails. ${change}`);
-      }
-    }
   }
 
   /**

@@ -6,16 +6,26 @@ import type { FleetSummary } from '../../src/workflow/private/fleet-outcome';
 import type { FleetRequest } from '../../src/workflow/private/fleet-request';
 import { CliError, toCliError } from '../core/errors';
 import { EXIT_CODES } from '../core/exit-codes';
-import { fleetSummaryLines, FleetRow, fleetRowLine } from '../core/fleet-table';
+import { fleetSummaryLines, FleetRow, LiveFleetRow, stepLabel } from '../core/fleet-table';
 import { parseJsonObject } from '../core/json';
 import type { CliEnvironment } from '../environment';
+import { FleetProgressView, LiveFleetView, PlainFleetView, SilentFleetView } from '../fleet-progress';
 import { requestedOptions, ResetOptions } from './reset';
-import { checkInstanceId, CommandResult, resolveStateMachineArn, writeLines } from './shared';
+import {
+  canRedraw, checkInstanceId, CommandResult, resetStateMachine, resolveStateMachineArn, StateMachineLookup, writeLines,
+} from './shared';
 
 /** A single reset's options, with the fleet machine and the tag selector. */
 export interface FleetOptions extends ResetOptions {
-  readonly fleetStateMachineArn: string;
+  /** The fleet state machine; absent: read from `fleetStateMachineParameter`. */
+  readonly fleetStateMachineArn?: string;
+  readonly fleetStateMachineParameter: string;
   readonly tag?: string;
+}
+
+/** The fleet state machine: `--fleet-state-machine-arn`, else `--fleet-state-machine-parameter`. */
+function fleetStateMachine(options: FleetOptions): StateMachineLookup {
+  return { arn: options.fleetStateMachineArn, parameter: options.fleetStateMachineParameter, notFound: 'FleetStateMachineNotFound' };
 }
 
 /** `--tag key=value[,value...]` as the fleet's tag selector. */
@@ -28,10 +38,16 @@ export function tagSelector(text: string): { tagKey: string; tagValues: string[]
   return { tagKey: text.slice(0, at), tagValues: values };
 }
 
+/** A live table on a terminal, plain lines elsewhere, nothing with `--json`. */
+function createFleetView(env: CliEnvironment, json: boolean): FleetProgressView {
+  if (json) return new SilentFleetView();
+  return canRedraw(env.stderr) ? new LiveFleetView(env.stderr) : new PlainFleetView(env.stderr);
+}
+
 /**
- * `fleet <instance-id...> | --tag key=value`: starts a FleetReset execution and follows it: one line
- * each time an instance's reset moves to another step or ends (instance, AZ, step, outcome), then the
- * outcome of every instance and the counts.
+ * `fleet <instance-id...> | --tag key=value`: starts a FleetReset execution and follows it: each
+ * instance's step and outcome as its reset moves on (a table redrawn in place on a terminal, a
+ * line per change elsewhere), then the outcome of every instance and the counts.
  */
 export async function fleetCommand(env: CliEnvironment, ids: string[], options: FleetOptions): Promise<CommandResult> {
   if ((ids.length > 0) === (options.tag !== undefined)) {
@@ -40,49 +56,72 @@ export async function fleetCommand(env: CliEnvironment, ids: string[], options: 
   const targets = options.tag !== undefined ? tagSelector(options.tag) : [...new Set(ids.map(checkInstanceId))];
   const request: FleetRequest = { targets, ...requestedOptions(options) };
   const clients = env.createClients(options);
+  const fleetMachineArn = await resolveStateMachineArn(clients, fleetStateMachine(options));
+  // Found before the fleet starts, so a CLI that could not follow the instances starts nothing.
+  const resetMachineArn = options.wait ? await resolveStateMachineArn(clients, resetStateMachine(options)) : undefined;
   const stamp = env.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   let executionArn: string;
   try {
     const started = await clients.sfn.send(new StartExecutionCommand({
-      stateMachineArn: options.fleetStateMachineArn, name: `fleet-${options.dryRun ? 'plan-' : ''}${stamp}-${env.randomSuffix()}`, input: JSON.stringify(request),
+      stateMachineArn: fleetMachineArn, name: `fleet-${options.dryRun ? 'plan-' : ''}${stamp}-${env.randomSuffix()}`, input: JSON.stringify(request),
     }));
     executionArn = started.executionArn ?? '';
   } catch (err) {
+    if ((err as { name?: string }).name === 'StateMachineDoesNotExist') {
+      const from = options.fleetStateMachineArn ? '' : ` (the value of ${options.fleetStateMachineParameter})`;
+      throw new CliError('FleetStateMachineNotFound', `There is no state machine ${fleetMachineArn}${from}.`);
+    }
     throw toCliError(err);
   }
   if (!executionArn) throw new CliError('Unexpected', 'StartExecution returned no execution ARN.');
   if (!options.json) env.stderr.write(`Fleet reset started: ${executionArn}\n`);
-  if (!options.wait) {
+  if (!resetMachineArn) {
     if (!options.json) writeLines(env, [executionArn]);
     return { exitCode: EXIT_CODES.ok, document: { executionArn, status: 'RUNNING', request } };
   }
 
+  const view = createFleetView(env, options.json);
+  let execution: DescribeExecutionCommandOutput;
   try {
-    const resetMachineArn = await resolveStateMachineArn(clients, options);
-    const execution = await followFleet(env, clients.sfn, executionArn, resetMachineArn, options);
-    return report(env, options, executionArn, execution);
+    execution = await followFleet(env, clients.sfn, executionArn, resetMachineArn, options, view);
   } catch (err) {
+    view.close();
     throw toCliError(err);
   }
+  // The outcomes follow on stdout: on the same terminal they replace the table.
+  view.close({ clear: env.stdout.isTTY === true });
+  return report(env, options, executionArn, execution);
 }
 
-/** Polls the fleet until it ends, printing each instance's step changes (its children: executions of the reset machine). */
+/**
+ * Polls the fleet until it ends and shows each instance after every poll: its children are the
+ * executions of the reset machine started since the fleet started, for the instances it planned.
+ */
 async function followFleet(
-  env: CliEnvironment, sfn: SFNClient, executionArn: string, resetMachineArn: string, options: FleetOptions,
+  env: CliEnvironment, sfn: SFNClient, executionArn: string, resetMachineArn: string, options: FleetOptions, view: FleetProgressView,
 ): Promise<DescribeExecutionCommandOutput> {
-  const children = new Map<string, { instanceId: string; shown: string }>();
-  let zones: Record<string, string> = {};
+  const instanceOfChild = new Map<string, string>();
+  const rows = new Map<string, LiveFleetRow>();
   for (;;) {
     const fleet = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (Object.keys(zones).length === 0) zones = await plannedZones(sfn, executionArn);
-    for (const child of await childrenOf(sfn, resetMachineArn, fleet.startDate)) {
-      const known = children.get(child.executionArn!) ?? { instanceId: await instanceOf(sfn, child.executionArn!), shown: '' };
-      const step = child.status === 'RUNNING' ? await currentStep(sfn, child.executionArn!) : child.status ?? '';
-      if (step !== known.shown && !options.json) {
-        env.stderr.write(`${fleetRowLine({ instanceId: known.instanceId, availabilityZone: zones[known.instanceId] ?? '', step, outcome: '' })}\n`);
+    if (rows.size === 0) {
+      for (const [instanceId, availabilityZone] of Object.entries(await plannedZones(sfn, executionArn))) {
+        rows.set(instanceId, { instanceId, availabilityZone, state: '', step: '' });
       }
-      children.set(child.executionArn!, { ...known, shown: step });
     }
+    // Oldest first, so that of two executions for one instance the newer one is shown.
+    for (const child of (await childrenOf(sfn, resetMachineArn, fleet.startDate)).reverse()) {
+      const childArn = child.executionArn!;
+      const instanceId = instanceOfChild.get(childArn) ?? await instanceOf(sfn, childArn);
+      instanceOfChild.set(childArn, instanceId);
+      const row = rows.get(instanceId);
+      // A reset of an instance outside the plan (started by someone else meanwhile) is not the fleet's.
+      if (!row && rows.size > 0) continue;
+      const before = row ?? { instanceId, availabilityZone: '', state: '', step: '' };
+      const state = child.status === 'RUNNING' ? await currentStep(sfn, childArn) : before.state;
+      rows.set(instanceId, { ...before, state, step: stepLabel(state, before.step), status: child.status });
+    }
+    view.show([...rows.values()], env.now().getTime() - (fleet.startDate ?? env.now()).getTime());
     if (fleet.status !== 'RUNNING') return fleet;
     await env.sleep(options.pollSeconds * 1000);
   }

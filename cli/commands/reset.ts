@@ -6,7 +6,8 @@ import { resumeCommand } from '../core/hints';
 import type { CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
-  checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resolveStateMachineArn, withRestore, writeLines,
+  checkInstanceId, CommandResult, createRenderer, executionName, GlobalOptions, reportExecution, resetStateMachine, resolveStateMachineArn,
+  withRestore, writeLines,
 } from './shared';
 
 export interface ResetOptions extends GlobalOptions {
@@ -36,7 +37,7 @@ export function requestedOptions(options: ResetOptions): Omit<ResetRequest, 'ins
 export async function resetCommand(env: CliEnvironment, instanceIdArg: string, options: ResetOptions): Promise<CommandResult> {
   const instanceId = checkInstanceId(instanceIdArg);
   const clients = env.createClients(options);
-  const stateMachineArn = await resolveStateMachineArn(clients, options);
+  const stateMachineArn = await resolveStateMachineArn(clients, resetStateMachine(options));
   const request: ResetRequest = { instanceId, ...requestedOptions(options) };
   const name = executionName(instanceId, env.now(), env.randomSuffix(), options.dryRun === true);
   let executionArn: string;

@@ -8,7 +8,7 @@ import { failureLines, formatDuration, nextSteps, planLines, ResetOutput } from 
 import { cliCommand, Connection, resumeCommand } from '../core/hints';
 import type { ExecutionStatus, ProgressTracker } from '../core/history';
 import { parseJsonObject } from '../core/json';
-import type { AwsClients, CliEnvironment } from '../environment';
+import type { AwsClients, CliEnvironment, OutputStream } from '../environment';
 import { PlainRenderer, ProgressRenderer, SilentRenderer, TerminalRenderer } from '../progress';
 import { followRestore, restoreMachineRestores, restoreOutcome } from '../restore';
 import type { WatchResult } from '../watch';
@@ -55,27 +55,52 @@ export function executionName(instanceId: string, now: Date, suffix: string, dry
   return `${instanceId}-${dryRun ? 'preflight-' : ''}${stamp}-${suffix}`;
 }
 
-/** The reset state machine's ARN: `--state-machine-arn`, else the SSM parameter ResetAccess writes. */
-export async function resolveStateMachineArn(clients: AwsClients, options: GlobalOptions): Promise<string> {
-  if (options.stateMachineArn) return options.stateMachineArn;
+/**
+ * A state machine the CLI finds: by the ARN given on the command line, else through the SSM
+ * parameter its construct writes (ResetAccess: the reset machine; FleetReset: the fleet machine).
+ */
+export interface StateMachineLookup {
+  /** Given on the command line (`--state-machine-arn`, `--fleet-state-machine-arn`): used as is. */
+  readonly arn?: string;
+  /** The SSM parameter that holds the ARN otherwise. */
+  readonly parameter: string;
+  /** The error when the parameter is missing or empty; its advice names the options that fix it. */
+  readonly notFound: 'StateMachineNotFound' | 'FleetStateMachineNotFound';
+}
+
+/** The reset state machine: `--state-machine-arn`, else `--state-machine-parameter`. */
+export function resetStateMachine(options: GlobalOptions): StateMachineLookup {
+  return { arn: options.stateMachineArn, parameter: options.stateMachineParameter, notFound: 'StateMachineNotFound' };
+}
+
+/** The state machine's ARN: the one given, else the value of its SSM parameter. */
+export async function resolveStateMachineArn(clients: AwsClients, lookup: StateMachineLookup): Promise<string> {
+  if (lookup.arn) return lookup.arn;
   try {
-    const result = await clients.ssm.send(new GetParameterCommand({ Name: options.stateMachineParameter }));
+    const result = await clients.ssm.send(new GetParameterCommand({ Name: lookup.parameter }));
     const arn = result.Parameter?.Value;
-    if (!arn) throw new CliError('StateMachineNotFound', `The parameter ${options.stateMachineParameter} is empty.`);
+    if (!arn) throw new CliError(lookup.notFound, `The parameter ${lookup.parameter} is empty.`);
     return arn;
   } catch (err) {
     if ((err as { name?: string }).name === 'ParameterNotFound') {
-      throw new CliError('StateMachineNotFound', `There is no parameter ${options.stateMachineParameter} in this account and Region.`);
+      throw new CliError(lookup.notFound, `There is no parameter ${lookup.parameter} in this account and Region.`);
     }
     throw toCliError(err);
   }
 }
 
+/**
+ * Whether progress may be redrawn in place on `stream`. A redraw moves the cursor back over the
+ * lines it wrote, counted at the terminal's width: on a terminal of unknown width (columns 0, e.g.
+ * an unsized pty) that count is unbounded, so such terminals get plain lines, as pipes and files do.
+ */
+export function canRedraw(stream: OutputStream): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0;
+}
+
 export function createRenderer(env: CliEnvironment, json: boolean): ProgressRenderer {
   if (json) return new SilentRenderer();
-  // A spinner redraws by counting wrapped lines: on a terminal of unknown width (columns 0, e.g. an
-  // unsized pty) that count is unbounded, so such terminals get plain lines.
-  if (env.stderr.isTTY && (env.stderr.columns ?? 0) > 0) return new TerminalRenderer(env.createSpinner(env.stderr), () => env.now());
+  if (canRedraw(env.stderr)) return new TerminalRenderer(env.createSpinner(env.stderr), () => env.now());
   return new PlainRenderer(env.stderr);
 }
 

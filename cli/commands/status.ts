@@ -4,7 +4,7 @@ import type { AwsClients, CliEnvironment } from '../environment';
 import { watchExecution } from '../watch';
 import {
   checkInstanceId, CommandResult, createRenderer, executionArnRegion, executionInput, GlobalOptions, reportExecution,
-  resolveStateMachineArn, withRestore,
+  resetStateMachine, resolveStateMachineArn, withRestore,
 } from './shared';
 
 export interface StatusOptions extends GlobalOptions {
@@ -55,7 +55,7 @@ export async function statusCommand(env: CliEnvironment, target: string, givenOp
  * or the AWS CLI).
  */
 async function latestExecutionOf(clients: AwsClients, instanceId: string, options: GlobalOptions): Promise<string> {
-  const stateMachineArn = await resolveStateMachineArn(clients, options);
+  const stateMachineArn = await resolveStateMachineArn(clients, resetStateMachine(options));
   const listed = await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: LOOK_BACK }));
   const executions: ExecutionListItem[] = listed.executions ?? [];
   const named = executions.find(e => e.name?.startsWith(`${instanceId}-`) && !e.name.startsWith(`${instanceId}-preflight-`));

@@ -130,9 +130,13 @@ export const ADVICE: Readonly<Record<string, Advice>> = {
     'Check the Region name (a name that does not exist has no endpoint), the network connection and DNS, and any proxy or firewall ' +
       'between you and *.amazonaws.com on port 443. Then run the same command again.'),
   'AccessDenied': cli(EXIT_CODES.setup, 'AWS denied the request.',
-    'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets), grantReadPasswords (passwords) and grantDeletePasswords (password --delete).'),
+    'Use a role the stack granted: ResetAccess.grantStartReset (start and watch resets), grantReadPasswords (passwords), grantDeletePasswords ' +
+      '(password --delete), and FleetReset.grantStartFleet with grantStartReset (fleet).'),
   'StateMachineNotFound': cli(EXIT_CODES.setup, 'No reset state machine was found in this account and Region.',
     'Check --region and --profile; deploy ResetAccess there, or pass --state-machine-arn (or --state-machine-parameter if the stack uses another parameter name).'),
+  'FleetStateMachineNotFound': cli(EXIT_CODES.setup, 'No fleet state machine was found in this account and Region.',
+    'Check --region and --profile; deploy FleetReset there, or pass --fleet-state-machine-arn (or --fleet-state-machine-parameter if the stack set ' +
+      'another stateMachineArnParameterName on its FleetReset).'),
   'ExecutionNotFound': cli(EXIT_CODES.notFound, 'No such reset execution.',
     'Check the execution ARN (or instance id) and the Region; `status <instance-id>` finds the latest reset of an instance.'),
   'PasswordNotAvailable': cli(EXIT_CODES.notFound, 'The instance has no password data yet (GetPasswordData is empty).',

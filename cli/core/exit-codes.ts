@@ -9,7 +9,7 @@ export const EXIT_CODES = {
   resetFailed: 1,
   /** The command line is wrong: unknown option, bad instance id, missing argument. */
   usage: 2,
-  /** AWS access: no credentials, no Region, access denied, or no reset state machine deployed there. */
+  /** AWS access: no credentials, no Region, access denied, or no reset (or fleet) state machine deployed there. */
   setup: 3,
   /** Not found or not yet there: the instance, the execution, the password data or the password parameter. */
   notFound: 4,

@@ -10,6 +10,9 @@ export const BIN = 'cdk-ec2-reset-access';
 /** Where ResetAccess publishes the state machine's ARN (`DEFAULT_STATE_MACHINE_ARN_PARAMETER`). */
 export const DEFAULT_STATE_MACHINE_PARAMETER = '/cdk-ec2-reset-access/state-machine-arn';
 
+/** Where FleetReset publishes the fleet state machine's ARN (`DEFAULT_FLEET_STATE_MACHINE_ARN_PARAMETER`). */
+export const DEFAULT_FLEET_STATE_MACHINE_PARAMETER = '/cdk-ec2-reset-access/fleet-state-machine-arn';
+
 /** What the operator gave on the command line to reach AWS and the workflow. */
 export interface Connection {
   readonly region?: string;

@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Acknowledges cdk-nag's AwsSolutions-IAM5 (wildcard permission) for exactly the
@@ -24,6 +25,15 @@ export function acknowledgeWildcards(
   for (const id of ids) {
     Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
   }
+}
+
+/**
+ * The same acknowledgement on the principal a grant added its statements to, when that principal is
+ * a construct of the app (a role, a user); an imported principal is not checked by cdk-nag anyway.
+ */
+export function acknowledgeWildcardsOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
+  const principal = grantee.grantPrincipal;
+  if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
 }
 
 /** The same flattening cdk-nag applies to a resolved CloudFormation value. */

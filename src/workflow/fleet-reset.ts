@@ -3,18 +3,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ResetWorkflow } from './reset-workflow';
+import { publishStateMachineArn } from '../private/arn-parameter';
 import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeNoLambdaDeadLetterQueue, acknowledgeUnscopableReads } from '../private/compliance';
 import { newLogGroup } from '../private/log-group';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards, acknowledgeWildcardsOnGrantee } from '../private/nag';
 import { buildFleetDefinition } from './private/fleet-definition';
-import { DEFAULT_FLEET_BOUNDS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
+import { DEFAULT_FLEET_BOUNDS, MAX_FLEET_TARGETS, FleetBounds, MODELLED_RESET_MINUTES, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from './private/fleet-plan';
 import { FLEET_CONFIG_ENV, FleetConfig } from './private/fleet-request';
 import { fleetPlanStatements, wildcardReason } from './private/policies';
 import { FleetPlanFunction } from './steps/fleet-plan-function';
 import { FleetSummaryFunction } from './steps/fleet-summary-function';
+
+/**
+ * Where `FleetReset` publishes its state machine's ARN unless told otherwise, so that tools (the
+ * operator CLI's `fleet` command, the AWS CLI, scripts) find the fleet without knowing the stack.
+ */
+export const DEFAULT_FLEET_STATE_MACHINE_ARN_PARAMETER = '/cdk-ec2-reset-access/fleet-state-machine-arn';
 
 /** Properties of `FleetReset`. */
 export interface FleetResetProps {
@@ -47,24 +55,32 @@ export interface FleetResetProps {
 
   /**
    * At most this many helper instances at once; lower when the account's Running On-Demand Standard
-   * instances vCPU quota (Service Quotas L-1216C47A) has room for fewer 2-vCPU helpers.
+   * instances vCPU quota (Service Quotas L-1216C47A) has room for fewer helpers (each counted at the
+   * largest default vCPUs among the workflow's `helperInstanceTypes`, read from EC2 when the fleet
+   * plans).
    *
    * @default 50
    */
   readonly maxHelpers?: number;
 
   /**
-   * At most this many instances in one fleet reset (more is refused with `FleetTooManyTargets`).
+   * At most this many instances in one fleet reset (more is refused with `FleetTooManyTargets`), and
+   * at most 100: one fleet execution's data, every instance's outcome included, must stay within Step
+   * Functions' 256 KiB per state. A dry run takes at most 50 (each instance's whole plan is in its output).
    *
    * @default 100
    */
   readonly maxTargets?: number;
 
   /**
-   * vCPUs of one helper instance: the workflow's helper instance type (`t3.medium` by default) and its
-   * fallbacks have 2. Set it when the workflow's `helperInstanceType` has more.
+   * vCPUs to count for one helper against the vCPU quota, in place of what EC2 reports.
    *
-   * @default 2
+   * Without it the plan reads the default vCPUs of the workflow's `helperInstanceTypes` from EC2
+   * (DescribeInstanceTypes) and counts the largest, so a fallback type launching fits the quota too;
+   * the plan output records the value and its source (`helperVcpusSource`: `ec2` or `prop`). Set it
+   * only to count helpers differently from their types' defaults.
+   *
+   * @default - the largest DefaultVCpus EC2 reports among the workflow's helper instance types
    */
   readonly helperVcpus?: number;
 
@@ -89,6 +105,21 @@ export interface FleetResetProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Name of the SSM parameter the fleet state machine's ARN is written to. Tools find the fleet
+   * through it: the operator CLI's `fleet` command (`--fleet-state-machine-parameter <name>` when it
+   * is not the default), scripts.
+   *
+   * A parameter name exists once per account and Region, so a second `FleetReset` deployed to the
+   * same account and Region needs a name of its own. Synthesis fails when two `FleetReset` (or a
+   * `FleetReset` and a `ResetAccess`) of one app use the same name in one stack, or in stacks whose
+   * account and Region are known and equal; it warns when either stack is environment-agnostic (the
+   * account and Region are only known at deploy time).
+   *
+   * @default '/cdk-ec2-reset-access/fleet-state-machine-arn'
+   */
+  readonly stateMachineArnParameterName?: string;
 }
 
 /**
@@ -109,22 +140,31 @@ export class FleetReset extends Construct {
   public readonly planFunction: lambda.IFunction;
   /** The step that turns the child executions' results into each instance's outcome. */
   public readonly summaryFunction: lambda.IFunction;
+  /** The SSM parameter holding the fleet state machine's ARN. */
+  public readonly stateMachineArnParameter: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: FleetResetProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const bounds: FleetBounds = {
-      maxDown: bound('maxDown', props.maxDown, DEFAULT_FLEET_BOUNDS.maxDown),
-      maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz, DEFAULT_FLEET_BOUNDS.maxDownPerAz),
-      maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup, DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
-      maxHelpers: bound('maxHelpers', props.maxHelpers, DEFAULT_FLEET_BOUNDS.maxHelpers),
-      maxTargets: bound('maxTargets', props.maxTargets, DEFAULT_FLEET_BOUNDS.maxTargets),
+      maxDown: bound('maxDown', props.maxDown ?? DEFAULT_FLEET_BOUNDS.maxDown),
+      maxDownPerAz: bound('maxDownPerAz', props.maxDownPerAz ?? DEFAULT_FLEET_BOUNDS.maxDownPerAz),
+      maxDownPerGroup: bound('maxDownPerGroup', props.maxDownPerGroup ?? DEFAULT_FLEET_BOUNDS.maxDownPerGroup),
+      maxHelpers: bound('maxHelpers', props.maxHelpers ?? DEFAULT_FLEET_BOUNDS.maxHelpers),
+      maxTargets: atMost('maxTargets', bound('maxTargets', props.maxTargets ?? DEFAULT_FLEET_BOUNDS.maxTargets), MAX_FLEET_TARGETS,
+        'one fleet execution\'s data, every outcome included, must stay within Step Functions\' 256 KiB per state; start several fleet resets instead'),
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const config: FleetConfig = { bounds, helperVcpus: bound('helperVcpus', props.helperVcpus, HELPER_VCPUS), minutesPerReset: MODELLED_RESET_MINUTES };
+    const config: FleetConfig = {
+      bounds,
+      helperInstanceTypes: props.workflow.helperInstanceTypes,
+      ...(props.helperVcpus !== undefined ? { helperVcpus: bound('helperVcpus', props.helperVcpus) } : {}),
+      minutesPerReset: MODELLED_RESET_MINUTES,
+    };
 
     const planRole = this.role('PlanRole', 'Fleet reset: resolve the targets and plan the waves (read-only)',
-      fleetPlanStatements({ partition: stack.partition, region: stack.region, account: stack.account }, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE));
+      fleetPlanStatements({ partition: stack.partition, region: stack.region, account: stack.account }, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE,
+        config.helperVcpus === undefined));
     acknowledgeUnscopableReads(planRole);
     acknowledgeWildcards(planRole, { resources: ['*'] }, wildcardReason('*'));
     const summaryRole = this.role('SummaryRole', 'Fleet reset: each instance\'s outcome (no AWS call)', []);
@@ -155,6 +195,7 @@ export class FleetReset extends Construct {
         plan: this.planFunction,
         summary: this.summaryFunction,
         resetStateMachine: props.workflow.stateMachine,
+        lockTable: props.workflow.lockTable,
         maxDown: bounds.maxDown,
       })),
       timeout: props.timeout ?? Duration.hours(24),
@@ -163,6 +204,8 @@ export class FleetReset extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     acknowledgeInlinePolicies(this.stateMachine);
+    // Waiting for an aborted or timed-out instance's restore reads its lock (and the table's key, when it has one).
+    props.workflow.grantReadLocks(this.stateMachine);
     // What CDK grants the machine for its tasks and Distributed Maps, each wildcard named exactly.
     const executions = (machine: sfn.IStateMachine, suffix: string) => stack.formatArn({
       service: 'states',
@@ -184,6 +227,41 @@ export class FleetReset extends Construct {
       resources: [executions(this.stateMachine, ':*'), executions(this.stateMachine, '/Waves:*'), executions(this.stateMachine, '/Wave:*')],
     }, 'A Distributed Map runs each iteration as a child execution of this same state machine: Step Functions starts, follows, stops ' +
       'and redrives them; the wildcard is the execution name, of this state machine\'s own executions and map runs only.');
+
+    this.stateMachineArnParameter = publishStateMachineArn(this, 'StateMachineArn', {
+      name: props.stateMachineArnParameterName ?? DEFAULT_FLEET_STATE_MACHINE_ARN_PARAMETER,
+      value: this.stateMachine.stateMachineArn,
+      description: 'ARN of the cdk-ec2-reset-access fleet state machine',
+      nameProp: 'stateMachineArnParameterName',
+      cliOption: '--fleet-state-machine-parameter',
+    });
+  }
+
+  /**
+   * Lets `grantee` start fleet resets, follow and stop them, and find the fleet state machine
+   * through its SSM parameter: what the CLI's `fleet` command needs of the fleet. Following each
+   * instance's own reset also needs `ResetAccess.grantStartReset` (or `ResetWorkflow.grantStartReset`
+   * and read access to the reset state machine's parameter).
+   */
+  public grantStartFleet(grantee: iam.IGrantable): iam.Grant {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StartExecution', 'states:ListExecutions'],
+      resourceArns: [this.stateMachine.stateMachineArn],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
+      resourceArns: [executions],
+    })).combine(this.stateMachineArnParameter.grantRead(grantee));
+    acknowledgeWildcardsOnGrantee(grantee, [executions],
+      'The wildcard is the execution name: the operator may watch and stop any execution of the fleet state machine, and no other.');
+    return grant;
   }
 
   private role(id: string, description: string, statements: iam.PolicyStatement[]): iam.Role {
@@ -198,13 +276,14 @@ export class FleetReset extends Construct {
   }
 }
 
-/** Every helper instance type the workflow may launch (the configured default and its fallbacks) has 2 vCPUs. */
-const HELPER_VCPUS = 2;
+function atMost(name: string, value: number, max: number, why: string): number {
+  if (!Token.isUnresolved(value) && value > max) throw new Error(`${name} is ${value}: set it to at most ${max} (${why}).`);
+  return value;
+}
 
-function bound(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Token.isUnresolved(v) && (!Number.isInteger(v) || v < 1)) {
-    throw new Error(`${name} is ${v}: set it to a whole number of at least 1.`);
+function bound(name: string, value: number): number {
+  if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
+    throw new Error(`${name} is ${value}: set it to a whole number of at least 1.`);
   }
-  return v;
+  return value;
 }

@@ -19,7 +19,7 @@ import { acknowledgeInlinePolicies, acknowledgeLambdaPlacement, acknowledgeLockT
 import { eventTargetDeadLetterQueue } from '../private/dead-letter-queue';
 import { InvalidPropsError } from '../private/invalid-props';
 import { newLogGroup } from '../private/log-group';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards, acknowledgeWildcardsOnGrantee } from '../private/nag';
 import { EndpointJanitorFunction } from './endpoints/endpoint-janitor-function';
 import { ENDPOINT_JANITOR_CONFIG_ENV, ENDPOINT_JANITOR_INTERVAL_MINUTES, EndpointJanitorConfig } from './endpoints/janitor-config';
 import { helperInstanceTypesFor, RECONCILER_CONFIG_ENV, RECONCILER_METRIC, ReconcilerConfig, WORKFLOW_CONFIG_ENV, WorkflowConfig } from './private/contracts';
@@ -300,6 +300,11 @@ export class ResetWorkflow extends Construct {
   public readonly helperInstanceProfile: iam.InstanceProfile;
   /** The value of the `cdk-ec2-reset-access:workflow` tag on helpers and images this workflow creates. */
   public readonly workflowId: string;
+  /**
+   * Instance types a helper may have, in order of preference: `helperInstanceType`, then the
+   * fallbacks the preflight takes when it is not offered in the target's Availability Zone.
+   */
+  public readonly helperInstanceTypes: string[];
   /** The tag targets must carry, if any (undefined with `allowAnyInstance`). */
   public readonly targetTag?: TargetTag;
   /** Log group of the reset state machine (events without execution data). */
@@ -331,6 +336,7 @@ export class ResetWorkflow extends Construct {
     if (helperInstanceType.architecture !== ec2.InstanceArchitecture.X86_64) {
       throw new Error(`helperInstanceType ${helperInstanceType} is not x86_64: helpers run Windows Server. Choose an x86_64 type such as t3.medium.`);
     }
+    this.helperInstanceTypes = helperInstanceTypesFor(helperInstanceType.toString());
     const helperImageParameters = props.helperImageParameters ?? DEFAULT_HELPER_IMAGE_PARAMETERS;
     validateHelperImageParameters(helperImageParameters);
     const imageNamePrefix = props.imageNamePrefix ?? 'ResetAccess';
@@ -404,7 +410,7 @@ export class ResetWorkflow extends Construct {
       helperInstanceProfileArn: this.helperInstanceProfile.instanceProfileArn,
       helperSubnetIds: props.rescueVpc.subnets.map(subnet => subnet.subnetId),
       helperSecurityGroupId: props.rescueVpc.helperSecurityGroup.securityGroupId,
-      helperInstanceTypes: helperInstanceTypesFor(helperInstanceType.toString()),
+      helperInstanceTypes: this.helperInstanceTypes,
       helperImageParameters,
       ...(onDemandEndpoints ? { onDemandEndpoints } : {}),
     };
@@ -695,12 +701,29 @@ export class ResetWorkflow extends Construct {
       actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
       resourceArns: [restoreExecutions],
     }));
-    acknowledgeOnGrantee(grantee, [executions],
+    acknowledgeWildcardsOnGrantee(grantee, [executions],
       'The wildcard is the execution name: the operator may watch and stop any execution of the reset state machine, and no other.');
-    acknowledgeOnGrantee(grantee, [restoreExecutions],
+    acknowledgeWildcardsOnGrantee(grantee, [restoreExecutions],
       'The wildcard is the execution name: the operator may read (not start or stop) any execution of the restore state machine, ' +
         'to follow the restore after a reset it started was stopped, timed out or failed.');
     return grant;
+  }
+
+  /**
+   * Allows reading which instances are under reset: `dynamodb:GetItem` on the lock table (one item
+   * per instance while a reset or its restore holds it), and `kms:Decrypt` through DynamoDB on
+   * `encryptionKey` when the table is encrypted with it. `FleetReset` uses it to wait, after an
+   * instance's reset was stopped from outside, until its restore has put the instance back.
+   */
+  public grantReadLocks(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.lockTable.grant(grantee, 'dynamodb:GetItem');
+    if (!this.encryptionKey) return grant;
+    return grant.combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+    }));
   }
 
   /**
@@ -716,7 +739,7 @@ export class ResetWorkflow extends Construct {
       actions: ['ssm:DeleteParameter'],
       resourceArns: [parameters],
     });
-    acknowledgeOnGrantee(grantee, [parameters],
+    acknowledgeWildcardsOnGrantee(grantee, [parameters],
       'The wildcard is the instance id: the password parameter /EC2Rescue/Passwords/i-* of any instance in this account and Region, ' +
         'which EC2Rescue names after the instance it reset; nothing else can be deleted.');
     return grant;
@@ -741,7 +764,7 @@ export class ResetWorkflow extends Construct {
       });
       grant = grant ? grant.combine(next) : next;
     }
-    acknowledgeOnGrantee(grantee, statements.flatMap(s => s.resources),
+    acknowledgeWildcardsOnGrantee(grantee, statements.flatMap(s => s.resources),
       'The wildcards are instance ids: the password parameter /EC2Rescue/Passwords/i-* of any instance, and GetPasswordData of ' +
         'instances the workflow may reset (the target tag condition applies), in this account and Region.');
     if (this.onlineKmsKey) grant = grant!.combine(this.onlineKmsKey.grantDecrypt(grantee));
@@ -800,11 +823,6 @@ export class ResetWorkflow extends Construct {
 }
 
 /** Acknowledges the wildcards of a grant on the grantee's own policy, when the grantee is a construct. */
-function acknowledgeOnGrantee(grantee: iam.IGrantable, resources: string[], reason: string): void {
-  const principal = grantee.grantPrincipal;
-  if (Construct.isConstruct(principal)) acknowledgeWildcards(principal, { resources }, reason);
-}
-
 /**
  * The customer managed key of the lock table, for a step that reads or writes it: only `kms:Decrypt`,
  * only through DynamoDB. DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes": when a

@@ -51,6 +51,10 @@ function resolveRef(name: string, resources: Record<string, any>): string {
   }
   const resource = resources[name];
   if (!resource) throw new Error(`Ref to unknown resource ${name}`);
+  // Ref returns a state machine's ARN (the rehearsal names a state machine by its logical id, test/rehearsal/sample.ts).
+  if (resource.Type === 'AWS::StepFunctions::StateMachine') {
+    return `arn:${REHEARSAL_ENV.partition}:states:${REHEARSAL_ENV.region}:${REHEARSAL_ENV.account}:stateMachine:${name}`;
+  }
   // Ref returns a name for these types; a stable fake derived from the logical id serves.
   return name;
 }

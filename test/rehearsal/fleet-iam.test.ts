@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { SimulatedAccount } from './account';
 import { setServiceQuota } from './account/service-quotas';
 import { VirtualClock } from './clock';
@@ -21,7 +22,8 @@ import { plainCfn, workflowStack } from '../workflow/workflow-fixture';
  */
 
 function planRolePolicy(): { policy: NamedPolicy; config: string } {
-  const { stack, workflow } = workflowStack();
+  // A helper type of 4 vCPUs (t3.xlarge), falling back to the 2-vCPU types: the plan must count 4.
+  const { stack, workflow } = workflowStack({ helperInstanceType: new ec2.InstanceType('t3.xlarge') });
   new FleetReset(stack, 'Fleet', { workflow });
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
   const role = Object.entries(resources).find(([id, r]) => id.startsWith('FleetPlanRole') && r.Type === 'AWS::IAM::Role')![1];
@@ -54,6 +56,8 @@ describe('the fleet-plan step\'s role', () => {
     try {
       const result = await plan({ request: { targets: { tagKey: 'team', tagValues: ['web'] } } });
       expect(result.targets).toHaveLength(3);
+      // The three m5.large targets run 6 vCPUs (their CpuOptions); the helper types' largest, t3.xlarge, has 4: (64 - 6) / 4.
+      expect(result.plan).toMatchObject({ helperVcpus: 4, helperVcpusSource: 'ec2', helperBound: 14 });
     } finally {
       restore();
     }
@@ -72,9 +76,9 @@ describe('the fleet-plan step\'s role', () => {
     return out;
   }
 
-  test('the handler reads instances, groups and the vCPU quota', () => {
+  test('the handler reads instances, groups, the helper instance types and the vCPU quota', () => {
     expect([...new Set(calls.map(c => `${c.service}:${c.operation}`))].sort())
-      .toEqual(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'servicequotas:GetServiceQuota']);
+      .toEqual(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'servicequotas:GetServiceQuota']);
   });
 
   test('every call it makes is allowed by its synthesized policy', async () => {

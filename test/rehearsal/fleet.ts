@@ -1,29 +1,27 @@
 /**
- * A fleet reset in the rehearsal (issue 14): the fleet planner's waves, each instance one real
- * execution of the reset state machine (as FleetReset's `startExecution.sync:2` runs it), a wave
- * starting once the previous one has ended, against a simulated account that enforces EC2's request
- * rate limits and the On-Demand vCPU quota. Each child's end is turned into the instance's outcome
- * by the fleet's own `outcomeOf`, as the fleet-summary step does.
- *
- * What it does not run is the fleet state machine itself: aws-local-stepfunctions has no Distributed
- * Map and no `states:startExecution.sync:2`; the state machine's shape is checked by
- * test/workflow/fleet-reset.test.ts, and this driver follows it (waves in order, every child of a
- * wave at once, a failed child caught as its outcome).
+ * A fleet reset in the rehearsal (issue 14): FleetReset's state machine, run by the rehearsal's
+ * executor like the reset machine — its plan step (the real fleet-plan handler, reading the
+ * simulated account), its Distributed Maps over the waves (one at a time) and over each wave's
+ * instances (all at once), each instance's `startExecution.sync:2` of the reset state machine (a real
+ * child execution, started through the account as the fleet machine's role), the Catch that turns a
+ * child's failure into its outcome, and the summary step — against a simulated account that
+ * enforces EC2's request rate limits and the On-Demand vCPU quota.
  */
 import { Ec2LimitsOptions, Ec2LimitsRecord, enforceEc2Limits, MUTATING_BUCKET, NON_MUTATING_BUCKET } from './account/ec2-limits';
 import { ExecutionRecord, Fault, Rehearsal } from './runner';
 import { windowsTarget } from './world';
+import type { SampleStackProps } from '../../sample/sample-stack';
 import { ResetRequest } from '../../src/workflow/private/contracts';
-import { FleetInstanceOutcome, FleetIteration, outcomeOf } from '../../src/workflow/private/fleet-outcome';
-import {
-  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlan, FleetTarget, MODELLED_RESET_MINUTES, planFleet, standardOnDemandVcpus,
-} from '../../src/workflow/private/fleet-plan';
+import { FleetInstanceOutcome, FleetSummary } from '../../src/workflow/private/fleet-outcome';
+import { FleetPlan } from '../../src/workflow/private/fleet-plan';
+
+/** The sample stack as the fleet scenarios deploy it: a rescue VPC in three zones (the issue's fleet spans three). */
+export const FLEET_SAMPLE: SampleStackProps = { rescueAvailabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] };
 
 export interface FleetRehearsalOptions {
   readonly instanceIds: string[];
   /** The children's shared request fields. */
   readonly request: Omit<ResetRequest, 'instanceId'>;
-  readonly bounds?: FleetBounds;
   /** The account's Running On-Demand Standard instances quota, in vCPUs (enforced at RunInstances). */
   readonly vcpuQuota: number;
   /** Faults for some instances' executions. */
@@ -33,6 +31,9 @@ export interface FleetRehearsalOptions {
 }
 
 export interface FleetRehearsal {
+  /** The fleet execution (its output is the summary). */
+  readonly fleet: ExecutionRecord;
+  readonly summary: FleetSummary;
   readonly plan: FleetPlan;
   readonly outcomes: FleetInstanceOutcome[];
   /** Each instance's reset execution. */
@@ -48,82 +49,87 @@ export interface FleetRehearsal {
   readonly limits: Ec2LimitsRecord;
   /** Retries the state machines made (every retried task, throttles included). */
   readonly retries: number;
-  /** Each wave's length: from its start until its last reset execution ended (restores they triggered not counted). */
+  /** Where the throttled EC2 calls went (see throttleAccounting). */
+  readonly throttles: ThrottleAccounting;
+  /** Each wave's length: from its first child's start until its last child's end (restores they triggered not counted). */
   readonly waveSeconds: number[];
 }
 
 export async function rehearseFleet(r: Rehearsal, o: FleetRehearsalOptions): Promise<FleetRehearsal> {
   const limits = enforceEc2Limits(r.account, { vcpuQuota: o.vcpuQuota, buckets: o.buckets });
-  const start = r.clock.now();
-  const targets: FleetTarget[] = o.instanceIds.map(id => {
-    const instance = r.account.instances.get(id)!;
-    const group = r.account.autoScaling.get(id)?.groupName;
-    return { instanceId: id, availabilityZone: instance.availabilityZone, ...(group ? { autoScalingGroupName: group } : {}) };
+  for (const [id, faults] of o.faults ?? []) r.instanceFaults.set(id, faults);
+  const fleet = await r.fleet({ targets: o.instanceIds, ...o.request });
+  if (fleet.status !== 'SUCCEEDED') throw new Error(`The fleet execution ended ${fleet.status}: ${fleet.error} ${fleet.cause}`);
+  const summary = fleet.output as FleetSummary;
+  const records = new Map(r.childrenOf(fleet).map(child => [child.input.instanceId as string, child]));
+  const waveSeconds = summary.plan.waves.map(wave => {
+    const children = wave.instanceIds.map(id => records.get(id)).filter((c): c is ExecutionRecord => c !== undefined);
+    return (Math.max(...children.map(c => c.end ?? c.start)) - Math.min(...children.map(c => c.start))) / 1000;
   });
-  const groups = Object.fromEntries([...r.account.autoScalingGroups.values()]
-    .map(g => [g.name, { minSize: g.minSize, desiredCapacity: g.desiredCapacity }]));
-  const running = [...r.account.instances.values()].filter(i => i.state === 'running' || i.state === 'pending')
-    .map(i => ({ instanceType: i.instanceType, coreCount: 1, threadsPerCore: 2 }));
-  const plan = planFleet({
-    targets,
-    groups,
-    bounds: o.bounds ?? DEFAULT_FLEET_BOUNDS,
-    helpers: o.request.method !== 'online',
-    helperVcpus: 2,
-    quota: { limit: o.vcpuQuota, inUse: standardOnDemandVcpus(running) },
-    minutesPerReset: MODELLED_RESET_MINUTES,
-  });
-
-  const records = new Map<string, ExecutionRecord>();
-  const waveSeconds: number[] = [];
-  let at = start;
-  for (const wave of plan.waves) {
-    const started = wave.instanceIds.map(id => {
-      const record = r.start('reset', { instanceId: id, ...o.request }, { at, faults: o.faults?.get(id) });
-      records.set(id, record);
-      return record;
-    });
-    // The wave's Distributed Map ends when its children's executions have ended (startExecution.sync:2);
-    // a restore the restore machine runs for an aborted child goes on beside the next wave.
-    await r.ended(started);
-    const end = Math.max(...started.map(rec => rec.end ?? rec.start));
-    waveSeconds.push((end - at) / 1000);
-    at = end;
-  }
-  await r.finished();
-
-  const outcomes = o.instanceIds.map(id => outcomeOf(iterationOf(id, o.request, records.get(id)!)));
   const passwords = r.account.moments.filter(m => m.what.startsWith('password-data:') && o.instanceIds.includes(m.what.slice('password-data:'.length)));
   return {
-    plan,
-    outcomes,
+    fleet,
+    summary,
+    plan: summary.plan,
+    outcomes: summary.instances,
     records,
-    lastPasswordSeconds: (Math.max(start, ...passwords.map(m => m.at)) - start) / 1000,
-    endSeconds: (Math.max(at, ...r.executions.map(endOf)) - start) / 1000,
+    lastPasswordSeconds: (Math.max(fleet.start, ...passwords.map(m => m.at)) - fleet.start) / 1000,
+    endSeconds: (Math.max(...r.executions.map(endOf)) - fleet.start) / 1000,
     peakHelpers: peakHelpers(r),
     peakEc2PerSecond: peakPerSecond(r),
     limits,
     retries: r.executions.flatMap(e => e.spans).filter(s => s.kind === 'retry').length,
+    throttles: throttleAccounting(r),
     waveSeconds,
+  };
+}
+
+/**
+ * What became of the EC2 calls EC2 throttled (RequestLimitExceeded). The rehearsal routes the SDK's
+ * `send` straight to the account, so the SDK's own retries are not modelled: a throttle fails the
+ * call in the handler, which either handles it itself (e.g. a readiness check that reads it as
+ * "not yet") or fails its task invocation; a failed invocation is retried by the state's Retry, or,
+ * once the retries are spent, ends in the execution's Catch.
+ */
+export interface ThrottleAccounting {
+  readonly throttledCalls: number;
+  /** Task invocations that failed with RequestLimitExceeded. */
+  readonly invocationsFailed: number;
+  /** ... of which the state's Retry ran again. */
+  readonly retriedByStateMachine: number;
+  /** ... of which no retry followed (retries spent: the execution's Catch took over). */
+  readonly notRetried: number;
+  /** Throttled calls that did not fail their invocation: the handler that made them handled them. */
+  readonly handledInHandler: number;
+}
+
+export function throttleAccounting(r: Rehearsal): ThrottleAccounting {
+  const THROTTLED = 'RequestLimitExceeded';
+  const throttledCalls = r.account.calls.filter(c => c.service === 'ec2' && c.error === THROTTLED).length;
+  let invocationsFailed = 0;
+  let retriedByStateMachine = 0;
+  for (const execution of r.executions) {
+    const spans = execution.spans;
+    spans.forEach((span, i) => {
+      if (span.kind !== 'task' || span.error !== THROTTLED) return;
+      invocationsFailed++;
+      // The retry of this invocation is the next span of the same state on the same thread.
+      const next = spans.slice(i + 1).find(n => n.thread === span.thread);
+      if (next?.kind === 'retry' && next.state === span.state) retriedByStateMachine++;
+    });
+  }
+  return {
+    throttledCalls,
+    invocationsFailed,
+    retriedByStateMachine,
+    notRetried: invocationsFailed - retriedByStateMachine,
+    handledInHandler: throttledCalls - invocationsFailed,
   };
 }
 
 /** When an execution and the restore it triggered ended. */
 function endOf(record: ExecutionRecord): number {
   return Math.max(record.end ?? record.start, record.restoreRun ? endOf(record.restoreRun) : 0);
-}
-
-/** What FleetReset's Map iteration holds after the child: its output, or the Catch's `failure` with DescribeExecution as the cause. */
-function iterationOf(instanceId: string, request: FleetRehearsalOptions['request'], record: ExecutionRecord): FleetIteration {
-  const base = { instanceId, ...request };
-  if (record.status === 'SUCCEEDED') return { ...base, child: { executionArn: record.arn, status: record.status, output: record.output } };
-  return {
-    ...base,
-    failure: {
-      Error: 'States.TaskFailed',
-      Cause: JSON.stringify({ ExecutionArn: record.arn, Status: record.status, Error: record.error, Cause: record.cause }),
-    },
-  };
 }
 
 /** The most helpers alive (launched, not yet terminated) at once, from the account's successful calls. */
@@ -188,3 +194,22 @@ export function fleetTargets(r: Rehearsal, count: number, groups: readonly Fleet
   for (const g of groups) r.account.autoScalingGroups.get(g.name)!.minSize = g.minSize;
   return ids;
 }
+
+/**
+ * The most data, per instance, any state of a fleet execution handled: the largest state input or
+ * output divided by the instances, or, for the states that hold every iteration (the Waves result, the
+ * summary step's input), twice the largest iteration (every instance as large as the largest one,
+ * and the fleet plan's share). Times the number of instances it must stay within Step Functions'
+ * 256 KiB limit on a state's data (Step Functions Developer Guide, "Step Functions service quotas":
+ * "Maximum input or output size for a task, state, or execution: 256 KiB of data as a UTF-8 encoded string").
+ */
+export function fleetBytesPerInstance(fleet: ExecutionRecord, instances: number): number {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  const states = fleet.events.filter((e: any) => e.state?.output !== undefined).map((e: any) => bytes(e.state.output));
+  const waves = fleet.events.find((e: any) => e.type === 'StateExited' && e.state?.name === 'Waves')?.state.output;
+  const iterations = ((waves?.waves ?? []) as unknown[][]).flat().map(bytes);
+  return Math.max(Math.max(...states) / instances, 2 * Math.max(0, ...iterations));
+}
+
+/** Step Functions' limit on a state's input or output (see fleetBytesPerInstance). */
+export const STATE_DATA_LIMIT_BYTES = 256 * 1024;

@@ -25,6 +25,13 @@ describe('rehearsal: IAM', () => {
     // Every function the state machines run made calls that were authorized.
     const functions = new Set(authorized.flatMap(r => r.records.map(c => c.function)));
     expect(functions.size).toBeGreaterThanOrEqual(13);
+    // The fleet's plan step, and the fleet state machine's own role (each child's start, its end, the lock reads).
+    const fleet = authorized.find(r => r.scenario.name.startsWith('fleet reset'))!;
+    expect([...new Set(fleet.records.map(c => `${c.role.replace(/[0-9A-F]{8}$/, '')} ${c.call}`))].sort()).toEqual(expect.arrayContaining([
+      'FleetResetPlanRole autoscaling:DescribeAutoScalingGroups', 'FleetResetPlanRole ec2:DescribeInstances',
+      'FleetResetPlanRole servicequotas:GetServiceQuota', 'FleetResetStateMachineRole dynamodb:GetItem',
+      'FleetResetStateMachineRole states:DescribeExecution', 'FleetResetStateMachineRole states:StartExecution',
+    ]));
   });
 
   test('bypassing the preflight: each request off the workflow\'s terms is denied, with AWS\'s error', () => {
@@ -69,6 +76,7 @@ describe('rehearsal: IAM', () => {
     // THEN nothing is granted that no scenario needs, and the check saw the roles it should
     expect(uses.length).toBeGreaterThan(40);
     expect(uses.some(u => u.effect === 'Deny')).toBe(true);
+    expect(uses.some(u => u.role.startsWith('FleetResetPlanRole'))).toBe(true);
     expect(uses.filter(u => u.unusedActions.length > 0).map(u => `${u.role} ${u.sid}: ${u.unusedActions.join(', ')}`)).toEqual([]);
   });
 });

@@ -86,3 +86,19 @@ export type LatencyName = keyof typeof LATENCY;
 export function ms(name: LatencyName): number {
   return LATENCY[name].seconds * 1000;
 }
+
+/**
+ * Runs `fn` with some latencies replaced, then puts the table back: a what-if of the bench (e.g. a
+ * prepared helper image, on which EC2Rescue is already installed). Not for tests: every rehearsal
+ * reads the table as it stands.
+ */
+export async function withLatencies<T>(overrides: Partial<Record<LatencyName, number>>, why: string, fn: () => Promise<T>): Promise<T> {
+  const table = LATENCY as Record<LatencyName, Latency>;
+  const saved = new Map(Object.keys(overrides).map(name => [name as LatencyName, table[name as LatencyName]]));
+  for (const [name, seconds] of Object.entries(overrides)) table[name as LatencyName] = { seconds: seconds!, source: `what-if: ${why}` };
+  try {
+    return await fn();
+  } finally {
+    for (const [name, latency] of saved) table[name] = latency;
+  }
+}

@@ -24,7 +24,7 @@ import { RECONCILE_INTERVAL_MINUTES } from '../../src/workflow/private/timeouts'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const als = require('aws-local-stepfunctions') as typeof Als;
 
-export type MachineKind = 'reset' | 'restore';
+export type MachineKind = 'reset' | 'restore' | 'fleet';
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 /** A fault injected into one Task state of one state machine (the first execution of it that enters the state). */
@@ -79,6 +79,8 @@ export interface ExecutionRecord {
   readonly visited: string[];
   /** The restore execution the EventBridge rule started for this one, if any. */
   restoreRun?: ExecutionRecord;
+  /** The execution whose task started this one (a fleet's child reset), by ARN. */
+  parent?: string;
   /** Faults given to this execution, and those that actually fired. */
   readonly faults: Fault[];
   readonly fired: Fault[];
@@ -116,6 +118,16 @@ interface LiveExecution {
   readonly threads: Set<string>;
   handle?: { abort: () => void; result: Promise<unknown>; eventLogs: AsyncGenerator<any> };
   done: Promise<void>;
+  /** Resolves once the execution has a final status (before the restore rule's execution that `done` also waits for). */
+  readonly ended: Promise<void>;
+  readonly markEnded: () => void;
+  /**
+   * Where a Map's iterations have got to in modelled time (the latest end of an iteration so far):
+   * the next iteration of a one-at-a-time Map, and the states after the Map, start there.
+   */
+  cursor?: number;
+  /** When an operator stops it (StopExecution), in modelled time; see stopAt. */
+  stopAt?: number;
   readonly faults: Fault[];
   readonly firedFaults: Set<Fault>;
   readonly throttled: Set<string>;
@@ -140,11 +152,16 @@ export class Rehearsal {
   public readonly reconcilerRuns: ReconcilerRun[] = [];
   /** IAM's decision on every call a function made (account/iam.ts). */
   public readonly iam = new IamAuthorization(this.account);
+  /**
+   * Faults for the first reset execution of an instance, by instance id: the fleet machine starts
+   * its children itself (StartExecution), so they cannot be handed to `start`.
+   */
+  public readonly instanceFaults = new Map<string, Fault[]>();
 
   private readonly live = new Map<string, LiveExecution>();
   private readonly handlers = new Map<string, HandlerEntry>();
   /** The endpoint janitor's threads started by {@link janitorAlongside}. */
-  private readonly janitorThreads: Promise<void>[] = [];
+  private readonly sideThreads: Promise<void>[] = [];
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -186,12 +203,14 @@ export class Rehearsal {
     for (const role of sample.iam.roles) this.account.iam.addRole(role);
     for (const [profile, role] of sample.iam.instanceProfileRoles) this.account.iam.instanceProfileRoles.set(profile, role);
     for (const [fn, role] of sample.iam.functionRoles) this.account.iam.functionRoles.set(fn, role);
+    // A state machine's service integrations call AWS as its role (the fleet's StartExecution of each child).
+    for (const [machine, role] of sample.iam.stateMachineRoles) this.account.iam.functionRoles.set(machine, role);
     this.account.fault = call => this.injectedFault(call);
     this.account.authorize = this.iam.hook;
     this.scheduler.guards.push((thread, at) => this.checkDeadline(thread, at));
     // StartExecution from inside the account (the reconciler starting a restore), at the account's time.
     this.account.startExecution = ({ stateMachineArn, name, input }) => {
-      const machine = stateMachineArn === sample.restore.arn ? 'restore' : stateMachineArn === sample.reset.arn ? 'reset' : undefined;
+      const machine = (['reset', 'restore', 'fleet'] as const).find(m => this.artifactOf(m).arn === stateMachineArn);
       return machine ? this.start(machine, input, { name, at: this.clock.now() }) : undefined;
     };
   }
@@ -221,6 +240,26 @@ export class Rehearsal {
   }
 
   /**
+   * Runs a fleet reset (FleetReset's state machine, issue 14) to its end: its plan step, both
+   * Distributed Maps, each instance's child reset execution (and the restores and reconciler runs
+   * they lead to), and its summary. Returns the fleet execution's record.
+   */
+  public async fleet(input: unknown, o: { name?: string; at?: number } = {}): Promise<ExecutionRecord> {
+    const record = this.start('fleet', input, o);
+    await this.finished();
+    return record;
+  }
+
+  /** The reset executions a fleet execution started, in the order it started them. */
+  public childrenOf(fleet: ExecutionRecord): ExecutionRecord[] {
+    return this.executions.filter(e => e.machine === 'reset' && e.parent === fleet.arn);
+  }
+
+  private artifactOf(machine: MachineKind) {
+    return machine === 'reset' ? this.sample.reset : machine === 'restore' ? this.sample.restore : this.sample.fleet;
+  }
+
+  /**
    * Resolves once these executions have ended, while everything else (their restores, the reconciler)
    * goes on in modelled time: what a caller waiting on them sees, e.g. a fleet's wave (test/rehearsal/fleet.ts).
    */
@@ -236,7 +275,7 @@ export class Rehearsal {
       await Promise.all(pending);
       await schedule;
       await this.scheduler.idle();
-      await Promise.all(this.janitorThreads);
+      await Promise.all(this.sideThreads);
       if (this.live.size === pending.length && this.reconcilerSchedule === schedule) return;
     }
   }
@@ -244,22 +283,29 @@ export class Rehearsal {
   /** Starts an execution; resolves its record at once (see `reset` to wait for it). */
   public start(machine: MachineKind, input: unknown, o: { name?: string; atSeconds?: number; at?: number; faults?: Fault[] } = {}): ExecutionRecord {
     this.pendingFaults.push(...(o.faults ?? []));
-    const artifact = machine === 'reset' ? this.sample.reset : this.sample.restore;
+    const artifact = this.artifactOf(machine);
     const name = o.name ?? `${machine}-${String(++this.counter).padStart(3, '0')}`;
     const machineName = artifact.arn.split(':').pop();
     const arn = `arn:aws:states:${this.account.region}:${this.account.accountId}:execution:${machineName}:${name}`;
     const start = o.at ?? (this.clock.now() + (o.atSeconds ?? 0) * 1000);
-    const faults = this.pendingFaults.filter(f => f.machine === machine);
+    const instanceId = (input as { instanceId?: unknown } | undefined)?.instanceId;
+    const forInstance = machine === 'reset' && typeof instanceId === 'string' ? this.instanceFaults.get(instanceId) ?? [] : [];
+    if (forInstance.length > 0) this.instanceFaults.delete(instanceId as string);
+    const faults = [...this.pendingFaults.filter(f => f.machine === machine), ...forInstance.filter(f => f.machine === machine)];
     const record: ExecutionRecord = {
       machine, name, arn, stateMachineArn: artifact.arn, input, start, status: 'RUNNING', events: [], eventTimes: [], spans: [], visited: [], faults, fired: [],
     };
     const definition = artifact.definition;
+    let markEnded = () => {};
+    const ended = new Promise<void>(resolve => { markEnded = resolve; });
     const live: LiveExecution = {
       record,
       definition,
       deadline: start + (definition.TimeoutSeconds ?? 365 * 86400) * 1000,
       threads: new Set(),
       done: Promise.resolve(),
+      ended,
+      markEnded,
       // Faults go to the first execution of their machine started after they were given.
       faults,
       firedFaults: new Set(),
@@ -345,7 +391,11 @@ export class Rehearsal {
     for (const { name, state, branch } of statesOf(definition)) {
       if (state.Type === 'Wait') waitOverrides[name] = 0;
       if (state.Retry) retryOverrides[name] = 0;
-      if (state.Type === 'Task') taskHandlers[name] = this.taskHandler(live, name, state, branch);
+      if (state.Type === 'Task') {
+        taskHandlers[name] = isStartExecutionSync(state) ? this.childExecutionHandler(live, name, state)
+          : isDynamoGetItem(state) ? this.dynamoGetItemHandler(live, name)
+            : this.taskHandler(live, name, state, branch);
+      }
     }
 
     const machine = new als.StateMachine(localDefinition(definition), { validationOptions: { noValidate: true } });
@@ -388,6 +438,7 @@ export class Rehearsal {
       record.end = Math.max(...[...live.threads].map(t => this.scheduler.timeOf(t)));
     }
     this.scheduler.stop(...live.threads);
+    live.markEnded();
     if (record.machine === 'reset') await this.emulateRestoreRule(record);
   }
 
@@ -395,17 +446,28 @@ export class Rehearsal {
     return `${execution}#${branch}`;
   }
 
-  /** The scheduler thread of an event's state (a branch's start belongs to its Parallel's thread). */
+  /**
+   * The scheduler thread of an event's state (a branch's start belongs to its Parallel's thread);
+   * none for a state inside a Map's iterations (each iteration's thread is its task's own, see
+   * childExecutionHandler).
+   */
   private threadOfEvent(record: ExecutionRecord, event: any, branchOf: Map<string, string>): string | undefined {
     const name: string | undefined = event.state?.name ?? event.parentState?.name;
-    return name === undefined ? undefined : this.thread(record.name, branchOf.get(name) ?? 'main');
+    const branch = name === undefined ? undefined : branchOf.get(name) ?? 'main';
+    return branch === undefined || isIterationBranch(branch) ? undefined : this.thread(record.name, branch);
   }
 
   private onEvent(live: LiveExecution, event: any, branchOf: Map<string, string>, stateOf: Map<string, any>): void {
     const name: string | undefined = event.state?.name;
     if (!name) return;
-    const thread = this.thread(live.record.name, branchOf.get(name) ?? 'main');
+    const branchName = branchOf.get(name) ?? 'main';
     const state = stateOf.get(name);
+    // Inside a Map's iterations, time passes on the iteration's own thread (see iterationThread).
+    if (isIterationBranch(branchName)) {
+      this.onIterationEvent(live, name, state, event);
+      return;
+    }
+    const thread = this.thread(live.record.name, branchName);
     switch (event.type) {
       case 'StateEntered':
         if (state.Type === 'Wait') {
@@ -423,11 +485,7 @@ export class Rehearsal {
         }
         break;
       case 'StateRetried': {
-        const retrier = event.retry.retrier;
-        const interval = Math.min((retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, event.retry.attempt - 1),
-          retrier.MaxDelaySeconds ?? Infinity);
-        // FULL jitter waits a uniform fraction of the interval: its mean is half.
-        const seconds = retrier.JitterStrategy === 'FULL' ? interval / 2 : interval;
+        const seconds = retryIntervalSeconds(event.retry.retrier, event.retry.attempt);
         const start = this.scheduler.timeOf(thread);
         this.scheduler.advance(thread, seconds);
         live.record.spans.push({ execution: live.record.name, state: name, kind: 'retry', thread, start, end: start + seconds * 1000 });
@@ -484,13 +542,19 @@ export class Rehearsal {
    * Makes one SDK call as a function of the sample stack (its role), outside its handler: a request
    * its code never builds, to show what IAM answers (e.g. RunInstances with a public IP).
    */
-  public async callAs(fn: string, service: Service, operation: string, input: unknown): Promise<unknown> {
-    this.account.context = { execution: 'direct', state: fn, function: this.functionId(fn) };
+  public async callAs(fn: string, service: Service, operation: string, input: unknown,
+    context: { execution: string; state: string } = { execution: 'direct', state: fn }): Promise<unknown> {
+    this.account.context = { ...context, function: this.callerId(fn) };
     try {
       return await this.account.callAsync(service, operation, input);
     } finally {
       this.account.context = {};
     }
+  }
+
+  /** A caller's logical id: a state machine's (its role makes its service integrations' calls), else a function's. */
+  private callerId(caller: string): string {
+    return this.sample.iam.stateMachineRoles.has(caller) ? caller : this.functionId(caller);
   }
 
   /** A function's logical id from its id or the start of it after the construct path (`PrepareTarget`). */
@@ -522,6 +586,8 @@ export class Rehearsal {
     const { handler, environment, logicalId } = this.handlerFor(name, state);
     const thread = this.thread(live.record.name, branch);
     return async (input: any) => {
+      // After a Map, the next state starts once its last iteration has ended.
+      if (live.cursor !== undefined) this.scheduler.setTime(thread, live.cursor);
       await this.scheduler.turn(thread);
       const start = this.clock.now();
       live.record.visited.push(name);
@@ -572,25 +638,174 @@ export class Rehearsal {
     };
   }
 
+  /**
+   * `states:startExecution.sync:2` (FleetReset's ResetInstance, one per instance): what Step Functions
+   * does for the task, as the state machine's role, through the account, so that IAM authorizes each
+   * call against the synthesized role and the account starts the child here:
+   * 1. StartExecution of the child with the task's `Input` (Step Functions Developer Guide, "Start a
+   *    new AWS Step Functions state machine from a running execution": the `.sync` pattern starts the
+   *    execution and waits for it to complete);
+   * 2. the child runs on its own threads; the iteration waits for its end (not for the restore the
+   *    EventBridge rule starts after it: that is another execution);
+   * 3. DescribeExecution of the child, whose response is the task's result (Step Functions Developer
+   *    Guide, "Using TestState API": a mock for `startExecution.sync:2` "must match the
+   *    DescribeExecution response schema"), its fields in PascalCase and, for `:2`, `Output` as JSON
+   *    rather than a string (same page of the `.sync:2` integration);
+   * 4. a child that did not succeed fails the task with `States.TaskFailed` (Developer Guide, "Error
+   *    names": "A Task state failed during the execution") and that response, as JSON, as its cause.
+   * assumption: Step Functions learns of the child's end within the EventBridge delivery latency.
+   * Each iteration is a thread of its own: it starts where the Map's previous iterations got to
+   * (`cursor`), so the waves of a one-at-a-time Map follow each other in modelled time.
+   */
+  private childExecutionHandler(live: LiveExecution, name: string, state: any): (input: any) => Promise<any> {
+    const caller = this.artifactOf(live.record.machine).logicalId;
+    const outputAsJson = state.Resource.endsWith('.sync:2');
+    return async (input: any) => {
+      const thread = this.iterationThread(live, input?.Input?.instanceId);
+      await this.scheduler.turn(thread);
+      live.record.visited.push(name);
+      const start = this.clock.now();
+      const span = (end: number, outcome: Pick<Span, 'error' | 'cause' | 'result'>) => live.record.spans.push({
+        execution: live.record.name, state: name, kind: 'task', thread, start, end, ...outcome,
+      });
+      let started: { executionArn: string };
+      try {
+        started = await this.callAs(caller, 'states', 'StartExecution', {
+          stateMachineArn: input.StateMachineArn,
+          input: JSON.stringify(input.Input ?? {}),
+          ...(input.Name !== undefined ? { name: input.Name } : {}),
+        }, { execution: live.record.name, state: name }) as { executionArn: string };
+      } catch (err) {
+        this.scheduler.finish(thread, LATENCY.apiCall.seconds);
+        const reported = new Error((err as Error).message);
+        // How the optimized integration names a Step Functions API error (the fleet's Retry lists these).
+        reported.name = `StepFunctions.${(err as Error).name}`;
+        span(start + LATENCY.apiCall.seconds * 1000, { error: reported.name, cause: reported.message });
+        throw reported;
+      }
+      this.scheduler.finish(thread, LATENCY.apiCall.seconds);
+      const child = [...this.live.values()].find(l => l.record.arn === started.executionArn)!;
+      child.record.parent = live.record.arn;
+      await child.ended;
+      this.scheduler.setTime(thread, (child.record.end ?? this.clock.now()) + LATENCY.eventBridgeDelivery.seconds * 1000);
+      await this.scheduler.turn(thread);
+      const described = await this.callAs(caller, 'states', 'DescribeExecution', { executionArn: started.executionArn },
+        { execution: live.record.name, state: name }) as Record<string, any>;
+      this.scheduler.finish(thread, LATENCY.apiCall.seconds);
+      live.cursor = Math.max(live.cursor ?? 0, this.scheduler.timeOf(thread));
+      const result = syncResult(described, outputAsJson);
+      if (described.status === 'SUCCEEDED') {
+        span(this.scheduler.timeOf(thread), { result });
+        return result;
+      }
+      const failed = new Error(JSON.stringify(result));
+      failed.name = 'States.TaskFailed';
+      span(this.scheduler.timeOf(thread), { error: failed.name, cause: failed.message });
+      throw failed;
+    };
+  }
+
+  /**
+   * `dynamodb:getItem`, the optimized DynamoDB integration (the fleet's ReadLock): GetItem as the
+   * state machine's role, through the account; the task's result is GetItem's response (Step
+   * Functions Developer Guide, "Call DynamoDB with Step Functions": the optimized integration calls
+   * the API with the task's arguments and returns its response). An error fails the task with
+   * `DynamoDB.<error name>` (same page, the integration's error names).
+   */
+  private dynamoGetItemHandler(live: LiveExecution, name: string): (input: any) => Promise<any> {
+    const caller = this.artifactOf(live.record.machine).logicalId;
+    return async (input: any) => {
+      const thread = this.iterationThread(live, input?.Key?.instanceId?.S);
+      await this.scheduler.turn(thread);
+      live.record.visited.push(name);
+      const start = this.clock.now();
+      try {
+        const result = await this.callAs(caller, 'dynamodb', 'GetItem', input, { execution: live.record.name, state: name });
+        live.record.spans.push({ execution: live.record.name, state: name, kind: 'task', thread, start, end: start + LATENCY.apiCall.seconds * 1000, result });
+        return result;
+      } catch (err) {
+        const reported = new Error((err as Error).message);
+        reported.name = `DynamoDB.${(err as Error).name}`;
+        live.record.spans.push({ execution: live.record.name, state: name, kind: 'task', thread, start, end: start + LATENCY.apiCall.seconds * 1000, error: reported.name, cause: reported.message });
+        throw reported;
+      } finally {
+        this.scheduler.finish(thread, LATENCY.apiCall.seconds);
+        live.cursor = Math.max(live.cursor ?? 0, this.scheduler.timeOf(thread));
+      }
+    };
+  }
+
+  /**
+   * The thread of one iteration of the fleet's Maps, by the instance it is for (every task of an
+   * iteration carries its instance id): created by the iteration's first task, where the Map's
+   * previous iterations got to (`cursor`), so the waves of a one-at-a-time Map follow each other.
+   */
+  private iterationThread(live: LiveExecution, instanceId: unknown): string {
+    if (typeof instanceId !== 'string') throw new Error(`${live.record.name}: a task inside a Map iteration carries no instance id`);
+    const thread = this.thread(live.record.name, `iteration[${instanceId}]`);
+    if (!live.threads.has(thread)) {
+      this.scheduler.start(thread, live.cursor ?? this.scheduler.timeOf(this.thread(live.record.name, 'main')));
+      live.threads.add(thread);
+    }
+    return thread;
+  }
+
+  /** A Wait or a task's retry inside a Map iteration takes its time on the iteration's thread. */
+  private onIterationEvent(live: LiveExecution, name: string, state: any, event: any): void {
+    const isWait = event.type === 'StateEntered' && state.Type === 'Wait';
+    if (!isWait && event.type !== 'StateRetried') return;
+    const thread = this.iterationThread(live, event.state?.input?.instanceId);
+    const seconds = isWait ? waitSeconds(state, event.state.input) : retryIntervalSeconds(event.retry.retrier, event.retry.attempt);
+    const start = this.scheduler.timeOf(thread);
+    this.scheduler.advance(thread, seconds);
+    live.cursor = Math.max(live.cursor ?? 0, this.scheduler.timeOf(thread));
+    live.record.spans.push({ execution: live.record.name, state: name, kind: isWait ? 'wait' : 'retry', thread, start, end: start + seconds * 1000 });
+  }
+
   private fire(live: LiveExecution, fault: Fault): void {
     if (live.firedFaults.has(fault)) return;
     live.firedFaults.add(fault);
     live.record.fired.push(fault);
   }
 
-  private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT'): void {
+  private abort(live: LiveExecution, status: 'ABORTED' | 'TIMED_OUT', at?: number): void {
     if (live.record.status !== 'RUNNING') return;
     live.record.status = status;
-    live.record.end = status === 'TIMED_OUT' ? Math.max(this.clock.now(), live.deadline) : this.clock.now();
+    live.record.end = at ?? (status === 'TIMED_OUT' ? Math.max(this.clock.now(), live.deadline) : this.clock.now());
     if (status === 'TIMED_OUT') this.clock.set(live.record.end);
     this.scheduler.stop(...live.threads);
     live.handle?.abort();
+    // assumption: when a parent stops while a `.sync` task waits on its child, Step Functions stops the
+    // child (the reason CDK grants the parent's role states:StopExecution on the child's executions); the
+    // pages of the Developer Guide read for this do not say it in so many words.
+    for (const child of this.live.values()) {
+      if (child.record.parent === live.record.arn) this.abort(child, 'ABORTED', live.record.end);
+    }
+  }
+
+  /**
+   * Stops an execution at a moment of modelled time, as an operator's StopExecution does (ABORTED):
+   * the first turn any of its threads, or of its children's, is due at or after `atMs` is refused
+   * and the execution stopped then (as a timeout is, see checkDeadline). Its restore follows as
+   * after any abort; a fleet's running children are stopped with it.
+   */
+  public stopAt(record: ExecutionRecord, atMs: number): void {
+    const live = this.live.get(record.name);
+    if (!live) throw new Error(`No execution ${record.name} to stop`);
+    live.stopAt = atMs;
   }
 
   /** Execution timeouts in modelled time: a thread due at or after its execution's deadline times the execution out. */
   private checkDeadline(thread: string, at: number): boolean {
     const live = this.live.get(thread.split('#')[0]);
-    if (!live || at < live.deadline) return true;
+    if (!live) return true;
+    const parent = live.record.parent === undefined ? undefined : [...this.live.values()].find(l => l.record.arn === live.record.parent);
+    const stopped = [live, parent].find(l => l?.stopAt !== undefined && l.record.status === 'RUNNING' && at >= l.stopAt);
+    if (stopped) {
+      this.abort(stopped, 'ABORTED', stopped.stopAt);
+      return false;
+    }
+    if (at < live.deadline) return true;
     this.abort(live, 'TIMED_OUT');
     return false;
   }
@@ -728,7 +943,7 @@ export class Rehearsal {
         }
       }
     };
-    this.janitorThreads.push(loop());
+    this.sideThreads.push(loop());
   }
 
   /** Brings the account to the end of every execution (for checks). */
@@ -775,19 +990,92 @@ function localDefinition(definition: any): any {
 
 /**
  * The definition as aws-local-stepfunctions 3 needs it, with the same meaning in ASL:
- * `"ResultPath": "$"` (the result replaces the input, which is also the default) is dropped,
- * because the executor writes the result under a key named `$` instead.
+ * - `"ResultPath": "$"` (the result replaces the input, which is also the default) is dropped,
+ *   because the executor writes the result under a key named `$` instead;
+ * - a Distributed Map runs as the executor's Map: same items (`ItemsPath`), same iteration input,
+ *   same result array, same `MaxConcurrency` (it has no map runs, which this definition does not
+ *   use: no ItemReader, ResultWriter or tolerated failures);
+ * - a `startExecution.sync` task gets an explicit timeout: Step Functions gives a Task without
+ *   `TimeoutSeconds` 99999999 seconds (Amazon States Language, Task state), the executor 60 real
+ *   seconds, less than a wave of child executions takes to rehearse. (Modelled time is bounded by
+ *   the executions' own TimeoutSeconds, see checkDeadline.)
  */
 export function forLocalExecutor(definition: any): any {
-  const copy = structuredClone(definition);
+  // A JSON copy, not structuredClone: under jest, structuredClone makes objects of another realm, which
+  // the executor's plain-object check rejects, leaving nested `"<key>.$"` paths of Parameters unresolved.
+  const copy = JSON.parse(JSON.stringify(definition));
   const visit = (states: Record<string, any>) => {
     for (const state of Object.values(states)) {
       if (state.ResultPath === '$') delete state.ResultPath;
       for (const branch of state.Branches ?? []) visit(branch.States);
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (processor) {
+        delete processor.ProcessorConfig;
+        delete state.Label;
+        visit(processor.States);
+      }
+      if (state.Type === 'Choice') {
+        state.Choices = (state.Choices as any[]).map(rewriteNegatedTypeTests);
+      }
+      if (state.Type === 'Task' && isStartExecutionSync(state) && state.TimeoutSeconds === undefined) {
+        // Node's timers hold at most 2^31 - 1 ms (about 24.8 days).
+        state.TimeoutSeconds = 2_000_000;
+      }
     }
   };
   visit(copy.States);
   return copy;
+}
+
+/**
+ * `{ "Variable": v, "IsPresent": false }` (and IsNull, IsNumeric, IsString, IsBoolean, IsTimestamp
+ * false) as `{ "Not": { "Variable": v, "<test>": true } }`: the same rule in ASL, but the executor
+ * (aws-local-stepfunctions 3.0.0) evaluates a false type test as never matching.
+ */
+function rewriteNegatedTypeTests(rule: any): any {
+  if (rule.And) return { ...rule, And: rule.And.map(rewriteNegatedTypeTests) };
+  if (rule.Or) return { ...rule, Or: rule.Or.map(rewriteNegatedTypeTests) };
+  if (rule.Not) return { ...rule, Not: rewriteNegatedTypeTests(rule.Not) };
+  const test = ['IsPresent', 'IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'].find(t => rule[t] === false);
+  if (!test) return rule;
+  const { Next, Variable } = rule;
+  return { ...(Next !== undefined ? { Next } : {}), Not: { Variable, [test]: true } };
+}
+
+/** A Task that starts a state machine's execution and waits for it (`.sync`, `.sync:2`). */
+function isStartExecutionSync(state: any): boolean {
+  return typeof state.Resource === 'string' && /^arn:aws[\w-]*:states:::states:startExecution\.sync(:2)?$/.test(state.Resource);
+}
+
+/** A Task of the optimized DynamoDB GetItem integration. */
+function isDynamoGetItem(state: any): boolean {
+  return typeof state.Resource === 'string' && /^arn:aws[\w-]*:states:::dynamodb:getItem$/.test(state.Resource);
+}
+
+/** A branch inside a Map's item processor (statesOf names it `<map>[]`). */
+function isIterationBranch(branch: string): boolean {
+  return branch.includes('[]');
+}
+
+/** A Retrier's interval before `attempt`: IntervalSeconds × BackoffRate^(attempt−1), at most MaxDelaySeconds; FULL jitter waits half on average. */
+function retryIntervalSeconds(retrier: any, attempt: number): number {
+  const interval = Math.min((retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, attempt - 1), retrier.MaxDelaySeconds ?? Infinity);
+  return retrier.JitterStrategy === 'FULL' ? interval / 2 : interval;
+}
+
+/**
+ * The `.sync` task's result: DescribeExecution's response with its fields in PascalCase and dates
+ * in epoch milliseconds; for `.sync:2`, `Input` and `Output` as JSON values rather than strings.
+ */
+function syncResult(described: Record<string, any>, asJson: boolean): Record<string, unknown> {
+  const json = (text: unknown) => (asJson && typeof text === 'string' ? JSON.parse(text) : text);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(described)) {
+    if (value === undefined) continue;
+    const pascal = key.charAt(0).toUpperCase() + key.slice(1);
+    out[pascal] = value instanceof Date ? value.getTime() : key === 'input' || key === 'output' ? json(value) : value;
+  }
+  return out;
 }
 
 /** A version-4-shaped UUID derived from `seed` (the same seed, the same UUID). */

@@ -1,6 +1,6 @@
 /**
- * The sample stack as the rehearsal sees it: synthesized once, its two state machine definitions
- * (through test/helpers/asl.ts), the handler file and environment of every Lambda function a Task
+ * The sample stack as the rehearsal sees it: synthesized once, its state machine definitions (reset,
+ * restore, fleet; resolved as FakeResolver names the account's resources), the handler file and environment of every Lambda function a Task
  * invokes, the restore rule, and the resources a fake account must hold for the configuration
  * to make sense (subnets in their AZs, the helper security group and instance profile, the lock table).
  */
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SampleStack, SampleStackProps } from '../../sample/sample-stack';
-import { REHEARSAL_ENV, resolveCfnValue } from '../helpers/asl';
+import { REHEARSAL_ENV } from '../helpers/asl';
 import { sampleApp } from '../helpers/sample-app';
 import { sampleIam, SampleIam } from './iam/roles';
 
@@ -49,6 +49,8 @@ export interface SampleArtifacts {
   readonly synthMs: number;
   readonly reset: MachineArtifact;
   readonly restore: MachineArtifact;
+  /** FleetReset's state machine (issue 14): waves of child executions of `reset`. */
+  readonly fleet: MachineArtifact;
   /** Lambda functions with a handler in src/, by logical id. */
   readonly functions: ReadonlyMap<string, FunctionArtifact>;
   readonly restoreRule: {
@@ -97,12 +99,13 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
   const machine = (prefix: string): MachineArtifact => {
     const ids = Object.keys(resources).filter(id => resources[id].Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix));
     if (ids.length !== 1) throw new Error(`Expected one state machine ${prefix}*, found ${ids.join(', ') || 'none'}`);
-    // test/helpers/asl.ts turns the DefinitionString into plain ASL (Lambda ARNs end with the function's logical id).
-    const definition = JSON.parse(resolveCfnValue(resources[ids[0]].Properties.DefinitionString, resources));
+    // Plain ASL, resolved as the account's resources are named (Lambda ARNs end with the function's logical id).
+    const definition = JSON.parse(resolver.resolve(resources[ids[0]].Properties.DefinitionString));
     return { logicalId: ids[0], arn: resolver.resolve({ Ref: ids[0] }), definition };
   };
   const reset = machine('ResetAccessWorkflowResetStateMachine');
   const restore = machine('ResetAccessWorkflowRestoreStateMachine');
+  const fleet = machine('FleetResetStateMachine');
 
   const handlerFiles = lambdaHandlerFiles();
   const functions = new Map<string, FunctionArtifact>();
@@ -130,6 +133,7 @@ export function synthesizeSample(props: SampleStackProps = {}): SampleArtifacts 
     synthMs,
     reset,
     restore,
+    fleet,
     functions,
     restoreRule: {
       eventPattern: resolver.resolveDeep(rule.EventPattern),
@@ -233,6 +237,10 @@ export class FakeResolver {
       const [delimiter, parts] = node['Fn::Join'];
       return (parts as unknown[]).map(part => this.resolve(part)).join(delimiter);
     }
+    if (node['Fn::Split']) {
+      const [delimiter, source] = node['Fn::Split'];
+      return this.resolve(source).split(delimiter);
+    }
     if (node['Fn::Select']) {
       const [index, list] = node['Fn::Select'];
       return (this.resolveDeep(list) as unknown[])[Number(index)];
@@ -320,11 +328,15 @@ export class FakeResolver {
   }
 }
 
-/** Every state of a definition, including those inside Parallel branches, with the branch path it runs in. */
+/**
+ * Every state of a definition, including those inside Parallel branches and Map item processors,
+ * with the branch path it runs in (a Map's iterations: `<map>[]`, each iteration a thread of its own).
+ */
 export function statesOf(definition: any, branch = 'main'): Array<{ name: string; state: any; branch: string }> {
   return Object.entries(definition.States as Record<string, any>).flatMap(([name, state]) => [
     { name, state, branch },
     ...((state.Branches ?? []) as any[]).flatMap((b, i) => statesOf(b, `${name}.${i}`)),
+    ...(state.ItemProcessor ?? state.Iterator ? statesOf(state.ItemProcessor ?? state.Iterator, `${name}[]`) : []),
   ]);
 }
 

@@ -22,6 +22,17 @@ describe('SampleStack', () => {
     template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/cdk-ec2-reset-access/state-machine-arn' });
   });
 
+  test('publishes the fleet state machine\'s ARN where the CLI\'s fleet command looks for it', () => {
+    // WHEN
+    const stack = new SampleStack(sampleApp(), 'Sample');
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/cdk-ec2-reset-access/fleet-state-machine-arn',
+      Value: { Ref: stack.getLogicalId(stack.fleetReset.stateMachine.node.defaultChild as any) },
+    });
+  });
+
   test('gives Windows instances a role that can store the EC2Rescue password', () => {
     // WHEN
     const stack = new SampleStack(sampleApp(), 'Sample');

@@ -34,7 +34,7 @@ describe('BackupImageRetention', () => {
       const environment = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables).map(([k, v]) => [k, resolveCfnValue(v, resources)]));
       expect(environment).toMatchObject({
         [BACKUP_RETENTION_ENV.retentionSeconds]: String(14 * 86400),
-        [BACKUP_RETENTION_ENV.stateMachineArn]: expect.stringMatching(/^WorkflowResetStateMachine[0-9A-F]{8}$/),
+        [BACKUP_RETENTION_ENV.stateMachineArn]: expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:stateMachine:WorkflowResetStateMachine[0-9A-F]{8}$/),
         [BACKUP_RETENTION_ENV.workflowId]: workflow.workflowId,
         [BACKUP_RETENTION_ENV.imageNamePrefix]: 'ResetAccess',
       });

@@ -432,7 +432,7 @@ describe('ResetWorkflow', () => {
       // Never DeleteItem: only a restore releases a lock.
       expect(statements.flatMap(s => s.Action)).not.toContain('dynamodb:DeleteItem');
       expect(bySid.StartRestores).toMatchObject({
-        Action: ['states:ListExecutions', 'states:StartExecution'], Resource: [expect.stringMatching(/^WorkflowRestoreStateMachine[0-9A-F]{8}$/)],
+        Action: ['states:ListExecutions', 'states:StartExecution'], Resource: [expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:stateMachine:WorkflowRestoreStateMachine[0-9A-F]{8}$/)],
       });
       expect(bySid.FollowExecutions.Resource).toEqual([
         expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:execution:WorkflowResetStateMachine[^:]*:\*$/),

@@ -32,12 +32,27 @@ export interface FleetInstanceOutcome {
   readonly cause?: string;
   /** The child's output when it succeeded: `passwordStatus`, image ids, or a dry run's plan. Never a secret (I5). */
   readonly output?: unknown;
+  /**
+   * True when the fleet went on while a reset still held the instance's lock (its restore had not
+   * finished within the wait, or the reconciler gave up on it), or the lock could not be read: check
+   * the instance before resetting it again.
+   */
+  readonly restorePending?: boolean;
 }
 
 /** One iteration's result as the fleet machine leaves it: the child's request, then `child` or `failure`. */
 export interface FleetIteration extends ResetRequest {
   readonly child?: { readonly executionArn: string; readonly status: string; readonly output?: unknown };
   readonly failure?: { readonly Error?: string; readonly Cause?: string };
+  /** After a failure: the wait for the instance's lock to go (fleet-definition.ts, awaitRelease). */
+  readonly release?: FleetLockWait;
+}
+
+/** The last read of the instance's lock item (DynamoDB GetItem's response), how many polls, or the read's error. */
+export interface FleetLockWait {
+  readonly polls: number;
+  readonly lock?: { readonly Item?: { readonly executionArn?: unknown } };
+  readonly readError?: unknown;
 }
 
 /** Errors of the child's preflight: it failed before changing anything. */
@@ -55,8 +70,9 @@ export function outcomeOf(iteration: FleetIteration): FleetInstanceOutcome {
   }
   const failure = iteration.failure ?? {};
   const child = parseChild(failure.Cause);
+  const pending = restorePending(iteration.release);
   if (!child) {
-    return { instanceId, outcome: 'not-started', error: failure.Error ?? 'Unknown', cause: failure.Cause ?? '' };
+    return { instanceId, outcome: 'not-started', error: failure.Error ?? 'Unknown', cause: failure.Cause ?? '', ...pending };
   }
   const error = child.Error ?? child.Status ?? 'Unknown';
   const stoppedFromOutside = child.Status === 'ABORTED' || child.Status === 'TIMED_OUT';
@@ -65,8 +81,17 @@ export function outcomeOf(iteration: FleetIteration): FleetInstanceOutcome {
     outcome: !stoppedFromOutside && REFUSALS.has(error) ? 'refused' : 'failed',
     executionArn: child.ExecutionArn,
     error,
-    cause: child.Cause ?? (stoppedFromOutside ? `The reset execution was ${child.Status}; the restore state machine puts the instance back.` : ''),
+    cause: child.Cause ?? (!stoppedFromOutside ? '' : pending.restorePending
+      ? `The reset execution was ${child.Status}; the restore state machine had not put the instance back when the fleet went on: check it before resetting it again.`
+      : `The reset execution was ${child.Status}; the restore state machine put the instance back before the fleet went on.`),
+    ...pending,
   };
+}
+
+/** Whether the fleet went on before the instance's lock was gone (or without knowing). */
+function restorePending(release: FleetIteration['release']): { restorePending?: true } {
+  // A lock item stays after its release (without an owner): held means it still names an execution.
+  return release && (release.readError !== undefined || release.lock?.Item?.executionArn !== undefined) ? { restorePending: true } : {};
 }
 
 function parseChild(cause: string | undefined): { ExecutionArn?: string; Status?: string; Error?: string; Cause?: string } | undefined {

@@ -59,8 +59,14 @@ export interface FleetPlanInput {
   readonly bounds: FleetBounds;
   /** Whether each reset may launch a helper (false only when the caller asked for `online`). */
   readonly helpers: boolean;
-  /** vCPUs of one helper (the configured helper instance type). */
-  readonly helperVcpus: number;
+  /**
+   * vCPUs of one helper: the largest of the helper instance types the workflow may launch (see
+   * {@link largestHelperType}), or FleetReset's `helperVcpus` override. Absent when neither is known
+   * (no helper type exists in the Region): then only `bounds.maxHelpers` applies.
+   */
+  readonly helperVcpus?: number;
+  /** Where `helperVcpus` came from, recorded in the plan. */
+  readonly helperVcpusSource?: HelperVcpusSource;
   /** Absent when the quota could not be read: then only `bounds.maxHelpers` applies. */
   readonly quota?: VcpuQuota;
   /** Modelled minutes of one reset, for the expected time. */
@@ -83,6 +89,10 @@ export interface FleetPlan {
   readonly helperBound: number;
   /** Where the helper bound came from. */
   readonly helperBoundReason: string;
+  /** vCPUs of one helper the quota bound counted (absent when no helper is launched or it was unknown). */
+  readonly helperVcpus?: number;
+  /** Where `helperVcpus` came from: EC2's DescribeInstanceTypes, or FleetReset's `helperVcpus` prop. */
+  readonly helperVcpusSource?: HelperVcpusSource;
   /** Members of each group allowed down at once. */
   readonly perGroupBound: Record<string, number>;
   /** Waves times the modelled time of one reset. */
@@ -95,9 +105,22 @@ export const DEFAULT_FLEET_BOUNDS: FleetBounds = {
   maxDownPerAz: 25,
   maxDownPerGroup: 1,
   maxHelpers: 50,
-  // A dry run's output holds every child's plan (about 1.5 KB each) within Step Functions' 256 KiB state payload.
   maxTargets: 100,
 };
+
+/**
+ * The most instances one fleet execution takes (FleetReset refuses a larger maxTargets): its data,
+ * every instance's outcome included, must stay within Step Functions' 256 KiB per state; the
+ * rehearsal measures the bytes per instance of a reset and checks this many fit.
+ */
+export const MAX_FLEET_TARGETS = 100;
+
+/**
+ * The most instances one dry run takes: each instance's dry-run plan (its consequences, names and
+ * ids: about 2.4 KB) is in the fleet's data, which Step Functions caps at 256 KiB per state; the
+ * rehearsal measures the bytes per instance of a dry run and checks this many fit.
+ */
+export const MAX_DRY_RUN_TARGETS = 50;
 
 /**
  * Modelled minutes of one offline reset from its start to its new password, as the rehearsal measures it
@@ -117,11 +140,40 @@ export function groupBound(size: FleetGroupSize, maxDownPerGroup: number): numbe
   return Math.max(1, Math.min(maxDownPerGroup, spare));
 }
 
+/**
+ * Where the vCPUs of one helper came from: `ec2`, the largest DefaultVCpus DescribeInstanceTypes
+ * reports among the helper types; `prop`, FleetReset's `helperVcpus` override.
+ */
+export type HelperVcpusSource = 'ec2' | 'prop';
+
+/** An instance type's default vCPUs, as DescribeInstanceTypes reports them (VCpuInfo.DefaultVCpus). */
+export interface InstanceTypeVcpus {
+  readonly instanceType: string;
+  readonly defaultVcpus: number;
+}
+
+/**
+ * The helper size the vCPU quota must have room for: the largest of the types the workflow may
+ * launch. Which type a reset launches is decided later, per Availability Zone (the first offered,
+ * contracts.ts `helperInstanceTypesFor`), so a fallback type launching must fit the quota too.
+ * A type the Region does not have is not in `types` (it can never be offered, so never launched);
+ * undefined when none is.
+ */
+export function largestHelperType(types: readonly InstanceTypeVcpus[]): InstanceTypeVcpus | undefined {
+  return types.reduce<InstanceTypeVcpus | undefined>((largest, t) => (!largest || t.defaultVcpus > largest.defaultVcpus ? t : largest), undefined);
+}
+
 /** Helpers the quota has room for, and why. */
 export function helperBound(input: Pick<FleetPlanInput, 'bounds' | 'helperVcpus' | 'quota' | 'helpers'>): { bound: number; reason: string } {
   if (!input.helpers) return { bound: 0, reason: 'the online method launches no helper' };
   if (!input.quota) {
     return { bound: input.bounds.maxHelpers, reason: `maxHelpers ${input.bounds.maxHelpers} (the vCPU quota could not be read)` };
+  }
+  if (input.helperVcpus === undefined) {
+    return {
+      bound: input.bounds.maxHelpers,
+      reason: `maxHelpers ${input.bounds.maxHelpers} (EC2 describes none of the helper instance types in this Region, so their vCPUs are unknown)`,
+    };
   }
   const headroom = Math.max(0, input.quota.limit - input.quota.inUse);
   const byQuota = Math.floor(headroom / input.helperVcpus);
@@ -134,16 +186,26 @@ export function helperBound(input: Pick<FleetPlanInput, 'bounds' | 'helperVcpus'
   return { bound: input.bounds.maxHelpers, reason: `maxHelpers ${input.bounds.maxHelpers} (the vCPU quota has room for ${byQuota})` };
 }
 
-/** Checks the selection and the bounds before anything is read or started. */
-export function validateFleetSize(count: number, bounds: FleetBounds): void {
+/**
+ * Checks the selection and the bounds before anything is read or started. `selection` says what was
+ * asked for (`tag <key>=<values>`), so that an empty one names the selector that matched nothing.
+ */
+export function validateFleetSize(count: number, bounds: FleetBounds, selection?: string, dryRun = false): void {
   if (count === 0) {
     throw new WorkflowError(ERRORS.fleetSelectionEmpty,
-      'The fleet reset selected no instance: give instance ids, or a tag selector that matches at least one instance that is not terminated.');
+      `The fleet reset selected no instance${selection ? ` (${selection} matched none that is not terminated)` : ''}: ` +
+      'give instance ids, or a tag selector that matches at least one instance that is not terminated.');
   }
   if (count > bounds.maxTargets) {
     throw new WorkflowError(ERRORS.fleetTooManyTargets,
       `The fleet reset selected ${count} instances, more than the ${bounds.maxTargets} one execution may reset: ` +
       'narrow the selection (more tag values or fewer ids) and start several fleet resets, or raise maxTargets.');
+  }
+  if (dryRun && count > MAX_DRY_RUN_TARGETS) {
+    throw new WorkflowError(ERRORS.fleetTooManyTargets,
+      `The fleet dry run selected ${count} instances, more than the ${MAX_DRY_RUN_TARGETS} one dry run may plan (its output holds ` +
+      'every instance\'s plan, within Step Functions\' 256 KiB): dry-run the selection in parts (fewer ids or tag values each), ' +
+      'or start the reset itself, which takes up to maxTargets.');
   }
 }
 
@@ -215,6 +277,8 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
     maxDownAtOnce,
     helperBound: helpers.bound,
     helperBoundReason: helpers.reason,
+    ...(input.helpers && input.helperVcpus !== undefined ? { helperVcpus: input.helperVcpus } : {}),
+    ...(input.helpers && input.helperVcpusSource !== undefined ? { helperVcpusSource: input.helperVcpusSource } : {}),
     perGroupBound,
     expectedMinutes: waves.length * input.minutesPerReset,
   };

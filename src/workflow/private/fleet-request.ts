@@ -29,8 +29,13 @@ export interface FleetRequest {
 /** Deploy-time configuration of the fleet-plan step (set by the FleetReset construct). */
 export interface FleetConfig {
   readonly bounds: FleetBounds;
-  /** vCPUs of one helper: every helper instance type the workflow may launch has 2. */
-  readonly helperVcpus: number;
+  /**
+   * The helper instance types the workflow may launch (its `helperInstanceTypes`: the configured type,
+   * then the fallbacks): the plan reads their vCPUs from EC2 and counts the largest.
+   */
+  readonly helperInstanceTypes: string[];
+  /** FleetReset's `helperVcpus` override: when set, the plan counts this and reads no instance type. */
+  readonly helperVcpus?: number;
   /** Modelled minutes of one reset, for the plan's expected time. */
   readonly minutesPerReset: number;
 }
@@ -127,9 +132,12 @@ export function parseFleetConfig(raw: string | undefined): FleetConfig {
   const bounds = parsed?.bounds as Record<string, unknown> | undefined;
   const ok = parsed !== undefined && bounds !== undefined
     && ['maxDown', 'maxDownPerAz', 'maxDownPerGroup', 'maxHelpers', 'maxTargets'].every(k => typeof bounds[k] === 'number')
-    && typeof parsed.helperVcpus === 'number' && parsed.helperVcpus > 0 && typeof parsed.minutesPerReset === 'number';
+    && Array.isArray(parsed.helperInstanceTypes) && parsed.helperInstanceTypes.length > 0
+    && parsed.helperInstanceTypes.every((t: unknown) => typeof t === 'string')
+    && (parsed.helperVcpus === undefined || (typeof parsed.helperVcpus === 'number' && parsed.helperVcpus > 0))
+    && typeof parsed.minutesPerReset === 'number';
   if (!ok) {
-    throw new Error(`${FLEET_CONFIG_ENV} is missing or lacks bounds, helperVcpus or minutesPerReset: redeploy the FleetReset construct.`);
+    throw new Error(`${FLEET_CONFIG_ENV} is missing or lacks bounds, helperInstanceTypes or minutesPerReset: redeploy the FleetReset construct.`);
   }
   return parsed as FleetConfig;
 }

@@ -423,14 +423,17 @@ export function reconcilerStatements(c: PolicyContext, m: ReconcilerMachines): i
 
 /**
  * The fleet-plan step's role (FleetReset): read-only. It resolves the targets and the running
- * instances' vCPUs (DescribeInstances), the groups' sizes (DescribeAutoScalingGroups), and the one
- * quota that bounds helpers: GetServiceQuota takes the quota's ARN as its resource
- * (`arn:<partition>:servicequotas:<region>:<account>:<service>/<quota code>`, Service Authorization
- * Reference, Service Quotas, resource type `quota`).
+ * instances' vCPUs (DescribeInstances), the groups' sizes (DescribeAutoScalingGroups), the helper
+ * instance types' vCPUs (DescribeInstanceTypes, only when FleetReset's `helperVcpus` does not give
+ * them: `readsHelperTypes`), and the one quota that bounds helpers: GetServiceQuota takes the
+ * quota's ARN as its resource (`arn:<partition>:servicequotas:<region>:<account>:<service>/<quota code>`,
+ * Service Authorization Reference, Service Quotas, resource type `quota`).
  */
-export function fleetPlanStatements(c: Pick<PolicyContext, 'partition' | 'region' | 'account'>, quotaCode: string): iam.PolicyStatement[] {
+export function fleetPlanStatements(
+  c: Pick<PolicyContext, 'partition' | 'region' | 'account'>, quotaCode: string, readsHelperTypes: boolean,
+): iam.PolicyStatement[] {
   return [
-    reads('ObserveFleet', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups']),
+    reads('ObserveFleet', ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups', ...(readsHelperTypes ? ['ec2:DescribeInstanceTypes' as const] : [])]),
     statement('ReadVcpuQuota', ['servicequotas:GetServiceQuota'], [`arn:${c.partition}:servicequotas:${c.region}:${c.account}:ec2/${quotaCode}`]),
   ];
 }

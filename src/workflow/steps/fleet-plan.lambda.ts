@@ -1,14 +1,15 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, Instance, paginateDescribeInstances, paginateDescribeInstanceTypes } from '@aws-sdk/client-ec2';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { autoScaling, ec2, serviceQuotas } from '../private/clients';
 import { ERRORS } from '../private/contracts';
 import { WorkflowError, isAwsError } from '../private/errors';
 import {
-  FleetGroupSize, FleetTarget, planFleet, RunningInstance, STANDARD_ON_DEMAND_VCPU_QUOTA_CODE, standardOnDemandVcpus, validateFleetSize, VcpuQuota,
+  FleetGroupSize, FleetTarget, HelperVcpusSource, InstanceTypeVcpus, largestHelperType, planFleet, RunningInstance,
+  STANDARD_ON_DEMAND_VCPU_QUOTA_CODE, standardOnDemandVcpus, validateFleetSize, VcpuQuota,
 } from '../private/fleet-plan';
 import {
-  childRequest, FLEET_CONFIG_ENV, FleetPlanResult, FleetTagSelector, parseFleetConfig, validateFleetRequest,
+  childRequest, FLEET_CONFIG_ENV, FleetConfig, FleetPlanResult, FleetTagSelector, parseFleetConfig, validateFleetRequest,
 } from '../private/fleet-request';
 import { stepLogger } from '../private/logger';
 
@@ -30,7 +31,8 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
   const config = parseFleetConfig(process.env[FLEET_CONFIG_ENV]);
   const request = validateFleetRequest(event?.request);
   const instances = Array.isArray(request.targets) ? await byIds(request.targets) : await byTag(request.targets);
-  validateFleetSize(instances.length, config.bounds);
+  const selection = Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`;
+  validateFleetSize(instances.length, config.bounds, selection, request.dryRun);
   const targets: FleetTarget[] = instances.map(i => {
     const group = i.Tags?.find(t => t.Key === 'aws:autoscaling:groupName')?.Value;
     return { instanceId: i.InstanceId!, availabilityZone: i.Placement?.AvailabilityZone ?? '', ...(group ? { autoScalingGroupName: group } : {}) };
@@ -41,13 +43,20 @@ export async function handler(event: { request: unknown }): Promise<FleetPlanRes
     groups: await groupSizes([...new Set(targets.flatMap(t => t.autoScalingGroupName ?? []))]),
     bounds: config.bounds,
     helpers,
-    helperVcpus: config.helperVcpus,
+    ...(helpers ? await helperVcpus(config) : {}),
     quota: helpers ? await vcpuQuota() : undefined,
     minutesPerReset: config.minutesPerReset,
   });
-  logger.info('Fleet planned', { targets: targets.length, waves: plan.waves.length, helperBound: plan.helperBound, dryRun: request.dryRun });
+  logger.info('Fleet planned', {
+    targets: targets.length,
+    waves: plan.waves.length,
+    helperBound: plan.helperBound,
+    helperVcpus: plan.helperVcpus,
+    helperVcpusSource: plan.helperVcpusSource,
+    dryRun: request.dryRun,
+  });
   return {
-    selection: Array.isArray(request.targets) ? 'ids' : `tag ${request.targets.tagKey}=${request.targets.tagValues.join(',')}`,
+    selection,
     targets,
     plan,
     waves: plan.waves.map(w => ({ requests: w.instanceIds.map(id => childRequest(id, request, request.dryRun)) })),
@@ -91,6 +100,35 @@ async function groupSizes(names: string[]): Promise<Record<string, FleetGroupSiz
     }
   }
   return sizes;
+}
+
+/**
+ * vCPUs of one helper and where they came from: FleetReset's `helperVcpus` when set, else the largest
+ * VCpuInfo.DefaultVCpus EC2 reports among the helper instance types the workflow may launch. The
+ * types go in the `instance-type` filter rather than InstanceTypes, which refuses the whole call with
+ * InvalidInstanceType when one type does not exist in the Region: such a type is never offered, so
+ * never launched, and leaving it out is right. When EC2 has none of them (then no helper can launch:
+ * each child refuses with HelperInstanceTypeNotOffered), the vCPUs are unknown and, as for an
+ * unreadable quota, only maxHelpers bounds the helpers. Any other error (a denial, throttling beyond
+ * the SDK's retries) fails the step, as GetServiceQuota's do.
+ */
+async function helperVcpus(config: FleetConfig): Promise<{ helperVcpus?: number; helperVcpusSource?: HelperVcpusSource }> {
+  if (config.helperVcpus !== undefined) return { helperVcpus: config.helperVcpus, helperVcpusSource: 'prop' };
+  const types: InstanceTypeVcpus[] = [];
+  for await (const page of paginateDescribeInstanceTypes({ client: ec2 }, {
+    Filters: [{ Name: 'instance-type', Values: config.helperInstanceTypes }],
+  })) {
+    for (const t of page.InstanceTypes ?? []) {
+      if (t.InstanceType && t.VCpuInfo?.DefaultVCpus) types.push({ instanceType: t.InstanceType, defaultVcpus: t.VCpuInfo.DefaultVCpus });
+    }
+  }
+  const largest = largestHelperType(types);
+  if (!largest) {
+    logger.warn('EC2 describes none of the helper instance types in this Region; maxHelpers alone bounds the helpers',
+      { helperInstanceTypes: config.helperInstanceTypes });
+    return {};
+  }
+  return { helperVcpus: largest.defaultVcpus, helperVcpusSource: 'ec2' };
 }
 
 /**

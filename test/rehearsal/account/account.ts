@@ -29,7 +29,7 @@ import { AUTO_SCALING_OPERATIONS, SimAsgGroup, SimAsgMember } from './auto-scali
 import { DYNAMODB_OPERATIONS, expireItems } from './dynamodb';
 import { AWS_MANAGED_EBS_KEY_ALIAS, EBS_ENCRYPTION_OPERATIONS, EbsEncryptionSettings } from './ebs-encryption';
 import { EC2_IMAGE_OPERATIONS, SimImage, SimSnapshot } from './ec2-images';
-import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SimInstance } from './ec2-instances';
+import { EC2_INSTANCE_OPERATIONS, newPasswordBlob, SIM_INSTANCE_TYPES, SimInstance, SimInstanceType } from './ec2-instances';
 import { EC2_TAG_OPERATIONS } from './ec2-tags';
 import { EC2_VOLUME_OPERATIONS, sameDevice, SimVolume } from './ec2-volumes';
 import { EC2_VPC_ENDPOINT_OPERATIONS, INTERFACE_ENDPOINTS_PER_VPC, SimSubnet, SimVpcEndpoint } from './ec2-vpc-endpoints';
@@ -146,7 +146,7 @@ export class SimulatedAccount {
   public vpcEndpointDeletionFailures = 0;
   public readonly securityGroups = new Set<string>();
   public readonly instanceProfiles = new Set<string>();
-  public readonly instanceTypes = new Map<string, { instanceStorageSupported: boolean }>();
+  public readonly instanceTypes = new Map<string, SimInstanceType>(Object.entries(SIM_INSTANCE_TYPES));
   /** Instance types offered per Availability Zone; an AZ not listed offers every type of `instanceTypes`. */
   public readonly instanceTypeOfferings = new Map<string, Set<string>>();
   public readonly publicParameters = new Map<string, string>();
@@ -200,11 +200,6 @@ export class SimulatedAccount {
   private idCounter = 0;
 
   constructor(public readonly clock: VirtualClock) {
-    for (const [type, store] of [
-      ['t3.medium', false], ['t3a.medium', false], ['m5.large', false], ['m6i.large', false], ['m5d.large', true], ['t3.large', false],
-    ] as const) {
-      this.instanceTypes.set(type, { instanceStorageSupported: store });
-    }
     this.keys.push({
       keyId: '0a0a0a0a-1111-2222-3333-444444444444',
       arn: `arn:aws:kms:${this.region}:${this.accountId}:key/0a0a0a0a-1111-2222-3333-444444444444`,

@@ -39,6 +39,15 @@ describe('simulated account: DynamoDB', () => {
       expect(ddb('GetItem', { TableName: table, Key: { instanceId: { S: 'i-1' } } }).Item).toEqual({ ...item('a', 1100), minSizeLowered: { S: 'by a' } });
     });
 
+    test('GetItem with a ProjectionExpression returns only the named attributes that exist', () => {
+      put('a', 1000);
+      const get = (projection: string, names?: Record<string, string>) => ddb('GetItem', {
+        TableName: table, Key: { instanceId: { S: 'i-1' } }, ProjectionExpression: projection, ...(names ? { ExpressionAttributeNames: names } : {}),
+      }).Item;
+      expect(get('instanceId,abandonedAt')).toEqual({ instanceId: { S: 'i-1' } });
+      expect(get('#owner, expiresAt', { '#owner': 'executionArn' })).toEqual({ executionArn: { S: 'a' }, expiresAt: item('a', 1100).expiresAt });
+    });
+
     test('a conditional put takes a free lock, lets its owner retake it, refuses another owner with the old item, takes an expired one', () => {
       put('a', 1000);
       put('a', 1001);

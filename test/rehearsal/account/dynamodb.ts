@@ -171,10 +171,20 @@ function checkCondition(input: any, item: Record<string, any> | undefined): void
 }
 
 export const DYNAMODB_OPERATIONS: Operations = {
-  /** [GI] "If there is no matching item, GetItem does not return any data and there will be no Item element in the response." */
+  /**
+   * [GI] "If there is no matching item, GetItem does not return any data and there will be no Item
+   * element in the response." ProjectionExpression: the attributes to retrieve ("If no attribute names
+   * are specified, then all attributes are returned. If any of the requested attributes are not found,
+   * they do not appear in the result"); names as in [NAMES]. Top-level attributes only (all the
+   * workflow projects).
+   */
   GetItem(account, input) {
     const item = table(account, input.TableName).get(keyOf(input.Key));
-    return item ? { Item: structuredClone(item) } : {};
+    if (!item) return {};
+    if (typeof input.ProjectionExpression !== 'string') return { Item: structuredClone(item) };
+    const names = input.ProjectionExpression.split(',').map((n: string) => n.trim())
+      .map((n: string) => (n.startsWith('#') ? input.ExpressionAttributeNames?.[n] ?? n : n));
+    return { Item: structuredClone(Object.fromEntries(Object.entries(item).filter(([name]) => names.includes(name)))) };
   },
 
   /**

@@ -180,6 +180,21 @@ describe('simulated account: EC2 instances', () => {
       expect(launch({ InstanceType: 't3a.medium' }).InstanceType).toBe('t3a.medium');
     });
 
+    test('DescribeInstanceTypes: each type\'s default vCPUs; the instance-type filter leaves out what the Region lacks, InstanceTypes refuses it', () => {
+      const vcpus = (input: Record<string, unknown>) => Object.fromEntries(ec2('DescribeInstanceTypes', input).InstanceTypes
+        .map((t: any) => [t.InstanceType, t.VCpuInfo.DefaultVCpus]));
+
+      expect(vcpus({ Filters: [{ Name: 'instance-type', Values: ['t3.xlarge', 't3.medium', 'x9.huge'] }] })).toEqual({ 't3.medium': 2, 't3.xlarge': 4 });
+      expect(vcpus({ InstanceTypes: ['t3a.medium', 'm5.large', 'm6i.large'] })).toEqual({ 't3a.medium': 2, 'm5.large': 2, 'm6i.large': 2 });
+      expect(errorOf(() => ec2('DescribeInstanceTypes', { InstanceTypes: ['t3.medium', 'x9.huge'] }))).toBe('InvalidInstanceType');
+    });
+
+    test('DescribeInstances gives each instance its type\'s default CPU options', () => {
+      const { instanceId } = account.addInstance({ instanceType: 't3.xlarge' });
+      const described = ec2('DescribeInstances', { InstanceIds: [instanceId] }).Reservations[0].Instances[0];
+      expect(described.CpuOptions).toEqual({ CoreCount: 2, ThreadsPerCore: 2 });
+    });
+
     test('a Windows helper with an instance profile registers Online in SSM some time after it runs', () => {
       const { InstanceId } = launch();
       const ping = () => ssm('DescribeInstanceInformation', { Filters: [{ Key: 'InstanceIds', Values: [InstanceId] }] }).InstanceInformationList;

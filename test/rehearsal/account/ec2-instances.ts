@@ -32,6 +32,41 @@ import { agentLosesConnection, agentRegistersAfterBoot } from './ssm-commands';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
+/** An instance type of the simulated Region, as DescribeInstanceTypes describes it. */
+export interface SimInstanceType {
+  /** InstanceStorageSupported: whether the type has instance store volumes. */
+  readonly instanceStorageSupported: boolean;
+  /** VCpuInfo.DefaultCores. */
+  readonly defaultCores: number;
+  /** VCpuInfo.DefaultThreadsPerCore; VCpuInfo.DefaultVCpus is cores times threads per core. */
+  readonly defaultThreadsPerCore: number;
+}
+
+/**
+ * The instance types of the simulated Region: the helper types the workflow may launch (t3.medium,
+ * the configured default, and its fallbacks t3a.medium, m5.large, m6i.large: contracts.ts
+ * HELPER_INSTANCE_TYPE_FALLBACKS), targets' types, and t3.xlarge for a larger helper. vCPUs from the
+ * Amazon EC2 Instance Types guide, "Specifications for general purpose instances"
+ * (https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html), default vCPUs, CPU cores and
+ * threads per core: t3.medium, t3a.medium, m5.large, m5d.large, m6i.large and t3.large have 2 vCPUs
+ * (1 core, 2 threads per core); t3.xlarge has 4 (2 cores, 2 threads per core). m5d.large is the one
+ * with an instance store volume (1 x 75 GB NVMe SSD, the same page's instance store table).
+ */
+export const SIM_INSTANCE_TYPES: Readonly<Record<string, SimInstanceType>> = {
+  't3.medium': { instanceStorageSupported: false, defaultCores: 1, defaultThreadsPerCore: 2 },
+  't3a.medium': { instanceStorageSupported: false, defaultCores: 1, defaultThreadsPerCore: 2 },
+  'm5.large': { instanceStorageSupported: false, defaultCores: 1, defaultThreadsPerCore: 2 },
+  'm6i.large': { instanceStorageSupported: false, defaultCores: 1, defaultThreadsPerCore: 2 },
+  'm5d.large': { instanceStorageSupported: true, defaultCores: 1, defaultThreadsPerCore: 2 },
+  't3.large': { instanceStorageSupported: false, defaultCores: 1, defaultThreadsPerCore: 2 },
+  't3.xlarge': { instanceStorageSupported: false, defaultCores: 2, defaultThreadsPerCore: 2 },
+};
+
+/** VCpuInfo.DefaultVCpus of a type: its default cores times threads per core (API Reference, VCpuInfo). */
+export function defaultVcpus(type: SimInstanceType): number {
+  return type.defaultCores * type.defaultThreadsPerCore;
+}
+
 export interface SimInstance {
   readonly instanceId: string;
   readonly imageId: string;
@@ -250,6 +285,12 @@ function instanceJson(account: SimulatedAccount, i: SimInstance): any {
     PlatformDetails: i.platformDetails,
     ...(i.keyName ? { KeyName: i.keyName } : {}),
     ...(i.instanceProfileArn ? { IamInstanceProfile: { Arn: i.instanceProfileArn, Id: `AIPA${i.instanceId.slice(2, 19).toUpperCase()}` } } : {}),
+    // [INST] CpuOptions (API_CpuOptions.html): CoreCount and ThreadsPerCore; launched without CPU options,
+    // the type's defaults. assumption: a type a scenario did not add to the Region has 1 core, 2 threads.
+    CpuOptions: {
+      CoreCount: account.instanceTypes.get(i.instanceType)?.defaultCores ?? 1,
+      ThreadsPerCore: account.instanceTypes.get(i.instanceType)?.defaultThreadsPerCore ?? 2,
+    },
     RootDeviceName: i.rootDeviceName,
     RootDeviceType: i.rootDeviceType,
     ...(i.instanceLifecycle ? { InstanceLifecycle: i.instanceLifecycle } : {}),
@@ -320,16 +361,29 @@ export const EC2_INSTANCE_OPERATIONS: Operations = {
 
   /**
    * API Reference, DescribeInstanceTypes (API_DescribeInstanceTypes.html): InstanceStorageSupported says
-   * whether the type has instance store volumes. An unknown type is InvalidInstanceType ([ERR]: "The specified
-   * instance type is not valid"; the message as the CLI reports it).
+   * whether the type has instance store volumes; VCpuInfo (API_VCpuInfo.html) gives the default vCPUs,
+   * cores and threads per core. A type named in InstanceTypes that the Region does not have is
+   * InvalidInstanceType ([ERR]: "The specified instance type is not valid"; the message as the CLI
+   * reports it). The `instance-type` filter ("The instance type (for example c5.2xlarge or c5*)") only
+   * selects among the Region's types, so a value no type has matches nothing and is no error.
+   * Without InstanceTypes or a filter: every type of the Region.
    */
   DescribeInstanceTypes(account, input) {
+    const asked: string[] = input.InstanceTypes ?? [...account.instanceTypes.keys()];
+    for (const type of asked) {
+      if (!account.instanceTypes.has(type)) throw ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${type}]`);
+    }
     return {
-      InstanceTypes: (input.InstanceTypes ?? []).map((type: string) => {
-        const known = account.instanceTypes.get(type);
-        if (!known) throw ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${type}]`);
-        return { InstanceType: type, InstanceStorageSupported: known.instanceStorageSupported };
-      }),
+      InstanceTypes: asked
+        .filter(type => (input.Filters ?? []).every((f: any) => matchesFilter(f, { 'instance-type': [type] }, {})))
+        .map(type => {
+          const known = account.instanceTypes.get(type)!;
+          return {
+            InstanceType: type,
+            InstanceStorageSupported: known.instanceStorageSupported,
+            VCpuInfo: { DefaultVCpus: defaultVcpus(known), DefaultCores: known.defaultCores, DefaultThreadsPerCore: known.defaultThreadsPerCore },
+          };
+        }),
     };
   },
 

@@ -5,6 +5,7 @@
  * name), so the rehearsal counts the throttles the workflow absorbed.
  */
 import type { ServiceCall, SimulatedAccount } from './account';
+import { defaultVcpus } from './ec2-instances';
 import { awsError } from './errors';
 import { setServiceQuota } from './service-quotas';
 import { STANDARD_ON_DEMAND_VCPU_QUOTA_CODE } from '../../../src/workflow/private/fleet-plan';
@@ -28,11 +29,14 @@ export const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 export const VCPU_LIMIT_EXCEEDED = 'VcpuLimitExceeded';
 
 /**
- * vCPUs of the instance types the rehearsal uses (EC2 User Guide, instance type specifications:
- * t3.medium, t3a.medium, m5.large, m6i.large and t3.large have 2 vCPUs each). assumption: any other
- * type in a scenario has 2 as well.
+ * vCPUs of an instance of `type`: its type's default vCPUs as the simulated Region describes them
+ * (ec2-instances.ts SIM_INSTANCE_TYPES, sourced there). assumption: a type a scenario gives an
+ * instance without adding it to the Region has 2, as every type of the rehearsal's targets does.
  */
-const VCPUS: Readonly<Record<string, number>> = { 't3.medium': 2, 't3a.medium': 2, 'm5.large': 2, 'm6i.large': 2, 't3.large': 2 };
+function vcpusOf(account: SimulatedAccount, type: string | undefined): number {
+  const known = type === undefined ? undefined : account.instanceTypes.get(type);
+  return known ? defaultVcpus(known) : 2;
+}
 
 const isMutating = (operation: string) => !/^(Describe|Get|List)/.test(operation);
 
@@ -86,8 +90,8 @@ export function enforceEc2Limits(account: SimulatedAccount, o: Ec2LimitsOptions 
       if (call.operation === 'RunInstances' && o.vcpuQuota !== undefined) {
         const inUse = [...account.instances.values()]
           .filter(i => i.state === 'running' || i.state === 'pending')
-          .reduce((sum, i) => sum + (VCPUS[i.instanceType] ?? 2), 0);
-        const asked = (VCPUS[call.input?.InstanceType] ?? 2) * (call.input?.MinCount ?? 1);
+          .reduce((sum, i) => sum + vcpusOf(account, i.instanceType), 0);
+        const asked = vcpusOf(account, call.input?.InstanceType) * (call.input?.MinCount ?? 1);
         record.peakVcpus = Math.max(record.peakVcpus, inUse);
         if (inUse + asked > o.vcpuQuota) {
           record.vcpuRefusals++;

@@ -15,6 +15,7 @@
  * - [DE] Step Functions API Reference, DescribeExecution (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html).
  *   [LE] ListExecutions (.../API_ListExecutions.html). [SE] StartExecution (.../API_StartExecution.html).
  */
+import { createHash } from 'node:crypto';
 import type { Operations, SimulatedAccount } from './account';
 import { awsError } from './errors';
 
@@ -30,6 +31,11 @@ export interface SimExecution {
   readonly end?: number;
   /** Its input, as given (DescribeExecution returns it as a JSON string). */
   readonly input?: unknown;
+  /** What it returned, once it SUCCEEDED (DescribeExecution returns it as a JSON string). */
+  readonly output?: unknown;
+  /** Its error name and cause, once it FAILED. */
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 /** What the account asks the runner to start (StartExecution). */
@@ -67,6 +73,12 @@ function statusAt(account: SimulatedAccount, execution: SimExecution): SimExecut
   return execution.status !== 'RUNNING' && execution.end !== undefined && execution.end <= account.now() ? execution.status : 'RUNNING';
 }
 
+/** A version-4-shaped UUID, the same for the same state machine and count. */
+function generatedName(stateMachineArn: string, count: number): string {
+  const hex = createHash('sha256').update(`${stateMachineArn}#${count}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 export const STEP_FUNCTIONS_OPERATIONS: Operations = {
   DescribeExecution(account, input) {
     // [DE] executionArn: "The Amazon Resource Name (ARN) of the execution to describe."; a string
@@ -84,6 +96,12 @@ export const STEP_FUNCTIONS_OPERATIONS: Operations = {
       startDate: new Date(execution.start),
       ...(execution.input !== undefined ? { input: JSON.stringify(execution.input) } : {}),
       ...(status !== 'RUNNING' ? { stopDate: new Date(execution.end!) } : {}),
+      // [DE] output: "The JSON output data of the execution"; "This field is set only if the execution
+      // succeeds. If the execution fails, this field is null." error, cause: "The error string if the
+      // state machine execution failed" and "The cause string if the state machine execution failed".
+      ...(status === 'SUCCEEDED' && execution.output !== undefined ? { output: JSON.stringify(execution.output) } : {}),
+      ...(status === 'FAILED' && execution.error !== undefined ? { error: execution.error } : {}),
+      ...(status === 'FAILED' && execution.cause !== undefined ? { cause: execution.cause } : {}),
     };
   },
 
@@ -123,7 +141,9 @@ export const STEP_FUNCTIONS_OPERATIONS: Operations = {
    */
   StartExecution(account, input) {
     const body = JSON.parse(input.input ?? '{}');
-    const name: string = input.name ?? `execution-${account.executions.size + 1}`;
+    // [SE] name: "If you don't provide a name for the execution, Step Functions automatically generates a
+    // universally unique identifier (UUID) as the execution name" (here derived from a count, to stay reproducible).
+    const name: string = input.name ?? generatedName(input.stateMachineArn, account.executions.size);
     const same = [...account.executions.values()].find(e => e.stateMachineArn === input.stateMachineArn && e.name === name);
     if (same) {
       if (statusAt(account, same) === 'RUNNING' && JSON.stringify(same.input) === JSON.stringify(body)) {

@@ -15,6 +15,7 @@ import { ENDPOINT_JANITOR_INTERVAL_MINUTES } from '../../../src/workflow/endpoin
 import { TAGS, type ResetPlan } from '../../../src/workflow/private/contracts';
 import { takeLease } from '../../../src/workflow/private/endpoint-leases';
 import { helperRunInstancesInput } from '../../../src/workflow/private/helper-launch';
+import { enforceEc2Limits } from '../account/ec2-limits';
 import type { AuthorizationRecord } from '../account/iam';
 import { LATENCY } from '../latencies';
 import { Rehearsal, RehearsalOptions } from '../runner';
@@ -163,6 +164,18 @@ export const IAM_SCENARIOS: IamScenario[] = [
     run: r => {
       r.account.failingDocuments.set('AWS-RunPowerShellScript', 'Offline password fix failed: the disk xvdf could not be brought online.');
       return r.reset({ instanceId: windowsTarget(r.account).instanceId });
+    },
+  },
+  {
+    name: 'fleet reset by tag: an Auto Scaling member and an instance whose reset is stopped (the fleet waits for its restore)',
+    sample: 'default',
+    run: r => {
+      // The Running On-Demand Standard vCPU quota the plan step reads, and EC2's request-rate buckets.
+      enforceEc2Limits(r.account, { vcpuQuota: 64 });
+      windowsTarget(r.account, { tags: { keyPair: 'leaked' }, autoScalingGroup: 'web' });
+      const stopped = windowsTarget(r.account, { availabilityZone: 'us-east-1b', tags: { keyPair: 'leaked' } });
+      r.instanceFaults.set(stopped.instanceId, [{ machine: 'reset', state: 'SendOfflineFix', kind: 'abort' }]);
+      return r.fleet({ targets: { tagKey: 'keyPair', tagValues: ['leaked'] }, method: 'offline', acknowledge: ['auto-scaling-standby'] });
     },
   },
   {

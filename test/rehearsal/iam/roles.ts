@@ -48,6 +48,11 @@ export interface SampleIam {
   readonly instanceProfileRoles: Map<string, string>;
   /** Lambda function logical id → role ARN. */
   readonly functionRoles: Map<string, string>;
+  /**
+   * State machine logical id → role ARN: the role Step Functions assumes for the machine's service
+   * integrations (the fleet machine's `startExecution.sync:2` of each child reset).
+   */
+  readonly stateMachineRoles: Map<string, string>;
 }
 
 /**
@@ -58,8 +63,11 @@ export function sampleIam(resources: Record<string, any>, resolver: FakeResolver
   const ids = (type: string) => Object.keys(resources).filter(id => resources[id].Type === type);
   const refsOf = (list: any[] | undefined) => (list ?? []).map(r => r?.Ref).filter((r: unknown): r is string => typeof r === 'string');
   const roleIdOfFunction = (id: string) => resources[id].Properties.Role['Fn::GetAtt'][0] as string;
+  const roleIdOfStateMachine = (id: string) => resources[id].Properties.RoleArn['Fn::GetAtt'][0] as string;
+  const stateMachineIds = ids('AWS::StepFunctions::StateMachine');
   const wanted = new Set([
     ...functionIds.map(roleIdOfFunction),
+    ...stateMachineIds.map(roleIdOfStateMachine),
     ...ids('AWS::IAM::InstanceProfile').flatMap(id => refsOf(resources[id].Properties.Roles)),
   ]);
   const roles: SimRole[] = ids('AWS::IAM::Role').filter(id => wanted.has(id)).map(logicalId => {
@@ -84,5 +92,6 @@ export function sampleIam(resources: Record<string, any>, resolver: FakeResolver
     resolver.resolve({ 'Fn::GetAtt': [id, 'Arn'] }), roleArn(refsOf(resources[id].Properties.Roles)[0]),
   ]));
   const functionRoles = new Map(functionIds.map(id => [id, roleArn(roleIdOfFunction(id))]));
-  return { roles, instanceProfileRoles, functionRoles };
+  const stateMachineRoles = new Map(stateMachineIds.map(id => [id, roleArn(roleIdOfStateMachine(id))]));
+  return { roles, instanceProfileRoles, functionRoles, stateMachineRoles };
 }

@@ -1,6 +1,7 @@
 import { ERRORS } from '../../../src/workflow/private/contracts';
 import {
-  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, planFleet,
+  DEFAULT_FLEET_BOUNDS, FleetBounds, FleetPlanInput, FleetTarget, groupBound, helperBound, largestHelperType, MAX_DRY_RUN_TARGETS, planFleet,
+  validateFleetSize,
 } from '../../../src/workflow/private/fleet-plan';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
@@ -39,7 +40,10 @@ function randomFleet(seed: number): FleetPlanInput {
     maxDown: int(1, 60), maxDownPerAz: int(1, 30), maxDownPerGroup: int(1, 3), maxHelpers: int(1, 60), maxTargets: 150,
   };
   const quota = next() < 0.5 ? { limit: int(2, 300), inUse: int(0, 100) } : undefined;
-  return { targets, groups, bounds, helpers: next() < 0.8, helperVcpus: 2, quota, minutesPerReset: 11 };
+  const helpers = next() < 0.8;
+  // Helpers of 1 to 8 vCPUs, or of vCPUs unknown (EC2 described none of the helper types).
+  const helperVcpus = next() < 0.1 ? undefined : [1, 2, 4, 8][int(0, 3)];
+  return { targets, groups, bounds, helpers, helperVcpus, quota, minutesPerReset: 11 };
 }
 
 describe('planFleet', () => {
@@ -98,6 +102,49 @@ describe('planFleet', () => {
     expect(plan.maxDownAtOnce).toBe(50);
   });
 
+  test('a helper of 4 vCPUs halves the helper bound of 2-vCPU helpers for the same quota headroom', () => {
+    // GIVEN 64 vCPUs of quota, 6 in use: 58 vCPUs of room
+    const quota = { limit: 64, inUse: 6 };
+
+    // WHEN the helpers are t3.medium (2 vCPUs), then t3.xlarge (4 vCPUs) as EC2 reports them
+    const small = planFleet(input(standalone(60), { quota, helperVcpus: 2, helperVcpusSource: 'ec2' }));
+    const large = planFleet(input(standalone(60), { quota, helperVcpus: 4, helperVcpusSource: 'ec2' }));
+
+    // THEN 29 helpers of 2, 14 of 4 (58 / 4, rounded down), fewer targets down at once, and the plan says which size it counted and why
+    expect([small.helperBound, large.helperBound]).toEqual([29, 14]);
+    expect([small.maxDownAtOnce, large.maxDownAtOnce]).toEqual([29, 14]);
+    expect(large.waves).toHaveLength(5);
+    expect(large).toMatchObject({
+      helperVcpus: 4,
+      helperVcpusSource: 'ec2',
+      helperBoundReason: 'On-Demand Standard vCPU quota 64, 6 in use: room for 14 helpers of 4 vCPUs',
+    });
+  });
+
+  test('the plan records the helper vCPUs only when resets launch helpers', () => {
+    const plan = planFleet(input(standalone(3), { helpers: false, helperVcpus: 2, helperVcpusSource: 'prop' }));
+    expect(plan).not.toHaveProperty('helperVcpus');
+    expect(plan).not.toHaveProperty('helperVcpusSource');
+  });
+
+  test('helper vCPUs unknown (EC2 describes none of the helper types): maxHelpers applies and the reason says so', () => {
+    expect(helperBound({ bounds: { ...DEFAULT_FLEET_BOUNDS, maxHelpers: 7 }, helpers: true, quota: { limit: 8, inUse: 0 } })).toEqual({
+      bound: 7,
+      reason: 'maxHelpers 7 (EC2 describes none of the helper instance types in this Region, so their vCPUs are unknown)',
+    });
+  });
+
+  test('a dry run takes at most MAX_DRY_RUN_TARGETS instances (its output holds every plan); an empty selection names its selector', () => {
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS, DEFAULT_FLEET_BOUNDS, 'ids', true)).not.toThrow();
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS + 1, DEFAULT_FLEET_BOUNDS, 'ids', false)).not.toThrow();
+    expect(() => validateFleetSize(MAX_DRY_RUN_TARGETS + 1, DEFAULT_FLEET_BOUNDS, 'ids', true)).toThrow(expect.objectContaining({
+      name: ERRORS.fleetTooManyTargets, message: expect.stringMatching(/dry run selected 51 instances, more than the 50 .*dry-run the selection in parts/),
+    }));
+    expect(() => validateFleetSize(0, DEFAULT_FLEET_BOUNDS, 'tag keyPair=leaked')).toThrow(expect.objectContaining({
+      name: ERRORS.fleetSelectionEmpty, message: expect.stringMatching(/\(tag keyPair=leaked matched none that is not terminated\)/),
+    }));
+  });
+
   test('without a readable quota, maxHelpers applies and the reason says so', () => {
     expect(helperBound({ bounds: { ...DEFAULT_FLEET_BOUNDS, maxHelpers: 7 }, helperVcpus: 2, helpers: true }))
       .toEqual({ bound: 7, reason: 'maxHelpers 7 (the vCPU quota could not be read)' });
@@ -135,7 +182,8 @@ describe('planFleet', () => {
       const planned = plan.waves.flatMap(w => w.instanceIds);
       expect([...planned].sort()).toEqual(fleet.targets.map(t => t.instanceId).sort());
 
-      const headroom = fleet.quota ? Math.floor(Math.max(0, fleet.quota.limit - fleet.quota.inUse) / fleet.helperVcpus) : Infinity;
+      const headroom = fleet.quota && fleet.helperVcpus !== undefined
+        ? Math.floor(Math.max(0, fleet.quota.limit - fleet.quota.inUse) / fleet.helperVcpus) : Infinity;
       expect(plan.helperBound).toBe(fleet.helpers ? Math.min(fleet.bounds.maxHelpers, headroom) : 0);
       const count = (ids: string[], key: (t: FleetTarget) => string | undefined) => {
         const counts = new Map<string, number>();
@@ -171,5 +219,24 @@ describe('planFleet', () => {
       // Deterministic: the same fleet in another order gives the same plan.
       expect(planFleet({ ...fleet, targets: [...fleet.targets].reverse() })).toEqual(plan);
     });
+  });
+});
+
+describe('largestHelperType', () => {
+  test('the quota must have room for the largest type the workflow may launch, a fallback included', () => {
+    expect(largestHelperType([
+      { instanceType: 't3.medium', defaultVcpus: 2 },
+      { instanceType: 'm5.xlarge', defaultVcpus: 4 },
+      { instanceType: 'm5.large', defaultVcpus: 2 },
+    ])).toEqual({ instanceType: 'm5.xlarge', defaultVcpus: 4 });
+  });
+
+  test('of types of the same size, the first (the preferred one)', () => {
+    expect(largestHelperType([{ instanceType: 't3.medium', defaultVcpus: 2 }, { instanceType: 'm6i.large', defaultVcpus: 2 }]))
+      .toEqual({ instanceType: 't3.medium', defaultVcpus: 2 });
+  });
+
+  test('none described: undefined', () => {
+    expect(largestHelperType([])).toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client, Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeInstanceTypesCommand, EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ERRORS } from '../../../src/workflow/private/contracts';
+import { ERRORS, helperInstanceTypesFor } from '../../../src/workflow/private/contracts';
 import { DEFAULT_FLEET_BOUNDS, standardOnDemandVcpus } from '../../../src/workflow/private/fleet-plan';
 import { FLEET_CONFIG_ENV, FleetConfig, FleetPlanResult, validateFleetRequest } from '../../../src/workflow/private/fleet-request';
 import { handler as plan } from '../../../src/workflow/steps/fleet-plan.lambda';
@@ -13,7 +13,15 @@ const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
 const quotas = mockClient(ServiceQuotasClient);
 
-const CONFIG: FleetConfig = { bounds: DEFAULT_FLEET_BOUNDS, helperVcpus: 2, minutesPerReset: 11 };
+/** As FleetReset writes it for the default workflow: t3.medium and its fallbacks, no helperVcpus override. */
+const CONFIG: FleetConfig = { bounds: DEFAULT_FLEET_BOUNDS, helperInstanceTypes: helperInstanceTypesFor('t3.medium'), minutesPerReset: 11 };
+
+/** DescribeInstanceTypes' answer for these types and vCPUs (only the types the Region has). */
+function typesWithVcpus(vcpus: Record<string, number>) {
+  return {
+    InstanceTypes: Object.entries(vcpus).map(([InstanceType, DefaultVCpus]) => ({ InstanceType: InstanceType as never, VCpuInfo: { DefaultVCpus } })),
+  };
+}
 
 function instance(n: number, az: string, extra: Partial<Instance> = {}): Instance {
   return { InstanceId: `i-${String(n).padStart(17, '0')}`, Placement: { AvailabilityZone: az }, State: { Name: 'running' }, ...extra };
@@ -26,6 +34,7 @@ beforeEach(() => {
   process.env[FLEET_CONFIG_ENV] = JSON.stringify(CONFIG);
   quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 64 } });
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+  ec2.on(DescribeInstanceTypesCommand).resolves(typesWithVcpus({ 't3.medium': 2, 't3a.medium': 2, 'm5.large': 2, 'm6i.large': 2 }));
 });
 
 describe('fleet-plan step', () => {
@@ -50,8 +59,12 @@ describe('fleet-plan step', () => {
     // THEN
     expect(result.selection).toBe('tag team=web');
     expect(result.targets.map(t => t.instanceId)).toEqual(['i-00000000000000001', 'i-00000000000000002']);
-    // 64 - 6 vCPUs in use (the Spot instance does not count) = room for 29 helpers
+    // 64 - 6 vCPUs in use (the Spot instance does not count) = room for 29 helpers of 2 vCPUs, as EC2 reports the helper types
     expect(result.plan.helperBound).toBe(29);
+    expect(result.plan).toMatchObject({ helperVcpus: 2, helperVcpusSource: 'ec2' });
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstanceTypesCommand, {
+      Filters: [{ Name: 'instance-type', Values: ['t3.medium', 't3a.medium', 'm5.large', 'm6i.large'] }],
+    });
     expect(result.waves).toEqual([{
       requests: ['i-00000000000000001', 'i-00000000000000002'].map(instanceId => ({
         instanceId, method: 'auto', passwordEnabledAmi: false, acknowledge: ['public-ip-release'], dryRun: false,
@@ -73,6 +86,77 @@ describe('fleet-plan step', () => {
     expect(result.plan.waves.map(w => w.instanceIds)).toEqual([['i-00000000000000001'], ['i-00000000000000002']]);
     expect(result.plan.helperBound).toBe(0);
     expect(quotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(0);
+  });
+
+  describe('the vCPUs of one helper', () => {
+    /** 58 vCPUs of room: the 64 of the quota, 6 in use. */
+    beforeEach(() => {
+      ec2.on(DescribeInstancesCommand, { InstanceIds: ['i-00000000000000001'] }).resolves({ Reservations: [{ Instances: [instance(1, 'eu-west-1a')] }] });
+      ec2.on(DescribeInstancesCommand, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] })
+        .resolves({
+          Reservations: [{
+            Instances: [
+              { InstanceType: 'c5.xlarge', CpuOptions: { CoreCount: 2, ThreadsPerCore: 2 } },
+              { InstanceType: 't3.large', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 } },
+            ],
+          }],
+        });
+    });
+    const planOne = () => plan({ request: { targets: ['i-00000000000000001'] } });
+
+    test('a helperInstanceType of 4 vCPUs (t3.xlarge): the largest type counts, and the bound halves', async () => {
+      // GIVEN a workflow whose helperInstanceType is t3.xlarge, falling back to the 2-vCPU types
+      process.env[FLEET_CONFIG_ENV] = JSON.stringify({ ...CONFIG, helperInstanceTypes: helperInstanceTypesFor('t3.xlarge') });
+      ec2.on(DescribeInstanceTypesCommand).resolves(typesWithVcpus({ 't3.xlarge': 4, 't3.medium': 2, 't3a.medium': 2, 'm5.large': 2, 'm6i.large': 2 }));
+
+      // WHEN
+      const result = await planOne();
+
+      // THEN 58 / 4 = 14 helpers, not the 29 of 2-vCPU helpers
+      expect(result.plan).toMatchObject({ helperBound: 14, helperVcpus: 4, helperVcpusSource: 'ec2' });
+      expect(result.plan.helperBoundReason).toBe('On-Demand Standard vCPU quota 64, 6 in use: room for 14 helpers of 4 vCPUs');
+    });
+
+    test('a type the Region does not have is left out by the filter, not an error', async () => {
+      // GIVEN EC2 has no m6i.large here: the filter matches the other types only
+      ec2.on(DescribeInstanceTypesCommand).resolves(typesWithVcpus({ 't3.medium': 2, 't3a.medium': 2, 'm5.large': 2 }));
+
+      const result = await planOne();
+
+      expect(result.plan).toMatchObject({ helperBound: 29, helperVcpus: 2, helperVcpusSource: 'ec2' });
+    });
+
+    test('EC2 describes none of the types: maxHelpers alone bounds the helpers, as with an unreadable quota', async () => {
+      ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [] });
+
+      const result = await planOne();
+
+      expect(result.plan.helperBound).toBe(50);
+      expect(result.plan.helperBoundReason).toMatch(/EC2 describes none of the helper instance types/);
+      expect(result.plan).not.toHaveProperty('helperVcpus');
+    });
+
+    test('FleetReset\'s helperVcpus overrides EC2: it is counted, recorded as the prop, and no instance type is read', async () => {
+      process.env[FLEET_CONFIG_ENV] = JSON.stringify({ ...CONFIG, helperVcpus: 8 });
+
+      const result = await planOne();
+
+      expect(result.plan).toMatchObject({ helperBound: 7, helperVcpus: 8, helperVcpusSource: 'prop' });
+      expect(ec2.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(0);
+    });
+
+    test('DescribeInstanceTypes denied: the step fails with EC2\'s error, as a denied quota read does (nothing has started)', async () => {
+      ec2.on(DescribeInstanceTypesCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+      await expect(planOne()).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    });
+
+    test('a configuration without the helper instance types is refused: redeploy', async () => {
+      process.env[FLEET_CONFIG_ENV] = JSON.stringify({ bounds: DEFAULT_FLEET_BOUNDS, helperVcpus: 2, minutesPerReset: 11 });
+
+      await expect(planOne()).rejects.toThrow(/lacks bounds, helperInstanceTypes or minutesPerReset: redeploy/);
+    });
   });
 
   test('a quota Service Quotas does not have: maxHelpers alone bounds the helpers', async () => {
