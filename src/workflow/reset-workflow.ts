@@ -718,11 +718,13 @@ export class ResetWorkflow extends Construct {
   public grantReadLocks(grantee: iam.IGrantable): iam.Grant {
     const grant = this.lockTable.grant(grantee, 'dynamodb:GetItem');
     if (!this.encryptionKey) return grant;
+    // The same key statement the workflow's own lock-table readers get.
+    const key = lockTableKeyStatement(this.encryptionKey, Stack.of(this).region);
     return grant.combine(iam.Grant.addToPrincipal({
       grantee,
-      actions: ['kms:Decrypt'],
-      resourceArns: [this.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      actions: key.actions,
+      resourceArns: key.resources,
+      conditions: key.toStatementJson().Condition,
     }));
   }
 

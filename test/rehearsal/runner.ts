@@ -161,7 +161,7 @@ export class Rehearsal {
   private readonly live = new Map<string, LiveExecution>();
   private readonly handlers = new Map<string, HandlerEntry>();
   /** The endpoint janitor's threads started by {@link janitorAlongside}. */
-  private readonly sideThreads: Promise<void>[] = [];
+  private readonly janitorThreads: Promise<void>[] = [];
   private readonly undo: Array<() => void> = [];
   private counter = 0;
   private pendingFaults: Fault[] = [];
@@ -275,7 +275,7 @@ export class Rehearsal {
       await Promise.all(pending);
       await schedule;
       await this.scheduler.idle();
-      await Promise.all(this.sideThreads);
+      await Promise.all(this.janitorThreads);
       if (this.live.size === pending.length && this.reconcilerSchedule === schedule) return;
     }
   }
@@ -943,7 +943,7 @@ export class Rehearsal {
         }
       }
     };
-    this.sideThreads.push(loop());
+    this.janitorThreads.push(loop());
   }
 
   /** Brings the account to the end of every execution (for checks). */
